@@ -1,0 +1,53 @@
+# iWORKZ infrastructure: every target installs what it needs first (make install is idempotent).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+# The project's Node 22 (package.json) comes first: jsii and the cdktf CLI run on it.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export CHECKPOINT_DISABLE := 1
+export CDKTF_DISABLE_TELEMETRY := true
+export STACKS
+export ENVS
+
+.PHONY: help install synth synth-hcl test lint fmt typecheck scan bench diff watch snapshots clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed node_modules/.installed ## create .venv and node_modules (idempotent)
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)" >&2; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@node --version | grep -qE '^v(2[2-9]|[3-9][0-9])\.' || { echo "error: node_modules/.bin/node is not Node >= 22" >&2; exit 2; }
+	@touch $@
+
+synth: install ## synthesise every stack (or STACKS=... ENVS=...) into cdktf.out/stacks/<stack>/cdk.tf.json
+	$(PY) main.py
+
+synth-hcl: install ## the same as HCL (cdk.tf) through the cdktf CLI
+	cdktf synth --hcl
+
+test: install ## run the test suite (one synth per session)
+	$(PY) -m pytest
+
+lint: install ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy iworkz stacks constructs main.py
+
+fmt: install ## format the code with ruff
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean: ## remove generated output (keeps .venv and node_modules)
+	rm -rf cdktf.out .cdktf.out.* reports

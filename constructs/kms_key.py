@@ -1,0 +1,124 @@
+"""A customer-managed KMS key with rotation, an alias and a least-privilege key policy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey as KmsKeyResource
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+from constructs import Construct
+
+KEY_USAGE_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:DescribeKey",
+)
+
+
+@dataclass(frozen=True)
+class KmsKeyProps:
+    """Properties of :class:`KmsKey`.
+
+    | name | meaning | default |
+    |---|---|---|
+    | alias | alias without the ``alias/`` prefix, e.g. ``iworkz-production-rds`` | required |
+    | description | what the key protects | required |
+    | account_id | the owning account (token from the caller identity) | required |
+    | service_principals | AWS services that use the key directly (e.g. ``logs.<region>.amazonaws.com``) | none |
+    | extra_statements | further key-policy statements (e.g. a service-linked role) | none |
+    | deletion_window_in_days | waiting period before deletion | 30 (the maximum) |
+    | prevent_destroy | refuse to destroy the key in Terraform | True |
+    | provider | provider (region) of the key | the stack's default |
+    """
+
+    alias: str
+    description: str
+    account_id: str
+    service_principals: Sequence[str] = ()
+    extra_statements: Sequence[dict[str, Any]] = field(default_factory=tuple)
+    deletion_window_in_days: int = 30
+    prevent_destroy: bool = True
+    provider: AwsProvider | None = None
+
+    def __post_init__(self) -> None:
+        if not 7 <= self.deletion_window_in_days <= 30:
+            raise ValueError(
+                f"deletion_window_in_days must be 7-30, got {self.deletion_window_in_days}"
+            )
+        if self.alias.startswith("alias/"):
+            raise ValueError(f"alias {self.alias!r}: give it without the 'alias/' prefix")
+
+
+class KmsKey(Construct):
+    """Customer-managed key, rotation on; the account administers it, named services use it.
+
+    Attributes: ``key`` (the resource), ``arn``, ``key_id``, ``alias_name``.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: KmsKeyProps) -> None:
+        super().__init__(scope, id)
+        self.key = KmsKeyResource(
+            self,
+            "key",
+            description=props.description,
+            enable_key_rotation=True,
+            deletion_window_in_days=props.deletion_window_in_days,
+            policy=json.dumps(key_policy(props)),
+            provider=props.provider,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=props.prevent_destroy),
+        )
+        self.alias_name = f"alias/{props.alias}"
+        KmsAlias(
+            self,
+            "alias",
+            name=self.alias_name,
+            target_key_id=self.key.key_id,
+            provider=props.provider,
+        )
+        self.arn = self.key.arn
+        self.key_id = self.key.key_id
+
+
+def key_policy(props: KmsKeyProps) -> dict[str, Any]:
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    for principal in sorted(props.service_principals):
+        statements.append(
+            {
+                "Sid": f"ServiceUses{principal.split('.')[0].title().replace('-', '')}",
+                "Effect": "Allow",
+                "Principal": {"Service": principal},
+                "Action": list(KEY_USAGE_ACTIONS),
+                "Resource": "*",
+                "Condition": _service_condition(principal, props.account_id),
+            }
+        )
+    statements.extend(props.extra_statements)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _service_condition(principal: str, account_id: str) -> dict[str, Any]:
+    """Confines a service's use of the key to this account (CloudWatch Logs by log-group ARN)."""
+    if principal.startswith("logs."):
+        region = principal.split(".")[1]
+        return {
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:*"
+            }
+        }
+    return {"StringEquals": {"aws:SourceAccount": account_id}}

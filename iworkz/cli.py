@@ -1,0 +1,68 @@
+"""Command line of the synth: `python main.py [--stacks ...] [--envs ...]` (also run by the cdktf CLI).
+
+Exit status: 0 on success, 2 on bad input (configuration, selection, policy), with one
+message naming the file, field, value and rule, and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from iworkz.config import DEFAULT_CONFIG_DIR, load_settings
+from iworkz.errors import EXIT_USER_ERROR, UserError
+
+
+def _split(value: str | None) -> list[str] | None:
+    items = [item.strip() for item in (value or "").replace(" ", ",").split(",") if item.strip()]
+    return items or None
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--stacks", default=os.environ.get("STACKS"), help="components or stack names (env STACKS)"
+    )
+    parser.add_argument("--envs", default=os.environ.get("ENVS"), help="environments (env ENVS)")
+    parser.add_argument(
+        "--config-dir",
+        type=Path,
+        default=Path(os.environ.get("IWORKZ_CONFIG_DIR", DEFAULT_CONFIG_DIR)),
+    )
+    parser.add_argument(
+        "--outdir", type=Path, default=Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    try:
+        from iworkz.registry import plan
+        from iworkz.synth import synthesize
+
+        settings = load_settings(args.config_dir, _split(args.envs))
+        planned, _selected = plan(settings, _split(args.stacks))
+        written = synthesize(settings, planned, args.outdir)
+    except UserError as error:
+        print(f"error: {error.render()}", file=sys.stderr)
+        print(f"nothing was written to {args.outdir}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    for stack in written:
+        count = (
+            f"{stack.resources:4d} resources" if stack.resources is not None else "     (hcl)    "
+        )
+        print(f"  wrote {stack.name:<24} {count}  {_relative(stack.path)}")
+    print(f"synthesised {len(written)} stacks in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

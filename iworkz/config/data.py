@@ -1,0 +1,116 @@
+"""Data section: PostgreSQL, Redis, OpenSearch and S3 (seed 12.1 data services, 12.4)."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator, model_validator
+
+from iworkz.config.base import Model, rule_error
+
+
+class PostgresConfig(Model):
+    engine_version: str = "16.6"
+    instance_class: str = "db.r6g.xlarge"
+    allocated_storage_gb: int = Field(100, ge=20)
+    max_allocated_storage_gb: int = Field(1000, ge=20)
+    multi_az: bool = True
+    read_replicas: int = Field(1, ge=0)
+    backup_retention_days: int = Field(7, ge=1, le=35)
+    backup_window: str = "03:00-04:00"
+    maintenance_window: str = "sun:04:00-sun:05:00"
+    database_name: str = "iworkz"
+    master_username: str = "iworkz_admin"
+
+    @field_validator("engine_version")
+    @classmethod
+    def _postgres_16(cls, value: str) -> str:
+        major, _, minor = value.partition(".")
+        if major != "16" or not minor.isdigit():
+            raise rule_error("must be a PostgreSQL 16 minor version (16.x)", "e.g. '16.6'")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> PostgresConfig:
+        if self.max_allocated_storage_gb < self.allocated_storage_gb:
+            raise rule_error(
+                "max_allocated_storage_gb must be at least allocated_storage_gb",
+                "raise max_allocated_storage_gb",
+                field="max_allocated_storage_gb",
+                value=self.max_allocated_storage_gb,
+            )
+        if self.read_replicas > 5:
+            raise rule_error(
+                "at most 5 read replicas are allowed (RDS limit for this design)",
+                "lower read_replicas",
+                field="read_replicas",
+                value=self.read_replicas,
+            )
+        return self
+
+
+class RedisConfig(Model):
+    engine_version: str = "7.1"
+    node_type: str = "cache.r7g.large"
+    shards: int = Field(3, ge=1, le=500)
+    replicas_per_shard: int = Field(2, ge=0, le=5)
+    snapshot_retention_days: int = Field(7, ge=1, le=35)
+    log_retention_days: int = Field(14, ge=1)
+
+    @field_validator("engine_version")
+    @classmethod
+    def _redis_7(cls, value: str) -> str:
+        if value.split(".")[0] != "7":
+            raise rule_error("must be a Redis 7 version (7.x)", "e.g. '7.1'")
+        return value
+
+
+class OpenSearchConfig(Model):
+    engine_version: str = "OpenSearch_2.17"
+    instance_type: str = "r6g.large.search"
+    instance_count: int = Field(3, ge=1)
+    master_instance_type: str = "m6g.large.search"
+    master_count: int = Field(3, ge=0)
+    volume_size_gb: int = Field(100, ge=10)
+    log_retention_days: int = Field(365, ge=1)
+
+    @field_validator("engine_version")
+    @classmethod
+    def _opensearch_2(cls, value: str) -> str:
+        if not value.startswith("OpenSearch_2."):
+            raise rule_error("must be an OpenSearch 2.x version", "e.g. 'OpenSearch_2.17'")
+        return value
+
+
+class BucketLifecycleConfig(Model):
+    """Seed 12.1: 30 days hot, 1 year warm, 7 years cold."""
+
+    standard_ia_after_days: int = Field(30, ge=30)
+    glacier_after_days: int = Field(365, ge=90)
+    deep_archive_after_days: int = Field(730, ge=180)
+    expire_after_days: int = Field(2555, ge=1)
+    noncurrent_expire_after_days: int = Field(365, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BucketLifecycleConfig:
+        steps = [
+            ("standard_ia_after_days", self.standard_ia_after_days),
+            ("glacier_after_days", self.glacier_after_days),
+            ("deep_archive_after_days", self.deep_archive_after_days),
+            ("expire_after_days", self.expire_after_days),
+        ]
+        for (before_name, before), (name, value) in zip(steps, steps[1:], strict=False):
+            if value <= before:
+                raise rule_error(
+                    f"{name} must come after {before_name} ({before})",
+                    "keep the transitions in the order Standard-IA, Glacier, Deep Archive, expiry",
+                    field=name,
+                    value=value,
+                )
+        return self
+
+
+class DataConfig(Model):
+    postgres: PostgresConfig = PostgresConfig()
+    redis: RedisConfig = RedisConfig()
+    opensearch: OpenSearchConfig = OpenSearchConfig()
+    lifecycle: BucketLifecycleConfig = BucketLifecycleConfig()
+    buckets: list[str] = Field(default_factory=lambda: ["documents", "backups"], min_length=1)

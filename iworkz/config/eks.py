@@ -1,0 +1,134 @@
+"""EKS section: cluster, access and node groups (seed 12.4, module "eks"), in today's form."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+
+from iworkz.config.base import Model, rule_error, validate_cidr
+
+# EKS versions this tool knows. Anything older has passed the end of extended support
+# (1.28 in Nov 2025 ... 1.31 in Nov 2026); the seed's 1.28 is therefore rejected.
+EKS_SUPPORTED_VERSIONS = ("1.32", "1.33", "1.34", "1.35")
+EKS_DEFAULT_VERSION = "1.34"
+
+GPU_INSTANCE_FAMILIES = ("g4dn", "g5", "g5g", "g6", "g6e", "gr6", "p4d", "p4de", "p5", "p5e")
+GPU_AMI_TYPES = ("AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA")
+
+
+def _version_string(value: object) -> object:
+    if isinstance(value, float | int):
+        raise rule_error(
+            "must be a quoted string: YAML reads 1.30 as the number 1.3",
+            f'write kubernetes_version: "{value}"',
+        )
+    return value
+
+
+def _supported_version(value: str) -> str:
+    if value not in EKS_SUPPORTED_VERSIONS:
+        older = (
+            value.count(".") == 1 and value.split(".")[0] == "1" and value.split(".")[1].isdigit()
+        )
+        if older and int(value.split(".")[1]) < int(EKS_SUPPORTED_VERSIONS[0].split(".")[1]):
+            rule = "is past the end of EKS extended support (end of life)"
+        else:
+            rule = f"is not a Kubernetes version EKS supports here ({', '.join(EKS_SUPPORTED_VERSIONS)})"
+        raise rule_error(
+            rule, f"use {EKS_DEFAULT_VERSION} or another of {', '.join(EKS_SUPPORTED_VERSIONS)}"
+        )
+    return value
+
+
+KubernetesVersion = Annotated[
+    str, BeforeValidator(_version_string), AfterValidator(_supported_version)
+]
+
+
+class Taint(Model):
+    """A Kubernetes taint, written as Kubernetes spells it (effect NoSchedule, ...)."""
+
+    key: str = Field(min_length=1)
+    value: str = "true"
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class NodeGroupConfig(Model):
+    instance_types: list[str] = Field(min_length=1)
+    ami_type: str = "AL2023_x86_64_STANDARD"
+    gpu: bool = False
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    min_size: int = Field(ge=0)
+    max_size: int = Field(ge=1)
+    desired_size: int = Field(ge=0)
+    disk_size_gb: int = Field(100, ge=20)
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[Taint] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> NodeGroupConfig:
+        if self.min_size > self.max_size:
+            raise rule_error(
+                f"min_size ({self.min_size}) must not exceed max_size ({self.max_size})",
+                "raise max_size or lower min_size",
+                field="min_size",
+                value=self.min_size,
+            )
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise rule_error(
+                f"desired_size must lie within [min_size, max_size] = [{self.min_size}, {self.max_size}]",
+                "set desired_size between min_size and max_size",
+                field="desired_size",
+                value=self.desired_size,
+            )
+        if self.gpu:
+            not_gpu = [
+                t for t in self.instance_types if t.split(".")[0] not in GPU_INSTANCE_FAMILIES
+            ]
+            if not_gpu:
+                raise rule_error(
+                    f"a GPU node group needs GPU instance types; {not_gpu} are not "
+                    f"({', '.join(GPU_INSTANCE_FAMILIES)})",
+                    "use e.g. g5.xlarge or g6.xlarge, or set gpu: false",
+                    field="instance_types",
+                    value=self.instance_types,
+                )
+            if self.ami_type not in GPU_AMI_TYPES:
+                raise rule_error(
+                    f"a GPU node group needs an NVIDIA AMI type ({', '.join(GPU_AMI_TYPES)})",
+                    "set ami_type: AL2023_x86_64_NVIDIA",
+                    field="ami_type",
+                    value=self.ami_type,
+                )
+        return self
+
+
+class AccessPrincipal(Model):
+    """An IAM principal given an EKS access policy (replaces the seed's aws-auth mapping).
+
+    ``arn`` may contain ``{account_id}``, filled in from the caller identity at plan time.
+    """
+
+    arn: str = Field(pattern=r"^arn:aws:iam::(\{account_id\}|\d{12}):(role|user)/[\w+=,.@/-]+$")
+    username: str
+    policy: Literal[
+        "AmazonEKSClusterAdminPolicy",
+        "AmazonEKSAdminPolicy",
+        "AmazonEKSEditPolicy",
+        "AmazonEKSViewPolicy",
+    ] = "AmazonEKSClusterAdminPolicy"
+
+
+class EksConfig(Model):
+    kubernetes_version: KubernetesVersion = EKS_DEFAULT_VERSION
+    endpoint_public_access: bool = True
+    public_access_cidrs: list[Annotated[str, AfterValidator(validate_cidr)]] = Field(min_length=1)
+    log_retention_days: int = Field(90, ge=1)
+    access: list[AccessPrincipal] = Field(default_factory=list)
+    node_groups: dict[str, NodeGroupConfig] = Field(min_length=1)
+    fargate_namespaces: list[str] = Field(default_factory=lambda: ["fargate-workloads"])
+
+    @property
+    def gpu_node_groups(self) -> dict[str, NodeGroupConfig]:
+        return {name: group for name, group in self.node_groups.items() if group.gpu}

@@ -1,0 +1,108 @@
+"""Network section: the VPC and its three subnet tiers (seed 12.4, module "vpc")."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from iworkz.config.base import Model, parse_cidr, rule_error, validate_private_cidr
+
+Cidr = Annotated[str, AfterValidator(validate_private_cidr)]
+TIERS = ("public", "private", "database")
+Tier = Literal["public", "private", "database"]
+
+
+class SubnetLayout(Model):
+    """Where each tier starts: subnet i of a tier is ``cidrsubnet(vpc_cidr, newbits, offset + i)``.
+
+    The seed's production layout (10.0.1.0/24, 10.0.101.0/24, 10.0.201.0/24, ...) is
+    newbits 8 with private at 1, public at 101 and database at 201.
+    """
+
+    newbits: int = Field(8, ge=1, le=12)
+    private: int = Field(1, ge=0)
+    public: int = Field(101, ge=0)
+    database: int = Field(201, ge=0)
+
+
+class NetworkConfig(Model):
+    vpc_cidr: Cidr
+    availability_zones: list[str] = Field(min_length=1)
+    subnet_layout: SubnetLayout = SubnetLayout()
+    # Explicit subnet CIDRs per tier; when a tier is absent it is computed from subnet_layout.
+    subnets: dict[Tier, list[Cidr]] = Field(default_factory=dict)
+    nat_gateways: Literal["one_per_az", "single"] = "one_per_az"
+    flow_log_retention_days: int = Field(365, ge=365)
+    interface_endpoints: list[str] = Field(
+        default_factory=lambda: ["ecr.api", "ecr.dkr", "sts", "logs"], min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _check_layout(self) -> NetworkConfig:
+        if len(set(self.availability_zones)) != len(self.availability_zones):
+            raise rule_error(
+                "availability zones must be distinct",
+                "list each zone once",
+                field="availability_zones",
+                value=self.availability_zones,
+            )
+        vpc = parse_cidr(self.vpc_cidr)
+        capacity = 2**self.subnet_layout.newbits
+        seen: list[tuple[str, ipaddress.IPv4Network]] = []
+        for tier in TIERS:
+            explicit = self.subnets.get(tier)
+            if explicit is not None:
+                if len(explicit) != len(self.availability_zones):
+                    raise rule_error(
+                        f"needs one subnet per availability zone ({len(self.availability_zones)})",
+                        "list exactly one CIDR per zone, in zone order",
+                        field=f"subnets.{tier}",
+                        value=explicit,
+                    )
+            else:
+                start = getattr(self.subnet_layout, tier)
+                if start + len(self.availability_zones) > capacity:
+                    raise rule_error(
+                        f"the {tier} tier runs past the end of the VPC CIDR {vpc} "
+                        f"({len(self.availability_zones)} subnets of /{vpc.prefixlen + self.subnet_layout.newbits} "
+                        f"from index {start}; at most {capacity} fit)",
+                        "lower the offset or the newbits",
+                        field=f"subnet_layout.{tier}",
+                        value=start,
+                    )
+            for index, cidr in enumerate(self.tier_cidrs(tier)):
+                network = ipaddress.ip_network(cidr)
+                if not network.subnet_of(vpc):
+                    raise rule_error(
+                        f"subnet {cidr} lies outside the VPC CIDR {vpc}",
+                        f"choose subnets inside {vpc}",
+                        field=f"subnets.{tier}[{index}]",
+                        value=cidr,
+                    )
+                for other_name, other in seen:
+                    if network.overlaps(other):
+                        raise rule_error(
+                            f"subnet {cidr} overlaps {other_name} subnet {other}",
+                            "give every subnet its own range",
+                            field=f"subnets.{tier}[{index}]",
+                            value=cidr,
+                        )
+                seen.append((f"{tier}[{index}]", network))
+        return self
+
+    def tier_cidrs(self, tier: Tier) -> list[str]:
+        """The CIDR of each subnet of a tier, one per availability zone."""
+        explicit = self.subnets.get(tier)
+        if explicit is not None:
+            return list(explicit)
+        vpc = parse_cidr(self.vpc_cidr)
+        start = getattr(self.subnet_layout, tier)
+        new_prefix = vpc.prefixlen + self.subnet_layout.newbits
+        size = 2 ** (32 - new_prefix)
+        base = int(vpc.network_address)
+        return [
+            str(ipaddress.ip_network((base + (start + i) * size, new_prefix)))
+            for i in range(len(self.availability_zones))
+        ]

@@ -1,0 +1,39 @@
+"""Helpers to read synthesised Terraform JSON in tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cdktf import App, TerraformStack, Testing
+
+StackJson = dict[str, Any]
+
+
+def resources(doc: StackJson, resource_type: str) -> dict[str, dict[str, Any]]:
+    """All resources of one type, by logical ID."""
+    return {name: body for name, body in doc.get("resource", {}).get(resource_type, {}).items()}
+
+
+def one(doc: StackJson, resource_type: str) -> dict[str, Any]:
+    """The only resource of a type (fails if there are none or several)."""
+    found = resources(doc, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return next(iter(found.values()))
+
+
+def data_sources(doc: StackJson, data_type: str) -> dict[str, dict[str, Any]]:
+    return dict(doc.get("data", {}).get(data_type, {}))
+
+
+def outputs(doc: StackJson) -> dict[str, dict[str, Any]]:
+    return dict(doc.get("output", {}))
+
+
+def synth_stack(stack: TerraformStack) -> StackJson:
+    """Synthesises one hand-built test stack (construct unit tests)."""
+    return json.loads(Testing.synth(stack))
+
+
+def new_app() -> App:
+    return Testing.app()
