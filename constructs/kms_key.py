@@ -50,9 +50,7 @@ class KmsKeyProps:
 
     def __post_init__(self) -> None:
         if not 7 <= self.deletion_window_in_days <= 30:
-            raise ValueError(
-                f"deletion_window_in_days must be 7-30, got {self.deletion_window_in_days}"
-            )
+            raise ValueError(f"deletion_window_in_days must be 7-30, got {self.deletion_window_in_days}")
         if self.alias.startswith("alias/"):
             raise ValueError(f"alias {self.alias!r}: give it without the 'alias/' prefix")
 
@@ -116,9 +114,5 @@ def _service_condition(principal: str, account_id: str) -> dict[str, Any]:
     """Confines a service's use of the key to this account (CloudWatch Logs by log-group ARN)."""
     if principal.startswith("logs."):
         region = principal.split(".")[1]
-        return {
-            "ArnLike": {
-                "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:*"
-            }
-        }
+        return {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:*"}}
     return {"StringEquals": {"aws:SourceAccount": account_id}}

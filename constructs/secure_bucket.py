@@ -82,9 +82,7 @@ class SecureBucketProps:
 
     def __post_init__(self) -> None:
         if (self.kms_key_arn is None) == (self.sse_s3_reason is None):
-            raise ValueError(
-                f"bucket {self.bucket_name}: give kms_key_arn, or sse_s3_reason to opt out of SSE-KMS"
-            )
+            raise ValueError(f"bucket {self.bucket_name}: give kms_key_arn, or sse_s3_reason to opt out of SSE-KMS")
         if (self.access_log_bucket is None) == (self.access_log_opt_out is None):
             raise ValueError(
                 f"bucket {self.bucket_name}: give access_log_bucket, or access_log_opt_out with the reason"
@@ -136,16 +134,12 @@ class SecureBucket(Construct):
             provider=provider,
         )
         if props.kms_key_arn is not None:
-            by_default = (
-                S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                    sse_algorithm="aws:kms", kms_master_key_id=props.kms_key_arn
-                )
+            by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                sse_algorithm="aws:kms", kms_master_key_id=props.kms_key_arn
             )
         else:
-            by_default = (
-                S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                    sse_algorithm=SSE_S3
-                )
+            by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                sse_algorithm=SSE_S3
             )
             suppress(self, "ENCRYPTION_CMK", str(props.sse_s3_reason))
         S3BucketServerSideEncryptionConfigurationA(
@@ -208,9 +202,7 @@ class SecureBucket(Construct):
             status="Enabled",
             filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
             transition=[
-                S3BucketLifecycleConfigurationRuleTransition(
-                    days=t.days, storage_class=t.storage_class
-                )
+                S3BucketLifecycleConfigurationRuleTransition(days=t.days, storage_class=t.storage_class)
                 for t in props.transitions
             ]
             or None,
@@ -230,8 +222,6 @@ class SecureBucket(Construct):
                 )
             ],
             abort_incomplete_multipart_upload=[
-                S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                    days_after_initiation=7
-                )
+                S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
             ],
         )

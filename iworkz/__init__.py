@@ -6,7 +6,5 @@ from pathlib import Path
 # jsii starts `node` from PATH on the first cdktf import. Put the project's Node 22
 # (package.json) first so that no end-of-life banner appears and providers load faster.
 _PROJECT_NODE_BIN = Path(__file__).resolve().parents[1] / "node_modules" / ".bin"
-if (_PROJECT_NODE_BIN / "node").exists() and not os.environ.get("PATH", "").startswith(
-    str(_PROJECT_NODE_BIN)
-):
+if (_PROJECT_NODE_BIN / "node").exists() and not os.environ.get("PATH", "").startswith(str(_PROJECT_NODE_BIN)):
     os.environ["PATH"] = f"{_PROJECT_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"

@@ -39,11 +39,7 @@ class StackContext:
     @property
     def prefix(self) -> str:
         """Name prefix of the stack's resources, e.g. ``iworkz-production`` (seed naming)."""
-        return (
-            f"{self.common.project}-{self.environment_name}"
-            if self.environment_name
-            else self.common.project
-        )
+        return f"{self.common.project}-{self.environment_name}" if self.environment_name else self.common.project
 
     @property
     def config_file(self) -> str:
@@ -56,9 +52,7 @@ def cdktf_context() -> dict[str, Any]:
     return dict(json.loads((PROJECT_ROOT / "cdktf.json").read_text())["context"])
 
 
-def build_app(
-    settings: Settings, planned: list[PlannedStack], outdir: Path
-) -> tuple[App, dict[str, TerraformStack]]:
+def build_app(settings: Settings, planned: list[PlannedStack], outdir: Path) -> tuple[App, dict[str, TerraformStack]]:
     app = App(outdir=str(outdir), context=cdktf_context())
     built: dict[str, TerraformStack] = {}
     for stack in planned:

@@ -23,18 +23,14 @@ def _split(value: str | None) -> list[str] | None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--stacks", default=os.environ.get("STACKS"), help="components or stack names (env STACKS)"
-    )
+    parser.add_argument("--stacks", default=os.environ.get("STACKS"), help="components or stack names (env STACKS)")
     parser.add_argument("--envs", default=os.environ.get("ENVS"), help="environments (env ENVS)")
     parser.add_argument(
         "--config-dir",
         type=Path,
         default=Path(os.environ.get("IWORKZ_CONFIG_DIR", DEFAULT_CONFIG_DIR)),
     )
-    parser.add_argument(
-        "--outdir", type=Path, default=Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
-    )
+    parser.add_argument("--outdir", type=Path, default=Path(os.environ.get("CDKTF_OUTDIR", "cdktf.out")))
     return parser.parse_args(argv)
 
 
@@ -53,9 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nothing was written to {args.outdir}", file=sys.stderr)
         return EXIT_USER_ERROR
     for stack in written:
-        count = (
-            f"{stack.resources:4d} resources" if stack.resources is not None else "     (hcl)    "
-        )
+        count = f"{stack.resources:4d} resources" if stack.resources is not None else "     (hcl)    "
         print(f"  wrote {stack.name:<24} {count}  {_relative(stack.path)}")
     print(f"synthesised {len(written)} stacks in {time.monotonic() - started:.1f} s")
     return 0

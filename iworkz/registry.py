@@ -81,11 +81,7 @@ def _resolve(settings: Settings, token: str) -> list[PlannedStack]:
         spec = BY_COMPONENT[token]
         if not spec.per_environment:
             return [PlannedStack(spec, None)]
-        return [
-            PlannedStack(spec, env)
-            for env, cfg in settings.environments.items()
-            if spec.enabled(cfg)
-        ]
+        return [PlannedStack(spec, env) for env, cfg in settings.environments.items() if spec.enabled(cfg)]
     for spec in SPECS:
         for env, cfg in settings.environments.items():
             if spec.per_environment and token == spec.stack_name(env):
@@ -109,13 +105,9 @@ def _resolve(settings: Settings, token: str) -> list[PlannedStack]:
     )
 
 
-def _add_with_dependencies(
-    settings: Settings, stack: PlannedStack, ordered: list[PlannedStack]
-) -> None:
+def _add_with_dependencies(settings: Settings, stack: PlannedStack, ordered: list[PlannedStack]) -> None:
     if stack in ordered:
         return
     for dependency in stack.spec.depends_on:
-        _add_with_dependencies(
-            settings, PlannedStack(BY_COMPONENT[dependency], stack.environment), ordered
-        )
+        _add_with_dependencies(settings, PlannedStack(BY_COMPONENT[dependency], stack.environment), ordered)
     ordered.append(stack)

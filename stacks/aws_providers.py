@@ -26,9 +26,7 @@ class AwsProviders:
     def __init__(self, stack: TerraformStack, context: StackContext) -> None:
         self._stack = stack
         self._context = context
-        region = (
-            context.env.aws.region if context.environment_name else context.common.backend.s3.region
-        )
+        region = context.env.aws.region if context.environment_name else context.common.backend.s3.region
         self.region = region
         self.primary = AwsProvider(
             stack,

@@ -75,9 +75,7 @@ class StateStack(IworkzStack):
             hash_key="LockID",
             attribute=[DynamodbTableAttribute(name="LockID", type="S")],
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
-            server_side_encryption=DynamodbTableServerSideEncryption(
-                enabled=True, kms_key_arn=key.arn
-            ),
+            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=key.arn),
             deletion_protection_enabled=True,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
@@ -87,15 +85,9 @@ class StateStack(IworkzStack):
             value=bucket.name,
             description="S3 bucket holding every stack's state",
         )
-        TerraformOutput(
-            self, "lock_table", value=table.name, description="DynamoDB table locking the state"
-        )
-        TerraformOutput(
-            self, "state_kms_key_arn", value=key.arn, description="KMS key encrypting the state"
-        )
+        TerraformOutput(self, "lock_table", value=table.name, description="DynamoDB table locking the state")
+        TerraformOutput(self, "state_kms_key_arn", value=key.arn, description="KMS key encrypting the state")
 
 
-def build(
-    scope: Construct, context: StackContext, dependencies: Mapping[str, TerraformStack]
-) -> StateStack:
+def build(scope: Construct, context: StackContext, dependencies: Mapping[str, TerraformStack]) -> StateStack:
     return StateStack(scope, context)

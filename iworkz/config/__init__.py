@@ -107,9 +107,7 @@ class StateConfig(Model):
 
 class CommonConfig(Model):
     project: str = Field("iworkz", pattern=r"^[a-z][a-z0-9-]{1,20}$")
-    tags: Tags = Field(
-        default_factory=lambda: {"Project": "iWORKZ", "ManagedBy": "Terraform", "Owner": "DevOps"}
-    )
+    tags: Tags = Field(default_factory=lambda: {"Project": "iWORKZ", "ManagedBy": "Terraform", "Owner": "DevOps"})
     backend: BackendSettings = BackendSettings()
     state: StateConfig = StateConfig()
 
@@ -183,9 +181,7 @@ class EnvironmentConfig(Model):
                 field="network.nat_gateways",
                 value=self.network.nat_gateways,
             )
-        open_world = [
-            c for c in self.eks.public_access_cidrs if ipaddress.ip_network(c).prefixlen == 0
-        ]
+        open_world = [c for c in self.eks.public_access_cidrs if ipaddress.ip_network(c).prefixlen == 0]
         if self.eks.endpoint_public_access and open_world:
             raise rule_error(
                 "the production EKS public endpoint must not be open to the whole internet",
@@ -225,9 +221,7 @@ def available_environments(config_dir: Path) -> list[str]:
     return sorted(p.stem for p in config_dir.glob("*.yaml") if p.name != COMMON_FILE)
 
 
-def load_settings(
-    config_dir: Path = DEFAULT_CONFIG_DIR, environments: Iterable[str] | None = None
-) -> Settings:
+def load_settings(config_dir: Path = DEFAULT_CONFIG_DIR, environments: Iterable[str] | None = None) -> Settings:
     """Reads and validates the configuration; raises ConfigError with every problem found.
 
     All environment files are validated (cross-environment rules need them all); the
@@ -291,9 +285,7 @@ def _load_model(
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-            problems.append(
-                Problem(file, where, None, f"is not valid YAML: {getattr(exc, 'problem', exc)}")
-            )
+            problems.append(Problem(file, where, None, f"is not valid YAML: {getattr(exc, 'problem', exc)}"))
             return None
         if raw is None:
             raw = {}
@@ -383,9 +375,7 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _cross_environment_problems(
-    config_dir: Path, envs: Mapping[str, EnvironmentConfig]
-) -> list[Problem]:
+def _cross_environment_problems(config_dir: Path, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:
     problems = []
     vpcs = {name: ipaddress.ip_network(env.network.vpc_cidr) for name, env in envs.items()}
     names = sorted(vpcs)

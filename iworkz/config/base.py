@@ -15,9 +15,7 @@ class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-def rule_error(
-    rule: str, fix: str = "", *, field: str | None = None, value: Any = None
-) -> Exception:
+def rule_error(rule: str, fix: str = "", *, field: str | None = None, value: Any = None) -> Exception:
     """A validation error carrying the broken rule and its fix.
 
     Model-level validators pass ``field`` (relative to the model) and ``value`` so that the
@@ -37,9 +35,7 @@ def parse_cidr(value: Any) -> ipaddress.IPv4Network:
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError as exc:
-        raise rule_error(
-            f"must be an IPv4 CIDR block with no host bits set ({exc})", "e.g. '10.0.0.0/16'"
-        ) from None
+        raise rule_error(f"must be an IPv4 CIDR block with no host bits set ({exc})", "e.g. '10.0.0.0/16'") from None
     if not isinstance(network, ipaddress.IPv4Network):
         raise rule_error("must be an IPv4 CIDR block", "e.g. '10.0.0.0/16'")
     return network
@@ -52,9 +48,7 @@ def validate_cidr(value: Any) -> str:
 def validate_private_cidr(value: Any) -> str:
     network = parse_cidr(value)
     if not network.is_private:
-        raise rule_error(
-            "must be a private (RFC 1918) range", "use a block inside 10.0.0.0/8 or 172.16.0.0/12"
-        )
+        raise rule_error("must be a private (RFC 1918) range", "use a block inside 10.0.0.0/8 or 172.16.0.0/12")
     return str(network)
 
 

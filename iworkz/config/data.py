@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from pydantic import Field, field_validator, model_validator
 
 from iworkz.config.base import Model, rule_error
@@ -97,7 +99,7 @@ class BucketLifecycleConfig(Model):
             ("deep_archive_after_days", self.deep_archive_after_days),
             ("expire_after_days", self.expire_after_days),
         ]
-        for (before_name, before), (name, value) in zip(steps, steps[1:], strict=False):
+        for (before_name, before), (name, value) in itertools.pairwise(steps):
             if value <= before:
                 raise rule_error(
                     f"{name} must come after {before_name} ({before})",

@@ -69,9 +69,7 @@ AZURE_LOCATIONS = AZURE_LOCATIONS_WITH_ZONES | frozenset(
 
 def _azure_location(value: str) -> str:
     if value not in AZURE_LOCATIONS:
-        raise rule_error(
-            "must be a known Azure location name", "e.g. 'koreacentral' or 'koreasouth'"
-        )
+        raise rule_error("must be a known Azure location name", "e.g. 'koreacentral' or 'koreasouth'")
     return value
 
 
@@ -84,9 +82,7 @@ class DrAzureConfig(Model):
     paired_location: AzureLocation = "koreasouth"
     vnet_cidr: Annotated[str, AfterValidator(validate_private_cidr)] = "10.100.0.0/16"
     kubernetes_version: str = "1.34"
-    aks_authorized_ip_ranges: list[Annotated[str, AfterValidator(validate_cidr)]] = Field(
-        default_factory=list
-    )
+    aks_authorized_ip_ranges: list[Annotated[str, AfterValidator(validate_cidr)]] = Field(default_factory=list)
     postgres_zone_redundant: bool = True
     postgres_backup_retention_days: int = Field(14, ge=7, le=35)
     log_retention_days: int = Field(90, ge=30)

@@ -28,22 +28,16 @@ def _version_string(value: object) -> object:
 
 def _supported_version(value: str) -> str:
     if value not in EKS_SUPPORTED_VERSIONS:
-        older = (
-            value.count(".") == 1 and value.split(".")[0] == "1" and value.split(".")[1].isdigit()
-        )
+        older = value.count(".") == 1 and value.split(".")[0] == "1" and value.split(".")[1].isdigit()
         if older and int(value.split(".")[1]) < int(EKS_SUPPORTED_VERSIONS[0].split(".")[1]):
             rule = "is past the end of EKS extended support (end of life)"
         else:
             rule = f"is not a Kubernetes version EKS supports here ({', '.join(EKS_SUPPORTED_VERSIONS)})"
-        raise rule_error(
-            rule, f"use {EKS_DEFAULT_VERSION} or another of {', '.join(EKS_SUPPORTED_VERSIONS)}"
-        )
+        raise rule_error(rule, f"use {EKS_DEFAULT_VERSION} or another of {', '.join(EKS_SUPPORTED_VERSIONS)}")
     return value
 
 
-KubernetesVersion = Annotated[
-    str, BeforeValidator(_version_string), AfterValidator(_supported_version)
-]
+KubernetesVersion = Annotated[str, BeforeValidator(_version_string), AfterValidator(_supported_version)]
 
 
 class Taint(Model):
@@ -83,9 +77,7 @@ class NodeGroupConfig(Model):
                 value=self.desired_size,
             )
         if self.gpu:
-            not_gpu = [
-                t for t in self.instance_types if t.split(".")[0] not in GPU_INSTANCE_FAMILIES
-            ]
+            not_gpu = [t for t in self.instance_types if t.split(".")[0] not in GPU_INSTANCE_FAMILIES]
             if not_gpu:
                 raise rule_error(
                     f"a GPU node group needs GPU instance types; {not_gpu} are not "

@@ -35,9 +35,7 @@ class NetworkConfig(Model):
     subnets: dict[Tier, list[Cidr]] = Field(default_factory=dict)
     nat_gateways: Literal["one_per_az", "single"] = "one_per_az"
     flow_log_retention_days: int = Field(365, ge=365)
-    interface_endpoints: list[str] = Field(
-        default_factory=lambda: ["ecr.api", "ecr.dkr", "sts", "logs"], min_length=1
-    )
+    interface_endpoints: list[str] = Field(default_factory=lambda: ["ecr.api", "ecr.dkr", "sts", "logs"], min_length=1)
 
     @model_validator(mode="after")
     def _check_layout(self) -> NetworkConfig:
