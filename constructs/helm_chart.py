@@ -1,0 +1,154 @@
+"""A Helm release with an exactly pinned chart version, atomic upgrades and one YAML values document."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from cdktf import ITerraformDependable, TerraformProvider
+from cdktf_cdktf_provider_helm.release import Release
+
+from constructs import Construct
+from iworkz.errors import UserError
+
+# An exact semantic version (optionally v-prefixed, with pre-release/build suffix). Ranges
+# ("^1.2", "~1.2", ">=1", "1.x", "*"), "latest" and partial versions ("1.2") are not pins.
+PINNED_VERSION = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+RELEASE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# Terraform reads "${" and "%{" in strings as interpolation/template directives; literal ones
+# (e.g. in a Grafana or Alertmanager template) are escaped, cdktf token markers are kept.
+_TF_INTERPOLATION = re.compile(r"\$\{(?!TfToken\[)")
+_TF_DIRECTIVE = re.compile(r"%\{")
+
+
+@dataclass(frozen=True)
+class HelmChartProps:
+    """Properties of :class:`HelmChart`.
+
+    | name | meaning | default |
+    |---|---|---|
+    | release_name | Helm release name (DNS label, at most 53 characters) | required |
+    | chart | chart name in the repository, e.g. ``kube-prometheus-stack`` | required |
+    | repository | chart repository URL (https:// or oci://) | required |
+    | version | exact chart version, e.g. ``79.5.0`` (no ranges, no ``latest``) | required |
+    | namespace | namespace to install into; it must exist (create it with the kubernetes provider) | required |
+    | values | the merged values, written as one YAML document | empty |
+    | atomic | roll back a failed install/upgrade | True |
+    | cleanup_on_fail | delete resources created by a failed upgrade | True |
+    | wait | wait until the release's resources are ready | True |
+    | timeout | seconds to wait for any single Kubernetes operation | 600 |
+    | max_history | release revisions kept | 10 |
+    | provider | the helm provider | the stack's default |
+    | depends_on | resources that must exist first (namespace, secrets, CRD releases) | none |
+    | source | where the chart coordinates are defined, named in errors | ``helm release '<release_name>'`` |
+    """
+
+    release_name: str
+    chart: str
+    repository: str
+    version: str
+    namespace: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    atomic: bool = True
+    cleanup_on_fail: bool = True
+    wait: bool = True
+    timeout: int = 600
+    max_history: int = 10
+    provider: TerraformProvider | None = None
+    depends_on: Sequence[ITerraformDependable] = ()
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        where = self.source or f"helm release '{self.release_name}'"
+        if not isinstance(self.version, str) or not PINNED_VERSION.match(self.version):
+            raise UserError.single(
+                where,
+                "version",
+                self.version,
+                "must pin one exact chart version (MAJOR.MINOR.PATCH); ranges, 'latest' and empty are not allowed",
+                "use the exact version from the chart repository's index, e.g. '79.5.0'",
+            )
+        if not RELEASE_NAME.match(self.release_name) or len(self.release_name) > 53:
+            raise UserError.single(
+                where,
+                "release_name",
+                self.release_name,
+                "must be a DNS label of at most 53 characters",
+                "use lowercase letters, digits and '-'",
+            )
+        if not self.chart or "/" in self.chart:
+            raise UserError.single(
+                where,
+                "chart",
+                self.chart,
+                "must be the chart's name within its repository",
+                "put the repository URL in 'repository'",
+            )
+        if not self.repository.startswith(("https://", "oci://")):
+            raise UserError.single(
+                where,
+                "repository",
+                self.repository,
+                "must be an https:// or oci:// chart repository",
+                "e.g. 'https://prometheus-community.github.io/helm-charts'",
+            )
+        if not self.namespace:
+            raise UserError.single(where, "namespace", self.namespace, "must name the namespace to install into")
+        if not 30 <= self.timeout <= 3600:
+            raise UserError.single(where, "timeout", self.timeout, "must be 30-3600 seconds")
+
+
+class HelmChart(Construct):
+    """One ``helm_release``: pinned chart, atomic and self-cleaning upgrades, values as one YAML document.
+
+    Attributes: ``release`` (the resource), ``name``, ``namespace``, ``values_yaml`` (the rendered
+    document before token resolution).
+    """
+
+    def __init__(self, scope: Construct, id: str, props: HelmChartProps) -> None:
+        super().__init__(scope, id)
+        self.values_yaml = render_values(props.values)
+        self.release = Release(
+            self,
+            "release",
+            name=props.release_name,
+            chart=props.chart,
+            repository=props.repository,
+            version=props.version,
+            namespace=props.namespace,
+            create_namespace=False,
+            atomic=props.atomic,
+            cleanup_on_fail=props.cleanup_on_fail,
+            wait=props.wait,
+            timeout=props.timeout,
+            max_history=props.max_history,
+            values=[self.values_yaml] if props.values else None,
+            provider=props.provider,
+            depends_on=list(props.depends_on) or None,
+        )
+        self.name = props.release_name
+        self.namespace = props.namespace
+
+
+def render_values(values: Mapping[str, Any]) -> str:
+    """One YAML document; literal Terraform template markers are escaped, tokens kept."""
+    return yaml.safe_dump(
+        _escape(dict(values)),
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=1_000_000,
+    )
+
+
+def _escape(value: Any) -> Any:
+    if isinstance(value, str):
+        return _TF_DIRECTIVE.sub("%%{", _TF_INTERPOLATION.sub("$${", value))
+    if isinstance(value, Mapping):
+        return {key: _escape(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_escape(item) for item in value]
+    return value
