@@ -1,0 +1,176 @@
+"""Configuration: production carries the seed's values; bad input stops with one clear message."""
+
+from __future__ import annotations
+
+import ipaddress
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iworkz.config import ConfigError, load_settings
+from tests.configs import DELETE, write_config, write_raw
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_three_environments_are_configured(settings):
+    assert sorted(settings.environments) == ["dev", "production", "staging"]
+
+
+def test_production_carries_the_seed_values(settings):
+    production = settings.environments["production"]
+    assert settings.common.project == "iworkz"
+    assert production.aws.region == "ap-northeast-1"
+    assert production.aws.backup_region == "ap-northeast-3"
+    assert production.network.vpc_cidr == "10.0.0.0/16"
+    assert production.network.availability_zones == ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]
+    assert settings.common.tags == {"Project": "iWORKZ", "ManagedBy": "Terraform", "Owner": "DevOps"}
+
+
+def test_environments_use_disjoint_cidrs(settings):
+    networks = [ipaddress.ip_network(env.network.vpc_cidr) for env in settings.environments.values()]
+    for i, network in enumerate(networks):
+        assert not any(network.overlaps(other) for other in networks[i + 1 :])
+
+
+def test_staging_and_dev_are_smaller_than_production(settings):
+    production = settings.environments["production"].eks.node_groups["general"]
+    for name in ("staging", "dev"):
+        group = settings.environments[name].eks.node_groups["general"]
+        assert group.max_size < production.max_size
+
+
+def test_models_are_frozen(settings):
+    with pytest.raises(Exception, match="frozen"):
+        settings.environments["production"].network.vpc_cidr = "10.9.0.0/16"  # type: ignore[misc]
+
+
+def _error(config_dir: Path, envs: list[str] | None = None) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_dir, envs)
+    return caught.value.render()
+
+
+# Each bad input names the file, the field, the value and the rule.
+BAD_INPUTS = [
+    pytest.param(
+        "production",
+        {"network": {"vpc_cidr": "10.0.0.0/33"}},
+        ["production.yaml", "network.vpc_cidr", "10.0.0.0/33", "IPv4 CIDR"],
+        id="malformed-cidr",
+    ),
+    pytest.param(
+        "staging",
+        {"network": {"vpc_cidr": "10.0.0.0/16"}},
+        ["staging.yaml", "network.vpc_cidr", "10.0.0.0/16", "overlaps the production VPC"],
+        id="cidr-overlaps-another-environment",
+    ),
+    pytest.param(
+        "production",
+        {"aws": {"region": "ap-northeast-9"}},
+        ["production.yaml", "aws.region", "ap-northeast-9", "known AWS region"],
+        id="unknown-region",
+    ),
+    pytest.param(
+        "production",
+        {"netwrok": {"vpc_cidr": "10.0.0.0/16"}},
+        ["production.yaml", "netwrok", "not a known key", "did you mean 'network'"],
+        id="unknown-key-typo",
+    ),
+    pytest.param(
+        "production",
+        {"eks": {"node_groups": {"general": {"max_size": "twenty"}}}},
+        ["production.yaml", "eks.node_groups.general.max_size", "twenty", "valid integer"],
+        id="wrong-type",
+    ),
+    pytest.param(
+        "production",
+        {"network": {"vpc_cidr": DELETE}},
+        ["production.yaml", "network.vpc_cidr", "(missing)", "is required"],
+        id="missing-required-field",
+    ),
+    pytest.param(
+        "production",
+        {"tags": {"CostCenter": "platform#1"}},
+        ["production.yaml", "tags.CostCenter", "platform#1", "tag values"],
+        id="bad-tag-value",
+    ),
+    pytest.param(
+        None,
+        {"tags": {"aws:owner": "x"}},
+        ["common.yaml", "tags.aws:owner", "not starting with aws:"],
+        id="reserved-tag-key",
+    ),
+    pytest.param(
+        "production",
+        {"eks": {"kubernetes_version": 1.3}},
+        ["production.yaml", "eks.kubernetes_version", "1.3", "quoted string"],
+        id="unquoted-version-number",
+    ),
+    pytest.param(
+        None,
+        {"backend": {"type": "consul"}},
+        ["common.yaml", "backend.type", "consul", "'s3' or 'cloud'"],
+        id="unknown-backend-type",
+    ),
+]
+
+
+@pytest.mark.parametrize(("env", "patch", "expected"), BAD_INPUTS)
+def test_fails_on_bad_input(tmp_path, env, patch, expected):
+    message = _error(write_config(tmp_path, env, patch))
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+
+
+def test_fails_on_unknown_environment(tmp_path):
+    message = _error(write_config(tmp_path), ["qa"])
+    assert "ENVS" in message and "'qa'" in message and "known: dev, production, staging" in message
+
+
+def test_fails_on_invalid_yaml(tmp_path):
+    message = _error(write_raw(tmp_path, "dev", "network: [unclosed\n"))
+    assert "dev.yaml" in message and "line 2" in message and "not valid YAML" in message
+
+
+def test_fails_on_a_file_that_is_not_a_mapping(tmp_path):
+    message = _error(write_raw(tmp_path, "dev", "- just\n- a list\n"))
+    assert "dev.yaml" in message and "must be a mapping" in message
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    config = write_config(tmp_path, "dev", {"aws": {"region": "mars-1"}})
+    (config / "staging.yaml").write_text((config / "staging.yaml").read_text().replace("10.1.0.0/16", "10.1.0.0/8"))
+    message = _error(config)
+    assert "2 problems" in message and "dev.yaml" in message and "staging.yaml" in message
+
+
+def _run_synth(config_dir: Path, outdir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--config-dir", str(config_dir), "--outdir", str(outdir), *extra],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_cli_exits_2_without_traceback_and_writes_nothing(tmp_path):
+    outdir = tmp_path / "cdktf.out"
+    outdir.mkdir()
+    (outdir / "keep.txt").write_text("previous output")
+    result = _run_synth(write_config(tmp_path, "production", {"network": {"vpc_cidr": "not-a-cidr"}}), outdir)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "production.yaml: network.vpc_cidr = 'not-a-cidr'" in result.stderr
+    assert "rule:" in result.stderr and "fix:" in result.stderr
+    assert sorted(p.name for p in outdir.iterdir()) == ["keep.txt"]
+    assert not list(tmp_path.glob(".cdktf.out.*")), "staging folder left behind"
+
+
+def test_cli_rejects_an_unknown_stack(tmp_path):
+    result = _run_synth(write_config(tmp_path), tmp_path / "out", "--stacks", "netwrk")
+    assert result.returncode == 2
+    assert "STACKS: stack = 'netwrk'" in result.stderr and "Traceback" not in result.stderr
