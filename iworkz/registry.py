@@ -9,9 +9,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from iworkz.config import EnvironmentConfig, Settings
 from iworkz.errors import UserError
+
+if TYPE_CHECKING:  # cdktf starts jsii; the registry is read before the input is validated
+    from cdktf import TerraformStack
 
 STATE_STACK = "state"
 
@@ -28,9 +32,10 @@ class StackSpec:
     def stack_name(self, environment: str | None) -> str:
         return f"{self.component}-{environment}" if self.per_environment else self.component
 
-    def load(self) -> Callable[..., object]:
+    def load(self) -> Callable[..., TerraformStack]:
         """The module's ``build(scope, context, dependencies)`` function."""
-        return importlib.import_module(self.module).build  # type: ignore[no-any-return]
+        build: Callable[..., TerraformStack] = importlib.import_module(self.module).build
+        return build
 
 
 SPECS: tuple[StackSpec, ...] = (
