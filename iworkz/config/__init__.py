@@ -395,18 +395,19 @@ def _cross_environment_problems(config_dir: Path, envs: Mapping[str, Environment
     for name, env in envs.items():
         if not env.dr_azure.enabled:
             continue
-        vnet = ipaddress.ip_network(env.dr_azure.vnet_cidr)
-        for other, vpc in vpcs.items():
-            if vnet.overlaps(vpc):
-                problems.append(
-                    Problem(
-                        _display(config_dir / f"{name}.yaml"),
-                        "dr_azure.vnet_cidr",
-                        str(vnet),
-                        f"overlaps the AWS VPC of {other} ({vpc}); the VPN routes between them",
-                        "pick a range outside every AWS VPC, e.g. 10.100.0.0/16",
+        for field, cidr in env.dr_azure.routed_ranges().items():
+            vnet = ipaddress.ip_network(cidr)
+            for other, vpc in vpcs.items():
+                if vnet.overlaps(vpc):
+                    problems.append(
+                        Problem(
+                            _display(config_dir / f"{name}.yaml"),
+                            f"dr_azure.{field}",
+                            str(vnet),
+                            f"overlaps the AWS VPC of {other} ({vpc}); the VPN routes between them",
+                            "pick a range outside every AWS VPC, e.g. 10.100.0.0/16",
+                        )
                     )
-                )
     return problems
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import ipaddress
+import re
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from iworkz.config.base import Model, rule_error, validate_cidr, validate_private_cidr
 
@@ -67,6 +69,58 @@ AZURE_LOCATIONS = AZURE_LOCATIONS_WITH_ZONES | frozenset(
 )
 
 
+# Azure's regional pairs: geo-redundant storage (GZRS/GRS) and PostgreSQL geo-redundant
+# backups are copied to the pair of the primary region, so paired_location must be it.
+AZURE_REGION_PAIRS = {
+    "australiaeast": "australiasoutheast",
+    "australiasoutheast": "australiaeast",
+    "canadacentral": "canadaeast",
+    "canadaeast": "canadacentral",
+    "centralindia": "southindia",
+    "southindia": "centralindia",
+    "centralus": "eastus2",
+    "eastus2": "centralus",
+    "eastus": "westus",
+    "westus": "eastus",
+    "eastasia": "southeastasia",
+    "southeastasia": "eastasia",
+    "francecentral": "francesouth",
+    "francesouth": "francecentral",
+    "germanywestcentral": "germanynorth",
+    "germanynorth": "germanywestcentral",
+    "japaneast": "japanwest",
+    "japanwest": "japaneast",
+    "koreacentral": "koreasouth",
+    "koreasouth": "koreacentral",
+    "northcentralus": "southcentralus",
+    "southcentralus": "northcentralus",
+    "northeurope": "westeurope",
+    "westeurope": "northeurope",
+    "norwayeast": "norwaywest",
+    "norwaywest": "norwayeast",
+    "switzerlandnorth": "switzerlandwest",
+    "switzerlandwest": "switzerlandnorth",
+    "uaenorth": "uaecentral",
+    "uaecentral": "uaenorth",
+    "uksouth": "ukwest",
+    "ukwest": "uksouth",
+    "westcentralus": "westus2",
+    "westus2": "westcentralus",
+}
+
+# AKS keeps three minor versions in standard support; older ones are end of life.
+AKS_OLDEST_SUPPORTED_MINOR = 33
+
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+Uuid = Annotated[str, Field(pattern=_UUID)]
+PrivateCidr = Annotated[str, AfterValidator(validate_private_cidr)]
+Cidr = Annotated[str, AfterValidator(validate_cidr)]
+
+# The VNet is split into: AKS nodes (first half), then /+4 blocks for PostgreSQL,
+# private endpoints and the VPN gateway (see dr_azure_subnets).
+_VNET_MAX_PREFIX = 22
+
+
 def _azure_location(value: str) -> str:
     if value not in AZURE_LOCATIONS:
         raise rule_error("must be a known Azure location name", "e.g. 'koreacentral' or 'koreasouth'")
@@ -76,16 +130,102 @@ def _azure_location(value: str) -> str:
 AzureLocation = Annotated[str, AfterValidator(_azure_location)]
 
 
+def _no_open_world(value: list[str]) -> list[str]:
+    for cidr in value:
+        if ipaddress.ip_network(cidr).prefixlen == 0:
+            raise rule_error("must not contain 0.0.0.0/0 (open to the whole internet)", "list the office/CI CIDRs")
+    return value
+
+
+def dr_azure_subnets(vnet_cidr: str) -> dict[str, str]:
+    """The DR VNet's subnets, computed from its address space.
+
+    | subnet | block | e.g. for 10.100.0.0/16 |
+    |---|---|---|
+    | aks_nodes | first half (Azure CNI overlay: pods do not use VNet addresses) | 10.100.0.0/17 |
+    | postgres | 9th /+4 block, delegated to PostgreSQL flexible servers | 10.100.128.0/20 |
+    | private_endpoints | 10th /+4 block | 10.100.144.0/20 |
+    | gateway | 11th /+4 block, the VPN gateway's GatewaySubnet | 10.100.160.0/20 |
+    """
+    vnet = ipaddress.ip_network(vnet_cidr)
+    aks = next(vnet.subnets(prefixlen_diff=1))
+    blocks = list(vnet.subnets(prefixlen_diff=4))
+    return {
+        "aks_nodes": str(aks),
+        "postgres": str(blocks[8]),
+        "private_endpoints": str(blocks[9]),
+        "gateway": str(blocks[10]),
+    }
+
+
+class AksPoolConfig(Model):
+    """An AKS node pool: VM size and autoscaling bounds."""
+
+    vm_size: str = Field(pattern=r"^Standard_[A-Za-z0-9_]+$")
+    min_count: int = Field(ge=0, le=1000)
+    max_count: int = Field(ge=1, le=1000)
+    # CKV_AZURE_168: at least 50 pods per node.
+    max_pods: int = Field(110, ge=50, le=250)
+    os_disk_size_gb: int = Field(128, ge=30, le=2048)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AksPoolConfig:
+        if self.min_count > self.max_count:
+            raise rule_error(
+                "min_count must not exceed max_count",
+                f"raise max_count to {self.min_count} or more",
+                field="min_count",
+                value=self.min_count,
+            )
+        return self
+
+
+class PostgresAdminConfig(Model):
+    """A Microsoft Entra group (or user) administering the DR PostgreSQL server."""
+
+    object_id: Uuid
+    principal_name: str = Field(min_length=1)
+    principal_type: Literal["Group", "User", "ServicePrincipal"] = "Group"
+
+
 class DrAzureConfig(Model):
+    """The DR site in Azure (seed 12.1: Korea Central, paired with Korea South)."""
+
     enabled: bool = False
+    # Optional: without them the azurerm provider reads ARM_SUBSCRIPTION_ID / ARM_TENANT_ID.
+    subscription_id: Uuid | None = None
+    tenant_id: Uuid | None = None
     location: AzureLocation = "koreacentral"
     paired_location: AzureLocation = "koreasouth"
-    vnet_cidr: Annotated[str, AfterValidator(validate_private_cidr)] = "10.100.0.0/16"
+    vnet_cidr: PrivateCidr = "10.100.0.0/16"
+    # Azure CNI overlay: pod and service ranges are not routed, but must not clash with routed ones.
+    aks_pod_cidr: PrivateCidr = "192.168.0.0/16"
+    aks_service_cidr: PrivateCidr = "172.16.0.0/16"
     kubernetes_version: str = "1.34"
-    aks_authorized_ip_ranges: list[Annotated[str, AfterValidator(validate_cidr)]] = Field(default_factory=list)
+    aks_private_cluster: bool = False
+    aks_authorized_ip_ranges: Annotated[list[Cidr], AfterValidator(_no_open_world)] = Field(default_factory=list)
+    aks_admin_group_object_ids: list[Uuid] = Field(default_factory=list)
+    aks_network_policy: Literal["cilium", "azure"] = "cilium"
+    aks_automatic_upgrade_channel: Literal["patch", "stable"] = "patch"
+    aks_node_os_upgrade_channel: Literal["NodeImage", "SecurityPatch"] = "NodeImage"
+    aks_system_pool: AksPoolConfig = AksPoolConfig(vm_size="Standard_D4ds_v5", min_count=3, max_count=6)
+    # Standby: idles at min_count; the failover runbook raises it towards max_count.
+    aks_user_pool: AksPoolConfig = AksPoolConfig(vm_size="Standard_D8ds_v5", min_count=0, max_count=20)
+    postgres_sku_name: str = Field("GP_Standard_D4ds_v5", pattern=r"^(B|GP|MO)_Standard_[A-Za-z0-9_]+$")
+    postgres_storage_mb: Literal[
+        32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4193280, 4194304, 8388608, 16777216, 33553408
+    ] = 131072
     postgres_zone_redundant: bool = True
-    postgres_backup_retention_days: int = Field(14, ge=7, le=35)
-    log_retention_days: int = Field(90, ge=30)
+    postgres_backup_retention_days: int = 14
+    postgres_admin: PostgresAdminConfig | None = None
+    storage_replication_type: Literal["GZRS", "RAGZRS", "GRS", "RAGRS"] = "GZRS"
+    backup_immutability_days: int = Field(30, ge=1, le=146000)
+    blob_soft_delete_days: int = Field(30, ge=7, le=365)
+    log_retention_days: int = Field(90, ge=30, le=730)
+    vpn_gateway_sku: Literal["VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ"] = "VpnGw2AZ"
+    vpn_customer_gateway_bgp_asn: int = Field(65000, ge=1, le=4294967294)
+    # Egress ranges of whoever runs Terraform: the Key Vault firewall lets them create keys.
+    deployer_ip_ranges: Annotated[list[Cidr], AfterValidator(_no_open_world)] = Field(default_factory=list)
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
@@ -93,3 +233,125 @@ class DrAzureConfig(Model):
         if isinstance(value, float | int):
             raise rule_error("must be a quoted string", f'write "{value}"')
         return value
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _supported_version(cls, value: str) -> str:
+        match = re.fullmatch(r"1\.(\d+)(\.\d+)?", value)
+        if not match:
+            raise rule_error("must be a Kubernetes version such as 1.34 or 1.34.1", 'e.g. "1.34"')
+        if int(match.group(1)) < AKS_OLDEST_SUPPORTED_MINOR:
+            raise rule_error(
+                f"AKS no longer supports Kubernetes before 1.{AKS_OLDEST_SUPPORTED_MINOR} (end of life)",
+                'use "1.34"',
+            )
+        return value
+
+    @field_validator("postgres_backup_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if not 7 <= value <= 35:
+            raise rule_error(
+                "PostgreSQL flexible server backups must be kept 7 to 35 days (the DR site needs at least a week)",
+                "set postgres_backup_retention_days between 7 and 35",
+            )
+        return value
+
+    @field_validator("vnet_cidr")
+    @classmethod
+    def _vnet_size(cls, value: str) -> str:
+        if ipaddress.ip_network(value).prefixlen > _VNET_MAX_PREFIX:
+            raise rule_error(
+                f"the DR VNet must be /{_VNET_MAX_PREFIX} or larger (it holds four subnets and a GatewaySubnet)",
+                "use a /16, e.g. 10.100.0.0/16",
+            )
+        return value
+
+    @property
+    def subnets(self) -> dict[str, str]:
+        return dr_azure_subnets(self.vnet_cidr)
+
+    @property
+    def has_zones(self) -> bool:
+        return self.location in AZURE_LOCATIONS_WITH_ZONES
+
+    @model_validator(mode="after")
+    def _site_rules(self) -> DrAzureConfig:
+        pair = AZURE_REGION_PAIRS.get(self.location)
+        if pair is None:
+            raise rule_error(
+                f"{self.location} has no Azure paired region; geo-redundant backups and storage need one",
+                "use koreacentral (paired with koreasouth)",
+                field="location",
+                value=self.location,
+            )
+        if self.paired_location != pair:
+            raise rule_error(
+                f"must be the Azure pair of {self.location} ({pair}): geo-redundant copies go there",
+                f"set paired_location: {pair}",
+                field="paired_location",
+                value=self.paired_location,
+            )
+        no_zones = f"{self.location} has no availability zones"
+        if self.postgres_zone_redundant and not self.has_zones:
+            raise rule_error(
+                f"zone-redundant high availability needs availability zones; {no_zones}",
+                "use a region with zones (koreacentral) or set postgres_zone_redundant: false",
+                field="postgres_zone_redundant",
+                value=True,
+            )
+        if self.postgres_zone_redundant and self.postgres_sku_name.startswith("B_"):
+            raise rule_error(
+                "burstable (B_) PostgreSQL servers do not support high availability",
+                "use a General Purpose SKU such as GP_Standard_D4ds_v5",
+                field="postgres_sku_name",
+                value=self.postgres_sku_name,
+            )
+        if self.storage_replication_type in ("GZRS", "RAGZRS") and not self.has_zones:
+            raise rule_error(
+                f"{self.storage_replication_type} needs availability zones; {no_zones}",
+                "use GRS or RAGRS, or a region with zones",
+                field="storage_replication_type",
+                value=self.storage_replication_type,
+            )
+        if not self.has_zones:
+            raise rule_error(
+                f"{self.vpn_gateway_sku} is a zone-redundant gateway SKU; {no_zones}",
+                "use a region with zones (koreacentral)",
+                field="vpn_gateway_sku",
+                value=self.vpn_gateway_sku,
+            )
+        if self.enabled and not self.aks_private_cluster and not self.aks_authorized_ip_ranges:
+            raise rule_error(
+                "a public AKS API server needs an allow-list of authorised IP ranges",
+                "list the office/VPN CIDRs, or set aks_private_cluster: true",
+                field="aks_authorized_ip_ranges",
+                value=[],
+            )
+        self._check_ranges()
+        return self
+
+    def _check_ranges(self) -> None:
+        ranges = {
+            "vnet_cidr": self.vnet_cidr,
+            "aks_pod_cidr": self.aks_pod_cidr,
+            "aks_service_cidr": self.aks_service_cidr,
+        }
+        names = list(ranges)
+        for i, name in enumerate(names):
+            for other in names[i + 1 :]:
+                if ipaddress.ip_network(ranges[name]).overlaps(ipaddress.ip_network(ranges[other])):
+                    raise rule_error(
+                        f"overlaps {other} ({ranges[other]}); the AKS overlay ranges must be disjoint from the VNet",
+                        "pick a free private range",
+                        field=name if name != "vnet_cidr" else other,
+                        value=ranges[name] if name != "vnet_cidr" else ranges[other],
+                    )
+
+    def routed_ranges(self) -> dict[str, str]:
+        """The ranges that must not overlap any AWS VPC (VPN routes and AKS overlay)."""
+        return {
+            "vnet_cidr": self.vnet_cidr,
+            "aks_pod_cidr": self.aks_pod_cidr,
+            "aks_service_cidr": self.aks_service_cidr,
+        }
