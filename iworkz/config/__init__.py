@@ -24,7 +24,7 @@ from iworkz.config.dr_azure import DrAzureConfig
 from iworkz.config.eks import EksConfig
 from iworkz.config.monitoring import MonitoringConfig
 from iworkz.config.network import NetworkConfig
-from iworkz.config.platform import PlatformConfig
+from iworkz.config.platform import PlatformConfig, platform_rules
 from iworkz.errors import ConfigError, Problem
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
@@ -162,6 +162,7 @@ class EnvironmentConfig(Model):
                 field="data.opensearch.instance_count",
                 value=opensearch.instance_count,
             )
+        platform_rules(self.platform, self.eks.node_groups, self.is_production)
         if self.is_production:
             self._production_rules()
         return self

@@ -1,24 +1,171 @@
-"""Platform section: cluster add-ons and the seed's 12.2 workloads."""
+"""Platform section: cluster add-ons and the seed's 12.2 workloads (images, replicas, scheduling)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from iworkz.config.base import Model, rule_error
 
 _DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# An image repository without tag or digest: registry host[:port] and path components.
+_REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$")
+# OCI tag grammar.
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+# The seed's 12.2 Deployments; the platform stack builds exactly these.
+WORKLOADS = ("backend-api", "ai-services", "web-frontend")
+MUTABLE_TAGS = frozenset({"latest"})
+
+
+def _image_from_string(value: Any) -> Any:
+    """Accepts ``repository:tag`` as a shorthand for ``{repository, tag}``."""
+    if not isinstance(value, str):
+        return value
+    if "@" in value:
+        raise rule_error(
+            "digests are not supported here; give the image as repository and tag",
+            "write image: {repository: registry.gitlab.com/iworkz/backend-api, tag: '1.4.2'}",
+        )
+    repository, sep, tag = value.rpartition(":")
+    if not sep or "/" in tag:
+        raise rule_error(
+            "the image has no tag (an untagged image means 'latest', which changes under you)",
+            f"pin a release tag, e.g. {value}:1.4.2",
+        )
+    return {"repository": repository, "tag": tag}
 
 
 class ImageConfig(Model):
-    repository: str = Field(min_length=1)
-    tag: str = Field(min_length=1)
+    """A container image; the tag is required (an untagged image silently means ``latest``)."""
+
+    repository: str
+    tag: str
+
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, value: str) -> str:
+        if "@" in value or (":" in value.rsplit("/", 1)[-1]):
+            raise rule_error(
+                "the repository must not carry a tag or digest; put the tag in 'tag'",
+                "e.g. repository: registry.gitlab.com/iworkz/backend-api, tag: '1.4.2'",
+            )
+        if not _REPOSITORY.match(value):
+            raise rule_error(
+                "must be an image repository (lower-case registry/path)",
+                "e.g. registry.gitlab.com/iworkz/backend-api",
+            )
+        return value
+
+    @field_validator("tag", mode="before")
+    @classmethod
+    def _tag(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise rule_error("must be a quoted string (YAML reads 1.10 as the number 1.1)", f'write tag: "{value}"')
+        if not _TAG.match(value):
+            raise rule_error(
+                "must be an image tag (letters, digits, '_', '.', '-'; at most 128; not empty)",
+                "use the release tag the pipeline pushed, e.g. '1.4.2' or the commit SHA",
+            )
+        return value
+
+    @property
+    def reference(self) -> str:
+        return f"{self.repository}:{self.tag}"
+
+
+Image = Annotated[ImageConfig, BeforeValidator(_image_from_string)]
+
+
+class TolerationConfig(Model):
+    """An extra toleration of a workload, as Kubernetes spells it; it must match a node group's taint."""
+
+    key: str = Field(min_length=1)
+    operator: Literal["Equal", "Exists"] = "Equal"
+    value: str | None = "true"
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+
+    @model_validator(mode="after")
+    def _exists_has_no_value(self) -> TolerationConfig:
+        if self.operator == "Exists" and self.value not in (None, "true"):
+            raise rule_error(
+                "a toleration with operator Exists takes no value",
+                "remove value, or use operator: Equal",
+                field="value",
+                value=self.value,
+            )
+        return self
+
+
+class AutoscalingConfig(Model):
+    """A HorizontalPodAutoscaler on CPU and memory utilisation (seed: backend-api-hpa)."""
+
+    min_replicas: int = Field(ge=1)
+    max_replicas: int = Field(ge=1)
+    cpu_utilization: int = Field(70, ge=10, le=100)
+    memory_utilization: int = Field(80, ge=10, le=100)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AutoscalingConfig:
+        if self.min_replicas > self.max_replicas:
+            raise rule_error(
+                f"min_replicas ({self.min_replicas}) must not exceed max_replicas ({self.max_replicas})",
+                "raise max_replicas or lower min_replicas",
+                field="min_replicas",
+                value=self.min_replicas,
+            )
+        return self
+
+
+class WorkloadConfig(Model):
+    """One of the seed's Deployments.
+
+    ``node_group`` schedules it onto that EKS node group: the platform stack derives the
+    tolerations (from the group's taints) and the node selector (from its labels) in code.
+    ``tolerations`` adds further tolerations; each must match a taint of some node group.
+    """
+
+    image: Image
+    replicas: int = Field(ge=1, le=100)
+    node_group: str | None = None
+    gpus: int = Field(0, ge=0, le=8)
+    tolerations: list[TolerationConfig] = Field(default_factory=list)
+    autoscaling: AutoscalingConfig | None = None
+
+    @model_validator(mode="after")
+    def _replicas_within_autoscaling(self) -> WorkloadConfig:
+        hpa = self.autoscaling
+        if hpa is not None and not hpa.min_replicas <= self.replicas <= hpa.max_replicas:
+            raise rule_error(
+                f"replicas must lie within the autoscaling range [{hpa.min_replicas}, {hpa.max_replicas}]",
+                "set replicas to autoscaling.min_replicas",
+                field="replicas",
+                value=self.replicas,
+            )
+        return self
 
 
 class PlatformConfig(Model):
     domain: str = "iworkz.com"
-    images: dict[str, ImageConfig] = Field(default_factory=dict)
+    # Let's Encrypt account e-mail of the letsencrypt-prod ClusterIssuer (expiry notices).
+    acme_email: str = "devops@iworkz.com"
+    # SageMaker endpoint name ai-services calls (ai-config ConfigMap, seed 12.2).
+    sagemaker_endpoint: str = Field("iworkz-ai-matching", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    # Google Analytics measurement ID of the frontend (public, in frontend-config); none: unset.
+    google_analytics_id: str | None = Field(None, pattern=r"^(G-[A-Z0-9]{4,12}|UA-\d{4,10}-\d{1,4})$")
+    # The images live in the seed's private GitLab registry (12.3): pods pull with the seed's
+    # docker-registry-secret, synced from Secrets Manager by External Secrets (never a literal).
+    image_pull_secret: bool = True
+    # Seed 12.2 ingress rate limit (requests per window per client IP).
+    rate_limit: int = Field(100, ge=1)
+    rate_limit_window: str = Field("1m", pattern=r"^[1-9][0-9]*[smh]$")
+    # Completeness (every workload of WORKLOADS present) is checked in platform_rules, which
+    # also runs when the section is left out.
+    workloads: dict[str, WorkloadConfig] = Field(default_factory=dict)
 
     @field_validator("domain")
     @classmethod
@@ -26,3 +173,87 @@ class PlatformConfig(Model):
         if not _DNS_NAME.match(value):
             raise rule_error("must be a valid lower-case DNS name", "e.g. 'iworkz.com'")
         return value
+
+    @field_validator("acme_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise rule_error(
+                "must be an e-mail address (Let's Encrypt sends expiry notices there)", "e.g. devops@iworkz.com"
+            )
+        return value
+
+    @field_validator("workloads")
+    @classmethod
+    def _known_workloads(cls, value: Mapping[str, WorkloadConfig]) -> Mapping[str, WorkloadConfig]:
+        unknown = [name for name in value if name not in WORKLOADS]
+        if unknown:
+            raise rule_error(
+                f"unknown workload(s) {', '.join(unknown)}; the platform stack builds {', '.join(WORKLOADS)}",
+                "remove the entry or fix its name",
+            )
+        return value
+
+
+def platform_rules(platform: PlatformConfig, node_groups: Mapping[str, Any], production: bool) -> None:
+    """Rules across sections: images in production, scheduling against the EKS node groups.
+
+    Called from ``EnvironmentConfig._environment_rules``; raises a rule error naming the field.
+    """
+    from iworkz_constructs.scheduling import Toleration, matching_node_groups
+
+    missing = [name for name in WORKLOADS if name not in platform.workloads]
+    if missing:
+        raise rule_error(
+            f"every workload of seed 12.2 needs an entry; missing: {', '.join(missing)}",
+            "add image and replicas for each of " + ", ".join(WORKLOADS),
+            field="platform.workloads",
+            value=sorted(platform.workloads),
+        )
+    for name, workload in platform.workloads.items():
+        field = f"platform.workloads.{name}"
+        if production and workload.image.tag in MUTABLE_TAGS:
+            raise rule_error(
+                "production images must be pinned to a release tag, not 'latest'",
+                "use the tag the pipeline pushed (a version or the commit SHA)",
+                field=f"{field}.image.tag",
+                value=workload.image.tag,
+            )
+        if workload.node_group is not None:
+            group = node_groups.get(workload.node_group)
+            if group is None:
+                raise rule_error(
+                    f"is not a node group of eks.node_groups ({', '.join(node_groups)})",
+                    "name one of them, or remove node_group",
+                    field=f"{field}.node_group",
+                    value=workload.node_group,
+                )
+            if not group.labels:
+                raise rule_error(
+                    f"node group {workload.node_group} has no labels to select it by",
+                    f"add labels (e.g. NodeGroup: {workload.node_group}) to eks.node_groups.{workload.node_group}",
+                    field=f"{field}.node_group",
+                    value=workload.node_group,
+                )
+        if workload.gpus:
+            target = node_groups.get(workload.node_group) if workload.node_group else None
+            if target is None or not target.gpu:
+                gpu_groups = [n for n, g in node_groups.items() if g.gpu]
+                raise rule_error(
+                    "a workload requesting GPUs must be scheduled onto a GPU node group"
+                    + (f" ({', '.join(gpu_groups)})" if gpu_groups else " (there is none)"),
+                    "set node_group to a node group with gpu: true",
+                    field=f"{field}.node_group",
+                    value=workload.node_group,
+                )
+        for index, toleration in enumerate(workload.tolerations):
+            wanted = Toleration(toleration.key, toleration.operator, toleration.value, toleration.effect)
+            if not matching_node_groups(wanted, node_groups):
+                taints = sorted({f"{t.key}={t.value}:{t.effect}" for g in node_groups.values() for t in g.taints})
+                raise rule_error(
+                    "the toleration matches no taint of any node group (it would have no effect)"
+                    + (f"; taints: {', '.join(taints)}" if taints else ""),
+                    "tolerate a taint listed in eks.node_groups, or schedule with node_group instead",
+                    field=f"{field}.tolerations[{index}]",
+                    value=toleration.model_dump(),
+                )
