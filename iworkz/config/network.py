@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
@@ -12,6 +13,59 @@ from iworkz.config.base import Model, parse_cidr, rule_error, validate_private_c
 Cidr = Annotated[str, AfterValidator(validate_private_cidr)]
 TIERS = ("public", "private", "database")
 Tier = Literal["public", "private", "database"]
+
+
+# The retention periods CloudWatch Logs accepts, in days.
+CLOUDWATCH_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+MIN_FLOW_LOG_RETENTION_DAYS = 365
+REQUIRED_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs")
+_SERVICE = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$")
+
+
+def _validate_retention(value: int) -> int:
+    allowed = [d for d in CLOUDWATCH_RETENTION_DAYS if d >= MIN_FLOW_LOG_RETENTION_DAYS]
+    if value not in allowed:
+        raise rule_error(
+            f"flow logs are kept at least {MIN_FLOW_LOG_RETENTION_DAYS} days, in a period CloudWatch Logs "
+            f"accepts ({', '.join(map(str, allowed))})",
+            "use 365 or a longer period from that list",
+        )
+    return value
+
+
+def _validate_service(value: str) -> str:
+    if value == "s3" or not _SERVICE.match(value):
+        raise rule_error(
+            "must be an AWS service suffix for an interface endpoint, e.g. 'ecr.api' (S3 always has a gateway endpoint)",
+            "write the part after com.amazonaws.<region>.",
+        )
+    return value
+
+
+EndpointService = Annotated[str, AfterValidator(_validate_service)]
 
 
 class SubnetLayout(Model):
@@ -34,8 +88,13 @@ class NetworkConfig(Model):
     # Explicit subnet CIDRs per tier; when a tier is absent it is computed from subnet_layout.
     subnets: dict[Tier, list[Cidr]] = Field(default_factory=dict)
     nat_gateways: Literal["one_per_az", "single"] = "one_per_az"
-    flow_log_retention_days: int = Field(365, ge=365)
-    interface_endpoints: list[str] = Field(default_factory=lambda: ["ecr.api", "ecr.dkr", "sts", "logs"], min_length=1)
+    # At least a year (seed 12.4 flow logs; audit), in a period CloudWatch Logs accepts.
+    flow_log_retention_days: Annotated[int, AfterValidator(_validate_retention)] = 365
+    # Interface endpoints (com.amazonaws.<region>.<service>) so private nodes reach AWS APIs
+    # without the internet; S3 always gets a gateway endpoint.
+    interface_endpoints: list[EndpointService] = Field(
+        default_factory=lambda: ["ecr.api", "ecr.dkr", "sts", "logs"], min_length=1
+    )
 
     @model_validator(mode="after")
     def _check_layout(self) -> NetworkConfig:
@@ -45,6 +104,22 @@ class NetworkConfig(Model):
                 "list each zone once",
                 field="availability_zones",
                 value=self.availability_zones,
+            )
+        if len(set(self.interface_endpoints)) != len(self.interface_endpoints):
+            raise rule_error(
+                "interface endpoints must be distinct",
+                "list each service once",
+                field="interface_endpoints",
+                value=self.interface_endpoints,
+            )
+        missing = [s for s in REQUIRED_ENDPOINTS if s not in self.interface_endpoints]
+        if missing:
+            raise rule_error(
+                f"private nodes need the interface endpoints {', '.join(REQUIRED_ENDPOINTS)} "
+                f"(missing: {', '.join(missing)})",
+                "add the missing services",
+                field="interface_endpoints",
+                value=self.interface_endpoints,
             )
         vpc = parse_cidr(self.vpc_cidr)
         capacity = 2**self.subnet_layout.newbits
