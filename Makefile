@@ -45,6 +45,19 @@ lint: install ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy iworkz stacks constructs main.py
 
+bench: install ## benchmark floor / full synth / single stacks / tests (wall, CPU, peak memory) -> reports/bench.json
+	$(PY) scripts/bench.py
+
+diff: install ## synth diff against BASE=<git ref>: per-stack resource changes, stateful alerts; exit 1 if changed
+	@test -n "$(BASE)" || { echo "error: make diff BASE=<git ref> (e.g. BASE=origin/main)" >&2; exit 2; }
+	$(PY) scripts/synth_diff.py --base "$(BASE)" --markdown reports/synth-diff.md
+
+watch: install ## keep providers loaded, re-synthesise STACKS/ENVS on every source/config/helm_values change
+	$(PY) scripts/watch.py
+
+snapshots: install ## refresh tests/snapshots/<stack>.json from a fresh synth (STACKS/ENVS refresh only those)
+	$(PY) scripts/snapshots.py
+
 fmt: install ## format the code with ruff
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .

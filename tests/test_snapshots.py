@@ -1,0 +1,122 @@
+"""Every synthesised stack matches its checked-in snapshot (tests/snapshots/<stack>.json).
+
+A merge request that changes infrastructure therefore changes a snapshot, and the review
+shows exactly what Terraform will see. Refresh after an intended change with
+``make snapshots`` (or ``UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_snapshots.py``,
+which reuses the session synth). The session synth is shared: nothing is synthesised here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from snapshots import (
+    REFRESH_COMMAND,
+    SNAPSHOT_DIR,
+    existing_snapshots,
+    normalise,
+    path_replacements,
+    render,
+    snapshot_path,
+)
+from synth_diff import compare, render_text
+
+UPDATE = os.environ.get("UPDATE_SNAPSHOTS", "") in ("1", "true")
+MAX_DIFF_LINES = 150
+
+
+def _selection_is_partial() -> bool:
+    return bool(os.environ.get("STACKS") or os.environ.get("ENVS"))
+
+
+def _expected(name: str) -> str:
+    return snapshot_path(name).read_text(encoding="utf-8")
+
+
+def _actual(document: dict[str, Any], outdir: Path) -> str:
+    return render(normalise(document, path_replacements(outdir)))
+
+
+def test_every_synthesised_stack_has_a_snapshot_and_every_snapshot_a_stack(
+    synthesized: dict[str, Any], synth_outdir: Path
+) -> None:
+    if UPDATE:
+        for name, document in synthesized.items():
+            SNAPSHOT_DIR.mkdir(parents=True, exist_ok=True)
+            snapshot_path(name).write_text(_actual(document, synth_outdir), encoding="utf-8")
+        if not _selection_is_partial():
+            for name in existing_snapshots() - set(synthesized):
+                snapshot_path(name).unlink()
+    snapshots = existing_snapshots()
+    missing = sorted(set(synthesized) - snapshots)
+    assert not missing, f"stacks without a snapshot: {missing}\nrefresh: {REFRESH_COMMAND}"
+    if _selection_is_partial():
+        return  # a STACKS/ENVS selection does not synthesise every stack
+    orphaned = sorted(snapshots - set(synthesized))
+    assert not orphaned, f"snapshots of stacks that no longer exist: {orphaned}\nrefresh: {REFRESH_COMMAND}"
+
+
+@pytest.mark.parametrize("name", sorted(existing_snapshots()))
+def test_stack_matches_its_snapshot(name: str, synthesized: dict[str, Any], synth_outdir: Path) -> None:
+    if name not in synthesized:
+        if _selection_is_partial():
+            pytest.skip(f"{name} is not in the STACKS/ENVS selection")
+        pytest.fail(f"{name} has a snapshot but was not synthesised\nrefresh: {REFRESH_COMMAND}")
+    actual = _actual(synthesized[name], synth_outdir)
+    if UPDATE:
+        snapshot_path(name).write_text(actual, encoding="utf-8")
+    expected = _expected(name)
+    if actual == expected:
+        return
+    summary = render_text(compare({name: json.loads(expected)}, {name: json.loads(actual)}), "snapshot", "this synth")
+    lines = list(
+        difflib.unified_diff(
+            expected.splitlines(),
+            actual.splitlines(),
+            f"tests/snapshots/{name}.json (checked in)",
+            f"{name} (synthesised now)",
+            lineterm="",
+            n=2,
+        )
+    )
+    shown = "\n".join(lines[:MAX_DIFF_LINES])
+    more = f"\n... {len(lines) - MAX_DIFF_LINES} more diff lines" if len(lines) > MAX_DIFF_LINES else ""
+    pytest.fail(
+        f"{name} differs from its snapshot.\n{summary}\n{shown}{more}\n\n"
+        f"If the change is intended, refresh the snapshots: {REFRESH_COMMAND}",
+        pytrace=False,
+    )
+
+
+def test_normalisation_drops_metadata_and_paths_but_keeps_logical_ids(tmp_path: Path) -> None:
+    outdir = tmp_path / "cdktf.out"
+    document = {
+        "//": {"metadata": {"version": "0.21.0", "stackName": "x"}},
+        "resource": {
+            "aws_s3_bucket": {
+                "logs_bucket_ABCD1234": {
+                    "//": {"metadata": {"path": "x/logs/bucket", "uniqueId": "logs_bucket_ABCD1234"}},
+                    "bucket": "iworkz-logs",
+                    "source": f"{outdir}/stacks/x/assets/file.zip",
+                }
+            }
+        },
+    }
+    normalised = normalise(document, path_replacements(outdir))
+    assert normalised == {
+        "resource": {
+            "aws_s3_bucket": {
+                "logs_bucket_ABCD1234": {"bucket": "iworkz-logs", "source": "<outdir>/stacks/x/assets/file.zip"}
+            }
+        }
+    }
+    assert render(normalised).endswith("}\n")
+    assert render(normalised).splitlines()[1] == '  "resource": {'
