@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
@@ -15,6 +16,9 @@ EKS_DEFAULT_VERSION = "1.34"
 
 GPU_INSTANCE_FAMILIES = ("g4dn", "g5", "g5g", "g6", "g6e", "gr6", "p4d", "p4de", "p5", "p5e")
 GPU_AMI_TYPES = ("AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA")
+# Amazon Linux 2023 root device is /dev/xvda (the launch templates encrypt it); AL2 is end of life.
+AMI_TYPES = ("AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA")
+_NODE_GROUP_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 def _version_string(value: object) -> object:
@@ -49,14 +53,15 @@ class Taint(Model):
 
 
 class NodeGroupConfig(Model):
-    instance_types: list[str] = Field(min_length=1)
-    ami_type: str = "AL2023_x86_64_STANDARD"
+    instance_types: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]] = Field(min_length=1)
+    ami_type: Literal[AMI_TYPES] = "AL2023_x86_64_STANDARD"  # type: ignore[valid-type]
     gpu: bool = False
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
     min_size: int = Field(ge=0)
     max_size: int = Field(ge=1)
     desired_size: int = Field(ge=0)
-    disk_size_gb: int = Field(100, ge=20)
+    disk_size_gb: int = Field(100, ge=20, le=16384)
+    max_unavailable_percentage: int = Field(33, ge=1, le=100)
     labels: dict[str, str] = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
 
@@ -75,6 +80,13 @@ class NodeGroupConfig(Model):
                 "set desired_size between min_size and max_size",
                 field="desired_size",
                 value=self.desired_size,
+            )
+        if not self.gpu and self.ami_type in GPU_AMI_TYPES:
+            raise rule_error(
+                "an NVIDIA AMI type belongs to a GPU node group",
+                "set gpu: true (with GPU instance types) or use AL2023_x86_64_STANDARD",
+                field="gpu",
+                value=self.gpu,
             )
         if self.gpu:
             not_gpu = [t for t in self.instance_types if t.split(".")[0] not in GPU_INSTANCE_FAMILIES]
@@ -120,6 +132,18 @@ class EksConfig(Model):
     access: list[AccessPrincipal] = Field(default_factory=list)
     node_groups: dict[str, NodeGroupConfig] = Field(min_length=1)
     fargate_namespaces: list[str] = Field(default_factory=lambda: ["fargate-workloads"])
+
+    @model_validator(mode="after")
+    def _check_names(self) -> EksConfig:
+        for name in self.node_groups:
+            if not _NODE_GROUP_NAME.match(name):
+                raise rule_error(
+                    "node group names are lowercase letters, digits and hyphens (at most 63)",
+                    "rename the node group, e.g. compute-optimized",
+                    field=f"node_groups.{name}",
+                    value=name,
+                )
+        return self
 
     @property
     def gpu_node_groups(self) -> dict[str, NodeGroupConfig]:

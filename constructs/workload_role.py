@@ -1,0 +1,142 @@
+"""An IAM role for one Kubernetes service account (IRSA), trusted only by that service account."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdktf import Token
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+from constructs import Construct
+
+STS_AUDIENCE = "sts.amazonaws.com"
+# Kubernetes object names (RFC 1123 labels for namespaces, subdomains for service accounts).
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class WorkloadRoleProps:
+    """Properties of :class:`WorkloadRole`.
+
+    | name | meaning | default |
+    |---|---|---|
+    | role_name | IAM role name, e.g. ``iworkz-production-ebs-csi-driver`` | required |
+    | oidc_provider_arn | ARN of the cluster's IAM OIDC provider (``EksCluster.oidc_provider_arn``) | required |
+    | oidc_issuer | issuer URL without ``https://`` (``EksCluster.oidc_issuer``) | required |
+    | namespace | Kubernetes namespace of the service account (no wildcards) | required |
+    | service_account | service account name (no wildcards) | required |
+    | policy_statements | inline IAM policy statements (dicts with Effect, Action, Resource) | none |
+    | managed_policy_arns | managed policies to attach | none |
+    | description | role description | "IRSA role for <namespace>/<service_account>" |
+    | max_session_duration | seconds a session lasts | 3600 |
+    | provider | provider of the role | the stack's default |
+
+    At least one of policy_statements and managed_policy_arns is required; ``Action: "*"``
+    is refused (least privilege).
+    """
+
+    role_name: str
+    oidc_provider_arn: str
+    oidc_issuer: str
+    namespace: str
+    service_account: str
+    policy_statements: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    managed_policy_arns: Sequence[str] = ()
+    description: str | None = None
+    max_session_duration: int = 3600
+    provider: AwsProvider | None = None
+
+    def __post_init__(self) -> None:
+        if not _ROLE_NAME.match(self.role_name):
+            raise ValueError(f"role_name {self.role_name!r}: 1-64 characters of letters, digits and +=,.@_-")
+        if not _DNS_LABEL.match(self.namespace) or len(self.namespace) > 63:
+            raise ValueError(f"namespace {self.namespace!r} is not a Kubernetes namespace name (no wildcards)")
+        if not _DNS_SUBDOMAIN.match(self.service_account) or len(self.service_account) > 253:
+            raise ValueError(f"service_account {self.service_account!r} is not a Kubernetes name (no wildcards)")
+        if not Token.is_unresolved(self.oidc_issuer) and self.oidc_issuer.startswith(("https://", "http://")):
+            raise ValueError(f"oidc_issuer {self.oidc_issuer!r}: give it without the scheme (EksCluster.oidc_issuer)")
+        if not self.policy_statements and not self.managed_policy_arns:
+            raise ValueError(f"workload role {self.role_name}: give policy_statements or managed_policy_arns")
+        if not 3600 <= self.max_session_duration <= 43200:
+            raise ValueError(f"max_session_duration must be 3600-43200 seconds, got {self.max_session_duration}")
+        for index, statement in enumerate(self.policy_statements):
+            missing = [k for k in ("Effect", "Action", "Resource") if k not in statement]
+            if missing:
+                raise ValueError(f"workload role {self.role_name}: policy_statements[{index}] lacks {missing}")
+            actions = [statement["Action"]] if isinstance(statement["Action"], str) else list(statement["Action"])
+            if statement["Effect"] == "Allow" and "*" in actions:
+                raise ValueError(f"workload role {self.role_name}: policy_statements[{index}] allows Action '*'")
+
+    @property
+    def subject(self) -> str:
+        return f"system:serviceaccount:{self.namespace}:{self.service_account}"
+
+
+class WorkloadRole(Construct):
+    """IAM role assumable through the cluster's OIDC provider by exactly one service account.
+
+    The trust policy pins both ``<issuer>:sub`` (the namespace and service account) and
+    ``<issuer>:aud`` (``sts.amazonaws.com``). Attributes: ``role`` (the resource), ``arn``,
+    ``name``; annotate the service account with ``eks.amazonaws.com/role-arn: <arn>``.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: WorkloadRoleProps) -> None:
+        super().__init__(scope, id)
+        self.role = IamRole(
+            self,
+            "role",
+            name=props.role_name,
+            description=props.description or f"IRSA role for {props.namespace}/{props.service_account}",
+            assume_role_policy=json.dumps(trust_policy(props)),
+            max_session_duration=props.max_session_duration,
+            provider=props.provider,
+        )
+        self.arn = self.role.arn
+        self.name = self.role.name
+        if props.policy_statements:
+            IamRolePolicy(
+                self,
+                "policy",
+                name=props.role_name,
+                role=self.role.id,
+                policy=json.dumps({"Version": "2012-10-17", "Statement": [dict(s) for s in props.policy_statements]}),
+                provider=props.provider,
+            )
+        for index, policy_arn in enumerate(props.managed_policy_arns):
+            IamRolePolicyAttachment(
+                self,
+                f"managed-{index}",
+                role=self.role.name,
+                policy_arn=policy_arn,
+                provider=props.provider,
+            )
+
+
+def trust_policy(props: WorkloadRoleProps) -> dict[str, Any]:
+    issuer = props.oidc_issuer
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ServiceAccountAssumesRole",
+                "Effect": "Allow",
+                "Principal": {"Federated": props.oidc_provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{issuer}:sub": props.subject,
+                        f"{issuer}:aud": STS_AUDIENCE,
+                    }
+                },
+            }
+        ],
+    }

@@ -1,0 +1,180 @@
+"""`eks-<environment>`: the EKS cluster (seed 12.4 module "eks", 12.1 compute), in today's form.
+
+Differences from the seed, each for a current or safer form (DESIGN.md):
+- Kubernetes version from configuration (seed 1.28 is past the end of extended support).
+- EKS access entries (authentication mode API) replace the aws-auth ConfigMap; the seed's
+  ``module.eks_admins_iam_role`` is created here as ``iworkz-<env>-cluster-admin`` (assumable
+  by the account's principals with MFA) and, like the existing ``devops`` user, mapped to the
+  access policy named in ``config/<env>.yaml: eks.access``.
+- Every node group uses a launch template (IMDSv2, encrypted gp3) instead of the seed's
+  ``pre_bootstrap_user_data`` calling ``/etc/eks/bootstrap.sh`` (absent from AL2023 AMIs: EKS
+  writes the nodeadm configuration itself).
+- The compute-optimized group runs GPU instances with the AL2023 NVIDIA AMI (config).
+- The node security group allows what nodes need instead of all TCP from the VPC and all egress.
+- The VPC CNI runs on its own IRSA role, so the node role holds no network permissions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cdktf import TerraformOutput, TerraformStack
+from iworkz_constructs.eks_cluster import AccessPrincipal, EksCluster, EksClusterProps
+from iworkz_constructs.fargate_profile import FargateProfile, FargateProfileProps
+from iworkz_constructs.node_group import NodeGroup, NodeGroupProps, NodeTaint
+from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
+
+from constructs import Construct
+from iworkz.app import StackContext
+from stacks.base import IworkzStack
+
+EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+FARGATE_PROFILE = "default"  # seed 12.4 fargate_profiles.default
+
+
+class EksStack(IworkzStack):
+    """Attribute ``cluster`` (:class:`EksCluster`) is the contract of the stacks built on this one."""
+
+    def __init__(self, scope: Construct, context: StackContext, network: Any) -> None:
+        super().__init__(scope, context)
+        config = context.env.eks
+        vpc = network.vpc
+        name = context.prefix
+        admin_role_name = f"{name}-cluster-admin"
+        self.cluster = EksCluster(
+            self,
+            "cluster",
+            EksClusterProps(
+                name=name,
+                kubernetes_version=config.kubernetes_version,
+                vpc_id=vpc.vpc_id,
+                vpc_cidr=vpc.vpc_cidr,
+                subnet_ids=vpc.private_subnet_ids,
+                account_id=self.aws.account_id,
+                region=self.aws.region,
+                endpoint_public_access=config.endpoint_public_access,
+                public_access_cidrs=tuple(config.public_access_cidrs),
+                log_retention_days=config.log_retention_days,
+                access=tuple(
+                    AccessPrincipal(principal_arn=p.arn, username=p.username, policy=p.policy) for p in config.access
+                ),
+                admin_role_name=admin_role_name,
+            ),
+        )
+        cluster = self.cluster
+
+        # Add-ons the nodes need before they can become Ready.
+        vpc_cni = cluster.add_addon(
+            "vpc-cni",
+            service_account_role_arn=cluster.cni_role_arn,
+            depends_on=[cluster.cluster],
+        )
+        kube_proxy = cluster.add_addon("kube-proxy", depends_on=[cluster.cluster])
+        pod_identity = cluster.add_addon("eks-pod-identity-agent", depends_on=[cluster.cluster])
+
+        self.node_groups: dict[str, NodeGroup] = {}
+        for group_name, group in config.node_groups.items():
+            self.node_groups[group_name] = NodeGroup(
+                self,
+                f"node-group-{group_name}",
+                NodeGroupProps(
+                    cluster_name=name,
+                    name=group_name,
+                    node_role_arn=cluster.node_role_arn,
+                    subnet_ids=vpc.private_subnet_ids,
+                    security_group_ids=(cluster.node_security_group_id,),
+                    volume_kms_key_arn=cluster.node_volume_kms_key_arn,
+                    instance_types=tuple(group.instance_types),
+                    min_size=group.min_size,
+                    max_size=group.max_size,
+                    desired_size=group.desired_size,
+                    ami_type=group.ami_type,
+                    capacity_type=group.capacity_type,
+                    disk_size_gb=group.disk_size_gb,
+                    labels=dict(group.labels),
+                    taints=tuple(NodeTaint(t.key, t.value, t.effect) for t in group.taints),
+                    max_unavailable_percentage=group.max_unavailable_percentage,
+                    depends_on=(cluster.cluster, *cluster.node_role_attachments, vpc_cni, kube_proxy, pod_identity),
+                ),
+            )
+        nodes = [group.node_group for group in self.node_groups.values()]
+
+        self.ebs_csi_role = WorkloadRole(
+            self,
+            "ebs-csi-driver-role",
+            WorkloadRoleProps(
+                role_name=f"{name}-ebs-csi-driver",
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer=cluster.oidc_issuer,
+                namespace="kube-system",
+                service_account="ebs-csi-controller-sa",
+                managed_policy_arns=(EBS_CSI_POLICY,),
+                policy_statements=ebs_csi_kms_statements(cluster.node_volume_kms_key_arn),
+            ),
+        )
+        # Add-ons whose pods need nodes to run on.
+        cluster.add_addon("coredns", depends_on=nodes)
+        cluster.add_addon("aws-ebs-csi-driver", service_account_role_arn=self.ebs_csi_role.arn, depends_on=nodes)
+
+        self.fargate_profile = FargateProfile(
+            self,
+            "fargate-profile",
+            FargateProfileProps(
+                cluster_name=name,
+                name=FARGATE_PROFILE,
+                namespaces=tuple(config.fargate_namespaces),
+                subnet_ids=vpc.private_subnet_ids,
+                account_id=self.aws.account_id,
+                region=self.aws.region,
+                tags={"Owner": "fargate"},  # seed 12.4
+                depends_on=(cluster.cluster,),
+            ),
+        )
+
+        TerraformOutput(self, "eks_cluster_endpoint", value=cluster.endpoint, description="EKS control plane endpoint")
+        TerraformOutput(self, "eks_cluster_name", value=cluster.name, description="EKS cluster name")
+        TerraformOutput(
+            self,
+            "eks_cluster_certificate_authority_data",
+            value=cluster.certificate_authority_data,
+            description="base64 CA bundle of the EKS API server",
+        )
+        TerraformOutput(
+            self, "eks_oidc_provider_arn", value=cluster.oidc_provider_arn, description="IAM OIDC provider (IRSA)"
+        )
+        TerraformOutput(
+            self,
+            "eks_node_security_group_id",
+            value=cluster.node_security_group_id,
+            description="security group of the managed nodes",
+        )
+        TerraformOutput(
+            self,
+            "eks_cluster_security_group_id",
+            value=cluster.cluster_security_group_id,
+            description="EKS-managed cluster security group (control plane, Fargate pods)",
+        )
+
+
+def ebs_csi_kms_statements(key_arn: str) -> tuple[dict[str, Any], ...]:
+    """KMS permissions the EBS CSI driver needs for volumes encrypted with the node key (AWS docs)."""
+    return (
+        {
+            "Sid": "GrantsForEbs",
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            "Resource": key_arn,
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+        {
+            "Sid": "UseKeyForVolumes",
+            "Effect": "Allow",
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": key_arn,
+        },
+    )
+
+
+def build(scope: Construct, context: StackContext, dependencies: Mapping[str, TerraformStack]) -> EksStack:
+    return EksStack(scope, context, dependencies["network"])
