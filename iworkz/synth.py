@@ -31,14 +31,21 @@ def hcl_output() -> bool:
 def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) -> list[WrittenStack]:
     """Builds and synthesises the planned stacks; returns what was written, in build order."""
     from iworkz.app import build_app  # imports cdktf (jsii) only once the input is known good
+    from iworkz.policy.aspect import enforce as enforce_policy
+    from iworkz.policy.report import REPORT_FILE as POLICY_REPORT_FILE
 
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         app, _ = build_app(settings, planned, staging)
+        policy = enforce_policy(app)  # guardrails (iworkz/policy): a violation raises before anything is published
         app.synth()
-        return _publish(staging, outdir, [stack.name for stack in planned])
+        report = policy.check_synthesized(staging)
+        written = _publish(staging, outdir, [stack.name for stack in planned])
+        report.write(outdir / POLICY_REPORT_FILE)
+        print(report.summary(outdir / POLICY_REPORT_FILE))
+        return written
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

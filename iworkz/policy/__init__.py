@@ -4,18 +4,41 @@ A construct that must break a rule says so next to itself, with a reason::
 
     suppress(bucket, "ENCRYPTION_CMK", "S3 server access logs only support SSE-S3 targets")
 
-Suppressions are counted and listed in the synth report.
+Suppressions are counted and listed in the synth report (``cdktf.out/policy-report.json``).
+The rules and their identifiers are in :mod:`iworkz.policy.rules` (``RULES``); the aspect
+that applies them to every stack is :func:`iworkz.policy.aspect.enforce`.
 """
 
 from __future__ import annotations
 
 from constructs import IConstruct
+from iworkz.errors import Problem, UserError
+from iworkz.policy.rules import RULES
 
 SUPPRESSION_METADATA = "iworkz:suppress"
+# The same suppressions on the Python object, so that the aspect reads them without a jsii call.
+SUPPRESSIONS_ATTRIBUTE = "_iworkz_policy_suppressions"
+MIN_REASON_LENGTH = 10
+
+
+class SuppressionError(UserError, ValueError):
+    """A suppression without a written reason, or of a rule that does not exist."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([Problem("iworkz.policy.suppress()", "suppression", message, "see iworkz/policy/rules.py")])
 
 
 def suppress(scope: IConstruct, rule: str, reason: str) -> None:
     """Exempts ``scope`` and everything below it from ``rule``; the reason is mandatory."""
-    if len(reason.strip()) < 10:
-        raise ValueError(f"suppressing {rule} on {scope.node.path} needs a written reason")
+    if rule not in RULES:
+        raise SuppressionError(f"{scope.node.path}: unknown policy rule {rule!r} (rules: {', '.join(RULES)})")
+    if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_LENGTH:
+        raise SuppressionError(
+            f"suppressing {rule} on {scope.node.path} needs a written reason (at least {MIN_REASON_LENGTH} characters)"
+        )
     scope.node.add_metadata(SUPPRESSION_METADATA, {"rule": rule, "reason": reason.strip()})
+    entries = getattr(scope, SUPPRESSIONS_ATTRIBUTE, None)
+    if entries is None:
+        entries = []
+        setattr(scope, SUPPRESSIONS_ATTRIBUTE, entries)
+    entries.append((rule, reason.strip()))

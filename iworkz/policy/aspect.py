@@ -1,0 +1,110 @@
+"""The policy as a cdktf Aspect on every stack of the app.
+
+cdktf (0.21) invokes aspects stack by stack, starting at each stack: an aspect added to
+the App itself is never visited (``invokeAspects(stack)`` inherits nothing from above).
+:func:`enforce` therefore adds one :class:`PolicyAspect` to every stack of the app, so a
+stack that lands later is covered without any change here.
+
+While cdktf synthesises, the aspect visits every construct and collects what only the
+construct tree knows: suppressions (with their scope) and which azurerm resource types
+accept tags. Once the stacks are synthesised (references resolved), :meth:`PolicyAspect.check`
+runs the rules of :mod:`iworkz.policy.rules` over each stack's document and raises
+:class:`~iworkz.policy.report.PolicyError` listing every violation.
+The visit costs one Python callback per construct and no further jsii round trip, except for
+the few suppressed constructs (their path) and once per azurerm resource class.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jsii
+from cdktf import App, Aspects, IAspect, TerraformResource, TerraformStack, Testing
+
+from constructs import IConstruct
+from iworkz.policy import SUPPRESSIONS_ATTRIBUTE
+from iworkz.policy.report import PolicyReport, Suppression
+from iworkz.policy.rules import StackDocument, evaluate
+
+_AZURERM_MODULE = "cdktf_cdktf_provider_azurerm"
+
+
+@jsii.implements(IAspect)
+class PolicyAspect:
+    """Collects suppressions and taggable azurerm types; :meth:`check` evaluates the rules."""
+
+    def __init__(self) -> None:
+        self.stacks: dict[str, TerraformStack] = {}
+        self.suppressions: list[Suppression] = []
+        self.taggable_types: set[str] = set()
+        self._classes: dict[type, str | None] = {}
+
+    def visit(self, node: IConstruct) -> None:
+        entries = getattr(node, SUPPRESSIONS_ATTRIBUTE, None)
+        if entries:
+            path = node.node.path
+            for rule, reason in entries:
+                self.suppressions.append(Suppression(path.split("/")[0], path, rule, reason))
+        if isinstance(node, TerraformResource):
+            cls = type(node)
+            if cls not in self._classes:
+                self._classes[cls] = self._taggable_type(cls)
+            taggable = self._classes[cls]
+            if taggable is not None:
+                self.taggable_types.add(taggable)
+        elif isinstance(node, TerraformStack):
+            self.stacks[node.node.id] = node
+
+    @staticmethod
+    def _taggable_type(cls: type) -> str | None:
+        if not cls.__module__.startswith(_AZURERM_MODULE) or not isinstance(getattr(cls, "tags", None), property):
+            return None
+        return str(cls.TF_RESOURCE_TYPE)  # type: ignore[attr-defined]
+
+    def check(self, documents: dict[str, dict[str, Any]]) -> PolicyReport:
+        """Evaluates the rules over the synthesised stacks; raises PolicyError on any violation."""
+        report = PolicyReport(stacks=sorted(documents))
+        report.suppressions = [s for s in self.suppressions if s.stack in documents]
+        for name in report.stacks:
+            stack = StackDocument(name, documents[name], frozenset(self.taggable_types))
+            for item in evaluate(stack):
+                covering = next((s for s in report.suppressions if s.covers(item)), None)
+                if covering is None:
+                    report.violations.append(item)
+                else:
+                    report.suppressed.append((covering, item))
+        report.raise_for_violations()
+        return report
+
+    def check_synthesized(self, outdir: Path) -> PolicyReport:
+        """:meth:`check` over the stacks that ``app.synth()`` wrote into ``outdir``."""
+        documents = {}
+        for name, stack in self.stacks.items():
+            json_file = outdir / "stacks" / name / "cdk.tf.json"
+            # HCL output (SYNTH_HCL_OUTPUT) writes no JSON: ask the stack for its document instead.
+            documents[name] = json.loads(json_file.read_text()) if json_file.exists() else stack.to_terraform()
+        return self.check(documents)
+
+
+def enforce(app: App) -> PolicyAspect:
+    """Adds the policy aspect to every stack of ``app``; call ``check_synthesized`` after ``app.synth()``."""
+    aspect = PolicyAspect()
+    for child in app.node.children:
+        if TerraformStack.is_stack(child):
+            Aspects.of(child).add(aspect)
+    return aspect
+
+
+def check_stack(stack: TerraformStack) -> PolicyReport:
+    """Synthesises one hand-built stack (tests) and checks it; raises PolicyError on violations."""
+    aspect = PolicyAspect()
+    Aspects.of(stack).add(aspect)
+    # full_synth writes the document with the construct paths ("//" metadata); Testing.synth strips them.
+    outdir = Path(Testing.full_synth(stack))
+    try:
+        return aspect.check_synthesized(outdir)
+    finally:
+        shutil.rmtree(outdir, ignore_errors=True)

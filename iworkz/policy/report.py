@@ -1,0 +1,103 @@
+"""What a policy check found: violations (which fail the synth) and suppressions (which are reported)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from iworkz.errors import Problem, UserError
+from iworkz.policy.rules import RULES, Finding
+
+REPORT_FILE = "policy-report.json"
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """``suppress(construct, rule, reason)`` as the aspect found it in the construct tree."""
+
+    stack: str
+    path: str
+    rule: str
+    reason: str
+
+    def covers(self, item: Finding) -> bool:
+        return item.rule == self.rule and (item.path == self.path or item.path.startswith(f"{self.path}/"))
+
+
+@dataclass
+class PolicyReport:
+    stacks: list[str]
+    violations: list[Finding] = field(default_factory=list)
+    suppressed: list[tuple[Suppression, Finding]] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+
+    @property
+    def suppression_count(self) -> int:
+        return len(self.suppressions)
+
+    def as_dict(self) -> dict[str, Any]:
+        entries = []
+        for suppression in self.suppressions:
+            covered = [item.address for s, item in self.suppressed if s is suppression]
+            entries.append(
+                {
+                    "stack": suppression.stack,
+                    "path": suppression.path,
+                    "rule": suppression.rule,
+                    "reason": suppression.reason,
+                    "suppressed_findings": covered,
+                }
+            )
+        return {
+            "stacks": self.stacks,
+            "rules": RULES,
+            "violations": [item.as_dict() for item in self.violations],
+            "suppression_count": self.suppression_count,
+            "suppressions": entries,
+        }
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(self.as_dict(), indent=2, sort_keys=False, default=str) + "\n")
+        temporary.replace(path)
+
+    def summary(self, written_to: Path | None = None) -> str:
+        where = f" (listed in {written_to})" if written_to is not None else ""
+        rules = sorted({s.rule for s in self.suppressions})
+        by_rule = f": {', '.join(rules)}" if rules else ""
+        return (
+            f"policy: {len(self.stacks)} stacks checked, {len(self.violations)} violations, "
+            f"{self.suppression_count} suppressions{by_rule}{where}"
+        )
+
+    def raise_for_violations(self) -> None:
+        if self.violations:
+            raise PolicyError(self.violations)
+
+
+class PolicyError(UserError):
+    """The synthesised stacks break guardrail rules; nothing is published."""
+
+    def __init__(self, violations: list[Finding]) -> None:
+        self.violations = violations
+        super().__init__(
+            [
+                Problem(
+                    file=f"{item.path} ({item.address})",
+                    field=item.attribute,
+                    value=item.value,
+                    rule=f"{item.rule}: {item.problem}",
+                    fix=f"{item.fix}; or, if this is intended, iworkz.policy.suppress(construct, "
+                    f'"{item.rule}", "<reason>") next to the construct',
+                )
+                for item in violations
+            ]
+        )
+
+    def render(self) -> str:
+        noun = "violation" if len(self.problems) == 1 else "violations"
+        body = "\n".join(p.render() for p in self.problems)
+        return f"policy check failed ({len(self.problems)} {noun}):\n{body}"

@@ -1,0 +1,353 @@
+"""Synth-time policy: the aspect reaches every stack, violations fail the synth, suppressions are reported."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cdktf import TerraformResourceLifecycle, TerraformStack
+from cdktf_cdktf_provider_aws.db_instance import DbInstance
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupIngress
+from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps
+
+from constructs import Construct
+from iworkz.errors import UserError
+from iworkz.policy import SuppressionError, suppress
+from iworkz.policy.aspect import PolicyAspect, check_stack
+from iworkz.policy.report import REPORT_FILE, PolicyError
+from iworkz.policy.rules import (
+    DELETION_PROTECTION,
+    EKS_PUBLIC_ENDPOINT,
+    ENCRYPTION_CMK,
+    IMDSV2,
+    MANDATORY_TAGS,
+    OPEN_INGRESS,
+    PREVENT_DESTROY,
+    PUBLIC_BUCKET,
+    PUBLIC_DATABASE,
+    PUBLIC_IP,
+    RULES,
+    TLS_ONLY,
+    StackDocument,
+    evaluate,
+)
+from tests.tf import new_app
+
+TAGS = {"Project": "iWORKZ", "Environment": "production", "ManagedBy": "Terraform", "Owner": "DevOps"}
+
+
+def tiny_stack(name: str = "policy-test") -> TerraformStack:
+    stack = TerraformStack(new_app(), name)
+    AwsProvider(stack, "aws", region="ap-northeast-1", default_tags=[AwsProviderDefaultTags(tags=TAGS)])
+    return stack
+
+
+def rules_of(error: PolicyError) -> set[tuple[str, str]]:
+    return {(item.path, item.rule) for item in error.violations}
+
+
+# --- the real stacks --------------------------------------------------------------------------
+
+
+def test_every_synthesised_stack_is_checked(synthesized: dict[str, Any], synth_outdir: Path) -> None:
+    report = json.loads((synth_outdir / REPORT_FILE).read_text())
+    assert report["stacks"] == sorted(synthesized)
+    assert report["violations"] == []
+
+
+def test_report_counts_and_lists_every_suppression(synthesized: dict[str, Any], synth_outdir: Path) -> None:
+    report = json.loads((synth_outdir / REPORT_FILE).read_text())
+    assert report["suppression_count"] == len(report["suppressions"])
+    for entry in report["suppressions"]:
+        assert entry["rule"] in RULES
+        assert len(entry["reason"]) >= 10, entry
+        assert entry["path"].split("/")[0] in synthesized
+
+
+def test_no_suppression_is_stale(synth_outdir: Path) -> None:
+    """A suppression that covers no finding hides nothing today and would hide a regression tomorrow."""
+    report = json.loads((synth_outdir / REPORT_FILE).read_text())
+    stale = [f"{s['path']} {s['rule']}" for s in report["suppressions"] if not s["suppressed_findings"]]
+    assert not stale, f"suppressions that suppress nothing (remove them): {stale}"
+
+
+def test_state_stack_access_log_bucket_is_suppressed_with_reasons(
+    synthesized: dict[str, Any], synth_outdir: Path
+) -> None:
+    if "state" not in synthesized:
+        pytest.skip("state stack not selected")
+    report = json.loads((synth_outdir / REPORT_FILE).read_text())
+    rules = {s["rule"] for s in report["suppressions"] if s["path"] == "state/state-access-logs"}
+    assert rules == {ENCRYPTION_CMK, "ACCESS_LOGGING"}
+
+
+def test_every_synthesised_stack_passes_the_rules_again(synthesized: dict[str, Any], synth_outdir: Path) -> None:
+    """The rules pass on the published documents, with the reported suppressions (nothing else is exempt)."""
+    report = json.loads((synth_outdir / REPORT_FILE).read_text())
+    suppressed = {(address, s["rule"]) for s in report["suppressions"] for address in s["suppressed_findings"]}
+    for name, document in synthesized.items():
+        taggable = _azurerm_taggable_types(document)
+        for item in evaluate(StackDocument(name, document, taggable)):
+            assert (item.address, item.rule) in suppressed, f"{item.path}: {item.rule} {item.problem}"
+
+
+def _azurerm_taggable_types(document: dict[str, Any]) -> frozenset[str]:
+    """Cross-check without the aspect: azurerm resources that carry a location accept tags."""
+    return frozenset(
+        resource_type
+        for resource_type, instances in (document.get("resource") or {}).items()
+        if resource_type.startswith("azurerm_") and any("location" in body for body in instances.values())
+    )
+
+
+# --- deliberately bad constructs --------------------------------------------------------------
+
+
+def test_fails_unencrypted_public_bucket_with_path_rule_and_fix() -> None:
+    stack = tiny_stack()
+    S3Bucket(stack, "naked", bucket="iworkz-policy-naked")
+    with pytest.raises(PolicyError) as caught:
+        check_stack(stack)
+    found = rules_of(caught.value)
+    for rule in (ENCRYPTION_CMK, PUBLIC_BUCKET, TLS_ONLY, PREVENT_DESTROY, "ACCESS_LOGGING"):
+        assert ("policy-test/naked", rule) in found
+    message = caught.value.render()
+    assert "policy-test/naked (aws_s3_bucket.naked)" in message
+    assert "rule: ENCRYPTION_CMK" in message
+    assert "fix:" in message and "kms_master_key_id" in message
+    assert isinstance(caught.value, UserError)  # the CLI prints it and exits 2
+
+
+def test_fails_security_group_open_to_the_internet() -> None:
+    stack = tiny_stack()
+    SecurityGroup(
+        stack,
+        "open",
+        name="open",
+        ingress=[SecurityGroupIngress(from_port=22, to_port=22, protocol="tcp", cidr_blocks=["0.0.0.0/0"])],
+    )
+    with pytest.raises(PolicyError) as caught:
+        check_stack(stack)
+    assert rules_of(caught.value) == {("policy-test/open", OPEN_INGRESS)}
+    assert "0.0.0.0/0" in caught.value.render()
+
+
+def test_fails_database_without_deletion_protection() -> None:
+    stack = tiny_stack()
+    DbInstance(
+        stack,
+        "db",
+        engine="postgres",
+        instance_class="db.t4g.micro",
+        allocated_storage=20,
+        publicly_accessible=True,
+        skip_final_snapshot=True,
+    )
+    with pytest.raises(PolicyError) as caught:
+        check_stack(stack)
+    found = rules_of(caught.value)
+    assert {
+        ("policy-test/db", DELETION_PROTECTION),
+        ("policy-test/db", PREVENT_DESTROY),
+        ("policy-test/db", ENCRYPTION_CMK),
+        ("policy-test/db", PUBLIC_DATABASE),
+        ("policy-test/db", TLS_ONLY),
+    } <= found
+    assert "set deletion_protection = true" in caught.value.render()
+
+
+def test_secure_bucket_passes_and_a_suppression_is_counted() -> None:
+    stack = tiny_stack()
+    logs = SecureBucket(
+        stack,
+        "logs",
+        SecureBucketProps(
+            bucket_name="iworkz-policy-logs",
+            sse_s3_reason="S3 server access logging delivers only to SSE-S3 targets",
+            access_log_opt_out="this bucket is the access-log target itself",
+        ),
+    )
+    SecureBucket(
+        stack,
+        "data",
+        SecureBucketProps(
+            bucket_name="iworkz-policy-data",
+            kms_key_arn="arn:aws:kms:ap-northeast-1:111122223333:key/policy-test",
+            access_log_bucket=logs.name,
+        ),
+    )
+    report = check_stack(stack)
+    assert report.violations == []
+    assert report.suppression_count == 2
+    assert {s.path for s, _ in report.suppressed} == {"policy-test/logs"}
+    assert sorted(f.rule for _, f in report.suppressed) == ["ACCESS_LOGGING", ENCRYPTION_CMK]
+
+
+def test_suppression_on_an_ancestor_covers_the_resource_only_for_its_rule() -> None:
+    stack = tiny_stack()
+    group = Construct(stack, "legacy")
+    SecurityGroup(
+        group,
+        "web",
+        name="web",
+        ingress=[SecurityGroupIngress(from_port=443, to_port=443, protocol="tcp", cidr_blocks=["0.0.0.0/0"])],
+    )
+    suppress(group, OPEN_INGRESS, "public HTTPS entry point behind AWS Shield, reviewed by security")
+    report = check_stack(stack)
+    assert report.suppression_count == 1
+    assert [(s.rule, f.path) for s, f in report.suppressed] == [(OPEN_INGRESS, "policy-test/legacy/web")]
+
+    other = tiny_stack()
+    bucket_scope = Construct(other, "scope")
+    S3Bucket(
+        bucket_scope, "naked", bucket="iworkz-policy-naked", lifecycle=TerraformResourceLifecycle(prevent_destroy=True)
+    )
+    suppress(bucket_scope, ENCRYPTION_CMK, "the test suppresses only encryption on purpose")
+    with pytest.raises(PolicyError) as caught:
+        check_stack(other)
+    rules = {rule for _, rule in rules_of(caught.value)}
+    assert ENCRYPTION_CMK not in rules
+    assert PUBLIC_BUCKET in rules
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "because"])
+def test_fails_suppression_without_a_reason(reason: str) -> None:
+    stack = tiny_stack()
+    with pytest.raises(SuppressionError, match="needs a written reason"):
+        suppress(stack, OPEN_INGRESS, reason)
+    with pytest.raises(ValueError):  # the historical contract of suppress()
+        suppress(stack, OPEN_INGRESS, reason)
+
+
+def test_fails_suppression_of_an_unknown_rule() -> None:
+    stack = tiny_stack()
+    with pytest.raises(SuppressionError, match="unknown policy rule 'ENCRYPTION'"):
+        suppress(stack, "ENCRYPTION", "a typo must not silently suppress nothing")
+
+
+def test_aspect_is_added_to_every_stack_not_only_the_app() -> None:
+    """cdktf 0.21 never visits aspects added to the App: enforce() adds one to each stack."""
+    from iworkz.policy.aspect import enforce
+
+    app = new_app()
+    stacks = [TerraformStack(app, name) for name in ("one", "two")]
+    aspect = enforce(app)
+    assert isinstance(aspect, PolicyAspect)
+    for stack in stacks:
+        from cdktf import Aspects
+
+        assert aspect in Aspects.of(stack).all
+
+
+# --- rules on documents (no synth) ------------------------------------------------------------
+
+
+def _doc(resources: dict[str, dict[str, Any]], environment: str = "production") -> dict[str, Any]:
+    tags = {**TAGS, "Environment": environment}
+    return {
+        "provider": {"aws": [{"region": "ap-northeast-1", "default_tags": [{"tags": tags}]}]},
+        "resource": copy.deepcopy(resources),
+    }
+
+
+def _found(document: dict[str, Any], taggable: frozenset[str] = frozenset()) -> set[tuple[str, str]]:
+    return {(f.address, f.rule) for f in evaluate(StackDocument("doc", document, taggable))}
+
+
+def test_public_ip_only_allowed_in_subnets_routed_to_an_internet_gateway() -> None:
+    document = _doc(
+        {
+            "aws_internet_gateway": {"igw": {}},
+            "aws_route_table": {"public": {}, "private": {}},
+            "aws_route": {
+                "default": {
+                    "route_table_id": "${aws_route_table.public.id}",
+                    "gateway_id": "${aws_internet_gateway.igw.id}",
+                }
+            },
+            "aws_subnet": {
+                "public-a": {"map_public_ip_on_launch": True},
+                "private-a": {"map_public_ip_on_launch": True},
+            },
+            "aws_route_table_association": {
+                "pa": {"subnet_id": "${aws_subnet.public-a.id}", "route_table_id": "${aws_route_table.public.id}"},
+                "pr": {"subnet_id": "${aws_subnet.private-a.id}", "route_table_id": "${aws_route_table.private.id}"},
+            },
+        }
+    )
+    assert _found(document) == {("aws_subnet.private-a", PUBLIC_IP)}
+
+
+def test_eks_public_endpoint_is_a_violation_only_in_production() -> None:
+    encrypted = [{"resources": ["secrets"], "provider": {"key_arn": "arn:aws:kms:key"}}]
+    cluster = {"aws_eks_cluster": {"main": {"vpc_config": {"subnet_ids": []}, "encryption_config": encrypted}}}
+    assert _found(_doc(cluster, "production")) == {("aws_eks_cluster.main", EKS_PUBLIC_ENDPOINT)}
+    assert _found(_doc(cluster, "dev")) == set()
+    restricted = copy.deepcopy(cluster)
+    restricted["aws_eks_cluster"]["main"]["vpc_config"]["public_access_cidrs"] = ["203.0.113.0/24"]
+    assert _found(_doc(restricted, "production")) == set()
+
+
+def test_launch_template_needs_imdsv2_and_encrypted_volumes() -> None:
+    template = {"aws_launch_template": {"nodes": {"metadata_options": {"http_tokens": "optional"}}}}
+    assert _found(_doc(template)) == {
+        ("aws_launch_template.nodes", IMDSV2),
+        ("aws_launch_template.nodes", ENCRYPTION_CMK),
+    }
+    good = {
+        "aws_launch_template": {
+            "nodes": {
+                "metadata_options": {"http_tokens": "required"},
+                "block_device_mappings": [
+                    {"device_name": "/dev/xvda", "ebs": {"encrypted": "true", "kms_key_id": "arn:aws:kms:key"}}
+                ],
+            }
+        }
+    }
+    assert _found(_doc(good)) == set()
+
+
+def test_provider_without_mandatory_default_tags() -> None:
+    document = _doc({})
+    del document["provider"]["aws"][0]["default_tags"][0]["tags"]["Owner"]
+    assert _found(document) == {("provider.aws", MANDATORY_TAGS)}
+
+
+def test_azurerm_resources_that_take_tags_need_them() -> None:
+    storage = {
+        "azurerm_storage_account": {
+            "backup": {
+                "location": "koreacentral",
+                "min_tls_version": "TLS1_2",
+                "allow_nested_items_to_be_public": False,
+                "lifecycle": {"prevent_destroy": True},
+                "tags": {"Project": "iWORKZ", "Environment": "production"},
+            }
+        }
+    }
+    taggable = frozenset({"azurerm_storage_account"})
+    assert _found(_doc(storage), taggable) == {("azurerm_storage_account.backup", MANDATORY_TAGS)}
+    storage["azurerm_storage_account"]["backup"]["tags"].update(ManagedBy="Terraform", Owner="DevOps")
+    assert _found(_doc(storage), taggable) == set()
+    storage["azurerm_storage_account"]["backup"]["min_tls_version"] = "TLS1_0"
+    assert _found(_doc(storage), taggable) == {("azurerm_storage_account.backup", TLS_ONLY)}
+
+
+def test_rds_needs_force_ssl_parameter_group() -> None:
+    instance = {
+        "storage_encrypted": True,
+        "kms_key_id": "arn:aws:kms:key",
+        "deletion_protection": True,
+        "lifecycle": {"prevent_destroy": True},
+        "parameter_group_name": "${aws_db_parameter_group.pg.name}",
+    }
+    group = {"name": "pg", "parameter": [{"name": "rds.force_ssl", "value": "0"}]}
+    document = _doc({"aws_db_instance": {"db": instance}, "aws_db_parameter_group": {"pg": group}})
+    assert _found(document) == {("aws_db_instance.db", TLS_ONLY)}
+    document["resource"]["aws_db_parameter_group"]["pg"]["parameter"][0]["value"] = "1"
+    assert _found(document) == set()
