@@ -33,6 +33,7 @@ class KmsKeyProps:
     | description | what the key protects | required |
     | account_id | the owning account (token from the caller identity) | required |
     | service_principals | AWS services that use the key directly (e.g. ``logs.<region>.amazonaws.com``) | none |
+    | via_services | services through which the account's principals use the key (``kms:ViaService``, e.g. ``rds.<region>.amazonaws.com``) | none |
     | extra_statements | further key-policy statements (e.g. a service-linked role) | none |
     | deletion_window_in_days | waiting period before deletion | 30 (the maximum) |
     | prevent_destroy | refuse to destroy the key in Terraform | True |
@@ -43,6 +44,7 @@ class KmsKeyProps:
     description: str
     account_id: str
     service_principals: Sequence[str] = ()
+    via_services: Sequence[str] = ()
     extra_statements: Sequence[dict[str, Any]] = field(default_factory=tuple)
     deletion_window_in_days: int = 30
     prevent_destroy: bool = True
@@ -104,6 +106,30 @@ def key_policy(props: KmsKeyProps) -> dict[str, Any]:
                 "Action": list(KEY_USAGE_ACTIONS),
                 "Resource": "*",
                 "Condition": _service_condition(principal, props.account_id),
+            }
+        )
+    if props.via_services:
+        # Services such as RDS, ElastiCache, OpenSearch, S3 and Secrets Manager act with the
+        # caller's identity: principals of this account may use the key only through them.
+        via = {"kms:ViaService": sorted(props.via_services), "kms:CallerAccount": props.account_id}
+        statements.append(
+            {
+                "Sid": "AccountUsesThroughServices",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"},
+                "Action": list(KEY_USAGE_ACTIONS),
+                "Resource": "*",
+                "Condition": {"StringEquals": via},
+            }
+        )
+        statements.append(
+            {
+                "Sid": "ServicesCreateGrants",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"},
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Resource": "*",
+                "Condition": {"StringEquals": via, "Bool": {"kms:GrantIsForAWSResource": "true"}},
             }
         )
     statements.extend(props.extra_statements)

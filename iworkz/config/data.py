@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 from pydantic import Field, field_validator, model_validator
 
@@ -19,8 +20,12 @@ class PostgresConfig(Model):
     backup_retention_days: int = Field(7, ge=1, le=35)
     backup_window: str = "03:00-04:00"
     maintenance_window: str = "sun:04:00-sun:05:00"
-    database_name: str = "iworkz"
-    master_username: str = "iworkz_admin"
+    database_name: str = Field("iworkz", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    master_username: str = Field("iworkz_admin", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    # Automated backups copied to aws.backup_region (seed 12.1: cross-region backups).
+    cross_region_backup_retention_days: int = Field(7, ge=1, le=35)
+    log_retention_days: int = Field(365, ge=1)
+    performance_insights_retention_days: int = 7
 
     @field_validator("engine_version")
     @classmethod
@@ -39,6 +44,15 @@ class PostgresConfig(Model):
                 field="max_allocated_storage_gb",
                 value=self.max_allocated_storage_gb,
             )
+        if self.performance_insights_retention_days != 7 and (
+            self.performance_insights_retention_days % 31 or self.performance_insights_retention_days > 731
+        ):
+            raise rule_error(
+                "Performance Insights keeps data 7 days or a multiple of 31 days up to 731",
+                "use 7, 31, 62, ... or 731",
+                field="performance_insights_retention_days",
+                value=self.performance_insights_retention_days,
+            )
         if self.read_replicas > 5:
             raise rule_error(
                 "at most 5 read replicas are allowed (RDS limit for this design)",
@@ -53,7 +67,8 @@ class RedisConfig(Model):
     engine_version: str = "7.1"
     node_type: str = "cache.r7g.large"
     shards: int = Field(3, ge=1, le=500)
-    replicas_per_shard: int = Field(2, ge=0, le=5)
+    # Multi-AZ with automatic failover needs a replica in every shard.
+    replicas_per_shard: int = Field(2, ge=1, le=5)
     snapshot_retention_days: int = Field(7, ge=1, le=35)
     log_retention_days: int = Field(14, ge=1)
 
@@ -110,9 +125,30 @@ class BucketLifecycleConfig(Model):
         return self
 
 
+ACCESS_LOGS_BUCKET = "access-logs"
+
+
 class DataConfig(Model):
     postgres: PostgresConfig = PostgresConfig()
     redis: RedisConfig = RedisConfig()
     opensearch: OpenSearchConfig = OpenSearchConfig()
     lifecycle: BucketLifecycleConfig = BucketLifecycleConfig()
+    # Application buckets <prefix>-<name>, each replicated to aws.backup_region; the
+    # access-log bucket is always there.
     buckets: list[str] = Field(default_factory=lambda: ["documents", "backups"], min_length=1)
+    access_log_retention_days: int = Field(365, ge=90)
+
+    @field_validator("buckets")
+    @classmethod
+    def _bucket_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[a-z][a-z0-9-]{1,20}", name):
+                raise rule_error(
+                    f"bucket name {name!r} must be 2-21 lowercase letters, digits and hyphens",
+                    "e.g. documents",
+                )
+            if name == ACCESS_LOGS_BUCKET:
+                raise rule_error(f"{ACCESS_LOGS_BUCKET} is created for every environment", "remove it from buckets")
+        if len(set(value)) != len(value):
+            raise rule_error("bucket names must be unique", "remove the duplicate")
+        return value

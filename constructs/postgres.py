@@ -1,0 +1,294 @@
+"""RDS for PostgreSQL that cannot lose data (seed 12.4 ``aws_db_instance`` in today's form).
+
+Differences from the seed, on purpose:
+
+- no ``random_password``: RDS manages the master password in Secrets Manager
+  (``manage_master_user_password``), encrypted with the caller's secrets key, so no password
+  is in code, plan or state;
+- port 5432 is open to the EKS security groups only, not to the whole VPC CIDR;
+- automated backups are replicated to the backup region (seed 12.1: cross-region backups).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.db_instance import DbInstance
+from cdktf_cdktf_provider_aws.db_instance_automated_backups_replication import (
+    DbInstanceAutomatedBackupsReplication,
+)
+from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
+
+from constructs import Construct
+
+POSTGRES_PORT = 5432
+LOG_EXPORTS = ("postgresql", "upgrade")
+ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+MAX_READ_REPLICAS = 5
+# Static parameters (logical replication) take effect at the next reboot; RDS rejects
+# "immediate" for them. force_ssl is dynamic.
+PARAMETERS = (
+    ("rds.force_ssl", "1", "immediate"),
+    ("rds.logical_replication", "1", "pending-reboot"),
+)
+
+
+@dataclass(frozen=True)
+class BackupReplica:
+    """Where automated backups are copied: a provider of another region and a key there."""
+
+    provider: AwsProvider
+    kms_key_arn: str
+    retention_days: int = 7
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.retention_days <= 35:
+            raise ValueError(f"replicated backups are kept 1-35 days, got {self.retention_days}")
+
+
+@dataclass(frozen=True)
+class PostgresProps:
+    """Properties of :class:`Postgres`.
+
+    | name | meaning | default |
+    |---|---|---|
+    | identifier | instance identifier, e.g. ``iworkz-production-postgres`` | required |
+    | vpc_id | VPC of the security group | required |
+    | db_subnet_group_name | DB subnet group (database subnets) | required |
+    | client_security_groups | security groups allowed on 5432, by short key | required |
+    | kms_key_arn | key for storage, Performance Insights and the log groups | required |
+    | master_user_secret_kms_key_arn | key of the RDS-managed master secret | required |
+    | backup_replica | cross-region copy of automated backups | required unless backup_replica_opt_out |
+    | backup_replica_opt_out | reason for not copying backups to another region | none |
+    | engine_version | PostgreSQL 16.x minor version | ``16.6`` |
+    | instance_class | instance class of the primary and the replicas | ``db.r6g.xlarge`` |
+    | allocated_storage_gb / max_allocated_storage_gb | gp3 storage and its autoscaling ceiling | 100 / 1000 |
+    | multi_az | standby in a second AZ | True |
+    | read_replicas | number of read replicas | 1 |
+    | backup_retention_days | automated backups kept (days) | 7 |
+    | backup_window / maintenance_window | UTC windows | ``03:00-04:00`` / ``sun:04:00-sun:05:00`` |
+    | database_name / master_username | initial database and master user | ``iworkz`` / ``iworkz_admin`` |
+    | log_retention_days | retention of the exported PostgreSQL logs | 365 |
+    | performance_insights_retention_days | 7 (free) or a multiple of 31 up to 731 | 7 |
+    | monitoring_interval | enhanced monitoring period in seconds | 60 |
+    | deletion_protection | RDS deletion protection | True |
+    | prevent_destroy | refuse to destroy the instances in Terraform | True |
+    """
+
+    identifier: str
+    vpc_id: str
+    db_subnet_group_name: str
+    client_security_groups: Mapping[str, str]
+    kms_key_arn: str
+    master_user_secret_kms_key_arn: str
+    backup_replica: BackupReplica | None = None
+    backup_replica_opt_out: str | None = None
+    engine_version: str = "16.6"
+    instance_class: str = "db.r6g.xlarge"
+    allocated_storage_gb: int = 100
+    max_allocated_storage_gb: int = 1000
+    multi_az: bool = True
+    read_replicas: int = 1
+    backup_retention_days: int = 7
+    backup_window: str = "03:00-04:00"
+    maintenance_window: str = "sun:04:00-sun:05:00"
+    database_name: str = "iworkz"
+    master_username: str = "iworkz_admin"
+    log_retention_days: int = 365
+    performance_insights_retention_days: int = 7
+    monitoring_interval: int = 60
+    deletion_protection: bool = True
+    prevent_destroy: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.engine_version.split(".")[0] != "16":
+            raise ValueError(f"{self.identifier}: engine_version {self.engine_version!r} is not PostgreSQL 16.x")
+        if (self.backup_replica is None) == (self.backup_replica_opt_out is None):
+            raise ValueError(f"{self.identifier}: give backup_replica, or backup_replica_opt_out with the reason")
+        if not 0 <= self.read_replicas <= MAX_READ_REPLICAS:
+            raise ValueError(
+                f"{self.identifier}: read_replicas must be 0-{MAX_READ_REPLICAS}, got {self.read_replicas}"
+            )
+        if not 1 <= self.backup_retention_days <= 35:
+            raise ValueError(f"{self.identifier}: backup_retention_days must be 1-35 (0 turns backups off)")
+        if self.max_allocated_storage_gb < self.allocated_storage_gb:
+            raise ValueError(f"{self.identifier}: max_allocated_storage_gb is below allocated_storage_gb")
+        if self.monitoring_interval not in (1, 5, 10, 15, 30, 60):
+            raise ValueError(f"{self.identifier}: monitoring_interval must be 1, 5, 10, 15, 30 or 60")
+        if self.performance_insights_retention_days != 7 and self.performance_insights_retention_days % 31:
+            raise ValueError(f"{self.identifier}: performance_insights_retention_days must be 7 or a multiple of 31")
+
+    @property
+    def parameter_family(self) -> str:
+        return f"postgres{self.engine_version.split('.')[0]}"
+
+
+class Postgres(Construct):
+    """Multi-AZ primary, read replicas, parameter group, monitoring role, logs, backup copies.
+
+    Attributes: ``instance``, ``replicas``, ``identifier``, ``arn``, ``endpoint`` (host:port),
+    ``address``, ``reader_endpoint`` (the first replica's endpoint; the primary's without
+    replicas: RDS for PostgreSQL has no load-balanced reader endpoint), ``port``,
+    ``master_user_secret_arn``, ``security_group_id``, ``monitoring_role_arn``,
+    ``parameter_group_name``.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: PostgresProps) -> None:
+        super().__init__(scope, id)
+        lifecycle = TerraformResourceLifecycle(prevent_destroy=props.prevent_destroy)
+        self.port = POSTGRES_PORT
+        self.identifier = props.identifier
+        security_group = ServiceSecurityGroup(
+            self,
+            "security-group",
+            ServiceSecurityGroupProps(
+                name=f"{props.identifier}-sg",
+                description=f"PostgreSQL {props.identifier}: {POSTGRES_PORT} from EKS only",
+                vpc_id=props.vpc_id,
+                port=POSTGRES_PORT,
+                sources=props.client_security_groups,
+            ),
+        )
+        self.security_group_id = security_group.id
+        parameters = DbParameterGroup(
+            self,
+            "parameters",
+            name=f"{props.identifier}-{props.parameter_family}",
+            family=props.parameter_family,
+            description=f"{props.identifier}: TLS only, logical replication for the DR site",
+            parameter=[
+                DbParameterGroupParameter(name=name, value=value, apply_method=method)
+                for name, value, method in PARAMETERS
+            ],
+        )
+        self.parameter_group_name = parameters.name
+        monitoring_role = IamRole(
+            self,
+            "monitoring-role",
+            name=f"{props.identifier}-monitoring",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )
+        IamRolePolicyAttachment(
+            self,
+            "monitoring-policy",
+            role=monitoring_role.name,
+            policy_arn=ENHANCED_MONITORING_POLICY,
+        )
+        self.monitoring_role_arn = monitoring_role.arn
+        log_groups = [
+            CloudwatchLogGroup(
+                self,
+                f"log-{export}",
+                name=f"/aws/rds/instance/{props.identifier}/{export}",
+                retention_in_days=props.log_retention_days,
+                kms_key_id=props.kms_key_arn,
+            )
+            for export in LOG_EXPORTS
+        ]
+        common = {
+            "instance_class": props.instance_class,
+            "storage_type": "gp3",
+            "max_allocated_storage": props.max_allocated_storage_gb,
+            "storage_encrypted": True,
+            "kms_key_id": props.kms_key_arn,
+            "port": POSTGRES_PORT,
+            "vpc_security_group_ids": [security_group.id],
+            "parameter_group_name": parameters.name,
+            "publicly_accessible": False,
+            "iam_database_authentication_enabled": True,
+            "ca_cert_identifier": CA_CERTIFICATE,
+            "performance_insights_enabled": True,
+            "performance_insights_kms_key_id": props.kms_key_arn,
+            "performance_insights_retention_period": props.performance_insights_retention_days,
+            "monitoring_interval": props.monitoring_interval,
+            "monitoring_role_arn": monitoring_role.arn,
+            "enabled_cloudwatch_logs_exports": list(LOG_EXPORTS),
+            "auto_minor_version_upgrade": True,
+            "copy_tags_to_snapshot": True,
+            "deletion_protection": props.deletion_protection,
+            "maintenance_window": props.maintenance_window,
+            "lifecycle": lifecycle,
+        }
+        self.instance = DbInstance(
+            self,
+            "primary",
+            identifier=props.identifier,
+            engine="postgres",
+            engine_version=props.engine_version,
+            allocated_storage=props.allocated_storage_gb,
+            db_name=props.database_name,
+            username=props.master_username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=props.master_user_secret_kms_key_arn,
+            db_subnet_group_name=props.db_subnet_group_name,
+            multi_az=props.multi_az,
+            backup_retention_period=props.backup_retention_days,
+            backup_window=props.backup_window,
+            delete_automated_backups=False,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{props.identifier}-final",
+            tags={**props.tags, "Name": props.identifier},
+            depends_on=log_groups,
+            **common,
+        )
+        self.arn = self.instance.arn
+        self.endpoint = self.instance.endpoint
+        self.address = self.instance.address
+        self.master_user_secret_arn = self.instance.master_user_secret.get(0).secret_arn
+        self.replicas: list[DbInstance] = []
+        for number in range(1, props.read_replicas + 1):
+            name = f"{props.identifier}-replica-{number}"
+            replica_logs = [
+                CloudwatchLogGroup(
+                    self,
+                    f"replica-{number}-log-{export}",
+                    name=f"/aws/rds/instance/{name}/{export}",
+                    retention_in_days=props.log_retention_days,
+                    kms_key_id=props.kms_key_arn,
+                )
+                for export in LOG_EXPORTS
+            ]
+            self.replicas.append(
+                DbInstance(
+                    self,
+                    f"replica-{number}",
+                    identifier=name,
+                    replicate_source_db=self.instance.identifier,
+                    # RDS takes no final snapshot of a read replica (the primary keeps the data).
+                    skip_final_snapshot=True,
+                    tags={**props.tags, "Name": name, "Role": "read-replica"},
+                    depends_on=replica_logs,
+                    **common,
+                )
+            )
+        self.reader_endpoint = self.replicas[0].endpoint if self.replicas else self.instance.endpoint
+        if props.backup_replica is not None:
+            DbInstanceAutomatedBackupsReplication(
+                self,
+                "backup-replication",
+                source_db_instance_arn=self.instance.arn,
+                kms_key_id=props.backup_replica.kms_key_arn,
+                retention_period=props.backup_replica.retention_days,
+                provider=props.backup_replica.provider,
+            )

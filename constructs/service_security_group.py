@@ -1,0 +1,67 @@
+"""A security group for one data service: one TCP port, open only to named security groups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+
+from constructs import Construct
+
+
+@dataclass(frozen=True)
+class ServiceSecurityGroupProps:
+    """Properties of :class:`ServiceSecurityGroup`.
+
+    | name | meaning | default |
+    |---|---|---|
+    | name | security group name | required |
+    | description | what the group protects | required |
+    | vpc_id | VPC of the group | required |
+    | port | the single TCP port clients connect to | required |
+    | sources | client security groups by short stable key (e.g. ``eks-nodes``) | required, at least one |
+
+    No CIDR ingress and no egress: the services only answer connections (Terraform removes
+    the default allow-all egress rule of a new group).
+    """
+
+    name: str
+    description: str
+    vpc_id: str
+    port: int
+    sources: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            raise ValueError(f"security group {self.name}: give at least one source security group")
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"security group {self.name}: port {self.port} is not a TCP port")
+
+
+class ServiceSecurityGroup(Construct):
+    """Attributes: ``group`` (the resource), ``id``."""
+
+    def __init__(self, scope: Construct, id: str, props: ServiceSecurityGroupProps) -> None:
+        super().__init__(scope, id)
+        self.group = SecurityGroup(
+            self,
+            "group",
+            name=props.name,
+            description=props.description,
+            vpc_id=props.vpc_id,
+            tags={"Name": props.name},
+        )
+        self.id = self.group.id
+        for key, source in props.sources.items():
+            VpcSecurityGroupIngressRule(
+                self,
+                f"from-{key}",
+                security_group_id=self.group.id,
+                description=f"port {props.port} from {key}",
+                ip_protocol="tcp",
+                from_port=props.port,
+                to_port=props.port,
+                referenced_security_group_id=source,
+            )

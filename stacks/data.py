@@ -1,0 +1,315 @@
+"""`data-<environment>`: PostgreSQL, Redis, OpenSearch, S3, KMS and Secrets Manager (seed 12.1, 12.4).
+
+Everything stateful is encrypted with its own customer-managed key, reachable only from
+the EKS security groups, protected from deletion and copied to the backup region
+(ap-northeast-3): RDS automated backups and the application buckets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cdktf import TerraformOutput, TerraformStack
+from iworkz_constructs.bucket_replication import BucketReplication, BucketReplicationProps
+from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
+from iworkz_constructs.opensearch import OpenSearch, OpenSearchProps
+from iworkz_constructs.postgres import BackupReplica, Postgres, PostgresProps
+from iworkz_constructs.redis import Redis, RedisProps
+from iworkz_constructs.secret import GeneratedValue, Secret, SecretProps
+from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps, Transition
+
+from constructs import Construct
+from iworkz.app import StackContext
+from iworkz.config.data import ACCESS_LOGS_BUCKET
+from stacks.base import IworkzStack
+
+SSE_S3_REASON = "S3 server access logging delivers only to SSE-S3 encrypted target buckets"
+LOG_TARGET_REASON = "this bucket is the access-log target; logging it would loop"
+
+
+class DataStack(IworkzStack):
+    """Attributes (contract): ``postgres``, ``redis``, ``opensearch``, ``secrets`` ("database",
+    "redis", "jwt" → secret ARN), ``secrets_kms_key_arn``, ``buckets`` (name → SecureBucket;
+    replicas as ``<name>-replica``), ``kms_key_arns`` (purpose → key ARN).
+    """
+
+    def __init__(self, scope: Construct, context: StackContext, network: Any, eks: Any) -> None:
+        super().__init__(scope, context)
+        env = context.env
+        data = env.data
+        prefix = context.prefix
+        region, backup_region = self.aws.region, self.aws.backup_region
+        account_id = self.aws.account_id
+        vpc = network.vpc
+        cluster = eks.cluster
+        eks_groups = {
+            "eks-nodes": cluster.node_security_group_id,
+            "eks-cluster": cluster.cluster_security_group_id,
+        }
+
+        keys = self._keys(prefix, account_id, region, backup_region)
+        self.kms_key_arns = {purpose: key.arn for purpose, key in keys.items()}
+        self.secrets_kms_key_arn = keys["secrets"].arn
+
+        pg = data.postgres
+        self.postgres = Postgres(
+            self,
+            "postgres",
+            PostgresProps(
+                identifier=f"{prefix}-postgres",
+                vpc_id=vpc.vpc_id,
+                db_subnet_group_name=vpc.db_subnet_group_name,
+                client_security_groups=eks_groups,
+                kms_key_arn=keys["database"].arn,
+                master_user_secret_kms_key_arn=keys["secrets"].arn,
+                backup_replica=BackupReplica(
+                    provider=self.aws.backup,
+                    kms_key_arn=keys["replica"].arn,
+                    retention_days=pg.cross_region_backup_retention_days,
+                ),
+                engine_version=pg.engine_version,
+                instance_class=pg.instance_class,
+                allocated_storage_gb=pg.allocated_storage_gb,
+                max_allocated_storage_gb=pg.max_allocated_storage_gb,
+                multi_az=pg.multi_az,
+                read_replicas=pg.read_replicas,
+                backup_retention_days=pg.backup_retention_days,
+                backup_window=pg.backup_window,
+                maintenance_window=pg.maintenance_window,
+                database_name=pg.database_name,
+                master_username=pg.master_username,
+                log_retention_days=pg.log_retention_days,
+                performance_insights_retention_days=pg.performance_insights_retention_days,
+            ),
+        )
+
+        cache = data.redis
+        self.redis = Redis(
+            self,
+            "redis",
+            RedisProps(
+                replication_group_id=f"{prefix}-redis",
+                vpc_id=vpc.vpc_id,
+                subnet_group_name=vpc.elasticache_subnet_group_name,
+                client_security_groups=eks_groups,
+                kms_key_arn=keys["cache"].arn,
+                secret_kms_key_arn=keys["secrets"].arn,
+                secret_name=f"{prefix}/redis",
+                engine_version=cache.engine_version,
+                node_type=cache.node_type,
+                shards=cache.shards,
+                replicas_per_shard=cache.replicas_per_shard,
+                snapshot_retention_days=cache.snapshot_retention_days,
+                log_retention_days=cache.log_retention_days,
+            ),
+        )
+
+        search = data.opensearch
+        self.opensearch = OpenSearch(
+            self,
+            "opensearch",
+            OpenSearchProps(
+                domain_name=f"{prefix}-search",
+                region=region,
+                account_id=account_id,
+                vpc_id=vpc.vpc_id,
+                subnet_ids=vpc.private_subnet_ids,
+                availability_zones=min(len(env.network.availability_zones), 3),
+                client_security_groups=eks_groups,
+                kms_key_arn=keys["search"].arn,
+                engine_version=search.engine_version,
+                instance_type=search.instance_type,
+                instance_count=search.instance_count,
+                master_instance_type=search.master_instance_type,
+                master_count=search.master_count,
+                volume_size_gb=search.volume_size_gb,
+                log_retention_days=search.log_retention_days,
+            ),
+        )
+
+        self.buckets = self._buckets(context, keys, account_id, region, backup_region)
+
+        jwt = Secret(
+            self,
+            "jwt-secret",
+            SecretProps(
+                name=f"{prefix}/jwt",
+                description="JWT signing key of the iWORKZ services (generated by Secrets Manager)",
+                kms_key_arn=keys["secrets"].arn,
+                generated=GeneratedValue(length=64),
+            ),
+        )
+        self.secrets: dict[str, str] = {
+            # RDS creates and rotates this secret itself (manage_master_user_password).
+            "database": self.postgres.master_user_secret_arn,
+            "redis": self.redis.auth_secret_arn,
+            "jwt": jwt.arn,
+        }
+        self._outputs()
+
+    def _keys(self, prefix: str, account_id: str, region: str, backup_region: str) -> dict[str, KmsKey]:
+        logs = f"logs.{region}.amazonaws.com"
+
+        def via(*services: str, in_region: str = region) -> tuple[str, ...]:
+            return tuple(f"{service}.{in_region}.amazonaws.com" for service in services)
+
+        specs: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+            "database": ("RDS PostgreSQL storage, Performance Insights and logs", (logs,), via("rds")),
+            "cache": ("ElastiCache Redis data at rest and logs", (logs,), via("elasticache")),
+            "search": ("OpenSearch data at rest and logs", (logs,), via("es")),
+            "buckets": ("S3 application buckets", (), via("s3")),
+            "secrets": ("Secrets Manager entries of the workloads", (), via("secretsmanager", "rds")),
+        }
+        keys = {
+            purpose: KmsKey(
+                self,
+                f"{purpose}-key",
+                KmsKeyProps(
+                    alias=f"{prefix}-{purpose}",
+                    description=f"{prefix}: {description}",
+                    account_id=account_id,
+                    service_principals=principals,
+                    via_services=services,
+                ),
+            )
+            for purpose, (description, principals, services) in specs.items()
+        }
+        keys["replica"] = KmsKey(
+            self,
+            "replica-key",
+            KmsKeyProps(
+                alias=f"{prefix}-replica",
+                description=f"{prefix}: bucket replicas and RDS backup copies in {backup_region}",
+                account_id=account_id,
+                via_services=via("s3", "rds", in_region=backup_region),
+                provider=self.aws.backup,
+            ),
+        )
+        return keys
+
+    def _buckets(
+        self,
+        context: StackContext,
+        keys: Mapping[str, KmsKey],
+        account_id: str,
+        region: str,
+        backup_region: str,
+    ) -> dict[str, SecureBucket]:
+        prefix = context.prefix
+        data = context.env.data
+        lifecycle = data.lifecycle
+        transitions = (
+            Transition(lifecycle.standard_ia_after_days, "STANDARD_IA"),
+            Transition(lifecycle.glacier_after_days, "GLACIER"),
+            Transition(lifecycle.deep_archive_after_days, "DEEP_ARCHIVE"),
+        )
+        buckets: dict[str, SecureBucket] = {}
+        log_targets = {}
+        for suffix, provider in (("", None), (f"-{backup_region}", self.aws.backup)):
+            name = f"{prefix}-{ACCESS_LOGS_BUCKET}{suffix}"
+            log_targets[suffix] = SecureBucket(
+                self,
+                f"{ACCESS_LOGS_BUCKET}{'-replica' if suffix else ''}-bucket",
+                SecureBucketProps(
+                    bucket_name=name,
+                    sse_s3_reason=SSE_S3_REASON,
+                    access_log_opt_out=LOG_TARGET_REASON,
+                    expiration_days=data.access_log_retention_days,
+                    noncurrent_version_expiration_days=30,
+                    extra_policy_statements=(
+                        {
+                            "Sid": "S3ServerAccessLogsDelivery",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "logging.s3.amazonaws.com"},
+                            "Action": "s3:PutObject",
+                            "Resource": f"arn:aws:s3:::{name}/*",
+                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                        },
+                    ),
+                    provider=provider,
+                ),
+            )
+        buckets[ACCESS_LOGS_BUCKET] = log_targets[""]
+        buckets[f"{ACCESS_LOGS_BUCKET}-replica"] = log_targets[f"-{backup_region}"]
+        for bucket in data.buckets:
+            common: dict[str, Any] = {
+                "transitions": transitions,
+                "expiration_days": lifecycle.expire_after_days,
+                "noncurrent_version_expiration_days": lifecycle.noncurrent_expire_after_days,
+            }
+            source = SecureBucket(
+                self,
+                f"{bucket}-bucket",
+                SecureBucketProps(
+                    bucket_name=f"{prefix}-{bucket}",
+                    kms_key_arn=keys["buckets"].arn,
+                    access_log_bucket=log_targets[""].name,
+                    **common,
+                ),
+            )
+            replica = SecureBucket(
+                self,
+                f"{bucket}-replica-bucket",
+                SecureBucketProps(
+                    bucket_name=f"{prefix}-{bucket}-{backup_region}",
+                    kms_key_arn=keys["replica"].arn,
+                    access_log_bucket=log_targets[f"-{backup_region}"].name,
+                    provider=self.aws.backup,
+                    **common,
+                ),
+            )
+            BucketReplication(
+                self,
+                f"{bucket}-replication",
+                BucketReplicationProps(
+                    role_name=f"{prefix}-{bucket}-replication",
+                    source=source,
+                    destination=replica,
+                    source_kms_key_arn=keys["buckets"].arn,
+                    destination_kms_key_arn=keys["replica"].arn,
+                    source_region=region,
+                    destination_region=backup_region,
+                ),
+            )
+            buckets[bucket] = source
+            buckets[f"{bucket}-replica"] = replica
+        return buckets
+
+    def _outputs(self) -> None:
+        # Seed 12.4 names and sensitivity for the two endpoints.
+        TerraformOutput(
+            self, "rds_endpoint", value=self.postgres.endpoint, description="RDS PostgreSQL endpoint", sensitive=True
+        )
+        TerraformOutput(
+            self,
+            "redis_endpoint",
+            value=self.redis.configuration_endpoint,
+            description="ElastiCache Redis configuration endpoint (cluster mode)",
+            sensitive=True,
+        )
+        TerraformOutput(
+            self,
+            "rds_reader_endpoint",
+            value=self.postgres.reader_endpoint,
+            description="RDS PostgreSQL read replica endpoint",
+        )
+        TerraformOutput(
+            self, "opensearch_endpoint", value=self.opensearch.endpoint, description="OpenSearch VPC endpoint"
+        )
+        for name, bucket in self.buckets.items():
+            TerraformOutput(
+                self,
+                f"{name.replace('-', '_')}_bucket",
+                value=bucket.name,
+                description=f"S3 bucket {name}",
+            )
+        for name, arn in self.secrets.items():
+            TerraformOutput(self, f"{name}_secret_arn", value=arn, description=f"Secrets Manager secret: {name}")
+        TerraformOutput(
+            self, "secrets_kms_key_arn", value=self.secrets_kms_key_arn, description="KMS key of the secrets"
+        )
+
+
+def build(scope: Construct, context: StackContext, dependencies: Mapping[str, TerraformStack]) -> DataStack:
+    return DataStack(scope, context, dependencies["network"], dependencies["eks"])
