@@ -133,10 +133,23 @@ class HelmChart(Construct):
         self.namespace = props.namespace
 
 
+class _ValuesDumper(yaml.SafeDumper):
+    """Double-quotes strings holding a cdktf token: whatever Terraform substitutes stays a YAML string."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if "${TfToken[" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ValuesDumper.add_representer(str, _represent_str)
+
+
 def render_values(values: Mapping[str, Any]) -> str:
     """One YAML document; literal Terraform template markers are escaped, tokens kept."""
-    return yaml.safe_dump(
+    return yaml.dump(
         _escape(dict(values)),
+        Dumper=_ValuesDumper,
         allow_unicode=True,
         sort_keys=False,
         default_flow_style=False,
@@ -144,9 +157,14 @@ def render_values(values: Mapping[str, Any]) -> str:
     )
 
 
+def escape_template(text: str) -> str:
+    """Escapes literal ``${`` and ``%{`` so that Terraform passes them through (cdktf tokens kept)."""
+    return _TF_DIRECTIVE.sub("%%{", _TF_INTERPOLATION.sub("$${", text))
+
+
 def _escape(value: Any) -> Any:
     if isinstance(value, str):
-        return _TF_DIRECTIVE.sub("%%{", _TF_INTERPOLATION.sub("$${", value))
+        return escape_template(value)
     if isinstance(value, Mapping):
         return {key: _escape(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
