@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -475,3 +478,19 @@ def test_fails_on_bad_network_config(tmp_path, env, patch, expected):
 def test_dev_may_use_a_single_nat_gateway(tmp_path):
     settings = load_settings(write_config(tmp_path, "dev", {"network": {"nat_gateways": "single"}}))
     assert settings.environments["dev"].network.nat_gateways == "single"
+
+
+def test_cli_stops_on_bad_network_config_with_exit_2(tmp_path):
+    config = write_config(tmp_path, "production", {"network": {"nat_gateways": "single"}})
+    result = subprocess.run(
+        [sys.executable, "main.py", "--config-dir", str(config), "--outdir", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "STACKS": "network"},
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "production.yaml: network.nat_gateways = 'single'" in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

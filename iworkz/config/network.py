@@ -11,8 +11,8 @@ from pydantic import AfterValidator, Field, model_validator
 from iworkz.config.base import Model, parse_cidr, rule_error, validate_private_cidr
 
 Cidr = Annotated[str, AfterValidator(validate_private_cidr)]
-TIERS = ("public", "private", "database")
 Tier = Literal["public", "private", "database"]
+TIERS: tuple[Tier, ...] = ("public", "private", "database")
 
 
 # The retention periods CloudWatch Logs accepts, in days.
@@ -146,7 +146,7 @@ class NetworkConfig(Model):
                         value=start,
                     )
             for index, cidr in enumerate(self.tier_cidrs(tier)):
-                network = ipaddress.ip_network(cidr)
+                network = ipaddress.IPv4Network(cidr)
                 if not network.subnet_of(vpc):
                     raise rule_error(
                         f"subnet {cidr} lies outside the VPC CIDR {vpc}",
