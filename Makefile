@@ -62,5 +62,18 @@ fmt: install ## format the code with ruff
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+
+scan: install $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION) ## checkov (pinned, offline) over every synthesised stack; fails on any failed check
+	@ls cdktf.out/stacks/*/cdk.tf.json >/dev/null 2>&1 || $(PY) main.py
+	$(PY) scripts/scan.py
+
+# checkov lives in its own venv: its dependencies conflict with cdktf's.
+$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+	@touch $@
+
 clean: ## remove generated output (keeps .venv and node_modules)
 	rm -rf cdktf.out .cdktf.out.* reports
