@@ -494,3 +494,28 @@ def test_cli_stops_on_bad_network_config_with_exit_2(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
     assert "production.yaml: network.nat_gateways = 'single'" in result.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_later_stacks_read_the_vpc_through_cross_stack_references(settings, tmp_path):
+    from cdktf import TerraformOutput, TerraformStack
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    from iworkz.app import build_app
+    from iworkz.registry import BY_COMPONENT, PlannedStack
+
+    app, built = build_app(settings, [PlannedStack(BY_COMPONENT["network"], "production")], tmp_path)
+    vpc = built["network-production"].vpc  # type: ignore[attr-defined]
+    consumer = TerraformStack(app, "consumer")
+    AwsProvider(consumer, "aws", region="ap-northeast-1")
+    TerraformOutput(consumer, "subnets", value=vpc.private_subnet_ids)
+    TerraformOutput(consumer, "group", value=vpc.db_subnet_group_name)
+    app.synth()
+    network_doc = json.loads((tmp_path / "stacks" / "network-production" / "cdk.tf.json").read_text())
+    consumer_doc = json.loads((tmp_path / "stacks" / "consumer" / "cdk.tf.json").read_text())
+    (remote,) = data_sources(consumer_doc, "terraform_remote_state").values()
+    assert remote["backend"] == "s3"
+    assert remote["config"]["key"] == "production/network.tfstate"
+    generated = [name for name in outputs(network_doc) if name.startswith("cross-stack-output-")]
+    assert len(generated) >= 4  # three subnet ids and the subnet group name
+    for value in (consumer_doc["output"]["subnets"]["value"], consumer_doc["output"]["group"]["value"]):
+        assert "terraform_remote_state" in json.dumps(value)
