@@ -1,0 +1,451 @@
+"""Benchmark of the synth loop (``make bench``): floor, full synth, single-stack synths, test suite.
+
+In one run it measures, each in a fresh process:
+
+(a) the floor: ``import cdktf`` and the provider packages a selection needs, nothing else
+    (importing a prebuilt provider package loads its whole jsii assembly into node; that
+    load is what every synth pays). One floor per distinct provider set.
+(b) a full synth of every stack of every environment (``iworkz.cli.main``, as ``python main.py``,
+    into a temporary outdir),
+(c) single-stack synths (STACKS=... ENVS=...),
+(d) the test suite (``python -m pytest -q``, nothing excluded),
+
+and prints wall time, CPU time and peak memory of each with the ratios to its floor, checks
+the targets (full synth <= 1.3x its floor; a network-only synth loads neither azurerm nor
+kubernetes nor helm; test suite <= 2.5x a full synth; full synth peak <= 1.6 GB) and writes
+everything to reports/bench.json.
+
+How memory is measured: jsii runs the provider code in a ``node`` child of the Python
+process, so the peak of one process is not the peak of the synth. A sampler thread walks
+the process tree of the measured command (``/proc/<pid>/stat`` parent links) every
+``--interval`` seconds and sums the resident set size (``/proc/<pid>/statm``) of every
+process in it; the peak is the largest sum seen. RSS counts pages shared between processes
+(shared libraries) once per process, so the sum is a slight over-estimate; the sampling can
+miss a spike shorter than the interval. ``wait4`` gives the exact peak of the largest single
+process of the tree (``ru_maxrss`` covers the child and its waited-for descendants, as a
+maximum, not a sum); it is reported beside the sampled tree peak as a cross-check.
+
+CPU time (user + system, from ``wait4`` for the process and its waited-for children) is
+reported because this machine is shared: wall time depends on what else runs, CPU time much
+less so. The load average before each run is recorded.
+
+Exit status: 0 when every measurement ran (targets missed are reported, not fatal; with
+``--strict`` a missed target exits 1), 2 when a measurement failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+REPORT = PROJECT_ROOT / "reports" / "bench.json"
+PROVIDER_PACKAGES = {
+    "aws": "cdktf_cdktf_provider_aws",
+    "azurerm": "cdktf_cdktf_provider_azurerm",
+    "kubernetes": "cdktf_cdktf_provider_kubernetes",
+    "helm": "cdktf_cdktf_provider_helm",
+}
+# (label, STACKS, ENVS): single-stack synths; the stack's dependencies are synthesised too.
+SINGLE_SYNTHS = (
+    ("network-production", "network", "production"),
+    ("eks-production", "eks", "production"),
+    ("dr-azure (every env)", "dr-azure", None),
+    ("monitoring-production", "monitoring", "production"),
+)
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+MB = 1_000_000
+
+TARGET_FULL_OVER_FLOOR = 1.3
+TARGET_TESTS_OVER_FULL = 2.5
+TARGET_FULL_PEAK_BYTES = 1.6e9
+
+# Runs a synth exactly as main.py does, then reports which provider packages were imported.
+SYNTH_PROBE = """
+import json, os, sys
+from iworkz.cli import main
+status = main(sys.argv[1:])
+loaded = sorted({name.split(".")[0] for name in sys.modules if name.startswith("cdktf_cdktf_provider_")})
+with open(os.environ["IWORKZ_BENCH_MODULES"], "w") as handle:
+    json.dump(loaded, handle)
+sys.exit(status)
+"""
+
+
+@dataclass
+class Run:
+    name: str
+    kind: str  # floor | full | single | tests
+    command: list[str]
+    env: dict[str, str]
+    providers: list[str] = field(default_factory=list)
+    exit_status: int | None = None
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+    peak_tree_rss_bytes: int = 0
+    max_single_process_rss_bytes: int = 0
+    peak_processes: int = 0
+    load_average_before: float = 0.0
+    loaded_provider_packages: list[str] | None = None
+    floor: str | None = None
+    output_tail: str = ""
+    wall_s_each: list[float] = field(default_factory=list)
+    cpu_s_each: list[float] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring one process tree
+
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # the command name (2nd field) may contain spaces: parse after its closing parenthesis
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    return children
+
+
+def tree_rss(root: int) -> tuple[int, int]:
+    """(sum of RSS in bytes, number of processes) of ``root`` and all its descendants."""
+    children = _children_map()
+    total, count, stack = 0, 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as handle:
+                total += int(handle.read().split()[1]) * PAGE_SIZE
+            count += 1
+        except (OSError, IndexError, ValueError):
+            pass
+        stack.extend(children.get(pid, ()))
+    return total, count
+
+
+def measure(run: Run, interval: float, cwd: Path = PROJECT_ROOT) -> Run:
+    run.load_average_before = round(os.getloadavg()[0], 2)
+    with tempfile.TemporaryFile() as output:
+        started = time.monotonic()
+        process = subprocess.Popen(run.command, cwd=cwd, env=run.env, stdout=output, stderr=subprocess.STDOUT)
+        peak = {"rss": 0, "processes": 0}
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                rss, count = tree_rss(process.pid)
+                if rss > peak["rss"]:
+                    peak["rss"], peak["processes"] = rss, count
+                done.wait(interval)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        run.wall_s = round(time.monotonic() - started, 2)
+        done.set()
+        sampler.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        run.output_tail = "\n".join(output.read().decode(errors="replace").strip().splitlines()[-15:])
+    run.exit_status = process.returncode
+    run.cpu_s = round(usage.ru_utime + usage.ru_stime, 2)
+    run.max_single_process_rss_bytes = usage.ru_maxrss * 1024
+    run.peak_tree_rss_bytes = max(peak["rss"], run.max_single_process_rss_bytes)
+    run.peak_processes = peak["processes"]
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# What to measure
+
+
+def base_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("STACKS", None)
+    env.pop("ENVS", None)
+    env["PATH"] = f"{PROJECT_ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("CHECKPOINT_DISABLE", "1")
+    env.setdefault("CDKTF_DISABLE_TELEMETRY", "true")
+    return env
+
+
+def providers_of(stacks: str | None, envs: str | None) -> list[str]:
+    """The providers the selection's stacks load (iworkz.registry.SPECS), as the synth resolves it."""
+    from iworkz.cli import _split
+    from iworkz.config import load_settings
+    from iworkz.registry import plan
+
+    settings = load_settings(environments=_split(envs))
+    planned, _ = plan(settings, _split(stacks))
+    return sorted({provider for stack in planned for provider in stack.spec.providers})
+
+
+def floor_run(providers: list[str]) -> Run:
+    imports = "; ".join(["import cdktf", *(f"import {PROVIDER_PACKAGES[p]}" for p in providers)])
+    return Run(f"floor {'+'.join(providers)}", "floor", [sys.executable, "-c", imports], base_env(), providers)
+
+
+def synth_run(name: str, kind: str, stacks: str | None, envs: str | None, outdir: Path, modules: Path) -> Run:
+    env = base_env()
+    if stacks:
+        env["STACKS"] = stacks
+    if envs:
+        env["ENVS"] = envs
+    env["IWORKZ_BENCH_MODULES"] = str(modules)
+    command = [sys.executable, "-c", SYNTH_PROBE, "--outdir", str(outdir)]
+    return Run(name, kind, command, env, providers_of(stacks, envs))
+
+
+def profile_full_synth(outdir: Path, report: Path) -> None:
+    """cProfile of a full synth (the Python side; time spent waiting for node shows as jsii calls)."""
+    code = (
+        "import cProfile, pstats, sys\n"
+        "from iworkz.cli import main\n"
+        "profile = cProfile.Profile()\n"
+        f"profile.runcall(main, ['--outdir', {str(outdir)!r}])\n"
+        f"with open({str(report)!r}, 'w') as out:\n"
+        "    for key in ('cumulative', 'tottime'):\n"
+        "        pstats.Stats(profile, stream=out).sort_stats(key).print_stats(45)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=base_env(), check=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def _ratio(value: float, reference: float) -> float | None:
+    return round(value / reference, 2) if reference else None
+
+
+def targets(runs: dict[str, Run]) -> list[dict[str, object]]:
+    checks: list[dict[str, object]] = []
+    full = runs.get("full synth")
+    if full and full.exit_status == 0 and full.floor in runs:
+        floor = runs[full.floor]
+        checks.append(
+            {
+                "target": f"full synth wall <= {TARGET_FULL_OVER_FLOOR}x its floor",
+                "value": _ratio(full.wall_s, floor.wall_s),
+                "cpu_ratio": _ratio(full.cpu_s, floor.cpu_s),
+                "met": full.wall_s <= TARGET_FULL_OVER_FLOOR * floor.wall_s,
+            }
+        )
+        checks.append(
+            {
+                "target": f"full synth peak memory <= {TARGET_FULL_PEAK_BYTES / 1e9:.1f} GB",
+                "value": f"{full.peak_tree_rss_bytes / 1e9:.2f} GB",
+                "met": full.peak_tree_rss_bytes <= TARGET_FULL_PEAK_BYTES,
+            }
+        )
+    network = runs.get("network-production")
+    if network and network.loaded_provider_packages is not None:
+        unwanted = [
+            p for p in ("azurerm", "kubernetes", "helm") if PROVIDER_PACKAGES[p] in network.loaded_provider_packages
+        ]
+        checks.append(
+            {
+                "target": "network-only synth loads neither azurerm nor kubernetes nor helm",
+                "value": network.loaded_provider_packages,
+                "met": not unwanted and network.exit_status == 0,
+            }
+        )
+    tests = runs.get("test suite")
+    if tests and full and full.exit_status == 0:
+        checks.append(
+            {
+                "target": f"test suite wall <= {TARGET_TESTS_OVER_FULL}x a full synth",
+                "value": _ratio(tests.wall_s, full.wall_s),
+                "cpu_ratio": _ratio(tests.cpu_s, full.cpu_s),
+                "met": tests.wall_s <= TARGET_TESTS_OVER_FULL * full.wall_s,
+            }
+        )
+    return checks
+
+
+def print_table(runs: dict[str, Run], checks: list[dict[str, object]]) -> None:
+    header = (
+        f"{'measurement':<34} {'exit':>4} {'wall s':>7} {'cpu s':>7} {'peak MB':>8} {'1-proc MB':>9} "
+        f"{'wall/floor':>10} {'cpu/floor':>9} {'load':>5}  providers loaded"
+    )
+    print(header)
+    print("-" * len(header))
+    for run in runs.values():
+        floor = runs.get(run.floor or "")
+        wall_ratio = _ratio(run.wall_s, floor.wall_s) if floor else None
+        cpu_ratio = _ratio(run.cpu_s, floor.cpu_s) if floor else None
+        loaded = (
+            ",".join(name.removeprefix("cdktf_cdktf_provider_") for name in run.loaded_provider_packages)
+            if run.loaded_provider_packages is not None
+            else "+".join(run.providers)
+            if run.kind == "floor"
+            else "-"
+        )
+        print(
+            f"{run.name:<34} {run.exit_status!s:>4} {run.wall_s:>7.1f} {run.cpu_s:>7.1f} "
+            f"{run.peak_tree_rss_bytes / MB:>8.0f} {run.max_single_process_rss_bytes / MB:>9.0f} "
+            f"{_fmt(wall_ratio):>10} {_fmt(cpu_ratio):>9} {run.load_average_before:>5.1f}  {loaded}"
+        )
+    if "test suite" in runs and runs["test suite"].floor:
+        print("(the test suite's ratios are to the full synth)")
+    if checks:
+        print("\ntargets:")
+        for check in checks:
+            extra = f" (cpu ratio {check['cpu_ratio']})" if "cpu_ratio" in check else ""
+            print(f"  [{'met' if check['met'] else 'MISSED'}] {check['target']}: {check['value']}{extra}")
+
+
+def _parse_single(item: str) -> tuple[str, str, str | None]:
+    stacks, _, envs = item.partition(":")
+    label = f"{stacks}-{envs}" if envs and "," not in stacks + envs else f"{stacks} ({envs or 'every env'})"
+    return label, stacks, envs or None
+
+
+def _fmt(ratio: float | None) -> str:
+    return f"{ratio:.2f}x" if ratio is not None else "-"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--parts",
+        default="floor,full,single,tests",
+        help="comma-separated parts to run: floor, full, single, tests (default: all)",
+    )
+    parser.add_argument(
+        "--single",
+        action="append",
+        metavar="STACKS[:ENVS]",
+        help="a single-stack synth to measure instead of the default ones (repeatable), e.g. network:production",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure each N times and keep the fastest run (the machine is shared: noise only adds time)",
+    )
+    parser.add_argument("--interval", type=float, default=0.1, help="memory sampling interval in seconds")
+    parser.add_argument("--output", type=Path, default=REPORT, help="JSON report (default reports/bench.json)")
+    parser.add_argument("--profile", action="store_true", help="also cProfile a full synth into reports/")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    parts = {part.strip() for part in args.parts.split(",") if part.strip()}
+
+    import iworkz  # noqa: F401  (project Node first on PATH for providers_of's imports; no cdktf loaded here)
+
+    runs: dict[str, Run] = {}
+    with tempfile.TemporaryDirectory(prefix="iworkz-bench-") as temporary:
+        work = Path(temporary)
+        planned: list[Run] = []
+        if "full" in parts:
+            planned.append(synth_run("full synth", "full", None, None, work / "full.out", work / "full.modules"))
+        if "single" in parts:
+            singles = SINGLE_SYNTHS
+            if args.single:
+                singles = tuple(_parse_single(item) for item in args.single)
+            for index, (label, stacks, envs) in enumerate(singles):
+                planned.append(
+                    synth_run(label, "single", stacks, envs, work / f"s{index}.out", work / f"s{index}.modules")
+                )
+        floors: dict[tuple[str, ...], Run] = {}
+        for run in planned:
+            key = tuple(run.providers)
+            floors.setdefault(key, floor_run(run.providers))
+            run.floor = floors[key].name
+        if "floor" in parts and not floors:
+            floors[tuple(PROVIDER_PACKAGES)] = floor_run(sorted(PROVIDER_PACKAGES))
+        ordered = [*(floors.values() if "floor" in parts else []), *planned]
+        if "tests" in parts:
+            ordered.append(
+                Run(
+                    "test suite",
+                    "tests",
+                    [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                    base_env(),
+                    floor="full synth" if "full" in parts else None,
+                )
+            )
+        for run in ordered:
+            print(f"measuring {run.name} ...", flush=True)
+            best: Run | None = None
+            for _ in range(max(1, args.repeat)):
+                attempt = measure(copy.copy(run), args.interval)
+                run.wall_s_each.append(attempt.wall_s)
+                run.cpu_s_each.append(attempt.cpu_s)
+                if best is None or attempt.exit_status != 0 or attempt.wall_s < best.wall_s:
+                    best = attempt
+                if attempt.exit_status != 0:
+                    break
+            assert best is not None
+            best.wall_s_each, best.cpu_s_each = run.wall_s_each, run.cpu_s_each
+            run = best
+            modules = run.env.get("IWORKZ_BENCH_MODULES")
+            if modules and Path(modules).exists():
+                run.loaded_provider_packages = json.loads(Path(modules).read_text())
+            runs[run.name] = run
+            if run.exit_status != 0:
+                print(f"  {run.name} failed (exit {run.exit_status}):\n{run.output_tail}", file=sys.stderr)
+        if "floor" not in parts:
+            for run in runs.values():
+                run.floor = None
+        if args.profile:
+            profile_report = args.output.with_name("bench-profile.txt")
+            profile_report.parent.mkdir(parents=True, exist_ok=True)
+            print("profiling a full synth ...", flush=True)
+            profile_full_synth(work / "profile.out", profile_report)
+            print(f"wrote {profile_report}")
+
+    checks = targets(runs)
+    print()
+    print_table(runs, checks)
+    node_version = subprocess.run(
+        ["node", "--version"], env=base_env(), capture_output=True, text=True, check=False
+    ).stdout.strip()
+    report = {
+        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "node": node_version,
+            "platform": platform.platform(),
+        },
+        "method": {
+            "wall_s": "time.monotonic() around one fresh subprocess",
+            "cpu_s": "user+system seconds from wait4 (the process and its waited-for children)",
+            "peak_tree_rss_bytes": f"largest sum of RSS over the process tree (python + node), sampled every {args.interval} s via /proc",
+            "max_single_process_rss_bytes": "wait4 ru_maxrss: exact peak of the largest single process of the tree",
+            "floor": "fresh `python -c 'import cdktf; import <provider packages the selection needs>'`",
+        },
+        "runs": {name: {k: v for k, v in asdict(run).items() if k not in ("env",)} for name, run in runs.items()},
+        "targets": checks,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(
+        f"\nwrote {args.output.relative_to(PROJECT_ROOT) if args.output.is_relative_to(PROJECT_ROOT) else args.output}"
+    )
+    if any(run.exit_status != 0 for run in runs.values()):
+        return 2
+    if args.strict and not all(check["met"] for check in checks):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
