@@ -162,7 +162,8 @@ class PlatformConfig(Model):
     image_pull_secret: bool = True
     # Seed 12.2 ingress rate limit (requests per window per client IP).
     rate_limit: int = Field(100, ge=1)
-    rate_limit_window: str = Field("1m", pattern=r"^[1-9][0-9]*[smh]$")
+    # ingress-nginx limits per second (limit-rps) or per minute (limit-rpm).
+    rate_limit_window: Literal["1s", "1m"] = "1m"
     # Completeness (every workload of WORKLOADS present) is checked in platform_rules, which
     # also runs when the section is left out.
     workloads: dict[str, WorkloadConfig] = Field(default_factory=dict)
