@@ -1,0 +1,570 @@
+"""monitoring-<env>: Helm releases, the seed's scrape jobs, alerts and dashboard, traces, logs, exporters."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import promql_parser
+import pytest
+import yaml
+from iworkz_constructs.helm_chart import HelmChartProps
+
+from iworkz.app import HELM_VALUES_DIR
+from iworkz.config import ConfigError, load_settings
+from iworkz.errors import UserError
+from iworkz.helm_values import load_values
+from stacks.monitoring import (
+    CHARTS,
+    DASHBOARD_FILE,
+    REQUIRED_KEYS,
+    _check_service_ports,
+    alertmanager_config,
+    load_dashboard,
+    receiver_names,
+)
+from tests.configs import write_config
+from tests.tf import outputs, resources
+
+ENV = "production"
+STACK = f"monitoring-{ENV}"
+EKS_STATE = "data.terraform_remote_state.cross-stack-reference-input-eks-production"
+DATA_STATE = "data.terraform_remote_state.cross-stack-reference-input-data-production"
+
+# Seed 12.5 prometheus-alert-rules: name -> (expr, for, severity, team, summary).
+SEED_ALERTS = {
+    "ServiceDown": ("up == 0", "1m", "critical", "platform", "サービス {{ $labels.instance }} がダウンしています"),
+    "HighAPILatency": (
+        "histogram_quantile(0.95, rate(http_request_duration_seconds_bucket[5m])) > 0.5",
+        "5m",
+        "warning",
+        "backend",
+        "高いAPIレイテンシが検出されました",
+    ),
+    "HighErrorRate": (
+        'rate(http_requests_total{status=~"5.."}[5m]) / rate(http_requests_total[5m]) > 0.05',
+        "5m",
+        "critical",
+        "backend",
+        "高いエラー率が検出されました",
+    ),
+    "DatabaseConnectionsHigh": (
+        "pg_stat_database_numbackends / pg_settings_max_connections * 100 > 80",
+        "5m",
+        "warning",
+        "database",
+        "データベース接続使用率が高いです",
+    ),
+    "HighMemoryUsage": (
+        "(1 - (node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes)) * 100 > 85",
+        "10m",
+        "warning",
+        "infrastructure",
+        "高いメモリ使用率",
+    ),
+    "HighDiskUsage": (
+        "(1 - (node_filesystem_avail_bytes / node_filesystem_size_bytes)) * 100 > 85",
+        "5m",
+        "warning",
+        "infrastructure",
+        "高いディスク使用率",
+    ),
+    "HighCPUUsage": (
+        '100 - (avg by(instance) (irate(node_cpu_seconds_total{mode="idle"}[5m])) * 100) > 85',
+        "10m",
+        "warning",
+        "infrastructure",
+        "高いCPU使用率",
+    ),
+    "PodCrashLooping": (
+        "rate(kube_pod_container_status_restarts_total[15m]) > 0",
+        "5m",
+        "critical",
+        "platform",
+        "ポッドがクラッシュループしています",
+    ),
+    "AIModelInferenceLatency": (
+        "histogram_quantile(0.95, rate(ai_model_inference_duration_seconds_bucket[5m])) > 2.0",
+        "3m",
+        "warning",
+        "ai",
+        "AIモデル推論のレイテンシが高いです",
+    ),
+    "AIModelAccuracyDrop": ("ai_model_accuracy < 0.85", "10m", "critical", "ai", "AIモデルの精度が低下しました"),
+}
+# Seed 12.5 scrape_configs of the applications and exporters: job -> (service, port, interval).
+SEED_JOBS = {
+    "backend-api": ("backend-api-service", 9090, "10s"),
+    "ai-services": ("ai-services-service", 9090, "15s"),
+    "web-frontend": ("web-frontend-service", 9090, "30s"),
+    "postgres-exporter": ("postgres-exporter", 9187, None),
+    "redis-exporter": ("redis-exporter", 9121, None),
+}
+PINNED = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+@pytest.fixture(scope="module")
+def doc(stack) -> dict[str, Any]:
+    return stack(STACK)
+
+
+def release(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    found = [body for body in resources(doc, "helm_release").values() if body["name"] == name]
+    assert len(found) == 1, f"expected one helm_release {name}"
+    return found[0]
+
+
+_PARSED: dict[tuple[int, str], dict[str, Any]] = {}
+
+
+def values(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    """The release's values document, parsed (once per synthesised stack)."""
+    key = (id(doc), name)
+    if key not in _PARSED:
+        body = release(doc, name)
+        assert len(body["values"]) == 1, "values are one YAML document"
+        parsed = yaml.safe_load(body["values"][0])
+        assert isinstance(parsed, dict)
+        _PARSED[key] = parsed
+    return _PARSED[key]
+
+
+def manifest(doc: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
+    for body in resources(doc, "kubernetes_manifest").values():
+        if body["manifest"]["kind"] == kind and body["manifest"]["metadata"]["name"] == name:
+            return body["manifest"]
+    raise AssertionError(f"no {kind} {name}")
+
+
+def config_map(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    found = [b for b in resources(doc, "kubernetes_config_map_v1").values() if b["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one ConfigMap {name}"
+    return found[0]
+
+
+def strings(node: Any, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(node, dict):
+        return [item for key, value in node.items() for item in strings(value, f"{path}.{key}")]
+    if isinstance(node, list):
+        return [item for index, value in enumerate(node) for item in strings(value, f"{path}[{index}]")]
+    return [(path, node)] if isinstance(node, str) else []
+
+
+# --- releases and providers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_release_is_pinned_and_atomic_in_monitoring(doc, name: str) -> None:
+    body = release(doc, name)
+    chart = CHARTS[name]
+    assert body["chart"] == chart.chart
+    assert body["repository"] == chart.repository
+    assert body["repository"].startswith("https://")
+    assert body["version"] == chart.version
+    assert PINNED.match(body["version"])
+    assert body["namespace"] == "monitoring"
+    assert body["create_namespace"] is False
+    assert body["atomic"] is True
+    assert body["cleanup_on_fail"] is True
+    assert body["timeout"] >= 600
+    assert "kubernetes_namespace_v1.namespace" in body["depends_on"]
+
+
+def test_chart_sources() -> None:
+    community = "https://prometheus-community.github.io/helm-charts"
+    assert CHARTS["kube-prometheus-stack"].repository == community
+    assert CHARTS["prometheus-postgres-exporter"].repository == community
+    assert CHARTS["prometheus-redis-exporter"].repository == community
+    assert CHARTS["jaeger"].repository == "https://jaegertracing.github.io/helm-charts"
+    assert CHARTS["fluent-bit"].repository == "https://fluent.github.io/helm-charts"
+
+
+def test_namespace_is_a_kubernetes_resource(doc) -> None:
+    namespaces = resources(doc, "kubernetes_namespace_v1")
+    assert [n["metadata"]["name"] for n in namespaces.values()] == ["monitoring"]
+
+
+def test_providers_use_eks_outputs_and_exec_token(doc) -> None:
+    kubernetes = doc["provider"]["kubernetes"][0]
+    helm = doc["provider"]["helm"][0]["kubernetes"]
+    for config in (kubernetes, helm):
+        assert config["host"].startswith(f"${{{EKS_STATE}.outputs.")
+        assert config["cluster_ca_certificate"].startswith(f"${{base64decode({EKS_STATE}.outputs.")
+        assert "config_path" not in config and "token" not in config
+    exec_blocks = [kubernetes["exec"][0], helm["exec"]]
+    for block in exec_blocks:
+        assert block["api_version"] == "client.authentication.k8s.io/v1beta1"
+        assert block["command"] == "aws"
+        assert block["args"][:3] == ["eks", "get-token", "--cluster-name"]
+        assert block["args"][3].startswith(f"${{{EKS_STATE}.outputs.")
+        assert block["args"][4:] == ["--region", "ap-northeast-1"]
+    assert doc["provider"]["aws"][0]["region"] == "ap-northeast-1"
+
+
+def test_storage_class_gp3_encrypted(doc, settings) -> None:
+    (storage_class,) = resources(doc, "kubernetes_storage_class_v1").values()
+    assert storage_class["metadata"]["name"] == settings.environments[ENV].monitoring.storage_class
+    assert storage_class["storage_provisioner"] == "ebs.csi.aws.com"
+    assert storage_class["parameters"]["type"] == "gp3"
+    assert storage_class["parameters"]["encrypted"] == "true"
+
+
+# --- Prometheus ---------------------------------------------------------------------------------
+
+
+def test_prometheus_global_settings(doc, settings) -> None:
+    spec = values(doc, "kube-prometheus-stack")["prometheus"]["prometheusSpec"]
+    monitoring = settings.environments[ENV].monitoring
+    assert spec["scrapeInterval"] == "15s"
+    assert spec["evaluationInterval"] == "15s"
+    assert spec["externalLabels"] == {"cluster": f"iworkz-{ENV}", "region": "ap-northeast-1"}
+    assert spec["retention"] == monitoring.prometheus_retention
+    claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim["storageClassName"] == monitoring.storage_class
+    assert claim["resources"]["requests"]["storage"] == f"{monitoring.prometheus_storage_gb}Gi"
+
+
+def test_seed_scrape_jobs_with_resolvable_targets(doc) -> None:
+    jobs = {
+        job["job_name"]: job
+        for job in values(doc, "kube-prometheus-stack")["prometheus"]["prometheusSpec"]["additionalScrapeConfigs"]
+    }
+    for job, (service, port, interval) in SEED_JOBS.items():
+        namespace = "monitoring" if job.endswith("-exporter") else f"iworkz-{ENV}"
+        assert jobs[job]["static_configs"] == [{"targets": [f"{service}.{namespace}.svc:{port}"]}]
+        assert jobs[job].get("scrape_interval") == interval
+    pods = jobs["kubernetes-pods"]
+    assert pods["kubernetes_sd_configs"] == [{"role": "pod"}]
+    assert pods["relabel_configs"][0]["source_labels"] == ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"]
+
+
+def test_kubernetes_jobs_covered_by_chart_monitors(doc) -> None:
+    kps = values(doc, "kube-prometheus-stack")
+    assert kps["kubeApiServer"]["enabled"] is True  # seed kubernetes-apiservers
+    assert kps["kubelet"]["enabled"] is True  # seed kubernetes-nodes
+    assert kps["nodeExporter"]["enabled"] is True
+    assert kps["kubeStateMetrics"]["enabled"] is True  # PodCrashLooping's metric
+
+
+def test_exporters_resolve_as_seed_targets(doc) -> None:
+    for release_name, (service, port) in (
+        ("prometheus-postgres-exporter", ("postgres-exporter", 9187)),
+        ("prometheus-redis-exporter", ("redis-exporter", 9121)),
+    ):
+        exporter = values(doc, release_name)
+        assert exporter["fullnameOverride"] == service
+        assert exporter["service"]["port"] == port
+
+
+def test_exporters_read_data_stack_endpoints_and_secrets(doc) -> None:
+    postgres = values(doc, "prometheus-postgres-exporter")["config"]["datasource"]
+    assert postgres["host"].startswith(f"${{{DATA_STATE}.outputs.")
+    assert postgres["port"] == "5432"
+    assert not postgres.get("password")
+    secret = postgres["passwordSecret"]["name"]
+    assert postgres["userSecret"]["name"] == secret
+    external = manifest(doc, "ExternalSecret", secret)
+    assert external["spec"]["target"]["name"] == secret
+    keys = {d["secretKey"]: d["remoteRef"] for d in external["spec"]["data"]}
+    assert set(keys) == {"username", "password"}
+    assert all(ref["key"].startswith(f"${{{DATA_STATE}.outputs.") for ref in keys.values())
+    redis = values(doc, "prometheus-redis-exporter")
+    assert redis["redisAddress"].startswith(f"rediss://${{{DATA_STATE}.outputs.")
+    assert redis["redisAddress"].endswith(":6379")
+    user = redis["env"][0]["valueFrom"]["secretKeyRef"]["name"]
+    assert manifest(doc, "ExternalSecret", user)["spec"]["data"][0]["remoteRef"]["key"].startswith(f"${{{DATA_STATE}.")
+
+
+# --- alerts -------------------------------------------------------------------------------------
+
+
+def rules(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    groups = values(doc, "kube-prometheus-stack")["additionalPrometheusRulesMap"]["iworkz-rules"]["groups"]
+    return {rule["alert"]: rule for group in groups for rule in group["rules"]}
+
+
+def test_all_ten_seed_alerts(doc) -> None:
+    found = rules(doc)
+    assert set(found) == set(SEED_ALERTS)
+    for name, (expr, duration, severity, team, summary) in SEED_ALERTS.items():
+        rule = found[name]
+        assert rule["expr"] == expr, name
+        assert rule["for"] == duration, name
+        assert rule["labels"] == {"severity": severity, "team": team}, name
+        assert rule["annotations"]["summary"] == summary, name
+        assert re.search(r"[\u3040-\u30ff]", rule["annotations"]["description"]), name
+
+
+@pytest.mark.parametrize("name", sorted(SEED_ALERTS))
+def test_alert_expression_parses_as_promql(doc, name: str) -> None:
+    parsed = promql_parser.parse(rules(doc)[name]["expr"])
+    assert parsed is not None
+
+
+def test_alertmanager_routes_by_severity_and_team_with_urls_from_secret(doc, settings) -> None:
+    kps = values(doc, "kube-prometheus-stack")
+    config = kps["alertmanager"]["config"]
+    teams = settings.environments[ENV].monitoring.alert_teams
+    assert {"severity", "team"} <= set(config["route"]["group_by"])
+    routed = {route["receiver"]: route["matchers"] for route in config["route"]["routes"]}
+    assert routed["critical"] == ['severity = "critical"']
+    for team in teams:
+        assert routed[team] == [f'team = "{team}"']
+    secret = kps["alertmanager"]["alertmanagerSpec"]["secrets"][0]
+    webhooks = {r["name"]: r["webhook_configs"] for r in config["receivers"] if "webhook_configs" in r}
+    assert set(webhooks) == set(receiver_names(teams))
+    for name, hooks in webhooks.items():
+        assert hooks[0]["url_file"] == f"/etc/alertmanager/secrets/{secret}/{name}"
+        assert "url" not in hooks[0]
+    external = manifest(doc, "ExternalSecret", secret)
+    assert {d["secretKey"] for d in external["spec"]["data"]} == set(webhooks)
+    webhook_secret = next(
+        s for s in resources(doc, "aws_secretsmanager_secret").values() if s["name"].endswith("alertmanager-webhooks")
+    )
+    assert "aws_secretsmanager_secret_version" not in json.dumps(webhook_secret)
+
+
+# --- Grafana ------------------------------------------------------------------------------------
+
+
+def test_grafana_admin_password_from_existing_secret(doc) -> None:
+    grafana = values(doc, "kube-prometheus-stack")["grafana"]
+    secret = grafana["admin"]["existingSecret"]
+    assert "adminPassword" not in grafana
+    external = manifest(doc, "ExternalSecret", secret)
+    template = external["spec"]["target"]["template"]["data"]
+    assert set(template) == {grafana["admin"]["userKey"], grafana["admin"]["passwordKey"]}
+    assert external["spec"]["data"][0]["remoteRef"]["key"].startswith("${aws_secretsmanager_secret.")
+    versions = resources(doc, "aws_secretsmanager_secret_version")
+    assert all("secret_string" not in v and v.get("secret_string_wo") for v in versions.values())
+    assert grafana["defaultDashboardsTimezone"] == "Asia/Tokyo"
+
+
+def test_seed_dashboard_provisioned_through_sidecar(doc) -> None:
+    sidecar = values(doc, "kube-prometheus-stack")["grafana"]["sidecar"]["dashboards"]
+    assert sidecar["enabled"] is True
+    dashboards = [
+        b
+        for b in resources(doc, "kubernetes_config_map_v1").values()
+        if b["metadata"].get("labels", {}).get(sidecar["label"]) == sidecar["labelValue"]
+    ]
+    assert len(dashboards) == 1
+    assert dashboards[0]["metadata"]["namespace"] == "monitoring"
+    dashboard = json.loads(dashboards[0]["data"]["iworkz-overview.json"])
+    assert dashboard["title"] == "iWORKZ プラットフォーム概要"
+    assert dashboard["timezone"] == "Asia/Tokyo"
+    assert dashboard["refresh"] == "30s"
+    assert len(dashboard["panels"]) == 8
+    for panel in dashboard["panels"]:
+        assert panel["targets"], panel["title"]
+        for target in panel["targets"]:
+            assert promql_parser.parse(target["expr"]) is not None
+
+
+# --- traces and logs ----------------------------------------------------------------------------
+
+
+def role_arn_reference(doc: dict[str, Any], service_account: str) -> str:
+    for logical_id, role in resources(doc, "aws_iam_role").items():
+        trust = json.loads(role["assume_role_policy"])
+        condition = trust["Statement"][0]["Condition"]["StringEquals"]
+        if f"system:serviceaccount:monitoring:{service_account}" in condition.values():
+            return f"${{aws_iam_role.{logical_id}.arn}}"
+    raise AssertionError(f"no IRSA role for monitoring/{service_account}")
+
+
+def test_jaeger_stores_in_data_opensearch_with_irsa(doc) -> None:
+    jaeger = values(doc, "jaeger")
+    assert jaeger["jaeger"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role_arn_reference(
+        doc, "jaeger"
+    )
+    config = jaeger["userconfig"]
+    backend = config["extensions"]["jaeger_storage"]["backends"]["primary_store"]["opensearch"]
+    assert backend["server_urls"] == [
+        f"https://${{{DATA_STATE}.outputs.{backend['server_urls'][0].split('outputs.')[1]}"
+    ]
+    assert backend["auth_extension"]["authenticator"] == "sigv4auth"
+    assert config["extensions"]["sigv4auth"] == {"service": "es", "region": "ap-northeast-1"}
+    assert "sigv4auth" in config["service"]["extensions"]
+    assert config["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"].endswith(":4317")
+
+
+def test_fluent_bit_daemonset_ships_to_opensearch_with_sigv4(doc) -> None:
+    fluent_bit = values(doc, "fluent-bit")
+    assert fluent_bit["kind"] == "DaemonSet"
+    assert fluent_bit["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role_arn_reference(
+        doc, "fluent-bit"
+    )
+    env = {item["name"]: item["value"] for item in fluent_bit["env"]}
+    assert env["OPENSEARCH_HOST"].startswith(f"${{{DATA_STATE}.outputs.")
+    assert env["AWS_REGION"] == "ap-northeast-1"
+    outputs_conf = fluent_bit["config"]["outputs"]
+    assert "Name opensearch" in outputs_conf
+    assert "AWS_Auth On" in outputs_conf
+    # Fluent Bit's own ${VAR} references reach the chart escaped from Terraform interpolation.
+    assert "Host $${OPENSEARCH_HOST}" in release(doc, "fluent-bit")["values"][0]
+
+
+@pytest.mark.parametrize("service_account", ["jaeger", "fluent-bit"])
+def test_workload_roles_limited_to_the_opensearch_domain(doc, service_account: str) -> None:
+    role_ref = role_arn_reference(doc, service_account)
+    logical_id = role_ref.split(".")[1]
+    (policy,) = [
+        p for p in resources(doc, "aws_iam_role_policy").values() if p["role"] == f"${{aws_iam_role.{logical_id}.id}}"
+    ]
+    statements = json.loads(policy["policy"])["Statement"]
+    for statement in statements:
+        assert all(action.startswith("es:ESHttp") for action in statement["Action"])
+        domain = statement["Resource"][0]
+        assert domain.startswith(f"${{{DATA_STATE}.outputs.")
+        assert statement["Resource"] == [domain, f"{domain}/*"]
+
+
+def test_log_retention_ism_policy(doc, settings) -> None:
+    monitoring = settings.environments[ENV].monitoring
+    data = config_map(doc, "opensearch-ism-policies")["data"]
+    logs = json.loads(data["iworkz-logs.json"])["policy"]
+    states = {state["name"]: state for state in logs["states"]}
+    assert list(states) == ["hot", "warm", "cold", "delete"]
+    assert states["hot"]["transitions"][0]["conditions"]["min_index_age"] == f"{monitoring.log_hot_days}d"
+    assert states["warm"]["transitions"][0]["conditions"]["min_index_age"] == f"{monitoring.log_warm_days}d"
+    assert states["cold"]["transitions"][0]["conditions"]["min_index_age"] == f"{monitoring.log_cold_days}d"
+    assert logs["ism_template"][0]["index_patterns"] == ["logs-*"]
+    assert (monitoring.log_hot_days, monitoring.log_warm_days, monitoring.log_cold_days) == (30, 365, 2555)
+    traces = json.loads(data["iworkz-traces.json"])["policy"]
+    assert traces["ism_template"][0]["index_patterns"] == ["jaeger-*"]
+
+
+# --- secrets and outputs ------------------------------------------------------------------------
+
+# Keys holding a credential itself (``existingSecret``/``passwordSecret`` only name a Secret).
+SECRET_KEY = re.compile(r"(password|passwd|token|api_?key)$", re.IGNORECASE)
+SECRET_VALUE = re.compile(r"(AKIA[0-9A-Z]{16}|hooks\.slack\.com|-----BEGIN|https://[^/\s]+@)")
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_no_secret_literal_in_values(doc, name: str) -> None:
+    for path, value in strings(values(doc, name)):
+        leaf = path.rsplit(".", 1)[-1]
+        assert not (SECRET_KEY.search(leaf) and value), f"{name}: {path} holds a literal secret"
+        assert not SECRET_VALUE.search(value), f"{name}: {path} looks like a credential"
+
+
+def test_outputs(doc) -> None:
+    out = outputs(doc)
+    assert out["grafana_service_name"]["value"] == "kube-prometheus-stack-grafana"
+    assert out["prometheus_service_name"]["value"] == "kube-prometheus-stack-prometheus"
+    assert out["otlp_endpoint"]["value"] == "http://jaeger.monitoring.svc:4317"
+    assert values(doc, "jaeger")["fullnameOverride"] == "jaeger"
+
+
+# --- bad input (no synthesis) -------------------------------------------------------------------
+
+
+def _copy_values(tmp_path: Path) -> Path:
+    target = tmp_path / "helm_values"
+    shutil.copytree(HELM_VALUES_DIR, target)
+    return target
+
+
+@pytest.mark.parametrize("release_name", sorted(REQUIRED_KEYS))
+def test_static_values_have_the_keys_the_stack_expects(release_name: str) -> None:
+    assert isinstance(load_values(release_name, REQUIRED_KEYS[release_name]), dict)
+
+
+def test_fails_values_key_missing(tmp_path: Path) -> None:
+    directory = _copy_values(tmp_path)
+    path = directory / "kube-prometheus-stack.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del data["prometheus"]["prometheusSpec"]["scrapeInterval"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(UserError) as error:
+        load_values("kube-prometheus-stack", REQUIRED_KEYS["kube-prometheus-stack"], directory=directory)
+    message = str(error.value)
+    assert "kube-prometheus-stack.yaml: prometheus.prometheusSpec.scrapeInterval = None" in message
+    assert "is required by the stack" in message
+
+
+def test_fails_values_file_invalid_yaml(tmp_path: Path) -> None:
+    directory = _copy_values(tmp_path)
+    (directory / "jaeger.yaml").write_text("userconfig:\n  service: [a, b\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"jaeger\.yaml: line \d+, column \d+.*\n  rule: must be valid YAML"):
+        load_values("jaeger", REQUIRED_KEYS["jaeger"], directory=directory)
+
+
+def test_fails_values_file_not_a_mapping(tmp_path: Path) -> None:
+    directory = _copy_values(tmp_path)
+    (directory / "fluent-bit.yaml").write_text("- kind: DaemonSet\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"fluent-bit\.yaml: \(document\).*\n  rule: must be a YAML mapping"):
+        load_values("fluent-bit", REQUIRED_KEYS["fluent-bit"], directory=directory)
+
+
+@pytest.mark.parametrize("version", ["^88.5.3", "latest", "", "88.x", ">=88.0.0"])
+def test_fails_unpinned_chart_version(version: str) -> None:
+    chart = CHARTS["kube-prometheus-stack"]
+    with pytest.raises(UserError) as error:
+        HelmChartProps(
+            release_name="kube-prometheus-stack",
+            chart=chart.chart,
+            repository=chart.repository,
+            version=version,
+            namespace="monitoring",
+            source="stacks/monitoring.py: CHARTS['kube-prometheus-stack']",
+        )
+    message = str(error.value)
+    assert "stacks/monitoring.py: CHARTS['kube-prometheus-stack']: version = " + repr(version) in message
+    assert "must pin one exact chart version" in message
+
+
+def test_fails_exporter_renamed_or_on_another_port() -> None:
+    postgres = load_values("prometheus-postgres-exporter")
+    redis = load_values("prometheus-redis-exporter")
+    _check_service_ports(postgres, redis)
+    with pytest.raises(UserError, match=r"prometheus-redis-exporter\.yaml: service\.port = 80\n  rule: must be 9121"):
+        _check_service_ports(postgres, {**redis, "service": {"port": 80}})
+    with pytest.raises(UserError, match=r"fullnameOverride = 'pg'\n  rule: must be 'postgres-exporter'"):
+        _check_service_ports({**postgres, "fullnameOverride": "pg"}, redis)
+
+
+def test_fails_dashboard_without_its_eight_panels(tmp_path: Path) -> None:
+    dashboard = json.loads(DASHBOARD_FILE.read_text(encoding="utf-8"))
+    assert len(load_dashboard()["panels"]) == 8
+    dashboard["panels"].pop()
+    path = tmp_path / "iworkz-overview.json"
+    path.write_text(json.dumps(dashboard), encoding="utf-8")
+    with pytest.raises(
+        UserError, match=r"iworkz-overview\.json: panels = 7\n  rule: the seed's overview dashboard has 8"
+    ):
+        load_dashboard(path)
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(UserError, match="must be valid JSON"):
+        load_dashboard(path)
+
+
+def test_alertmanager_config_without_literal_urls() -> None:
+    config = alertmanager_config(["platform", "ai"], "hooks")
+    assert [r["name"] for r in config["receivers"]] == ["null", "default", "critical", "platform", "ai"]
+    assert "://" not in json.dumps(config)
+
+
+def test_fails_config_log_tiers_out_of_order(tmp_path: Path) -> None:
+    folder = write_config(tmp_path, ENV, {"monitoring": {"log_warm_days": 20}})
+    with pytest.raises(ConfigError) as error:
+        load_settings(folder)
+    message = str(error.value)
+    assert "production.yaml" in message
+    assert "monitoring.log_warm_days" in message
+    assert "20" in message
+    assert "log retention tiers must grow" in message
+
+
+def test_fails_config_alert_team_missing(tmp_path: Path) -> None:
+    folder = write_config(tmp_path, ENV, {"monitoring": {"alert_teams": ["platform", "backend"]}})
+    with pytest.raises(ConfigError) as error:
+        load_settings(folder)
+    message = str(error.value)
+    assert "monitoring.alert_teams" in message
+    assert "missing: database, infrastructure, ai" in message
