@@ -141,7 +141,8 @@ class EksClusterProps:
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
             raise ValueError(f"cluster name {self.name!r}: letters, digits and hyphens, starting with a letter")
-        if not Token.is_unresolved(self.subnet_ids) and len(self.subnet_ids) < 2:
+        subnets = list(self.subnet_ids)
+        if len(subnets) < 2 and not any(Token.is_unresolved(s) for s in subnets):
             raise ValueError(f"cluster {self.name}: EKS needs subnets in at least two availability zones")
         if self.endpoint_public_access:
             if not self.public_access_cidrs:
@@ -272,7 +273,7 @@ class EksCluster(Construct):
             version=props.kubernetes_version,
             role_arn=cluster_role.arn,
             vpc_config=EksClusterVpcConfig(
-                subnet_ids=props.subnet_ids,
+                subnet_ids=list(props.subnet_ids),
                 endpoint_private_access=True,
                 endpoint_public_access=props.endpoint_public_access,
                 public_access_cidrs=list(props.public_access_cidrs) if props.endpoint_public_access else None,

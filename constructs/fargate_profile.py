@@ -104,7 +104,7 @@ class FargateProfile(Construct):
             cluster_name=props.cluster_name,
             fargate_profile_name=props.name,
             pod_execution_role_arn=role.arn,
-            subnet_ids=props.subnet_ids,
+            subnet_ids=list(props.subnet_ids),
             selector=[
                 EksFargateProfileSelector(namespace=namespace, labels=dict(props.labels) or None)
                 for namespace in props.namespaces

@@ -199,7 +199,7 @@ class NodeGroup(Construct):
             cluster_name=props.cluster_name,
             node_group_name=props.name,
             node_role_arn=props.node_role_arn,
-            subnet_ids=props.subnet_ids,
+            subnet_ids=list(props.subnet_ids),
             instance_types=list(props.instance_types),
             ami_type=props.ami_type,
             capacity_type=props.capacity_type,
