@@ -1,0 +1,69 @@
+"""Watch mode: one re-synth cycle (without the file-watching loop) and the module reload."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from configs import write_config
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from watch import Watcher
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def test_a_cycle_reports_the_changed_stack_and_survives_a_config_error(tmp_path: Path) -> None:
+    config_dir = write_config(tmp_path)
+    watcher = Watcher(config_dir, ["state"], ["production"], tmp_path / "cdktf.out")
+
+    first = watcher.cycle(reload=False)
+    assert first.error is None, first.error
+    assert first.first and first.written == ["state"]
+    assert "synthesised 1 stacks" in first.render()
+
+    write_config(tmp_path, None, {"state": {"noncurrent_version_expiration_days": 120}})
+    changed = watcher.cycle([config_dir / "common.yaml"], reload=False)
+    assert changed.error is None, changed.error
+    assert changed.report is not None and not changed.first
+    (stack,) = changed.report.stacks
+    assert stack.status == "changed"
+    paths = [path for change in stack.resources for path in change.paths]
+    assert any("noncurrent_days" in path for path in paths), paths
+    text = changed.render()
+    assert "changed   state" in text and "~ aws_s3_bucket_lifecycle_configuration." in text
+
+    write_config(tmp_path, None, {"state": {"noncurrent_version_expiration_days": "soon"}})
+    broken = watcher.cycle([config_dir / "common.yaml"], reload=False)
+    assert broken.error is not None
+    assert "common.yaml" in broken.error and "noncurrent_version_expiration_days" in broken.error
+    assert "still watching" in broken.render()
+
+    write_config(tmp_path, None, {"state": {"noncurrent_version_expiration_days": 120}})
+    same = watcher.cycle([config_dir / "common.yaml"], reload=False)
+    assert same.error is None and same.report is not None
+    assert [stack.status for stack in same.report.stacks] == ["unchanged"]
+    assert "unchanged state" in same.render()
+
+
+def test_reload_forgets_project_modules_and_keeps_libraries() -> None:
+    probe = f"""
+import sys
+sys.path.insert(0, {str(SCRIPTS)!r})
+import yaml, pydantic
+import iworkz.config, iworkz.registry
+import watch
+before = iworkz.config
+purged = watch.purge_project_modules()
+assert "iworkz.config" in purged and "iworkz.registry" in purged, purged
+assert not [name for name in purged if not name.startswith(("iworkz", "stacks"))], purged
+import iworkz.config as again
+assert again is not before, "iworkz.config was not reloaded"
+assert sys.modules["yaml"] is yaml and sys.modules["pydantic"] is pydantic
+assert "watch" in sys.modules and "snapshots" in sys.modules
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
