@@ -1,0 +1,298 @@
+"""`dr-azure`: the Korea Central disaster-recovery site (seed 12.1, secondary cloud).
+
+Azure Korea Central (paired with Korea South for geo-redundant copies) holds the AKS backup
+cluster, a PostgreSQL flexible server that subscribes to the RDS primary, and the backup
+storage that S3 copies land in; a site-to-site IPsec VPN links the AWS VPC and the Azure VNet.
+Failover and failback: docs/runbook-failover.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+
+from cdktf import TerraformOutput, TerraformResourceLifecycle, TerraformStack
+from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
+from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
+from cdktf_cdktf_provider_azurerm.provider import (
+    AzurermProvider,
+    AzurermProviderFeatures,
+    AzurermProviderFeaturesKeyVault,
+    AzurermProviderFeaturesResourceGroup,
+)
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from iworkz_constructs.aks_cluster import AksCluster, AksClusterProps, AksNodePoolSpec
+from iworkz_constructs.azure_backup_storage import AzureBackupStorage, AzureBackupStorageProps
+from iworkz_constructs.azure_key_vault import AzureKeyVault, AzureKeyVaultProps
+from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, PostgresAdmin
+from iworkz_constructs.azure_vnet import AzureVnet, AzureVnetProps
+from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
+from iworkz_constructs.site_to_site_vpn import SiteToSiteVpn, SiteToSiteVpnProps
+
+from constructs import Construct
+from iworkz.app import StackContext
+from iworkz.config.dr_azure import AksPoolConfig
+from stacks.aws_providers import default_tags
+from stacks.base import IworkzStack
+
+# The failover ingress (HTTPS) is the only port the AKS subnet accepts from the internet.
+AKS_PUBLIC_INGRESS_PORTS = (443,)
+
+
+def compact_name(name: str, max_length: int, *, alphanumeric: bool = False) -> str:
+    """An Azure name within ``max_length``: shortened with a stable hash suffix when too long."""
+    if alphanumeric:
+        name = re.sub(r"[^a-z0-9]", "", name.lower())
+    if len(name) <= max_length:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:4]
+    head = name[: max_length - 4].rstrip("-")
+    return f"{head}{digest}"
+
+
+def _pool(name: str, config: AksPoolConfig, labels: Mapping[str, str]) -> AksNodePoolSpec:
+    return AksNodePoolSpec(
+        name=name,
+        vm_size=config.vm_size,
+        min_count=config.min_count,
+        max_count=config.max_count,
+        max_pods=config.max_pods,
+        os_disk_size_gb=config.os_disk_size_gb,
+        labels=labels,
+    )
+
+
+class DrAzureStack(IworkzStack):
+    """Attributes: ``resource_group``, ``vnet``, ``key_vault``, ``backup_storage``, ``postgres``,
+    ``aks``, ``vpn``, ``log_analytics_workspace_id``."""
+
+    def __init__(self, scope: Construct, context: StackContext, network: TerraformStack) -> None:
+        super().__init__(scope, context)
+        config = context.env.dr_azure
+        prefix = f"{context.prefix}-dr"
+        tags = default_tags(context)
+        AzurermProvider(
+            self,
+            "azurerm",
+            features=[
+                AzurermProviderFeatures(
+                    key_vault=[
+                        AzurermProviderFeaturesKeyVault(
+                            purge_soft_delete_on_destroy=False,
+                            recover_soft_deleted_key_vaults=True,
+                        )
+                    ],
+                    resource_group=[AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=True)],
+                )
+            ],
+            # None: the provider reads ARM_SUBSCRIPTION_ID / ARM_TENANT_ID at plan time.
+            subscription_id=config.subscription_id,
+            tenant_id=config.tenant_id,
+            storage_use_azuread=True,
+        )
+        client = DataAzurermClientConfig(self, "client")
+        tenant_id = config.tenant_id or client.tenant_id
+        location = config.location
+
+        self.resource_group = ResourceGroup(
+            self,
+            "resource-group",
+            name=f"{prefix}-rg",
+            location=location,
+            tags=tags,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+        )
+        rg = self.resource_group.name
+
+        workspace = LogAnalyticsWorkspace(
+            self,
+            "log-analytics",
+            name=f"{prefix}-logs",
+            resource_group_name=rg,
+            location=location,
+            sku="PerGB2018",
+            retention_in_days=config.log_retention_days,
+            local_authentication_enabled=False,
+            tags=tags,
+        )
+        self.log_analytics_workspace_id = workspace.id
+
+        self.vnet = AzureVnet(
+            self,
+            "vnet",
+            AzureVnetProps(
+                name=f"{prefix}-vnet",
+                resource_group_name=rg,
+                location=location,
+                address_space=config.vnet_cidr,
+                subnets=config.subnets,
+                aks_public_ingress_ports=AKS_PUBLIC_INGRESS_PORTS,
+                tags=tags,
+            ),
+        )
+
+        self.key_vault = AzureKeyVault(
+            self,
+            "key-vault",
+            AzureKeyVaultProps(
+                name=compact_name(f"{prefix}-kv", 24),
+                resource_group_name=rg,
+                location=location,
+                tenant_id=tenant_id,
+                private_endpoint_subnet_id=self.vnet.private_endpoints_subnet_id,
+                virtual_network_id=self.vnet.vnet_id,
+                allowed_ip_ranges=tuple(config.deployer_ip_ranges),
+                # Terraform's own identity creates the customer-managed keys.
+                crypto_officer_principal_ids=(client.object_id,),
+                log_analytics_workspace_id=workspace.id,
+                tags=tags,
+            ),
+        )
+
+        self.backup_storage = AzureBackupStorage(
+            self,
+            "backup-storage",
+            AzureBackupStorageProps(
+                account_name=compact_name(f"{prefix}backup", 24, alphanumeric=True),
+                resource_group_name=rg,
+                location=location,
+                paired_location=config.paired_location,
+                private_endpoint_subnet_id=self.vnet.private_endpoints_subnet_id,
+                virtual_network_id=self.vnet.vnet_id,
+                key_vault_id=self.key_vault.vault_id,
+                key_vault_access=tuple(self.key_vault.access),
+                replication_type=config.storage_replication_type,
+                immutability_days=config.backup_immutability_days,
+                soft_delete_days=config.blob_soft_delete_days,
+                log_analytics_workspace_id=workspace.id,
+                tags=tags,
+            ),
+        )
+
+        self.postgres = AzurePostgres(
+            self,
+            "postgres",
+            AzurePostgresProps(
+                name=f"{prefix}-pg",
+                resource_group_name=rg,
+                location=location,
+                delegated_subnet_id=self.vnet.postgres_subnet_id,
+                virtual_network_id=self.vnet.vnet_id,
+                tenant_id=tenant_id,
+                admin=self._postgres_admin(prefix, rg, location, tags),
+                sku_name=config.postgres_sku_name,
+                storage_mb=config.postgres_storage_mb,
+                zone_redundant=config.postgres_zone_redundant,
+                backup_retention_days=config.postgres_backup_retention_days,
+                geo_redundant_backup=True,
+                log_analytics_workspace_id=workspace.id,
+                tags=tags,
+            ),
+        )
+
+        self.aks = AksCluster(
+            self,
+            "aks",
+            AksClusterProps(
+                name=f"{prefix}-aks",
+                resource_group_name=rg,
+                resource_group_id=self.resource_group.id,
+                location=location,
+                kubernetes_version=config.kubernetes_version,
+                node_subnet_id=self.vnet.aks_nodes_subnet_id,
+                tenant_id=tenant_id,
+                log_analytics_workspace_id=workspace.id,
+                system_pool=_pool("system", config.aks_system_pool, {"NodeGroup": "system"}),
+                user_pool=_pool("failover", config.aks_user_pool, {"NodeGroup": "general", "Site": "dr"}),
+                pod_cidr=config.aks_pod_cidr,
+                service_cidr=config.aks_service_cidr,
+                authorized_ip_ranges=tuple(config.aks_authorized_ip_ranges),
+                private_cluster=config.aks_private_cluster,
+                admin_group_object_ids=tuple(config.aks_admin_group_object_ids),
+                network_policy=config.aks_network_policy,
+                automatic_upgrade_channel=config.aks_automatic_upgrade_channel,
+                node_os_upgrade_channel=config.aks_node_os_upgrade_channel,
+                sku_tier="Standard",
+                tags=tags,
+            ),
+        )
+
+        vpc = network.vpc  # type: ignore[attr-defined]
+        log_key = KmsKey(
+            self,
+            "vpn-log-key",
+            KmsKeyProps(
+                alias=f"{prefix}-vpn-logs",
+                description="Site-to-site VPN tunnel logs (AWS side of the DR link)",
+                account_id=self.aws.account_id,
+                service_principals=(f"logs.{self.aws.region}.amazonaws.com",),
+            ),
+        )
+        self.vpn = SiteToSiteVpn(
+            self,
+            "vpn",
+            SiteToSiteVpnProps(
+                name=prefix,
+                aws_vpc_id=vpc.vpc_id,
+                aws_vpc_cidr=vpc.vpc_cidr,
+                aws_route_table_ids=[*vpc.private_route_table_ids, *vpc.database_route_table_ids],
+                azure_resource_group_name=rg,
+                azure_location=location,
+                azure_gateway_subnet_id=self.vnet.gateway_subnet_id,
+                azure_vnet_cidr=config.vnet_cidr,
+                gateway_sku=config.vpn_gateway_sku,
+                customer_gateway_bgp_asn=config.vpn_customer_gateway_bgp_asn,
+                tunnel_log_kms_key_arn=log_key.arn,
+                aws_provider=self.aws.primary,
+                tags=tags,
+            ),
+        )
+
+        TerraformOutput(self, "aks_cluster_name", value=self.aks.cluster_name, description="AKS backup cluster")
+        TerraformOutput(self, "aks_cluster_id", value=self.aks.cluster_id, description="AKS backup cluster resource ID")
+        TerraformOutput(
+            self,
+            "postgres_fqdn",
+            value=self.postgres.fqdn,
+            sensitive=True,
+            description="Private FQDN of the DR PostgreSQL flexible server",
+        )
+        TerraformOutput(
+            self,
+            "backup_storage_account_name",
+            value=self.backup_storage.account_name,
+            description="Storage account receiving the S3 backup copies",
+        )
+        TerraformOutput(
+            self,
+            "backup_container_name",
+            value=self.backup_storage.container_name,
+            description="Immutable container of the backup copies",
+        )
+        TerraformOutput(
+            self,
+            "vpn_gateway_public_ip",
+            value=self.vpn.public_ip_address,
+            description="Public IP of the Azure VPN gateway (the AWS customer gateway)",
+        )
+
+    def _postgres_admin(self, prefix: str, rg: str, location: str, tags: Mapping[str, str]) -> PostgresAdmin:
+        """The Entra administrator from config, else a managed identity the stack creates for it."""
+        configured = self.context.env.dr_azure.postgres_admin
+        if configured is not None:
+            return PostgresAdmin(configured.object_id, configured.principal_name, configured.principal_type)
+        identity = UserAssignedIdentity(
+            self,
+            "postgres-admin",
+            name=f"{prefix}-pg-admin",
+            resource_group_name=rg,
+            location=location,
+            tags=dict(tags),
+        )
+        return PostgresAdmin(identity.principal_id, identity.name, "ServicePrincipal")
+
+
+def build(scope: Construct, context: StackContext, dependencies: Mapping[str, TerraformStack]) -> DrAzureStack:
+    return DrAzureStack(scope, context, dependencies["network"])
