@@ -368,10 +368,10 @@ def test_seed_dashboard_provisioned_through_sidecar(doc) -> None:
 
 
 def role_arn_reference(doc: dict[str, Any], service_account: str) -> str:
+    # The trust policy holds Terraform expressions (the OIDC issuer): match its text, not parsed JSON.
+    subject = f'"system:serviceaccount:monitoring:{service_account}"'
     for logical_id, role in resources(doc, "aws_iam_role").items():
-        trust = json.loads(role["assume_role_policy"])
-        condition = trust["Statement"][0]["Condition"]["StringEquals"]
-        if f"system:serviceaccount:monitoring:{service_account}" in condition.values():
+        if subject in role["assume_role_policy"] and "sts:AssumeRoleWithWebIdentity" in role["assume_role_policy"]:
             return f"${{aws_iam_role.{logical_id}.arn}}"
     raise AssertionError(f"no IRSA role for monitoring/{service_account}")
 
