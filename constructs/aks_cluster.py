@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_azurerm.disk_encryption_set import DiskEncryptionSet, DiskEncryptionSetIdentity
 from cdktf_cdktf_provider_azurerm.kubernetes_cluster import (
     KubernetesCluster,
     KubernetesClusterApiServerAccessProfile,
@@ -34,6 +35,7 @@ from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
 )
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from iworkz_constructs.azure_key_vault import ENCRYPTION_USER_ROLE
 
 from constructs import Construct
 
@@ -112,6 +114,9 @@ class AksClusterProps:
     | node_os_upgrade_channel | ``NodeImage`` or ``SecurityPatch`` | NodeImage |
     | sku_tier | ``Standard`` (uptime SLA) or ``Premium`` | Standard |
     | host_encryption | encrypt temp/cache disks on the host (subscription feature EncryptionAtHost) | True |
+    | disk_encryption_key_id | versionless Key Vault key ID: node and volume disks use it (disk encryption set) | required unless opted out |
+    | disk_encryption_key_vault_id | the Key Vault of that key (the disk encryption set gets access to it) | with the key |
+    | platform_key_reason | opt-out of the customer-managed disk key, with the reason | none |
     | node_resource_group | name of the AKS-managed node resource group | ``<name>-nodes`` |
     | tags | tags | none |
     """
@@ -136,6 +141,9 @@ class AksClusterProps:
     node_os_upgrade_channel: Literal["NodeImage", "SecurityPatch"] = "NodeImage"
     sku_tier: Literal["Standard", "Premium"] = "Standard"
     host_encryption: bool = True
+    disk_encryption_key_id: str | None = None
+    disk_encryption_key_vault_id: str | None = None
+    platform_key_reason: str | None = None
     node_resource_group: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -146,6 +154,10 @@ class AksClusterProps:
             raise ValueError(f"AKS {self.name}: authorized_ip_ranges must not contain /0")
         if self.system_pool.min_count < 1:
             raise ValueError(f"AKS {self.name}: the system pool needs min_count >= 1")
+        if (self.disk_encryption_key_id is None) == (self.platform_key_reason is None):
+            raise ValueError(f"AKS {self.name}: give disk_encryption_key_id, or platform_key_reason to opt out")
+        if (self.disk_encryption_key_id is None) != (self.disk_encryption_key_vault_id is None):
+            raise ValueError(f"AKS {self.name}: disk_encryption_key_id needs disk_encryption_key_vault_id")
         if self.user_pool is not None and self.user_pool.name == self.system_pool.name:
             raise ValueError(f"AKS {self.name}: the user pool needs a name other than {self.system_pool.name!r}")
 
@@ -177,6 +189,42 @@ class AksCluster(Construct):
             principal_id=identity.principal_id,
             principal_type="ServicePrincipal",
         )
+        prerequisites = [subnet_access]
+        disk_encryption_set_id = None
+        if props.disk_encryption_key_id is not None and props.disk_encryption_key_vault_id is not None:
+            disk_encryption = DiskEncryptionSet(
+                self,
+                "disk-encryption",
+                name=f"{props.name}-des",
+                resource_group_name=props.resource_group_name,
+                location=props.location,
+                key_vault_key_id=props.disk_encryption_key_id,
+                auto_key_rotation_enabled=True,
+                identity=DiskEncryptionSetIdentity(type="SystemAssigned"),
+                tags=tags,
+            )
+            disk_encryption_set_id = disk_encryption.id
+            prerequisites.append(
+                RoleAssignment(
+                    self,
+                    "disk-encryption-key-user",
+                    scope=props.disk_encryption_key_vault_id,
+                    role_definition_name=ENCRYPTION_USER_ROLE,
+                    principal_id=disk_encryption.identity.principal_id,
+                    principal_type="ServicePrincipal",
+                )
+            )
+            # The cluster identity reads the disk encryption set when it creates node disks.
+            prerequisites.append(
+                RoleAssignment(
+                    self,
+                    "identity-disk-encryption-reader",
+                    scope=disk_encryption.id,
+                    role_definition_name="Reader",
+                    principal_id=identity.principal_id,
+                    principal_type="ServicePrincipal",
+                )
+            )
         system = props.system_pool
         window = {"frequency": "Weekly", "interval": 1, "duration": 4, "day_of_week": "Sunday", "utc_offset": "+00:00"}
         self.cluster = KubernetesCluster(
@@ -188,6 +236,7 @@ class AksCluster(Construct):
             dns_prefix=props.name,
             kubernetes_version=props.kubernetes_version,
             sku_tier=props.sku_tier,
+            disk_encryption_set_id=disk_encryption_set_id,
             node_resource_group=props.node_resource_group or f"{props.name}-nodes",
             identity=KubernetesClusterIdentity(type="UserAssigned", identity_ids=[identity.id]),
             azure_active_directory_role_based_access_control=(
@@ -257,7 +306,7 @@ class AksCluster(Construct):
             maintenance_window_auto_upgrade=KubernetesClusterMaintenanceWindowAutoUpgrade(**window, start_time="17:00"),
             maintenance_window_node_os=KubernetesClusterMaintenanceWindowNodeOs(**window, start_time="21:00"),
             tags=tags,
-            depends_on=[subnet_access],
+            depends_on=prerequisites,
             # The autoscaler owns the node counts; the upgrade channel owns the patch version.
             lifecycle=TerraformResourceLifecycle(
                 ignore_changes=["default_node_pool[0].node_count", "kubernetes_version"]

@@ -8,11 +8,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from cdktf import Postcondition, TerraformResourceLifecycle
-from cdktf_cdktf_provider_azurerm.key_vault_key import (
-    KeyVaultKey,
-    KeyVaultKeyRotationPolicy,
-    KeyVaultKeyRotationPolicyAutomatic,
-)
 from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSetting,
     MonitorDiagnosticSettingEnabledLog,
@@ -39,12 +34,12 @@ from cdktf_cdktf_provider_azurerm.storage_account import (
 from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
 from cdktf_cdktf_provider_azurerm.storage_container_immutability_policy import StorageContainerImmutabilityPolicy
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from iworkz_constructs.azure_key_vault import ENCRYPTION_USER_ROLE, rotating_key
 
 from constructs import Construct
 
 BLOB_DNS_ZONE = "privatelink.blob.core.windows.net"
 GEO_REDUNDANT = ("GZRS", "RAGZRS", "GRS", "RAGRS")
-KEY_USER_ROLE = "Key Vault Crypto Service Encryption User"
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
 
 
@@ -128,28 +123,20 @@ class AzureBackupStorage(Construct):
         customer_managed_key = None
         depends_on: list[RoleAssignment] = []
         if props.key_vault_id is not None:
-            key = KeyVaultKey(
+            key = rotating_key(
                 self,
                 "key",
                 name=f"{props.account_name}-cmk",
                 key_vault_id=props.key_vault_id,
-                key_type="RSA-HSM",
-                key_size=3072,
-                key_opts=["wrapKey", "unwrapKey"],
-                rotation_policy=KeyVaultKeyRotationPolicy(
-                    automatic=KeyVaultKeyRotationPolicyAutomatic(time_before_expiry="P30D"),
-                    expire_after="P365D",
-                    notify_before_expiry="P29D",
-                ),
-                depends_on=list(props.key_vault_access) or None,
+                depends_on=props.key_vault_access,
                 tags=tags,
-                lifecycle=TerraformResourceLifecycle(prevent_destroy=props.prevent_destroy),
+                prevent_destroy=props.prevent_destroy,
             )
             key_access = RoleAssignment(
                 self,
                 "key-user",
                 scope=props.key_vault_id,
-                role_definition_name=KEY_USER_ROLE,
+                role_definition_name=ENCRYPTION_USER_ROLE,
                 principal_id=identity.principal_id,
                 principal_type="ServicePrincipal",
             )

@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.key_vault import KeyVault, KeyVaultNetworkAcls
+from cdktf_cdktf_provider_azurerm.key_vault_key import (
+    KeyVaultKey,
+    KeyVaultKeyRotationPolicy,
+    KeyVaultKeyRotationPolicyAutomatic,
+)
 from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSetting,
     MonitorDiagnosticSettingEnabledLog,
@@ -25,6 +30,44 @@ from constructs import Construct
 
 KEY_VAULT_DNS_ZONE = "privatelink.vaultcore.azure.net"
 CRYPTO_OFFICER_ROLE = "Key Vault Crypto Officer"
+# Role a service identity needs to wrap/unwrap with a customer-managed key.
+ENCRYPTION_USER_ROLE = "Key Vault Crypto Service Encryption User"
+KEY_EXPIRE_AFTER = "P365D"
+KEY_ROTATE_BEFORE_EXPIRY = "P30D"
+
+
+def rotating_key(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    key_vault_id: str,
+    depends_on: Sequence[RoleAssignment] = (),
+    tags: Mapping[str, str] | None = None,
+    prevent_destroy: bool = True,
+) -> KeyVaultKey:
+    """An HSM-backed RSA key for wrap/unwrap that Key Vault rotates itself.
+
+    Each version expires a year after creation and is replaced 30 days before: consumers
+    reference the versionless ID and follow the rotation.
+    """
+    return KeyVaultKey(
+        scope,
+        id,
+        name=name,
+        key_vault_id=key_vault_id,
+        key_type="RSA-HSM",
+        key_size=3072,
+        key_opts=["wrapKey", "unwrapKey"],
+        rotation_policy=KeyVaultKeyRotationPolicy(
+            automatic=KeyVaultKeyRotationPolicyAutomatic(time_before_expiry=KEY_ROTATE_BEFORE_EXPIRY),
+            expire_after=KEY_EXPIRE_AFTER,
+            notify_before_expiry="P29D",
+        ),
+        depends_on=list(depends_on) or None,
+        tags=dict(tags or {}),
+        lifecycle=TerraformResourceLifecycle(prevent_destroy=prevent_destroy),
+    )
 
 
 @dataclass(frozen=True)

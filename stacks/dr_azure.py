@@ -25,7 +25,7 @@ from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from iworkz_constructs.aks_cluster import AksCluster, AksClusterProps, AksNodePoolSpec
 from iworkz_constructs.azure_backup_storage import AzureBackupStorage, AzureBackupStorageProps
-from iworkz_constructs.azure_key_vault import AzureKeyVault, AzureKeyVaultProps
+from iworkz_constructs.azure_key_vault import AzureKeyVault, AzureKeyVaultProps, rotating_key
 from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, PostgresAdmin
 from iworkz_constructs.azure_vnet import AzureVnet, AzureVnetProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
@@ -192,6 +192,14 @@ class DrAzureStack(IworkzStack):
             ),
         )
 
+        disk_key = rotating_key(
+            self,
+            "aks-disk-key",
+            name=f"{prefix}-aks-disks",
+            key_vault_id=self.key_vault.vault_id,
+            depends_on=self.key_vault.access,
+            tags=tags,
+        )
         self.aks = AksCluster(
             self,
             "aks",
@@ -215,6 +223,8 @@ class DrAzureStack(IworkzStack):
                 automatic_upgrade_channel=config.aks_automatic_upgrade_channel,
                 node_os_upgrade_channel=config.aks_node_os_upgrade_channel,
                 sku_tier="Standard",
+                disk_encryption_key_id=disk_key.versionless_id,
+                disk_encryption_key_vault_id=self.key_vault.vault_id,
                 tags=tags,
             ),
         )
