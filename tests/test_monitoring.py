@@ -383,9 +383,8 @@ def test_jaeger_stores_in_data_opensearch_with_irsa(doc) -> None:
     )
     config = jaeger["userconfig"]
     backend = config["extensions"]["jaeger_storage"]["backends"]["primary_store"]["opensearch"]
-    assert backend["server_urls"] == [
-        f"https://${{{DATA_STATE}.outputs.{backend['server_urls'][0].split('outputs.')[1]}"
-    ]
+    assert len(backend["server_urls"]) == 1
+    assert backend["server_urls"][0].startswith(f"https://${{{DATA_STATE}.outputs.")
     assert backend["auth_extension"]["authenticator"] == "sigv4auth"
     assert config["extensions"]["sigv4auth"] == {"service": "es", "region": "ap-northeast-1"}
     assert "sigv4auth" in config["service"]["extensions"]
