@@ -55,6 +55,10 @@ class EksStack(IworkzStack):
                 region=self.aws.region,
                 endpoint_public_access=config.endpoint_public_access,
                 public_access_cidrs=tuple(config.public_access_cidrs),
+                # Production refuses 0.0.0.0/0 in configuration; other environments may open it.
+                open_public_endpoint_reason=None
+                if context.env.is_production
+                else f"{context.config_file} is not production; its eks.public_access_cidrs is the owner's choice",
                 log_retention_days=config.log_retention_days,
                 access=tuple(
                     AccessPrincipal(principal_arn=p.arn, username=p.username, policy=p.policy) for p in config.access
