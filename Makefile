@@ -50,6 +50,7 @@ bench: install ## benchmark floor / full synth / single stacks / tests (wall, CP
 
 diff: install ## synth diff against BASE=<git ref>: per-stack resource changes, stateful alerts; exit 1 if changed
 	@test -n "$(BASE)" || { echo "error: make diff BASE=<git ref> (e.g. BASE=origin/main)" >&2; exit 2; }
+	@rm -f reports/synth-diff.md
 	$(PY) scripts/synth_diff.py --base "$(BASE)" --markdown reports/synth-diff.md
 
 watch: install ## keep providers loaded, re-synthesise STACKS/ENVS on every source/config/helm_values change

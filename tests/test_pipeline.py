@@ -1,0 +1,151 @@
+"""The GitLab pipeline (.gitlab-ci.yml): make targets exist, one plan job per stack, production gated."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from iworkz.config import load_settings
+from iworkz.registry import SPECS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import gitlab_ci
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PIPELINE = PROJECT_ROOT / ".gitlab-ci.yml"
+MAKEFILE = PROJECT_ROOT / "Makefile"
+DEFAULT_BRANCH_RULE = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> dict[str, Any]:
+    return yaml.safe_load(PIPELINE.read_text(encoding="utf-8"))
+
+
+def jobs(pipeline: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    reserved = {"image", "stages", "workflow", "variables", "default", "include", "cache"}
+    return {name: body for name, body in pipeline.items() if name not in reserved and not name.startswith(".")}
+
+
+def script_lines(pipeline: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("script", "before_script", "after_script"):
+                    lines.extend(str(line) for line in value)
+                else:
+                    collect(value)
+
+    collect(pipeline)
+    return lines
+
+
+def makefile_targets(text: str) -> set[str]:
+    return {match.group(1) for match in re.finditer(r"^([A-Za-z0-9][\w.-]*)\s*:(?!=)", text, re.MULTILINE)}
+
+
+def expected_stacks() -> set[str]:
+    """Every stack the app synthesises, from the registry and the configuration."""
+    settings = load_settings()
+    names = set()
+    for spec in SPECS:
+        if not spec.per_environment:
+            names.add(spec.stack_name(None))
+            continue
+        names.update(spec.stack_name(env) for env, config in settings.environments.items() if spec.enabled(config))
+    return names
+
+
+def test_every_make_target_the_pipeline_calls_exists(pipeline: dict[str, Any]) -> None:
+    called = {match for line in script_lines(pipeline) for match in re.findall(r"\bmake\s+([a-z][\w-]*)", line)}
+    assert {"install", "lint", "test", "synth", "scan", "diff"} <= called, called
+    missing = called - makefile_targets(MAKEFILE.read_text(encoding="utf-8"))
+    assert not missing, f"the pipeline calls make targets the Makefile lacks: {sorted(missing)}"
+
+
+def test_the_target_parser_reads_rules_but_not_variables() -> None:
+    text = "PY := python\nexport PATH := x\nbench: install ## b\n\tcmd\n.PHONY: bench\n$(VENV)/x: y\n"
+    assert makefile_targets(text) == {"bench"}
+
+
+def test_stages_in_order(pipeline: dict[str, Any]) -> None:
+    assert pipeline["stages"] == ["lint", "test", "synth", "scan", "diff", "plan", "deploy"]
+    assert pipeline["image"].startswith("python:3.11")
+    for name, job in jobs(pipeline).items():
+        assert job.get("stage") in pipeline["stages"], name
+
+
+def test_every_stack_has_a_plan_job_running_cdktf_diff(pipeline: dict[str, Any]) -> None:
+    all_jobs = jobs(pipeline)
+    stacks = expected_stacks()
+    assert {"state", "network-production", "eks-production"} <= stacks
+    for stack in stacks:
+        job = all_jobs.get(f"plan:{stack}")
+        assert job is not None, f"no plan job for stack {stack}"
+        assert job["stage"] == "plan"
+        assert any(re.search(rf"cdktf diff {re.escape(stack)}(\s|$)", line) for line in script_lines(job)), job
+    planned = {name.removeprefix("plan:") for name in all_jobs if name.startswith("plan:")}
+    assert planned == stacks, f"plan jobs for unknown stacks: {sorted(planned - stacks)}"
+
+
+def test_every_environment_stack_has_a_deploy_job_after_its_dependencies(pipeline: dict[str, Any]) -> None:
+    all_jobs = jobs(pipeline)
+    settings = load_settings()
+    for spec in SPECS:
+        if not spec.per_environment:
+            assert f"deploy:{spec.stack_name(None)}" not in all_jobs  # local backend: bootstrapped by hand
+            continue
+        for env, config in settings.environments.items():
+            if not spec.enabled(config):
+                continue
+            name = spec.stack_name(env)
+            job = all_jobs[f"deploy:{name}"]
+            assert any(f"cdktf deploy {name} " in f"{line} " and "--auto-approve" in line for line in job["script"])
+            needed = {need["job"] for need in job["needs"]}
+            assert f"plan:{name}" in needed
+            for dependency in spec.depends_on:
+                assert f"deploy:{dependency}-{env}" in needed, (name, needed)
+
+
+def test_production_deploys_are_manual_and_only_on_the_default_branch(pipeline: dict[str, Any]) -> None:
+    deploys = {name: job for name, job in jobs(pipeline).items() if job.get("stage") == "deploy"}
+    production = {name: job for name, job in deploys.items() if job["environment"]["name"] == "production"}
+    assert production and set(production) == {name for name in deploys if name.endswith("-production")}
+    for name, job in deploys.items():
+        rules = job["rules"]
+        # every rule that can start the job is limited to the default branch
+        assert rules and all(DEFAULT_BRANCH_RULE in rule.get("if", "") for rule in rules), (name, rules)
+        if name in production:
+            assert job.get("when", "manual") == "manual", name
+            assert all(rule.get("when") == "manual" for rule in rules), (name, rules)
+            assert rules[0].get("allow_failure", False) is False, name  # blocks the pipeline until someone decides
+        else:
+            assert all(rule.get("when", "on_success") != "manual" for rule in rules), name
+
+
+def test_merge_requests_get_the_synth_diff_as_an_artifact(pipeline: dict[str, Any]) -> None:
+    job = jobs(pipeline)["synth-diff"]
+    assert job["stage"] == "diff"
+    assert [rule["if"] for rule in job["rules"]] == ['$CI_PIPELINE_SOURCE == "merge_request_event"']
+    assert any("make diff BASE=" in line and "CI_MERGE_REQUEST_DIFF_BASE_SHA" in line for line in job["script"])
+    assert "reports/synth-diff.md" in job["artifacts"]["paths"]
+    assert job["artifacts"]["when"] == "always"
+
+
+def test_caches_venv_and_node_modules(pipeline: dict[str, Any]) -> None:
+    cache = pipeline["default"]["cache"]
+    assert {".venv/", "node_modules/"} <= set(cache["paths"])
+    assert set(cache["key"]["files"]) == {"pyproject.toml", "package-lock.json"}
+
+
+def test_the_pipeline_file_is_what_the_generator_writes() -> None:
+    assert PIPELINE.read_text(encoding="utf-8") == gitlab_ci.render(), (
+        ".gitlab-ci.yml is out of date: run .venv/bin/python scripts/gitlab_ci.py"
+    )
