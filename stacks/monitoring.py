@@ -631,10 +631,16 @@ class MonitoringStack(IworkzStack):
         """An ExternalSecret syncing (secret key, Secrets Manager ARN, JSON property) into Secret ``name``."""
         target: dict[str, Any] = {"name": name, "creationPolicy": "Owner", "deletionPolicy": "Retain"}
         if template is not None:
-            target["template"] = {"engineVersion": "v2", "data": dict(template)}
+            target["template"] = {"engineVersion": "v2", "mergePolicy": "Replace", "data": dict(template)}
         data = []
         for key, arn, prop in values:
-            remote: dict[str, Any] = {"key": arn}
+            # The operator's CRD defaults, written out so that kubernetes_manifest sees no drift.
+            remote: dict[str, Any] = {
+                "key": arn,
+                "conversionStrategy": "Default",
+                "decodingStrategy": "None",
+                "metadataPolicy": "None",
+            }
             if prop is not None:
                 remote["property"] = prop
             data.append({"secretKey": key, "remoteRef": remote})
