@@ -146,7 +146,7 @@ class K8sWorkloadProps:
     | writable_paths | emptyDir mounts for a read-only root (first is ``temp-storage``) | ``("/tmp",)`` |
     | config_volumes | ConfigMaps mounted read-only | none |
     | image_pull_secrets | Secret names used to pull the image | none |
-    | image_pull_policy | pull policy | ``IfNotPresent`` (tags are immutable releases) |
+    | image_pull_policy | pull policy | ``Always`` (seed; pull credentials checked at every start) |
     | placement | node selector and tolerations (:mod:`scheduling`) | none |
     | ignore_image_changes | the application pipeline owns the image after creation | True |
     | wait_for_rollout | Terraform waits until the rollout completes | True |
@@ -178,7 +178,9 @@ class K8sWorkloadProps:
     writable_paths: Sequence[str] = ("/tmp",)
     config_volumes: Sequence[ConfigVolume] = ()
     image_pull_secrets: Sequence[str] = ()
-    image_pull_policy: str = "IfNotPresent"
+    # Seed 12.2: Always. With a private registry it also makes every pod start prove its pull
+    # credentials instead of reusing an image another pod pulled onto the node.
+    image_pull_policy: str = "Always"
     placement: Placement | None = None
     ignore_image_changes: bool = True
     wait_for_rollout: bool = True

@@ -408,7 +408,17 @@ class PlatformStack(IworkzStack):
             "external-secrets",
             EXTERNAL_SECRETS_NAMESPACE,
             eso_sa,
-            external_secrets_statements(self.readable_secret_arns, Token.as_string(self.data.secrets_kms_key_arn)),
+            external_secrets_statements(
+                self.readable_secret_arns,
+                Token.as_string(self.data.secrets_kms_key_arn),
+                # The monitoring stack's ExternalSecrets (Grafana admin, Alertmanager webhooks) use
+                # the same store; it is not a dependency of this stack, so its secrets are named by
+                # this environment's prefix (the ARN suffix is random).
+                [
+                    f"arn:aws:secretsmanager:{self.region}:{self.aws.account_id}:secret:"
+                    f"{self.prefix}/{MONITORING_NAMESPACE}/*"
+                ],
+            ),
         )
         eso = self._chart(
             "external-secrets",

@@ -251,15 +251,33 @@ def cluster_autoscaler_statements(cluster_name: str) -> list[dict[str, Any]]:
     ]
 
 
-def external_secrets_statements(secret_arns: Sequence[str], kms_key_arn: str) -> list[dict[str, Any]]:
-    """Read exactly the listed Secrets Manager secrets and decrypt them with their key."""
-    return [
+SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+
+
+def external_secrets_statements(
+    secret_arns: Sequence[str], kms_key_arn: str, secret_name_patterns: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Read exactly the listed Secrets Manager secrets (plus ARN patterns of other stacks' secrets
+    whose ARNs this stack cannot reference) and decrypt them with their key."""
+    statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadListedSecrets",
             "Effect": "Allow",
-            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Action": list(SECRET_READ_ACTIONS),
             "Resource": list(secret_arns),
-        },
+        }
+    ]
+    if secret_name_patterns:
+        statements.append(
+            {
+                "Sid": "ReadSecretsByName",
+                "Effect": "Allow",
+                "Action": list(SECRET_READ_ACTIONS),
+                "Resource": list(secret_name_patterns),
+            }
+        )
+    return [
+        *statements,
         {
             "Sid": "DecryptWithSecretsKey",
             "Effect": "Allow",

@@ -136,6 +136,7 @@ def test_deployments_follow_the_seed(doc, settings, name, replicas, port, tier, 
     image = settings.environments["production"].platform.workloads[name].image
     assert container["image"] == f"{image.repository}:{image.tag}"
     assert not container["image"].endswith(":latest")
+    assert container["image_pull_policy"] == "Always"
     pod = _pod(deployment)
     assert pod["service_account_name"] == f"{name}-sa"
     assert pod["automount_service_account_token"] is False
@@ -479,7 +480,7 @@ def test_node_groups_carry_the_discovery_tags(stack):
 
 
 def test_external_secrets_reads_only_the_listed_secrets(doc):
-    read, decrypt = _policy_of(doc, "external-secrets")["Statement"]
+    read, monitoring, decrypt = _policy_of(doc, "external-secrets")["Statement"]
     assert set(read["Action"]) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
     data_outputs = "${data.terraform_remote_state.cross-stack-reference-input-data-production.outputs."
     from_data = [r for r in read["Resource"] if r.startswith(data_outputs)]
@@ -489,6 +490,11 @@ def test_external_secrets_reads_only_the_listed_secrets(doc):
         "${aws_secretsmanager_secret.registry-credentials.arn}",
     }
     assert "*" not in json.dumps(read["Resource"])
+    # The monitoring stack's secrets, by this environment's name prefix only.
+    assert monitoring["Action"] == read["Action"]
+    (pattern,) = monitoring["Resource"]
+    assert pattern.startswith("arn:aws:secretsmanager:ap-northeast-1:${data.aws_caller_identity.current.account_id}")
+    assert pattern.endswith(":secret:iworkz-production/monitoring/*")
     assert decrypt["Action"] == "kms:Decrypt" and decrypt["Resource"].startswith(data_outputs)
     # Every secret an ExternalSecret reads is covered by the policy.
     for manifest in _external_secrets(doc).values():

@@ -61,7 +61,7 @@ def test_all_defaults_are_hardened():
     assert pod["automount_service_account_token"] is False
     assert pod["service_account_name"] == "api-sa"
     assert container["volume_mount"] == [{"name": "temp-storage", "mount_path": "/tmp"}]
-    assert container["image_pull_policy"] == "IfNotPresent"
+    assert container["image_pull_policy"] == "Always"
     assert "toleration" not in pod and "node_selector" not in pod and "image_pull_secrets" not in pod
     account = one(doc, "kubernetes_service_account_v1")
     assert account["automount_service_account_token"] is False
@@ -98,7 +98,7 @@ def test_all_options():
         writable_paths=("/tmp", "/app/cache"),
         config_volumes=(ConfigVolume("settings", "/app/config"),),
         image_pull_secrets=("pull-secret",),
-        image_pull_policy="Always",
+        image_pull_policy="IfNotPresent",
         placement=placement,
         ignore_image_changes=False,
         wait_for_rollout=False,
