@@ -342,10 +342,10 @@ class DrAzureConfig(Model):
             for other in names[i + 1 :]:
                 if ipaddress.ip_network(ranges[name]).overlaps(ipaddress.ip_network(ranges[other])):
                     raise rule_error(
-                        f"overlaps {other} ({ranges[other]}); the AKS overlay ranges must be disjoint from the VNet",
+                        f"overlaps {name} ({ranges[name]}); the VNet and the AKS overlay ranges must be disjoint",
                         "pick a free private range",
-                        field=name if name != "vnet_cidr" else other,
-                        value=ranges[name] if name != "vnet_cidr" else ranges[other],
+                        field=other,
+                        value=ranges[other],
                     )
 
     def routed_ranges(self) -> dict[str, str]:
