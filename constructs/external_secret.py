@@ -17,7 +17,6 @@ from typing import Any
 
 from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
-
 from constructs import Construct
 
 API_VERSION = "external-secrets.io/v1"

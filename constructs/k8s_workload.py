@@ -51,9 +51,9 @@ from cdktf_cdktf_provider_kubernetes.deployment_v1 import (
 )
 from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
 from cdktf_cdktf_provider_kubernetes.service_v1 import ServiceV1, ServiceV1Metadata, ServiceV1Spec, ServiceV1SpecPort
-from iworkz_constructs.scheduling import Placement
-
 from constructs import Construct
+
+from iworkz_constructs.scheduling import Placement
 
 # Terraform address of the image inside kubernetes_deployment_v1 (one pod template, one container).
 IMAGE_ATTRIBUTE = "spec[0].template[0].spec[0].container[0].image"

@@ -80,6 +80,11 @@ from cdktf_cdktf_provider_kubernetes.network_policy_v1 import (
     NetworkPolicyV1SpecIngressPorts,
     NetworkPolicyV1SpecPodSelector,
 )
+from constructs import Construct
+
+from iworkz.app import StackContext
+from iworkz.config.platform import WorkloadConfig
+from iworkz.helm_values import load_values, merge_values
 from iworkz_constructs.external_secret import ExternalSecret, ExternalSecretProps, RemoteValue
 from iworkz_constructs.helm_chart import HelmChart, HelmChartProps
 from iworkz_constructs.k8s_workload import ConfigVolume, EnvVar, HttpProbe, K8sWorkload, K8sWorkloadProps
@@ -87,11 +92,6 @@ from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
 from iworkz_constructs.scheduling import Placement, Toleration, gpu_daemon_placement, gpu_node_groups, placement_on
 from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
-
-from constructs import Construct
-from iworkz.app import StackContext
-from iworkz.config.platform import WorkloadConfig
-from iworkz.helm_values import load_values, merge_values
 from stacks.base import IworkzStack
 from stacks.cluster_providers import cluster_providers
 from stacks.monitoring import NAMESPACE as MONITORING_NAMESPACE

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 import yaml
+
+from iworkz.config import ConfigError, load_settings
 from iworkz_constructs.k8s_workload import IMAGE_ATTRIBUTE
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
 from iworkz_constructs.scheduling import Toleration, schedulable_node_groups, useless_tolerations
-
-from iworkz.config import ConfigError, load_settings
 from tests.configs import DELETE, write_config
 from tests.tf import one, resources
 
@@ -422,6 +422,20 @@ def test_ingress_nginx_sits_behind_an_nlb(doc):
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internet-facing"
     assert values["controller"]["ingressClassResource"]["name"] == "nginx"
     assert any("aws-load-balancer-controller" in d for d in _releases(doc)["ingress-nginx"]["depends_on"])
+
+
+def test_load_balancer_controller_knows_its_cluster_and_vpc(doc):
+    values = _values(_releases(doc)["aws-load-balancer-controller"])
+    eks_outputs = "${data.terraform_remote_state.cross-stack-reference-input-eks-production.outputs."
+    assert values["clusterName"].startswith(eks_outputs) and values["clusterName"].endswith("name}")
+    assert values["vpcId"].startswith(eks_outputs) and values["vpcId"].endswith("vpc_id}")
+    assert values["region"] == "ap-northeast-1"
+    statements = _policy_of(doc, "aws-load-balancer-controller")["Statement"]
+    assert all(s["Action"] != "*" for s in statements)
+    deletes = [s for s in statements if "ec2:DeleteSecurityGroup" in s["Action"]]
+    assert deletes and all(
+        s["Condition"]["Null"] == {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"} for s in deletes
+    )
 
 
 def _irsa(doc, release: str, path: list[str]) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
-from iworkz_constructs.external_secret import ExternalSecret, ExternalSecretProps, RemoteValue
 
+from iworkz_constructs.external_secret import ExternalSecret, ExternalSecretProps, RemoteValue
 from tests.tf import new_app, one, synth_stack
 
 ARN = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:app/db-AbCdEf"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
+
 from iworkz_constructs.k8s_workload import (
     IMAGE_ATTRIBUTE,
     ConfigVolume,
@@ -14,7 +15,6 @@ from iworkz_constructs.k8s_workload import (
     K8sWorkloadProps,
 )
 from iworkz_constructs.scheduling import Placement, Toleration
-
 from tests.tf import new_app, one, synth_stack
 
 BASE = {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+from iworkz.config.eks import NodeGroupConfig, Taint
 from iworkz_constructs.scheduling import (
     Toleration,
     gpu_daemon_placement,
@@ -12,8 +14,6 @@ from iworkz_constructs.scheduling import (
     tolerations_for,
     useless_tolerations,
 )
-
-from iworkz.config.eks import NodeGroupConfig, Taint
 
 
 def _group(labels, taints=(), gpu=False):
