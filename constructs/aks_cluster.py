@@ -35,9 +35,9 @@ from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
 )
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
-from iworkz_constructs.azure_key_vault import ENCRYPTION_USER_ROLE
-
 from constructs import Construct
+
+from iworkz_constructs.azure_key_vault import ENCRYPTION_USER_ROLE
 
 ZONES = ("1", "2", "3")
 # Control-plane logs sent to Log Analytics (audit first).

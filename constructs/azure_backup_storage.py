@@ -34,9 +34,9 @@ from cdktf_cdktf_provider_azurerm.storage_account import (
 from cdktf_cdktf_provider_azurerm.storage_container import StorageContainer
 from cdktf_cdktf_provider_azurerm.storage_container_immutability_policy import StorageContainerImmutabilityPolicy
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
-from iworkz_constructs.azure_key_vault import ENCRYPTION_USER_ROLE, rotating_key
-
 from constructs import Construct
+
+from iworkz_constructs.azure_key_vault import ENCRYPTION_USER_ROLE, rotating_key
 
 BLOB_DNS_ZONE = "privatelink.blob.core.windows.net"
 GEO_REDUNDANT = ("GZRS", "RAGZRS", "GRS", "RAGRS")

@@ -25,7 +25,6 @@ from cdktf_cdktf_provider_azurerm.private_endpoint import (
     PrivateEndpointPrivateServiceConnection,
 )
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
-
 from constructs import Construct
 
 KEY_VAULT_DNS_ZONE = "privatelink.vaultcore.azure.net"

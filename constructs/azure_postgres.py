@@ -26,7 +26,6 @@ from cdktf_cdktf_provider_azurerm.postgresql_flexible_server_configuration impor
 )
 from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
 from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
-
 from constructs import Construct
 
 SUPPORTED_VERSIONS = ("16",)

@@ -14,8 +14,8 @@ from cdktf_cdktf_provider_azurerm.subnet_network_security_group_association impo
     SubnetNetworkSecurityGroupAssociation,
 )
 from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
-
 from constructs import Construct
+
 from iworkz.policy import suppress
 
 SUBNET_KEYS = ("aks_nodes", "postgres", "private_endpoints", "gateway")

@@ -32,7 +32,6 @@ from cdktf_cdktf_provider_azurerm.virtual_network_gateway_connection import (
     VirtualNetworkGatewayConnection,
     VirtualNetworkGatewayConnectionIpsecPolicy,
 )
-
 from constructs import Construct
 
 AZ_GATEWAY_SKUS = ("VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ")

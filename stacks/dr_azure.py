@@ -23,6 +23,10 @@ from cdktf_cdktf_provider_azurerm.provider import (
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from constructs import Construct
+
+from iworkz.app import StackContext
+from iworkz.config.dr_azure import AksPoolConfig
 from iworkz_constructs.aks_cluster import AksCluster, AksClusterProps, AksNodePoolSpec
 from iworkz_constructs.azure_backup_storage import AzureBackupStorage, AzureBackupStorageProps
 from iworkz_constructs.azure_key_vault import AzureKeyVault, AzureKeyVaultProps, rotating_key
@@ -30,10 +34,6 @@ from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, 
 from iworkz_constructs.azure_vnet import AzureVnet, AzureVnetProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.site_to_site_vpn import SiteToSiteVpn, SiteToSiteVpnProps
-
-from constructs import Construct
-from iworkz.app import StackContext
-from iworkz.config.dr_azure import AksPoolConfig
 from stacks.aws_providers import default_tags
 from stacks.base import IworkzStack
 
