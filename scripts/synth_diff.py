@@ -34,17 +34,16 @@ from typing import Any
 
 from snapshots import PROJECT_ROOT, normalise, path_replacements
 
-try:  # one list of stateful resource types, shared with the synth-time policy when it exposes it
-    from iworkz.policy import STATEFUL_TYPES as _POLICY_STATEFUL_TYPES  # type: ignore[attr-defined]
-except ImportError:
-    _POLICY_STATEFUL_TYPES = frozenset()
+from iworkz.policy.rules import STATEFUL_TYPES as POLICY_STATEFUL_TYPES
 
 EXIT_UNCHANGED = 0
 EXIT_CHANGED = 1
 EXIT_ERROR = 2
 
-# Resources whose destruction loses data or identity that cannot be recreated as it was.
-_DIFF_STATEFUL_TYPES = frozenset(
+# The policy's stateful types (which must carry deletion protection and prevent_destroy) plus
+# the resources whose destruction also loses data or an identity that cannot be recreated as it
+# was (a secret's versions, a cluster, logs, a key vault's keys...): the diff flags them all.
+REVIEW_STATEFUL_TYPES = frozenset(
     {
         "aws_db_instance",
         "aws_rds_cluster",
@@ -80,7 +79,7 @@ _DIFF_STATEFUL_TYPES = frozenset(
         "kubernetes_persistent_volume_v1",
     }
 )
-STATEFUL_TYPES: frozenset[str] = _DIFF_STATEFUL_TYPES | frozenset(_POLICY_STATEFUL_TYPES)
+STATEFUL_TYPES: frozenset[str] = REVIEW_STATEFUL_TYPES | frozenset(POLICY_STATEFUL_TYPES)
 
 # Attributes whose change makes Terraform destroy and recreate a stateful resource
 # (ForceNew in the provider schema). Azure resources are also replaced by a new name,

@@ -173,12 +173,13 @@ def test_compare_does_not_modify_its_input() -> None:
     assert (base, head) == frozen
 
 
-def test_the_diff_knows_the_policy_stateful_types() -> None:
-    policy = pytest.importorskip("iworkz.policy")
-    stateful = getattr(policy, "STATEFUL_TYPES", None)
-    if stateful is None:
-        pytest.skip("iworkz.policy exposes no STATEFUL_TYPES")
-    assert set(stateful) <= synth_diff.STATEFUL_TYPES
+def test_the_diff_flags_every_stateful_type_of_the_policy() -> None:
+    from iworkz.policy.rules import STATEFUL_TYPES as policy_types
+
+    assert policy_types and set(policy_types) <= synth_diff.STATEFUL_TYPES
+    for resource_type in policy_types:
+        base = {"s": {"resource": {resource_type: {"x": {"name": "a"}}}}}
+        assert compare(base, {"s": {}}).alerts, resource_type
 
 
 def test_the_base_revision_runs_its_own_code_with_the_current_venv(tmp_path: Path) -> None:
