@@ -48,7 +48,7 @@ lint: install ## ruff (lint + format check) and mypy
 bench: install ## benchmark floor / full synth / single stacks / tests (wall, CPU, peak memory) -> reports/bench.json
 	$(PY) scripts/bench.py
 
-diff: install ## synth diff against BASE=<git ref>: per-stack resource changes, stateful alerts; exit 1 if changed
+diff: install ## synth diff against BASE=<git ref>: per-stack resource changes, stateful alerts; fails if anything changed
 	@test -n "$(BASE)" || { echo "error: make diff BASE=<git ref> (e.g. BASE=origin/main)" >&2; exit 2; }
 	@rm -f reports/synth-diff.md
 	$(PY) scripts/synth_diff.py --base "$(BASE)" --markdown reports/synth-diff.md

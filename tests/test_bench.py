@@ -1,0 +1,37 @@
+"""The benchmark's measurement: peak memory of a whole process tree (python + its node child)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from bench import Run, measure
+
+MB = 1_000_000
+
+# A parent holding ~150 MB that starts a child holding ~250 MB, both alive at the same time:
+# like python holding the provider bindings while node holds the jsii assemblies.
+TREE = """
+import subprocess, sys, time
+parent = bytearray(150 * 1000 * 1000)
+child = "x = bytearray(250 * 1000 * 1000); import time; time.sleep(1.5)"
+subprocess.run([sys.executable, "-c", child], check=True)
+"""
+
+
+def test_peak_memory_sums_the_process_tree_and_wait4_sees_only_the_largest_process() -> None:
+    run = measure(Run("tree", "test", [sys.executable, "-c", TREE], env={}), interval=0.05)
+    assert run.exit_status == 0, run.output_tail
+    # wait4's ru_maxrss is the largest single process (the child, ~250 MB), not the sum
+    assert 240 * MB <= run.max_single_process_rss_bytes < 380 * MB, run
+    # the sampled tree peak sees both at once
+    assert run.peak_tree_rss_bytes >= 390 * MB, run
+    assert run.peak_processes >= 2
+    assert run.wall_s >= 1.5 and run.cpu_s > 0
+
+
+def test_a_failing_command_reports_its_exit_status_and_output() -> None:
+    run = measure(Run("fails", "test", [sys.executable, "-c", "print('boom'); raise SystemExit(3)"], env={}), 0.05)
+    assert run.exit_status == 3
+    assert "boom" in run.output_tail
