@@ -42,10 +42,10 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
 from iworkz_constructs.kms_key import KEY_USAGE_ACTIONS, KmsKey, KmsKeyProps
 from iworkz_constructs.workload_role import STS_AUDIENCE, WorkloadRole, WorkloadRoleProps
-
-from constructs import Construct
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 ACCESS_POLICIES = (

@@ -30,7 +30,6 @@ from cdktf_cdktf_provider_aws.launch_template import (
     LaunchTemplateTagSpecifications,
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-
 from constructs import Construct
 
 # Kubernetes spelling -> EKS API spelling.

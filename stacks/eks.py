@@ -20,13 +20,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from cdktf import TerraformOutput, TerraformStack
+from constructs import Construct
+
+from iworkz.app import StackContext
 from iworkz_constructs.eks_cluster import AccessPrincipal, EksCluster, EksClusterProps
 from iworkz_constructs.fargate_profile import FargateProfile, FargateProfileProps
 from iworkz_constructs.node_group import NodeGroup, NodeGroupProps, NodeTaint
 from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
-
-from constructs import Construct
-from iworkz.app import StackContext
 from stacks.base import IworkzStack
 
 EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"

@@ -7,13 +7,13 @@ import json
 import pytest
 from cdktf import App, TerraformOutput, TerraformStack, Token
 from cdktf_cdktf_provider_aws.provider import AwsProvider
+
 from iworkz_constructs.eks_cluster import (
     CONTROL_PLANE_LOG_TYPES,
     AccessPrincipal,
     EksCluster,
     EksClusterProps,
 )
-
 from tests.tf import new_app, one, resources, synth_stack
 
 ACCOUNT = "123456789012"

@@ -6,8 +6,8 @@ import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from iworkz_constructs.node_group import NodeGroup, NodeGroupProps, NodeTaint
 
+from iworkz_constructs.node_group import NodeGroup, NodeGroupProps, NodeTaint
 from tests.tf import new_app, one, resources, synth_stack
 
 KEY = "arn:aws:kms:ap-northeast-1:123456789012:key/abc"

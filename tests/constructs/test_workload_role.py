@@ -7,8 +7,8 @@ import json
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
 
+from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
 from tests.tf import new_app, one, resources, synth_stack
 
 PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.ap-northeast-1.amazonaws.com/id/ABC"
