@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_helm.release import Release
-
 from constructs import Construct
+
 from iworkz.errors import UserError
 
 # An exact semantic version (optionally v-prefixed, with pre-release/build suffix). Ranges

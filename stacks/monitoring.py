@@ -24,17 +24,17 @@ from cdktf_cdktf_provider_kubernetes.config_map_v1 import ConfigMapV1, ConfigMap
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1, NamespaceV1Metadata
 from cdktf_cdktf_provider_kubernetes.storage_class_v1 import StorageClassV1, StorageClassV1Metadata
+from constructs import Construct
+
+from iworkz.app import HELM_VALUES_DIR, StackContext
+from iworkz.config.monitoring import MonitoringConfig
+from iworkz.errors import UserError
+from iworkz.helm_values import load_values, merge_values
 from iworkz_constructs.helm_chart import HelmChart, HelmChartProps, escape_template
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
 from iworkz_constructs.secret import GeneratedValue, Secret, SecretProps
 from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
-
-from constructs import Construct
-from iworkz.app import HELM_VALUES_DIR, StackContext
-from iworkz.config.monitoring import MonitoringConfig
-from iworkz.errors import UserError
-from iworkz.helm_values import load_values, merge_values
 from stacks.base import IworkzStack
 from stacks.cluster_providers import cluster_providers
 
@@ -557,7 +557,9 @@ class MonitoringStack(IworkzStack):
                     {
                         "name": "REDIS_USER",
                         "valueFrom": {"secretKeyRef": {"name": REDIS_EXPORTER_SECRET, "key": "username"}},
-                    }
+                    },
+                    # The data stack's Redis runs in cluster mode: discover every shard from the endpoint.
+                    {"name": "REDIS_EXPORTER_IS_CLUSTER", "value": "true"},
                 ],
             },
         )

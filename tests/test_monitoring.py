@@ -11,12 +11,12 @@ from typing import Any
 import promql_parser
 import pytest
 import yaml
-from iworkz_constructs.helm_chart import HelmChartProps
 
 from iworkz.app import HELM_VALUES_DIR
 from iworkz.config import ConfigError, load_settings
 from iworkz.errors import UserError
 from iworkz.helm_values import load_values
+from iworkz_constructs.helm_chart import HelmChartProps
 from stacks.monitoring import (
     CHARTS,
     DASHBOARD_FILE,
@@ -274,7 +274,9 @@ def test_exporters_read_data_stack_endpoints_and_secrets(doc) -> None:
     redis = values(doc, "prometheus-redis-exporter")
     assert redis["redisAddress"].startswith(f"rediss://${{{DATA_STATE}.outputs.")
     assert redis["redisAddress"].endswith(":6379")
-    user = redis["env"][0]["valueFrom"]["secretKeyRef"]["name"]
+    env = {item["name"]: item for item in redis["env"]}
+    assert env["REDIS_EXPORTER_IS_CLUSTER"]["value"] == "true"
+    user = env["REDIS_USER"]["valueFrom"]["secretKeyRef"]["name"]
     assert manifest(doc, "ExternalSecret", user)["spec"]["data"][0]["remoteRef"]["key"].startswith(f"${{{DATA_STATE}.")
 
 

@@ -8,9 +8,9 @@ import pytest
 import yaml
 from cdktf import TerraformStack, TerraformVariable
 from cdktf_cdktf_provider_helm.provider import HelmProvider
-from iworkz_constructs.helm_chart import HelmChart, HelmChartProps
 
 from iworkz.errors import UserError
+from iworkz_constructs.helm_chart import HelmChart, HelmChartProps
 from stacks.cluster_providers import EXEC_API_VERSION, cluster_providers
 from tests.tf import new_app, one, synth_stack
 
