@@ -17,7 +17,7 @@ Differences from the seed, each for a current or safer form (DESIGN.md):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
@@ -29,6 +29,9 @@ from iworkz_constructs.node_group import NodeGroup, NodeGroupProps, NodeTaint
 from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
 from stacks.base import IworkzStack
 
+if TYPE_CHECKING:
+    from stacks.network import NetworkStack
+
 EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 FARGATE_PROFILE = "default"  # seed 12.4 fargate_profiles.default
 
@@ -36,7 +39,7 @@ FARGATE_PROFILE = "default"  # seed 12.4 fargate_profiles.default
 class EksStack(IworkzStack):
     """Attribute ``cluster`` (:class:`EksCluster`) is the contract of the stacks built on this one."""
 
-    def __init__(self, scope: Construct, context: StackContext, network: Any) -> None:
+    def __init__(self, scope: Construct, context: StackContext, network: NetworkStack) -> None:
         super().__init__(scope, context)
         config = context.env.eks
         vpc = network.vpc
@@ -181,4 +184,4 @@ def ebs_csi_kms_statements(key_arn: str) -> tuple[dict[str, Any], ...]:
 
 
 def build(scope: Construct, context: StackContext, dependencies: Mapping[str, TerraformStack]) -> EksStack:
-    return EksStack(scope, context, dependencies["network"])
+    return EksStack(scope, context, cast("NetworkStack", dependencies["network"]))
