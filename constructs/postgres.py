@@ -275,6 +275,8 @@ class Postgres(Construct):
                     f"replica-{number}",
                     identifier=name,
                     replicate_source_db=self.instance.identifier,
+                    # A replica that may be promoted (DR drill, primary loss) is as available as the primary.
+                    multi_az=props.multi_az,
                     # RDS takes no final snapshot of a read replica (the primary keeps the data).
                     skip_final_snapshot=True,
                     tags={**props.tags, "Name": name, "Role": "read-replica"},

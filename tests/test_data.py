@@ -137,6 +137,7 @@ def test_read_replicas_follow_the_configuration(prod, dev, settings):
         assert replica["vpc_security_group_ids"] == _primary(prod)["vpc_security_group_ids"]
         assert replica["lifecycle"]["prevent_destroy"] is True and replica["deletion_protection"] is True
         assert replica["publicly_accessible"] is False
+        assert replica["multi_az"] is True
         assert replica["iam_database_authentication_enabled"] is True
     assert settings.environments["dev"].data.postgres.read_replicas == 0
     assert _replicas(dev) == []

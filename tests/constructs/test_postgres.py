@@ -117,6 +117,7 @@ def test_defaults_are_secure_and_durable():
     assert replica["vpc_security_group_ids"] == primary["vpc_security_group_ids"]
     assert replica["lifecycle"]["prevent_destroy"] is True and replica["deletion_protection"] is True
     assert replica["publicly_accessible"] is False and replica["storage_encrypted"] is True
+    assert replica["multi_az"] is True
     # backups copied to the backup region with the replica-region key
     copy = one(doc, "aws_db_instance_automated_backups_replication")
     assert copy["provider"] == "aws.backup"
