@@ -305,6 +305,10 @@ class MonitoringStack(IworkzStack):
         region = self.aws.region
         prefix = context.prefix
         cluster = eks.cluster
+        # Bad values files and the dashboard fail the synth before any resource exists.
+        static = {release: load_values(release, REQUIRED_KEYS[release]) for release in CHARTS}
+        dashboard = load_dashboard()
+        _check_service_ports(static["prometheus-postgres-exporter"], static["prometheus-redis-exporter"])
         providers = cluster_providers(self, eks, region)
         k8s, helm = providers.kubernetes, providers.helm
 
@@ -424,8 +428,7 @@ class MonitoringStack(IworkzStack):
         }
 
         # Grafana dashboard (sidecar label grafana_dashboard=1) and the OpenSearch ISM policies.
-        dashboard = load_dashboard()
-        kps_static = load_values(RELEASE, REQUIRED_KEYS[RELEASE])
+        kps_static = static[RELEASE]
         sidecar = kps_static["grafana"]["sidecar"]["dashboards"]
         dashboard_map = ConfigMapV1(
             self,
@@ -513,7 +516,7 @@ class MonitoringStack(IworkzStack):
         )
         opensearch_url = f"https://{Token.as_string(data.opensearch.endpoint)}"
         jaeger_values = merge_values(
-            load_values("jaeger", REQUIRED_KEYS["jaeger"]),
+            static["jaeger"],
             {
                 "jaeger": {"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": self.roles["jaeger"].arn}}},
                 "userconfig": {
@@ -527,7 +530,7 @@ class MonitoringStack(IworkzStack):
             },
         )
         fluent_bit_values = merge_values(
-            load_values("fluent-bit", REQUIRED_KEYS["fluent-bit"]),
+            static["fluent-bit"],
             {
                 "serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": self.roles["fluent-bit"].arn}},
                 "env": [
@@ -537,7 +540,7 @@ class MonitoringStack(IworkzStack):
             },
         )
         postgres_values = merge_values(
-            load_values("prometheus-postgres-exporter", REQUIRED_KEYS["prometheus-postgres-exporter"]),
+            static["prometheus-postgres-exporter"],
             {
                 "config": {
                     "datasource": {
@@ -550,7 +553,7 @@ class MonitoringStack(IworkzStack):
             },
         )
         redis_values = merge_values(
-            load_values("prometheus-redis-exporter", REQUIRED_KEYS["prometheus-redis-exporter"]),
+            static["prometheus-redis-exporter"],
             {
                 "redisAddress": f"rediss://{Token.as_string(data.redis.configuration_endpoint)}:{REDIS_PORT}",
                 "env": [
@@ -563,7 +566,7 @@ class MonitoringStack(IworkzStack):
                 ],
             },
         )
-        _check_service_ports(postgres_values, redis_values)
+        _check_service_ports(postgres_values, redis_values)  # the computed values keep the names and ports
 
         base_dependencies = [namespace, storage_class]
         self.charts: dict[str, HelmChart] = {}
