@@ -693,3 +693,14 @@ def test_a_toleration_of_an_existing_taint_is_accepted(tmp_path):
     patch = _workload_patch("backend-api", tolerations=[{"key": "memory-optimized", "effect": "NoSchedule"}])
     workload = load_settings(write_config(tmp_path, "production", patch)).environments["production"].platform.workloads
     assert workload["backend-api"].tolerations[0].key == "memory-optimized"
+
+
+@pytest.mark.parametrize("environment", ["production", "staging", "dev"])
+def test_scheduling_is_consistent_in_every_environment(stack, environment):
+    """Skipped for environments not synthesised in this session (ENVS=...)."""
+    platform = stack(f"platform-{environment}")
+    node_groups = _eks_node_groups(stack(f"eks-{environment}"))
+    for name, (selector, tolerations) in _tolerating_workloads(platform).items():
+        assert useless_tolerations(tolerations, node_groups) == [], (environment, name)
+        targets = schedulable_node_groups(selector, tolerations, node_groups)
+        assert targets and all(node_groups[t].gpu for t in targets), (environment, name, targets)
