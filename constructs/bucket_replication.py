@@ -27,9 +27,9 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
     S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
     S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
 )
-from iworkz_constructs.secure_bucket import SecureBucket
-
 from constructs import Construct
+
+from iworkz_constructs.secure_bucket import SecureBucket
 
 ENABLED = "Enabled"
 DISABLED = "Disabled"

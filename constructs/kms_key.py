@@ -11,7 +11,6 @@ from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey as KmsKeyResource
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-
 from constructs import Construct
 
 KEY_USAGE_ACTIONS = (

@@ -30,9 +30,9 @@ from cdktf_cdktf_provider_aws.opensearch_domain import (
     OpensearchDomainSoftwareUpdateOptions,
     OpensearchDomainVpcOptions,
 )
-from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
-
 from constructs import Construct
+
+from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
 
 HTTPS_PORT = 443
 TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"

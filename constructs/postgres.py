@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -25,9 +26,9 @@ from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbPara
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
-
 from constructs import Construct
+
+from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
 
 POSTGRES_PORT = 5432
 LOG_EXPORTS = ("postgresql", "upgrade")
@@ -206,7 +207,7 @@ class Postgres(Construct):
             )
             for export in LOG_EXPORTS
         ]
-        common = {
+        common: dict[str, Any] = {
             "instance_class": props.instance_class,
             "storage_type": "gp3",
             "max_allocated_storage": props.max_allocated_storage_gb,

@@ -31,10 +31,10 @@ from cdktf_cdktf_provider_aws.elasticache_replication_group import (
 )
 from cdktf_cdktf_provider_aws.elasticache_user import ElasticacheUser, ElasticacheUserAuthenticationMode
 from cdktf_cdktf_provider_aws.elasticache_user_group import ElasticacheUserGroup
+from constructs import Construct
+
 from iworkz_constructs.secret import Secret, SecretProps
 from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
-
-from constructs import Construct
 
 REDIS_PORT = 6379
 CLUSTER_PARAMETER_GROUP = "default.redis7.cluster.on"

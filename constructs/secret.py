@@ -17,7 +17,6 @@ from cdktf import TerraformResourceLifecycle, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
-
 from constructs import Construct
 
 EPHEMERAL_RANDOM_PASSWORD = "aws_secretsmanager_random_password"

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
-
 from constructs import Construct
 
 

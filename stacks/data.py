@@ -11,6 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from cdktf import TerraformOutput, TerraformStack
+from constructs import Construct
+
+from iworkz.app import StackContext
+from iworkz.config.data import ACCESS_LOGS_BUCKET
 from iworkz_constructs.bucket_replication import BucketReplication, BucketReplicationProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.opensearch import OpenSearch, OpenSearchProps
@@ -18,10 +22,6 @@ from iworkz_constructs.postgres import BackupReplica, Postgres, PostgresProps
 from iworkz_constructs.redis import Redis, RedisProps
 from iworkz_constructs.secret import GeneratedValue, Secret, SecretProps
 from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps, Transition
-
-from constructs import Construct
-from iworkz.app import StackContext
-from iworkz.config.data import ACCESS_LOGS_BUCKET
 from stacks.base import IworkzStack
 
 SSE_S3_REASON = "S3 server access logging delivers only to SSE-S3 encrypted target buckets"

@@ -7,9 +7,9 @@ import json
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
+
 from iworkz_constructs.bucket_replication import BucketReplication, BucketReplicationProps
 from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps
-
 from tests.tf import new_app, one, resources, synth_stack
 
 SOURCE_KEY = "arn:aws:kms:ap-northeast-1:123456789012:key/source"

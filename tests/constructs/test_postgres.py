@@ -7,8 +7,8 @@ import json
 import pytest
 from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from iworkz_constructs.postgres import POSTGRES_PORT, BackupReplica, Postgres, PostgresProps
 
+from iworkz_constructs.postgres import POSTGRES_PORT, BackupReplica, Postgres, PostgresProps
 from tests.tf import new_app, one, outputs, resources, synth_stack
 
 SOURCES = {"eks-nodes": "sg-nodes", "eks-cluster": "sg-cluster"}

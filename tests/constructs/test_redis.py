@@ -7,8 +7,8 @@ import json
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from iworkz_constructs.redis import REDIS_PORT, Redis, RedisProps
 
+from iworkz_constructs.redis import REDIS_PORT, Redis, RedisProps
 from tests.tf import new_app, one, resources, synth_stack
 
 SOURCES = {"eks-nodes": "sg-nodes", "eks-cluster": "sg-cluster"}

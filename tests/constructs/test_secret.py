@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from iworkz_constructs.secret import GeneratedValue, Secret, SecretProps
 
+from iworkz_constructs.secret import GeneratedValue, Secret, SecretProps
 from tests.tf import new_app, one, synth_stack
 
 KEY = "arn:aws:kms:ap-northeast-1:123456789012:key/secrets"
