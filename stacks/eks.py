@@ -102,6 +102,7 @@ class EksStack(IworkzStack):
                     labels=dict(group.labels),
                     taints=tuple(NodeTaint(t.key, t.value, t.effect) for t in group.taints),
                     max_unavailable_percentage=group.max_unavailable_percentage,
+                    metadata_hop_limit=config.metadata_hop_limit,
                     depends_on=(cluster.cluster, *cluster.node_role_attachments, vpc_cni, kube_proxy, pod_identity),
                 ),
             )

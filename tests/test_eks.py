@@ -283,7 +283,8 @@ def test_staging_and_dev_are_smaller(stack):
         assert one(stack(f"eks-{env}"), "aws_eks_cluster")["name"] == f"iworkz-{env}"
 
 
-def test_launch_templates_require_imdsv2_and_encrypt_gp3_root_volumes(eks):
+def test_launch_templates_require_imdsv2_and_encrypt_gp3_root_volumes(eks, settings):
+    assert settings.environments["production"].eks.metadata_hop_limit == 2  # pods reach IMDS with a token
     node_sg = next(iter(resources(eks, "aws_security_group")))
     node_key = next(k for k in resources(eks, "aws_kms_key") if "node-volume-key" in k)
     templates = resources(eks, "aws_launch_template")
@@ -293,7 +294,7 @@ def test_launch_templates_require_imdsv2_and_encrypt_gp3_root_volumes(eks):
         assert template["metadata_options"] == {
             "http_endpoint": "enabled",
             "http_tokens": "required",
-            "http_put_response_hop_limit": 2,
+            "http_put_response_hop_limit": settings.environments["production"].eks.metadata_hop_limit,
             "instance_metadata_tags": "disabled",
         }
         (device,) = template["block_device_mappings"]
@@ -456,6 +457,12 @@ BAD_INPUTS = [
         },
         ["production.yaml", "eks.node_groups.Compute_GPU", "lowercase letters, digits and hyphens"],
         id="bad-node-group-name",
+    ),
+    pytest.param(
+        "production",
+        {"eks": {"metadata_hop_limit": 3}},
+        ["production.yaml", "eks.metadata_hop_limit", "3", "less than or equal to 2"],
+        id="imds-hop-limit-too-high",
     ),
     pytest.param(
         "production",

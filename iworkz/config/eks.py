@@ -132,6 +132,9 @@ class EksConfig(Model):
     access: list[AccessPrincipal] = Field(default_factory=list)
     node_groups: dict[str, NodeGroupConfig] = Field(min_length=1)
     fargate_namespaces: list[str] = Field(default_factory=lambda: ["fargate-workloads"])
+    # IMDSv2 response hop limit of every node: 2 lets pods reach IMDS (with a token); 1 keeps
+    # IMDS to host-network pods, the rest using IRSA / Pod Identity (checkov CKV_AWS_341).
+    metadata_hop_limit: int = Field(2, ge=1, le=2)
 
     @model_validator(mode="after")
     def _check_names(self) -> EksConfig:
