@@ -57,7 +57,7 @@ PROVIDER_PACKAGES = {
     "helm": "cdktf_cdktf_provider_helm",
 }
 # (label, STACKS, ENVS): single-stack synths; the stack's dependencies are synthesised too.
-SINGLE_SYNTHS = (
+SINGLE_SYNTHS: tuple[tuple[str, str, str | None], ...] = (
     ("network-production", "network", "production"),
     ("eks-production", "eks", "production"),
     ("dr-azure (every env)", "dr-azure", None),
