@@ -57,6 +57,8 @@ from iworkz_constructs.scheduling import Placement
 
 # Terraform address of the image inside kubernetes_deployment_v1 (one pod template, one container).
 IMAGE_ATTRIBUTE = "spec[0].template[0].spec[0].container[0].image"
+# Replicas of a Deployment a HorizontalPodAutoscaler scales.
+REPLICAS_ATTRIBUTE = "spec[0].replicas"
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _IMAGE = re.compile(r"^[^\s@]+/?[^\s@:/]+:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
 
@@ -149,6 +151,7 @@ class K8sWorkloadProps:
     | image_pull_policy | pull policy | ``Always`` (seed; pull credentials checked at every start) |
     | placement | node selector and tolerations (:mod:`scheduling`) | none |
     | ignore_image_changes | the application pipeline owns the image after creation | True |
+    | autoscaled | an HPA owns the replica count after creation (``replicas`` is the initial value) | False |
     | wait_for_rollout | Terraform waits until the rollout completes | True |
     | depends_on | resources to create first (secrets, config maps) | none |
     | provider | kubernetes provider | the stack's default |
@@ -183,6 +186,7 @@ class K8sWorkloadProps:
     image_pull_policy: str = "Always"
     placement: Placement | None = None
     ignore_image_changes: bool = True
+    autoscaled: bool = False
     wait_for_rollout: bool = True
     depends_on: Sequence[ITerraformDependable] = ()
     provider: TerraformProvider | None = None
@@ -249,6 +253,9 @@ class K8sWorkload(Construct):
             provider=props.provider,
         )
 
+        ignored = [IMAGE_ATTRIBUTE] if props.ignore_image_changes else []
+        if props.autoscaled:
+            ignored.append(REPLICAS_ATTRIBUTE)
         self.deployment = DeploymentV1(
             self,
             "deployment",
@@ -269,9 +276,7 @@ class K8sWorkload(Construct):
             ),
             wait_for_rollout=props.wait_for_rollout,
             depends_on=[self.service_account, *props.depends_on],
-            lifecycle=TerraformResourceLifecycle(ignore_changes=[IMAGE_ATTRIBUTE])
-            if props.ignore_image_changes
-            else None,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=ignored) if ignored else None,
             provider=props.provider,
         )
 

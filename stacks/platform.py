@@ -659,6 +659,8 @@ class PlatformStack(IworkzStack):
                     config_volumes=volumes.get(name, ()),
                     image_pull_secrets=pull_secrets,
                     placement=placement,
+                    # The HPA owns the replica count once it exists (replicas is the initial count).
+                    autoscaled=workload.autoscaling is not None,
                     depends_on=depends_on,
                     provider=self.k8s,
                 ),

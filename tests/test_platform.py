@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from iworkz.config import ConfigError, load_settings
-from iworkz_constructs.k8s_workload import IMAGE_ATTRIBUTE
+from iworkz_constructs.k8s_workload import IMAGE_ATTRIBUTE, REPLICAS_ATTRIBUTE
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
 from iworkz_constructs.scheduling import Toleration, schedulable_node_groups, useless_tolerations
@@ -184,9 +184,10 @@ def test_every_pod_runs_hardened(doc):
         assert "/tmp" in mounts, name
 
 
-def test_the_pipeline_owns_image_rollouts(doc):
+def test_the_pipeline_owns_image_rollouts_and_the_hpa_owns_replicas(doc):
     for name, deployment in _deployments(doc).items():
-        assert deployment["lifecycle"]["ignore_changes"] == [IMAGE_ATTRIBUTE], name
+        expected = [IMAGE_ATTRIBUTE, REPLICAS_ATTRIBUTE] if name == "backend-api" else [IMAGE_ATTRIBUTE]
+        assert deployment["lifecycle"]["ignore_changes"] == expected, name
 
 
 def test_service_accounts_and_workload_roles(doc):

@@ -8,6 +8,7 @@ from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
 
 from iworkz_constructs.k8s_workload import (
     IMAGE_ATTRIBUTE,
+    REPLICAS_ATTRIBUTE,
     ConfigVolume,
     EnvVar,
     HttpProbe,
@@ -101,12 +102,13 @@ def test_all_options():
         image_pull_policy="IfNotPresent",
         placement=placement,
         ignore_image_changes=False,
+        autoscaled=True,
         wait_for_rollout=False,
     )
     deployment = one(doc, "kubernetes_deployment_v1")
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["container"]
-    assert "lifecycle" not in deployment
+    assert deployment["lifecycle"]["ignore_changes"] == [REPLICAS_ATTRIBUTE]
     assert deployment["wait_for_rollout"] is False
     assert deployment["metadata"]["labels"] == {"app": "api", "tier": "backend"}
     assert pod["node_selector"] == {"NodeGroup": "gpu"}
@@ -159,3 +161,8 @@ def test_fails_env_with_two_sources():
 def test_fails_relative_probe_path():
     with pytest.raises(ValueError, match="start with '/'"):
         HttpProbe("health")
+
+
+def test_no_lifecycle_when_terraform_owns_image_and_replicas():
+    _, doc = _synth(ignore_image_changes=False)
+    assert "lifecycle" not in one(doc, "kubernetes_deployment_v1")
