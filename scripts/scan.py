@@ -57,13 +57,13 @@ def synthesised_stacks(outdir: Path, wanted: list[str]) -> list[str]:
     return [name for name in found if not wanted or name in wanted]
 
 
-def run_checkov(checkov: Path, stacks_dir: Path, names: list[str]) -> list[dict[str, Any]]:
-    """Runs checkov once over the selected stack folders; returns its reports (one per framework)."""
+def run_checkov(checkov: Path, stacks_dir: Path) -> list[dict[str, Any]]:
+    """Runs checkov once over every stack folder; returns its reports."""
     # Every check runs (no --config-file, no --quiet): results of the checks that .checkov.yaml
     # skips are counted as skipped here, so the report shows what each skip hides.
     command = [str(checkov), "--framework", "terraform_json", "--skip-download", "--output", "json"]
-    for name in names:
-        command += ["--directory", str(stacks_dir / name)]
+    # One --directory: with several, checkov 3.3.30 prints one cumulative report per directory.
+    command += ["--directory", str(stacks_dir)]
     environment = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"}
     environment.pop("BC_API_KEY", None)  # never upload results to a platform
     with tempfile.TemporaryDirectory() as scratch:
@@ -71,11 +71,17 @@ def run_checkov(checkov: Path, stacks_dir: Path, names: list[str]) -> list[dict[
         completed = subprocess.run(command, cwd=scratch, env=environment, capture_output=True, text=True, check=False)
     if completed.returncode not in (0, 1):
         raise SystemExit(_fail(f"checkov exited with {completed.returncode}:\n{completed.stderr[-4000:]}"))
+    reports: list[dict[str, Any]] = []
+    decoder, text, position = json.JSONDecoder(), completed.stdout, 0
     try:
-        parsed = json.loads(completed.stdout)
+        while text[position:].strip():
+            position += len(text[position:]) - len(text[position:].lstrip())
+            parsed, length = decoder.raw_decode(text, position)
+            position = length
+            reports.extend(parsed if isinstance(parsed, list) else [parsed])
     except json.JSONDecodeError as error:
-        raise SystemExit(_fail(f"checkov printed no JSON ({error}):\n{completed.stdout[-2000:]}")) from error
-    return parsed if isinstance(parsed, list) else [parsed]
+        raise SystemExit(_fail(f"checkov printed no JSON ({error}):\n{text[-2000:]}")) from error
+    return reports
 
 
 def configured_skips(config: Path) -> set[str]:
@@ -93,30 +99,51 @@ def tally(
     """Results per stack, and the skips that matched at least one result."""
     results = {name: StackResult(name) for name in names}
     used: set[str] = set()
+    seen: set[tuple[str, str, str, str]] = set()
     for report in reports:
         for kind in RESULT_KINDS:
             for item in (report.get("results") or {}).get(f"{kind}_checks", []):
-                stack = _stack_of(item, stacks_dir, names)
+                stack = _stack_of(item, stacks_dir)
+                key = (kind, stack, str(item.get("check_id")), str(item.get("resource")))
+                if stack not in results or key in seen:
+                    continue  # a stack that was not selected, or a result reported twice
+                seen.add(key)
                 if item.get("check_id") in skips:
                     used.add(item["check_id"])
                     results[stack].counts["skipped"] += 1
                     continue
                 results[stack].counts[kind] += 1
                 if kind == "failed":
-                    results[stack].failures.append(item)
+                    results[stack].failures.append({**item, "resource": _address(item, stacks_dir / stack)})
     return results, used
 
 
-def _stack_of(item: dict[str, Any], stacks_dir: Path, names: list[str]) -> str:
-    absolute = item.get("file_abs_path") or item.get("repo_file_path") or ""
+_TYPES_BY_NAME: dict[Path, dict[str, list[str]]] = {}
+
+
+def _address(item: dict[str, Any], folder: Path) -> str:
+    """``type.name`` of a result (checkov names some terraform_json resources ``resource.<name>``)."""
+    resource = str(item.get("resource", ""))
+    if not resource.startswith("resource."):
+        return resource
+    if folder not in _TYPES_BY_NAME:
+        document = json.loads((folder / "cdk.tf.json").read_text())
+        by_name: dict[str, list[str]] = {}
+        for resource_type, instances in (document.get("resource") or {}).items():
+            for name in instances:
+                by_name.setdefault(name, []).append(resource_type)
+        _TYPES_BY_NAME[folder] = by_name
+    name = resource.removeprefix("resource.")
+    types = _TYPES_BY_NAME[folder].get(name, [])
+    return f"{types[0]}.{name}" if len(types) == 1 else resource
+
+
+def _stack_of(item: dict[str, Any], stacks_dir: Path) -> str:
+    absolute = item.get("file_abs_path") or ""
     try:
-        relative = Path(absolute).resolve().relative_to(stacks_dir.resolve())
-        candidate = relative.parts[0]
-    except ValueError:
-        candidate = Path(item.get("file_path", "")).parent.name
-    if candidate not in names:
-        raise SystemExit(_fail(f"checkov reported a file outside the scanned stacks: {absolute}"))
-    return candidate
+        return Path(absolute).resolve().relative_to(stacks_dir.resolve()).parts[0]
+    except (ValueError, IndexError):
+        raise SystemExit(_fail(f"checkov reported a file outside {stacks_dir}: {absolute!r}")) from None
 
 
 def render(results: dict[str, StackResult]) -> str:
@@ -149,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     if not names:
         return _fail(f"no synthesised stacks in {stacks_dir}: run `make synth` first")
     skips = configured_skips(args.config)
-    results, used = tally(run_checkov(args.checkov, stacks_dir, names), stacks_dir, names, skips)
+    results, used = tally(run_checkov(args.checkov, stacks_dir), stacks_dir, names, skips)
     print(render(results))
     for check_id in sorted(skips - used):
         print(f"note: {args.config.name} skips {check_id}, which no scanned resource is checked by", file=sys.stderr)
