@@ -6,7 +6,7 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.disk_encryption_set import DiskEncryptionSet, DiskEncryptionSetIdentity
@@ -226,7 +226,14 @@ class AksCluster(Construct):
                 )
             )
         system = props.system_pool
-        window = {"frequency": "Weekly", "interval": 1, "duration": 4, "day_of_week": "Sunday", "utc_offset": "+00:00"}
+        # Early Sunday mornings in Korea (02:00 and 06:00 KST), four hours each.
+        window: dict[str, Any] = {
+            "frequency": "Weekly",
+            "interval": 1,
+            "duration": 4,
+            "day_of_week": "Sunday",
+            "utc_offset": "+09:00",
+        }
         self.cluster = KubernetesCluster(
             self,
             "cluster",
@@ -303,8 +310,8 @@ class AksCluster(Construct):
             run_command_enabled=False,
             automatic_upgrade_channel=props.automatic_upgrade_channel,
             node_os_upgrade_channel=props.node_os_upgrade_channel,
-            maintenance_window_auto_upgrade=KubernetesClusterMaintenanceWindowAutoUpgrade(**window, start_time="17:00"),
-            maintenance_window_node_os=KubernetesClusterMaintenanceWindowNodeOs(**window, start_time="21:00"),
+            maintenance_window_auto_upgrade=KubernetesClusterMaintenanceWindowAutoUpgrade(**window, start_time="02:00"),
+            maintenance_window_node_os=KubernetesClusterMaintenanceWindowNodeOs(**window, start_time="06:00"),
             tags=tags,
             depends_on=prerequisites,
             # The autoscaler owns the node counts; the upgrade channel owns the patch version.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.customer_gateway import CustomerGateway
@@ -42,7 +43,7 @@ AWS_INTEGRITY = ["SHA2-256"]
 AWS_DH_GROUPS = [14]
 IKE_LIFETIME_SECONDS = 28800
 IPSEC_LIFETIME_SECONDS = 3600
-AZURE_IPSEC_POLICY = {
+AZURE_IPSEC_POLICY: dict[str, Any] = {
     "ike_encryption": "AES256",
     "ike_integrity": "SHA256",
     "dh_group": "DHGroup14",
@@ -178,35 +179,30 @@ class SiteToSiteVpn(Construct):
             kms_key_id=props.tunnel_log_kms_key_arn,
             provider=aws,
         )
-        tunnel: dict[str, object] = {}
-        for number in (1, 2):
-            log_options_class = VpnConnectionTunnel1LogOptions if number == 1 else VpnConnectionTunnel2LogOptions
-            cloudwatch_class = (
-                VpnConnectionTunnel1LogOptionsCloudwatchLogOptions
-                if number == 1
-                else VpnConnectionTunnel2LogOptionsCloudwatchLogOptions
+        options: dict[str, Any] = {
+            "ike_versions": ["ikev2"],
+            "phase1_encryption_algorithms": AWS_ENCRYPTION,
+            "phase1_integrity_algorithms": AWS_INTEGRITY,
+            "phase1_dh_group_numbers": AWS_DH_GROUPS,
+            "phase1_lifetime_seconds": IKE_LIFETIME_SECONDS,
+            "phase2_encryption_algorithms": AWS_ENCRYPTION,
+            "phase2_integrity_algorithms": AWS_INTEGRITY,
+            "phase2_dh_group_numbers": AWS_DH_GROUPS,
+            "phase2_lifetime_seconds": IPSEC_LIFETIME_SECONDS,
+            "dpd_timeout_action": "restart",
+            "startup_action": "start",
+        }
+        tunnel: dict[str, Any] = {f"tunnel{n}_{key}": value for n in (1, 2) for key, value in options.items()}
+        tunnel["tunnel1_log_options"] = VpnConnectionTunnel1LogOptions(
+            cloudwatch_log_options=VpnConnectionTunnel1LogOptionsCloudwatchLogOptions(
+                log_enabled=True, log_group_arn=log_group.arn, log_output_format="json"
             )
-            options = {
-                "ike_versions": ["ikev2"],
-                "phase1_encryption_algorithms": AWS_ENCRYPTION,
-                "phase1_integrity_algorithms": AWS_INTEGRITY,
-                "phase1_dh_group_numbers": AWS_DH_GROUPS,
-                "phase1_lifetime_seconds": IKE_LIFETIME_SECONDS,
-                "phase2_encryption_algorithms": AWS_ENCRYPTION,
-                "phase2_integrity_algorithms": AWS_INTEGRITY,
-                "phase2_dh_group_numbers": AWS_DH_GROUPS,
-                "phase2_lifetime_seconds": IPSEC_LIFETIME_SECONDS,
-                "dpd_timeout_action": "restart",
-                "startup_action": "start",
-                "log_options": log_options_class(
-                    cloudwatch_log_options=cloudwatch_class(
-                        log_enabled=True,
-                        log_group_arn=log_group.arn,
-                        log_output_format="json",
-                    )
-                ),
-            }
-            tunnel.update({f"tunnel{number}_{key}": value for key, value in options.items()})
+        )
+        tunnel["tunnel2_log_options"] = VpnConnectionTunnel2LogOptions(
+            cloudwatch_log_options=VpnConnectionTunnel2LogOptionsCloudwatchLogOptions(
+                log_enabled=True, log_group_arn=log_group.arn, log_output_format="json"
+            )
+        )
         connection = VpnConnection(
             self,
             "aws-connection",
@@ -216,7 +212,7 @@ class SiteToSiteVpn(Construct):
             static_routes_only=True,
             tags={"Name": f"{props.name}-azure"},
             provider=aws,
-            **tunnel,  # type: ignore[arg-type]
+            **tunnel,
         )
         self.aws_vpn_connection_id = connection.id
         VpnConnectionRoute(
