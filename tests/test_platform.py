@@ -663,6 +663,18 @@ BAD_INPUTS = [
     ),
     pytest.param(
         "production",
+        _workload_patch("mobile-api", image="registry.gitlab.com/iworkz/mobile-api:1.0.0", replicas=2),
+        ["production.yaml", "platform.workloads", "unknown workload(s) mobile-api"],
+        id="unknown-workload",
+    ),
+    pytest.param(
+        "production",
+        _workload_patch("backend-api", image="registry.gitlab.com/iworkz/backend-api@sha256:" + "a" * 64),
+        ["production.yaml", "platform.workloads.backend-api.image", "digests are not supported"],
+        id="image-digest",
+    ),
+    pytest.param(
+        "production",
         {"platform": {"acme_email": "devops"}},
         ["production.yaml", "platform.acme_email", "devops", "e-mail"],
         id="acme-email",
