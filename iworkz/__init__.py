@@ -8,3 +8,5 @@ from pathlib import Path
 _PROJECT_NODE_BIN = Path(__file__).resolve().parents[1] / "node_modules" / ".bin"
 if (_PROJECT_NODE_BIN / "node").exists() and not os.environ.get("PATH", "").startswith(str(_PROJECT_NODE_BIN)):
     os.environ["PATH"] = f"{_PROJECT_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+# The jsii runtime calls util.isArray, which Node 22 reports as deprecated on every run.
+os.environ.setdefault("NODE_OPTIONS", "--no-deprecation")

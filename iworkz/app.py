@@ -62,4 +62,7 @@ def build_app(settings: Settings, planned: list[PlannedStack], outdir: Path) -> 
         }
         context = StackContext(settings, stack.name, stack.spec.component, stack.environment)
         built[stack.name] = stack.spec.load()(app, context, dependencies)
+        # Declared dependencies order `cdktf deploy` even where no value crosses the stacks.
+        for dependency in dependencies.values():
+            built[stack.name].add_dependency(dependency)
     return app, built

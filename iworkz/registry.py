@@ -50,7 +50,8 @@ SPECS: tuple[StackSpec, ...] = (
         ("network",),
         enabled=lambda env: env.dr_azure.enabled,
     ),
-    StackSpec("monitoring", "stacks.monitoring", ("aws", "helm", "kubernetes"), ("eks", "data")),
+    # monitoring's ExternalSecrets need the CRDs that platform installs: platform deploys first.
+    StackSpec("monitoring", "stacks.monitoring", ("aws", "helm", "kubernetes"), ("eks", "data", "platform")),
     StackSpec("platform", "stacks.platform", ("aws", "helm", "kubernetes"), ("eks", "data")),
 )
 BY_COMPONENT = {spec.component: spec for spec in SPECS}
