@@ -59,7 +59,10 @@ def test_fails_planted_secrets_in_a_synthesised_document() -> None:
         "resource": {
             "aws_db_instance": {"db": {"password": FAKE_VALUE, "username": "admin"}},
             "aws_elasticache_replication_group": {"redis": {"auth_token": FAKE_VALUE}},
-            "aws_secretsmanager_secret_version": {"jwt": {"secret_string": '{"key": "literal-jwt-secret"}'}},
+            "aws_secretsmanager_secret_version": {
+                "db": {"secret_string": '{"username": "app", "password": "' + FAKE_VALUE + '"}'},
+                "jwt": {"secret_string": FAKE_VALUE},
+            },
             "azurerm_virtual_network_gateway_connection": {"vpn": {"shared_key": FAKE_VALUE}},
             "aws_iam_access_key": {"ci": {"pgp_key": FAKE_PRIVATE_KEY}},
             "helm_release": {"grafana": {"values": [f"grafana:\n  {ADMIN_PW_KEY}: {FAKE_VALUE}\n"]}},
@@ -78,6 +81,7 @@ def test_fails_planted_secrets_in_a_synthesised_document() -> None:
     } <= kinds
     where = {f.where for f in scan_document(document, "data-production")}
     assert "data-production.resource.aws_db_instance.db.password" in where
+    assert "data-production.resource.aws_secretsmanager_secret_version.db.secret_string<embedded>.password" in where
     assert all(FAKE_VALUE not in str(f) for f in scan_stack("data-production", document)), "values are masked"
 
 

@@ -86,6 +86,12 @@ def _check(eks: dict[str, Any]) -> list[str]:
 
 def test_the_good_document_resolves() -> None:
     assert _check(EKS) == []
+    eks = copy.deepcopy(EKS)
+    eks["ephemeral"] = {"aws_secretsmanager_random_password": {"token": {"password_length": 64}}}
+    eks["resource"]["aws_eks_cluster"]["main"]["token_wo"] = (
+        "${ephemeral.aws_secretsmanager_random_password.token.random_password}"
+    )
+    assert _check(eks) == []
 
 
 def test_fails_reference_to_a_missing_resource() -> None:
@@ -101,10 +107,12 @@ def test_fails_missing_variable_local_data_and_alias() -> None:
     cluster["region_name"] = "${data.aws_region.current.name}"
     cluster["provider"] = "aws.osaka"
     cluster["depends_on"] = ["aws_iam_role.gone"]
+    cluster["password_wo"] = "${ephemeral.aws_secretsmanager_random_password.gone.random_password}"
     assert sorted(_check(eks)) == [
         "aws.osaka: no such provider alias",
         "aws_iam_role.gone: no such resource",
         "data.aws_region.current.name: no such data source",
+        "ephemeral.aws_secretsmanager_random_password.gone.random_password: no such ephemeral resource",
         "local.suffix: no such local",
         "var.prefix: no such variable",
     ]

@@ -12,6 +12,7 @@ that applies them to every stack is :func:`iworkz.policy.aspect.enforce`.
 from __future__ import annotations
 
 from constructs import IConstruct
+
 from iworkz.errors import Problem, UserError
 from iworkz.policy.rules import RULES
 

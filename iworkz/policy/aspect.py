@@ -23,8 +23,8 @@ from typing import Any
 
 import jsii
 from cdktf import App, Aspects, IAspect, TerraformResource, TerraformStack, Testing
-
 from constructs import IConstruct
+
 from iworkz.policy import SUPPRESSIONS_ATTRIBUTE
 from iworkz.policy.report import PolicyReport, Suppression
 from iworkz.policy.rules import StackDocument, evaluate

@@ -2,7 +2,8 @@
 
 Every ``${...}`` expression of a synthesised stack must refer to something the stack
 declares: a resource (``type.name``), a data source (``data.type.name``), a variable
-(``var.x``), a local (``local.x``) or a module (``module.x``). ``depends_on`` entries and
+(``var.x``), a local (``local.x``), a module (``module.x``) or an ephemeral resource
+(``ephemeral.type.name``, Terraform >= 1.10). ``depends_on`` entries and
 ``provider`` aliases are checked the same way. A cross-stack reference
 (``data.terraform_remote_state.<name>.outputs.<output>``) must name an ``output`` of the
 stack whose state it reads (``<environment>/<component>.tfstate`` -> ``<component>-<environment>``).
@@ -171,6 +172,7 @@ def check_document(stack: str, document: StackJson, all_documents: Mapping[str, 
     """Every reference of one stack that does not resolve."""
     resources = document.get("resource") or {}
     data = document.get("data") or {}
+    ephemeral = document.get("ephemeral") or {}
     variables = document.get("variable") or {}
     locals_ = document.get("locals") or {}
     modules = document.get("module") or {}
@@ -191,6 +193,9 @@ def check_document(stack: str, document: StackJson, all_documents: Mapping[str, 
         elif root == "module":
             if len(parts) < 2 or parts[1] not in modules:
                 problem = "no such module"
+        elif root == "ephemeral":
+            if len(parts) < 3 or parts[2] not in (ephemeral.get(parts[1]) or {}):
+                problem = "no such ephemeral resource"
         elif root == "data":
             if len(parts) < 3 or parts[2] not in (data.get(parts[1]) or {}):
                 problem = "no such data source"

@@ -101,13 +101,18 @@ def scan_document(document: Any, where: str) -> Iterator[SecretFinding]:
             if key == "//":
                 continue
             path = f"{where}.{key}" if where else str(key)
+            embedded = _parse_embedded(value) if isinstance(value, str) else None
+            if embedded is not None:
+                # e.g. secret_string = jsonencode({...}): the fields inside are judged, not the document.
+                yield from scan_document(embedded, f"{path}<embedded>")
+                continue
             if isinstance(key, str) and is_sensitive_name(key) and _is_literal(value):
                 yield SecretFinding(path, f"literal value of {key}", _mask(str(value)))
             yield from scan_document(value, path)
     elif isinstance(document, list):
         for index, value in enumerate(document):
             yield from scan_document(value, f"{where}[{index}]")
-    elif isinstance(document, str) and ("\n" in document or document.lstrip().startswith(("{", "["))):
+    elif isinstance(document, str):
         embedded = _parse_embedded(document)
         if embedded is not None:
             yield from scan_document(embedded, f"{where}<embedded>")
@@ -122,6 +127,9 @@ def _is_literal(value: Any) -> bool:
 
 
 def _parse_embedded(text: str) -> Any:
+    """A JSON or YAML mapping/list held in a string (None for plain strings)."""
+    if "\n" not in text and not text.lstrip().startswith(("{", "[")):
+        return None
     try:
         return json.loads(text)
     except ValueError:
