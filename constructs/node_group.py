@@ -1,6 +1,6 @@
 """An EKS managed node group launched through its own hardened launch template.
 
-IMDSv2 required (hop limit 2, so pods reach IMDS only with a token), encrypted gp3 root
+IMDSv2 required (hop limit 1 by default: only host-network pods reach IMDS), encrypted gp3 root
 volume with a customer-managed key, the cluster's node security group, cluster-autoscaler
 discovery tags and node-template tags for scaling from zero; ``desired_size`` belongs to the
 autoscaler once the group exists.
@@ -83,7 +83,7 @@ class NodeGroupProps:
     | labels | Kubernetes node labels | none |
     | taints | Kubernetes taints (Kubernetes spelling) | none |
     | max_unavailable_percentage | nodes replaced at once during updates | 33 |
-    | metadata_hop_limit | IMDSv2 hop limit (2 lets pods reach IMDS with a token; 1 blocks them) | 2 |
+    | metadata_hop_limit | IMDSv2 hop limit (1 keeps pods away from IMDS; 2 lets them reach it with a token) | 1 |
     | tags | extra tags on the group, instances and volumes | none |
     | depends_on | resources to wait for (the cluster, the VPC CNI add-on) | none |
     | provider | provider (region) | the stack's default |
@@ -105,7 +105,7 @@ class NodeGroupProps:
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: Sequence[NodeTaint] = ()
     max_unavailable_percentage: int = 33
-    metadata_hop_limit: int = 2
+    metadata_hop_limit: int = 1
     tags: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[ITerraformDependable] = ()
     provider: AwsProvider | None = None

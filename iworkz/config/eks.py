@@ -132,9 +132,10 @@ class EksConfig(Model):
     access: list[AccessPrincipal] = Field(default_factory=list)
     node_groups: dict[str, NodeGroupConfig] = Field(min_length=1)
     fargate_namespaces: list[str] = Field(default_factory=lambda: ["fargate-workloads"])
-    # IMDSv2 response hop limit of every node: 2 lets pods reach IMDS (with a token); 1 keeps
-    # IMDS to host-network pods, the rest using IRSA / Pod Identity (checkov CKV_AWS_341).
-    metadata_hop_limit: int = Field(2, ge=1, le=2)
+    # IMDSv2 response hop limit of every node. 1 (default, checkov CKV_AWS_341, EKS best
+    # practice) keeps instance metadata and the node role's credentials away from pods: they use
+    # IRSA / Pod Identity, and the add-ons get region and VPC ID explicitly. 2 lets pods reach IMDS.
+    metadata_hop_limit: int = Field(1, ge=1, le=2)
 
     @model_validator(mode="after")
     def _check_names(self) -> EksConfig:

@@ -44,7 +44,7 @@ def test_defaults_harden_the_launch_template():
     assert template["metadata_options"] == {
         "http_endpoint": "enabled",
         "http_tokens": "required",
-        "http_put_response_hop_limit": 2,
+        "http_put_response_hop_limit": 1,
         "instance_metadata_tags": "disabled",
     }
     assert template["block_device_mappings"] == [
@@ -109,14 +109,14 @@ def test_all_options_convert_taints_and_tag_for_scale_from_zero():
                 NodeTaint("drain", "now", "NoExecute"),
             ),
             max_unavailable_percentage=10,
-            metadata_hop_limit=1,
+            metadata_hop_limit=2,
             tags={"Team": "ai"},
             depends_on=(cluster_stand_in,),
         ),
     )
     doc = synth_stack(stack)
     template = one(doc, "aws_launch_template")
-    assert template["metadata_options"]["http_put_response_hop_limit"] == 1
+    assert template["metadata_options"]["http_put_response_hop_limit"] == 2
     assert template["block_device_mappings"][0]["ebs"]["volume_size"] == 200
     assert template["tags"]["Team"] == "ai"
     group = one(doc, "aws_eks_node_group")
