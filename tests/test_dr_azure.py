@@ -635,3 +635,14 @@ def test_subnets_are_computed_from_any_vnet_size():
         "private_endpoints": "10.200.9.0/24",
         "gateway": "10.200.10.0/24",
     }
+
+
+def test_azure_names_fit_their_limits_and_stay_stable():
+    from stacks.dr_azure import compact_name
+
+    assert compact_name("iworkz-production-dr-kv", 24) == "iworkz-production-dr-kv"
+    long_vault = compact_name("iworkz-preproduction1-dr-kv", 24)
+    assert len(long_vault) <= 24 and long_vault == compact_name("iworkz-preproduction1-dr-kv", 24)
+    assert long_vault != compact_name("iworkz-preproduction2-dr-kv", 24)
+    account = compact_name("iworkz-preproduction1-drbackup", 24, alphanumeric=True)
+    assert len(account) <= 24 and account.isalnum() and account.islower()
