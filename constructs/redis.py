@@ -18,12 +18,11 @@ details (endpoint, port, TLS, user, auth mode) and no password: there is none to
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.elasticache_replication_group import (
     ElasticacheReplicationGroup,
@@ -220,7 +219,8 @@ class Redis(Construct):
                 name=props.secret_name or f"{rg}/connection",
                 description=f"{rg}: connection details; IAM authentication, no password exists",
                 kms_key_arn=props.secret_kms_key_arn,
-                document=json.dumps(
+                # Built by Terraform (jsonencode) from the cluster's attributes.
+                document=Fn.jsonencode(
                     {
                         "host": self.configuration_endpoint,
                         "port": REDIS_PORT,

@@ -403,12 +403,19 @@ def test_no_literal_secret_anywhere(stack, env):
     assert "random_password" not in doc.get("resource", {})
     assert "random" not in doc.get("provider", {})
     documents = [
-        json.loads(v["secret_string"])
-        for v in resources(doc, "aws_secretsmanager_secret_version").values()
-        if "secret_string" in v
+        v["secret_string"] for v in resources(doc, "aws_secretsmanager_secret_version").values() if "secret_string" in v
     ]
     assert len(documents) == 1  # the Redis connection details; every other value is generated
-    assert not {"password", "auth_token", "token"} & set(documents[0])
+    [document] = documents
+    assert document.startswith("${jsonencode({") and '"auth" = "iam"' in document
+    assert not {"password", "auth_token", "token"} & set(re.findall(r'"([\w-]+)" =', document))
+
+
+@pytest.mark.parametrize("env", ["production", "staging", "dev"])
+def test_the_shared_secret_scanner_finds_nothing(stack, env):
+    from iworkz.policy.secret_scan import scan_stack
+
+    assert scan_stack(f"data-{env}", stack(f"data-{env}")) == []
 
 
 def test_outputs(prod):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import re
 
 import pytest
 from cdktf import TerraformStack
@@ -84,9 +84,12 @@ def test_defaults_cluster_mode_encrypted_iam_auth():
     # the connection secret holds no password and is encrypted with the secrets key
     secret = one(doc, "aws_secretsmanager_secret")
     assert secret["kms_key_id"].endswith("key/secrets") and secret["name"] == "iworkz-test-redis/connection"
-    document = json.loads(one(doc, "aws_secretsmanager_secret_version")["secret_string"])
-    assert document["auth"] == "iam" and document["port"] == 6379 and document["tls"] is True
-    assert not {"password", "auth_token", "token"} & set(document)
+    document = one(doc, "aws_secretsmanager_secret_version")["secret_string"]
+    # built by Terraform from the cluster's attributes: jsonencode({"key" = value, ...})
+    assert document.startswith("${jsonencode({") and document.endswith("})}")
+    assert '"auth" = "iam"' in document and '"port" = 6379' in document and '"tls" = true' in document
+    assert '"host" = aws_elasticache_replication_group.' in document
+    assert not {"password", "auth_token", "token"} & set(re.findall(r'"([\w-]+)" =', document))
     # security group: 6379 from the given groups only
     rules = resources(doc, "aws_vpc_security_group_ingress_rule").values()
     assert sorted(r["referenced_security_group_id"] for r in rules) == ["sg-cluster", "sg-nodes"]
