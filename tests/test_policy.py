@@ -419,3 +419,31 @@ def test_every_checkov_skip_has_a_reason_and_is_specific() -> None:
                 reason.append(previous)
             assert len(" ".join(reason)) >= 40, f"{check_id} needs its reason in the comment above it"
     assert len(config["skip-check"]) == len(set(config["skip-check"]))
+
+
+def test_a_violation_stops_the_synth_before_anything_is_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """synthesize() applies the policy to every stack of the app and publishes nothing on a violation."""
+    import iworkz.app
+    from iworkz.cli import main
+    from iworkz.synth import synthesize
+
+    def bad_app(_settings: Any, planned: Any, outdir: Path) -> tuple[Any, dict[str, TerraformStack]]:
+        from cdktf import App
+
+        app = App(outdir=str(outdir))
+        good = TerraformStack(app, "good-stack")
+        AwsProvider(good, "aws", region="ap-northeast-1", default_tags=[AwsProviderDefaultTags(tags=TAGS)])
+        bad = TerraformStack(app, "bad-stack")
+        AwsProvider(bad, "aws", region="ap-northeast-1", default_tags=[AwsProviderDefaultTags(tags=TAGS)])
+        S3Bucket(bad, "naked", bucket="iworkz-policy-naked")
+        return app, {"good-stack": good, "bad-stack": bad}
+
+    monkeypatch.setattr(iworkz.app, "build_app", bad_app)
+    outdir = tmp_path / "cdktf.out"
+    with pytest.raises(PolicyError) as caught:
+        synthesize(settings, [], outdir)
+    assert {item.path for item in caught.value.violations} == {"bad-stack/naked"}
+    assert not (outdir / "stacks").exists() and not (outdir / REPORT_FILE).exists()
+    assert main(["--stacks", "state", "--outdir", str(outdir)]) == 2  # the CLI turns it into exit status 2
