@@ -19,7 +19,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from iworkz.policy.addresses import (  # noqa: E402  (needs the project root on sys.path)
+from iworkz.errors import UserError  # noqa: E402  (needs the project root on sys.path)
+from iworkz.policy.addresses import (  # noqa: E402
     ADDRESSES_FILE,
     KEEP_ADDRESS_HELP,
     NEW_ADDRESS_HELP,
@@ -54,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--update", action="store_true", help="rewrite the list")
     parser.add_argument("--from-outdir", type=Path, help="read cdktf.out instead of synthesising")
     args = parser.parse_args(argv)
-    documents = synthesised_documents(args.from_outdir)
+    try:
+        documents = synthesised_documents(args.from_outdir)
+    except UserError as error:  # bad configuration or a policy violation: the synth wrote nothing
+        print(f"error: {error.render()}", file=sys.stderr)
+        return 2
     expected = load()
     if args.update:
         merged = merge(expected, documents)
