@@ -54,18 +54,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--update", action="store_true", help="rewrite the list")
     parser.add_argument("--from-outdir", type=Path, help="read cdktf.out instead of synthesising")
+    parser.add_argument("--file", type=Path, default=ADDRESSES_FILE, help="the list (default: %(default)s)")
     args = parser.parse_args(argv)
     try:
         documents = synthesised_documents(args.from_outdir)
     except UserError as error:  # bad configuration or a policy violation: the synth wrote nothing
         print(f"error: {error.render()}", file=sys.stderr)
         return 2
-    expected = load()
+    expected = load(args.file)
     if args.update:
         merged = merge(expected, documents)
-        save(merged)
+        save(merged, args.file)
         total = sum(len(v) for v in merged.values())
-        print(f"wrote {ADDRESSES_FILE.relative_to(ROOT)}: {total} addresses in {len(merged)} stacks")
+        print(f"wrote {args.file}: {total} addresses in {len(merged)} stacks")
         return 0
     gone, new = disappeared(expected, documents), unlisted(expected, documents)
     for line in gone:

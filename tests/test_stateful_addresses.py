@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from iworkz.policy.addresses import (
     ADDRESSES_FILE,
@@ -17,6 +22,8 @@ from iworkz.policy.addresses import (
     unlisted,
 )
 from iworkz.policy.rules import STATEFUL_TYPES
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "stateful_addresses.py"
 
 
 def test_no_listed_stateful_address_disappears(synthesized: dict[str, Any]) -> None:
@@ -82,3 +89,24 @@ def test_merge_keeps_stacks_that_were_not_synthesised() -> None:
 def test_only_stateful_types_are_collected() -> None:
     document = _doc(aws_s3_bucket={"b": {}}, aws_s3_bucket_policy={"p": {}}, azurerm_key_vault={"kv": {}})
     assert stateful_addresses(document) == ["aws_s3_bucket.b", "azurerm_key_vault.kv"]
+
+
+def test_the_script_reports_a_rename_and_updates_the_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("iworkz_stateful_addresses_script", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    listed = tmp_path / "stateful_addresses.json"
+    listed.write_text(json.dumps({"data-dev": ["aws_s3_bucket.uploads_1A"]}))
+    stack = tmp_path / "cdktf.out" / "stacks" / "data-dev"
+    stack.mkdir(parents=True)
+    (stack / "cdk.tf.json").write_text(json.dumps(_doc(aws_s3_bucket={"files_2B": {}})))
+    arguments = ["--from-outdir", str(tmp_path / "cdktf.out"), "--file", str(listed)]
+
+    assert script.main(arguments) == 1
+    output = capsys.readouterr().out
+    assert "data-dev: aws_s3_bucket.uploads_1A disappeared or was renamed" in output
+    assert "override_logical_id" in output
+    assert script.main([*arguments, "--update"]) == 0
+    assert json.loads(listed.read_text()) == {"data-dev": ["aws_s3_bucket.files_2B"]}
+    assert script.main(arguments) == 0
