@@ -1,7 +1,7 @@
 """Shared fixtures: the whole app is synthesised once per test session.
 
-``STACKS=network pytest tests/test_network.py`` synthesises only a selection (and its
-dependencies) for a quicker loop while developing a stack.
+``STACKS=network ENVS=dev pytest tests/test_network.py`` synthesises only a selection (and
+its dependencies) for a quicker loop while developing a stack.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ def synth_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def synthesized(settings: Settings, synth_outdir: Path) -> dict[str, StackJson]:
     """Every stack of every environment, as parsed cdk.tf.json, keyed by stack name."""
-    planned, _ = plan(settings, _split(os.environ.get("STACKS")))
-    written = synthesize(settings, planned, synth_outdir)
+    selected = load_settings(environments=_split(os.environ.get("ENVS"))) if os.environ.get("ENVS") else settings
+    planned, _ = plan(selected, _split(os.environ.get("STACKS")))
+    written = synthesize(selected, planned, synth_outdir)
     return {stack.name: json.loads(stack.path.read_text()) for stack in written}
 
 
@@ -46,8 +47,8 @@ def stack(synthesized: dict[str, StackJson]):
 
     def get(name: str) -> StackJson:
         if name not in synthesized:
-            if os.environ.get("STACKS"):
-                pytest.skip(f"{name} is not in STACKS={os.environ['STACKS']}")
+            if os.environ.get("STACKS") or os.environ.get("ENVS"):
+                pytest.skip(f"{name} is not in the STACKS/ENVS selection")
             raise KeyError(f"stack {name} was not synthesised; have {sorted(synthesized)}")
         return synthesized[name]
 
