@@ -36,6 +36,9 @@ class DataStack(IworkzStack):
 
     def __init__(self, scope: Construct, context: StackContext, network: Any, eks: Any) -> None:
         super().__init__(scope, context)
+        # The JWT secret is written from an ephemeral resource into a write-only argument
+        # (iworkz_constructs.secret): ephemeral resources need Terraform 1.10, write-only 1.11.
+        self.add_override("terraform.required_version", ">= 1.11")
         env = context.env
         data = env.data
         prefix = context.prefix

@@ -376,6 +376,7 @@ def test_secrets_are_encrypted_with_the_secrets_key(prod):
     assert "secret_string" not in version
     assert version["secret_string_wo"].startswith("${ephemeral.aws_secretsmanager_random_password.")
     assert prod["ephemeral"]["aws_secretsmanager_random_password"]
+    assert prod["terraform"]["required_version"] == ">= 1.11"  # write-only arguments
 
 
 def _walk(value: Any, path: str = ""):

@@ -9,6 +9,7 @@ from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from iworkz_constructs.postgres import POSTGRES_PORT, BackupReplica, Postgres, PostgresProps
+from iworkz_constructs.service_security_group import ServiceSecurityGroupProps
 from tests.tf import new_app, one, outputs, resources, synth_stack
 
 SOURCES = {"eks-nodes": "sg-nodes", "eks-cluster": "sg-cluster"}
@@ -215,3 +216,9 @@ def test_fails_on_an_empty_source_list():
     stack, backup = _stack()
     with pytest.raises(ValueError, match="at least one source"):
         Postgres(stack, "postgres", _props(backup, client_security_groups={}))
+
+
+@pytest.mark.parametrize("port", [0, 70000])
+def test_fails_on_a_port_that_is_not_tcp(port):
+    with pytest.raises(ValueError, match="is not a TCP port"):
+        ServiceSecurityGroupProps(name="sg", description="d", vpc_id="vpc-1", port=port, sources={"a": "sg-1"})
