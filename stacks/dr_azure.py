@@ -19,7 +19,9 @@ from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProvider,
     AzurermProviderFeatures,
     AzurermProviderFeaturesKeyVault,
+    AzurermProviderFeaturesPostgresqlFlexibleServer,
     AzurermProviderFeaturesResourceGroup,
+    AzurermProviderFeaturesStorage,
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
@@ -85,6 +87,15 @@ class DrAzureStack(IworkzStack):
                         )
                     ],
                     resource_group=[AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=True)],
+                    # The storage account has no public endpoint: Terraform manages it through
+                    # Azure Resource Manager only and never calls the blob/queue endpoints.
+                    storage=[AzurermProviderFeaturesStorage(data_plane_available=False)],
+                    # wal_level and the worker counts take effect only after a restart.
+                    postgresql_flexible_server=[
+                        AzurermProviderFeaturesPostgresqlFlexibleServer(
+                            restart_server_on_configuration_value_change=True
+                        )
+                    ],
                 )
             ],
             # None: the provider reads ARM_SUBSCRIPTION_ID / ARM_TENANT_ID at plan time.

@@ -65,6 +65,8 @@ def test_azurerm_provider_features_and_credentials_from_environment(doc):
     features = azurerm["features"][0]
     assert features["key_vault"] == [{"purge_soft_delete_on_destroy": False, "recover_soft_deleted_key_vaults": True}]
     assert features["resource_group"] == [{"prevent_deletion_if_contains_resources": True}]
+    assert features["storage"] == [{"data_plane_available": False}]
+    assert features["postgresql_flexible_server"] == [{"restart_server_on_configuration_value_change": True}]
     assert azurerm["storage_use_azuread"] is True
     # Not in config: the provider reads ARM_SUBSCRIPTION_ID / ARM_TENANT_ID at plan time.
     assert "subscription_id" not in azurerm and "tenant_id" not in azurerm
