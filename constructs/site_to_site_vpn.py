@@ -24,6 +24,11 @@ from cdktf_cdktf_provider_aws.vpn_connection_route import VpnConnectionRoute
 from cdktf_cdktf_provider_aws.vpn_gateway import VpnGateway
 from cdktf_cdktf_provider_aws.vpn_gateway_route_propagation import VpnGatewayRoutePropagation
 from cdktf_cdktf_provider_azurerm.local_network_gateway import LocalNetworkGateway
+from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
+    MonitorDiagnosticSetting,
+    MonitorDiagnosticSettingEnabledLog,
+    MonitorDiagnosticSettingEnabledMetric,
+)
 from cdktf_cdktf_provider_azurerm.public_ip import PublicIp
 from cdktf_cdktf_provider_azurerm.virtual_network_gateway import (
     VirtualNetworkGateway,
@@ -73,6 +78,7 @@ class SiteToSiteVpnProps:
     | customer_gateway_bgp_asn | ASN AWS records for the Azure gateway | 65000 |
     | tunnel_log_retention_days | retention of the AWS tunnel logs | 365 |
     | tunnel_log_kms_key_arn | KMS key of the AWS tunnel log group | none (CloudWatch-managed) |
+    | azure_log_analytics_workspace_id | Azure gateway, tunnel, IKE and route logs destination | none |
     | aws_provider | AWS provider | the stack's default |
     | tags | Azure tags (the AWS provider adds its default tags) | none |
     """
@@ -89,6 +95,7 @@ class SiteToSiteVpnProps:
     customer_gateway_bgp_asn: int = 65000
     tunnel_log_retention_days: int = 365
     tunnel_log_kms_key_arn: str | None = None
+    azure_log_analytics_workspace_id: str | None = None
     aws_provider: AwsProvider | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -150,6 +157,16 @@ class SiteToSiteVpn(Construct):
             tags=tags,
         )
         self.virtual_network_gateway_id = gateway.id
+        if props.azure_log_analytics_workspace_id is not None:
+            MonitorDiagnosticSetting(
+                self,
+                "gateway-diagnostics",
+                name=f"{props.name}-vpngw-to-log-analytics",
+                target_resource_id=gateway.id,
+                log_analytics_workspace_id=props.azure_log_analytics_workspace_id,
+                enabled_log=[MonitorDiagnosticSettingEnabledLog(category_group="allLogs")],
+                enabled_metric=[MonitorDiagnosticSettingEnabledMetric(category="AllMetrics")],
+            )
 
         # AWS side: virtual private gateway attached to the VPC, routes propagated to its tables.
         vgw = VpnGateway(self, "aws-vgw", vpc_id=props.aws_vpc_id, tags={"Name": f"{props.name}-vgw"}, provider=aws)

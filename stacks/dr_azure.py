@@ -266,6 +266,7 @@ class DrAzureStack(IworkzStack):
                 gateway_sku=config.vpn_gateway_sku,
                 customer_gateway_bgp_asn=config.vpn_customer_gateway_bgp_asn,
                 tunnel_log_kms_key_arn=log_key.arn,
+                azure_log_analytics_workspace_id=workspace.id,
                 aws_provider=self.aws.primary,
                 tags=tags,
             ),

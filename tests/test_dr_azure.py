@@ -468,6 +468,17 @@ def test_azure_gateway_is_zone_redundant_and_route_based(doc):
     assert public_ip["sku"] == "Standard" and public_ip["zones"] == ["1", "2", "3"]
 
 
+def test_azure_gateway_logs_go_to_log_analytics(doc):
+    gateway = logical_id(doc, "azurerm_virtual_network_gateway", name="iworkz-production-dr-vpngw")
+    workspace = logical_id(doc, "azurerm_log_analytics_workspace", name="iworkz-production-dr-logs")
+    (setting,) = [
+        s
+        for s in resources(doc, "azurerm_monitor_diagnostic_setting").values()
+        if s["target_resource_id"] == ref("azurerm_virtual_network_gateway", gateway, "id")
+    ]
+    assert setting["log_analytics_workspace_id"] == ref("azurerm_log_analytics_workspace", workspace, "id")
+
+
 def test_azure_connections_take_each_tunnel_key_from_aws(doc, settings):
     connection_id = logical_id(doc, "aws_vpn_connection", type="ipsec.1")
     vpc_cidr = settings.environments["production"].network.vpc_cidr

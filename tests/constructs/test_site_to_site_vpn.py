@@ -72,6 +72,7 @@ def test_defaults_link_both_clouds_with_aws_generated_keys():
     )
     locals_ = resources(doc, "azurerm_local_network_gateway")
     assert len(locals_) == 2
+    assert resources(doc, "azurerm_monitor_diagnostic_setting") == {}
     for number in (1, 2):
         local_id = next(k for k, b in locals_.items() if b["name"] == f"dr-aws-tunnel{number}")
         assert locals_[local_id]["address_space"] == ["10.0.0.0/16"]
@@ -96,6 +97,7 @@ def test_all_options():
             customer_gateway_bgp_asn=65010,
             tunnel_log_retention_days=731,
             tunnel_log_kms_key_arn="arn:aws:kms:ap-northeast-1:123456789012:key/logs",
+            azure_log_analytics_workspace_id="workspace",
             tags={"Project": "iWORKZ"},
         ),
     )
@@ -106,6 +108,10 @@ def test_all_options():
     assert log_group["retention_in_days"] == 731
     assert log_group["kms_key_id"] == "arn:aws:kms:ap-northeast-1:123456789012:key/logs"
     assert one(doc, "azurerm_public_ip")["tags"] == {"Project": "iWORKZ"}
+    diagnostics = one(doc, "azurerm_monitor_diagnostic_setting")
+    gateway_id = next(iter(resources(doc, "azurerm_virtual_network_gateway")))
+    assert diagnostics["target_resource_id"] == f"${{azurerm_virtual_network_gateway.{gateway_id}.id}}"
+    assert diagnostics["log_analytics_workspace_id"] == "workspace"
 
 
 def test_fails_on_non_zone_redundant_sku():
