@@ -314,10 +314,9 @@ class AksCluster(Construct):
             maintenance_window_node_os=KubernetesClusterMaintenanceWindowNodeOs(**window, start_time="06:00"),
             tags=tags,
             depends_on=prerequisites,
-            # The autoscaler owns the node counts; the upgrade channel owns the patch version.
-            lifecycle=TerraformResourceLifecycle(
-                ignore_changes=["default_node_pool[0].node_count", "kubernetes_version"]
-            ),
+            # The autoscaler owns the node counts. kubernetes_version stays managed: a minor
+            # version ("1.34") lets the upgrade channel apply patches without a diff.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["default_node_pool[0].node_count"]),
         )
         self.cluster_id = self.cluster.id
         self.cluster_name = self.cluster.name

@@ -72,6 +72,8 @@ def test_defaults_lock_the_cluster_down():
     assert cluster["sku_tier"] == "Standard"
     assert cluster["kubernetes_version"] == "1.34"
     assert cluster["run_command_enabled"] is False
+    # Node counts belong to the autoscaler; the Kubernetes version stays under Terraform.
+    assert cluster["lifecycle"]["ignore_changes"] == ["default_node_pool[0].node_count"]
     assert one(doc, "azurerm_disk_encryption_set")["key_vault_key_id"] == KEY
     roles = {body["role_definition_name"]: body for body in resources(doc, "azurerm_role_assignment").values()}
     assert set(roles) == {"Network Contributor", "Key Vault Crypto Service Encryption User", "Reader"}
