@@ -8,7 +8,7 @@ In one run it measures, each in a fresh process:
 (b) a full synth of every stack of every environment (``iworkz.cli.main``, as ``python main.py``,
     into a temporary outdir),
 (c) single-stack synths (STACKS=... ENVS=...),
-(d) the test suite (``python -m pytest -q``, nothing excluded),
+(d) the test suite (``pytest -q``, nothing excluded),
 
 and prints wall time, CPU time and peak memory of each with the ratios to its floor, checks
 the targets (full synth <= 1.3x its floor; a network-only synth loads neither azurerm nor
@@ -18,9 +18,11 @@ everything to reports/bench.json.
 How memory is measured: jsii runs the provider code in a ``node`` child of the Python
 process, so the peak of one process is not the peak of the synth. A sampler thread walks
 the process tree of the measured command (``/proc/<pid>/stat`` parent links) every
-``--interval`` seconds and sums the resident set size (``/proc/<pid>/statm``) of every
-process in it; the peak is the largest sum seen. RSS counts pages shared between processes
-(shared libraries) once per process, so the sum is a slight over-estimate; the sampling can
+``--interval`` seconds and sums, over every process in it, the proportional set size
+(PSS, ``/proc/<pid>/smaps_rollup``: a page shared by n processes counts 1/n in each, so the
+sum is the tree's real footprint) and the resident set size (RSS, ``/proc/<pid>/statm``,
+which counts shared pages such as the node binary once per process: an over-estimate).
+The peak is the largest sum seen; the memory target is checked on PSS. The sampling can
 miss a spike shorter than the interval. ``wait4`` gives the exact peak of the largest single
 process of the tree (``ru_maxrss`` covers the child and its waited-for descendants, as a
 maximum, not a sum); it is reported beside the sampled tree peak as a cross-check.
@@ -28,6 +30,10 @@ maximum, not a sum); it is reported beside the sampled tree peak as a cross-chec
 CPU time (user + system, from ``wait4`` for the process and its waited-for children) is
 reported because this machine is shared: wall time depends on what else runs, CPU time much
 less so. The load average before each run is recorded.
+
+``--lazy-providers`` runs the synths and the test suite with scripts/lazy_providers.py
+installed (provider submodules imported on use instead of all at once), to measure it
+before the app adopts it; the floors stay the plain imports.
 
 Exit status: 0 when every measurement ran (targets missed are reported, not fatal; with
 ``--strict`` a missed target exits 1), 2 when a measurement failed.
@@ -73,6 +79,10 @@ TARGET_FULL_PEAK_BYTES = 1.6e9
 # Runs a synth exactly as main.py does, then reports which provider packages were imported.
 SYNTH_PROBE = """
 import json, os, sys
+if os.environ.get("IWORKZ_BENCH_LAZY_PROVIDERS"):
+    sys.path.insert(0, os.environ["IWORKZ_BENCH_SCRIPTS"])
+    import lazy_providers
+    lazy_providers.install()
 from iworkz.cli import main
 status = main(sys.argv[1:])
 loaded = sorted({name.split(".")[0] for name in sys.modules if name.startswith("cdktf_cdktf_provider_")})
@@ -93,6 +103,7 @@ class Run:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     peak_tree_rss_bytes: int = 0
+    peak_tree_pss_bytes: int = 0
     max_single_process_rss_bytes: int = 0
     peak_processes: int = 0
     load_average_before: float = 0.0
@@ -123,20 +134,42 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
-def tree_rss(root: int) -> tuple[int, int]:
-    """(sum of RSS in bytes, number of processes) of ``root`` and all its descendants."""
+def tree_pids(root: int) -> list[int]:
+    """``root`` and all its descendants."""
     children = _children_map()
-    total, count, stack = 0, 0, [root]
+    found, stack = [], [root]
     while stack:
         pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, ()))
+    return found
+
+
+def _rss(pid: int) -> int:
+    with open(f"/proc/{pid}/statm", "rb") as handle:
+        return int(handle.read().split()[1]) * PAGE_SIZE
+
+
+def _pss(pid: int) -> int:
+    """Proportional set size: each shared page counted once across the processes sharing it."""
+    with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+        for line in handle:
+            if line.startswith(b"Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def tree_memory(root: int) -> tuple[int, int, int]:
+    """(sum of RSS, sum of PSS, number of processes) of ``root`` and its descendants, in bytes."""
+    rss = pss = count = 0
+    for pid in tree_pids(root):
         try:
-            with open(f"/proc/{pid}/statm", "rb") as handle:
-                total += int(handle.read().split()[1]) * PAGE_SIZE
+            rss += _rss(pid)
+            pss += _pss(pid)
             count += 1
         except (OSError, IndexError, ValueError):
             pass
-        stack.extend(children.get(pid, ()))
-    return total, count
+    return rss, pss, count
 
 
 def measure(run: Run, interval: float, cwd: Path = PROJECT_ROOT) -> Run:
@@ -144,14 +177,15 @@ def measure(run: Run, interval: float, cwd: Path = PROJECT_ROOT) -> Run:
     with tempfile.TemporaryFile() as output:
         started = time.monotonic()
         process = subprocess.Popen(run.command, cwd=cwd, env=run.env, stdout=output, stderr=subprocess.STDOUT)
-        peak = {"rss": 0, "processes": 0}
+        peak = {"rss": 0, "pss": 0, "processes": 0}
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                rss, count = tree_rss(process.pid)
+                rss, pss, count = tree_memory(process.pid)
                 if rss > peak["rss"]:
                     peak["rss"], peak["processes"] = rss, count
+                peak["pss"] = max(peak["pss"], pss)
                 done.wait(interval)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -167,6 +201,7 @@ def measure(run: Run, interval: float, cwd: Path = PROJECT_ROOT) -> Run:
     run.cpu_s = round(usage.ru_utime + usage.ru_stime, 2)
     run.max_single_process_rss_bytes = usage.ru_maxrss * 1024
     run.peak_tree_rss_bytes = max(peak["rss"], run.max_single_process_rss_bytes)
+    run.peak_tree_pss_bytes = peak["pss"]
     run.peak_processes = peak["processes"]
     return run
 
@@ -175,10 +210,16 @@ def measure(run: Run, interval: float, cwd: Path = PROJECT_ROOT) -> Run:
 # What to measure
 
 
+LAZY_PROVIDERS = False  # --lazy-providers: synths and tests import provider submodules on use
+
+
 def base_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("STACKS", None)
     env.pop("ENVS", None)
+    if LAZY_PROVIDERS:
+        env["IWORKZ_BENCH_LAZY_PROVIDERS"] = "1"
+        env["IWORKZ_BENCH_SCRIPTS"] = str(Path(__file__).resolve().parent)
     env["PATH"] = f"{PROJECT_ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("CHECKPOINT_DISABLE", "1")
     env.setdefault("CDKTF_DISABLE_TELEMETRY", "true")
@@ -198,7 +239,9 @@ def providers_of(stacks: str | None, envs: str | None) -> list[str]:
 
 def floor_run(providers: list[str]) -> Run:
     imports = "; ".join(["import cdktf", *(f"import {PROVIDER_PACKAGES[p]}" for p in providers)])
-    return Run(f"floor {'+'.join(providers)}", "floor", [sys.executable, "-c", imports], base_env(), providers)
+    env = base_env()
+    env.pop("IWORKZ_BENCH_LAZY_PROVIDERS", None)  # the floor is the plain import, whatever the synth does
+    return Run(f"floor {'+'.join(providers)}", "floor", [sys.executable, "-c", imports], env, providers)
 
 
 def synth_run(name: str, kind: str, stacks: str | None, envs: str | None, outdir: Path, modules: Path) -> Run:
@@ -226,6 +269,17 @@ def profile_full_synth(outdir: Path, report: Path) -> None:
     subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=base_env(), check=True)
 
 
+TESTS_PROBE = """
+import os, sys
+if os.environ.get("IWORKZ_BENCH_LAZY_PROVIDERS"):
+    sys.path.insert(0, os.environ["IWORKZ_BENCH_SCRIPTS"])
+    import lazy_providers
+    lazy_providers.install()
+import pytest
+sys.exit(pytest.main(["-q", "-p", "no:cacheprovider"]))
+"""
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 
@@ -249,9 +303,9 @@ def targets(runs: dict[str, Run]) -> list[dict[str, object]]:
         )
         checks.append(
             {
-                "target": f"full synth peak memory <= {TARGET_FULL_PEAK_BYTES / 1e9:.1f} GB",
-                "value": f"{full.peak_tree_rss_bytes / 1e9:.2f} GB",
-                "met": full.peak_tree_rss_bytes <= TARGET_FULL_PEAK_BYTES,
+                "target": f"full synth peak memory <= {TARGET_FULL_PEAK_BYTES / 1e9:.1f} GB (process tree, PSS)",
+                "value": f"{full.peak_tree_pss_bytes / 1e9:.2f} GB (RSS sum {full.peak_tree_rss_bytes / 1e9:.2f} GB)",
+                "met": full.peak_tree_pss_bytes <= TARGET_FULL_PEAK_BYTES,
             }
         )
     network = runs.get("network-production")
@@ -281,7 +335,7 @@ def targets(runs: dict[str, Run]) -> list[dict[str, object]]:
 
 def print_table(runs: dict[str, Run], checks: list[dict[str, object]]) -> None:
     header = (
-        f"{'measurement':<34} {'exit':>4} {'wall s':>7} {'cpu s':>7} {'peak MB':>8} {'1-proc MB':>9} "
+        f"{'measurement':<34} {'exit':>4} {'wall s':>7} {'cpu s':>7} {'PSS MB':>7} {'RSS MB':>7} {'1-proc MB':>9} "
         f"{'wall/floor':>10} {'cpu/floor':>9} {'load':>5}  providers loaded"
     )
     print(header)
@@ -299,7 +353,8 @@ def print_table(runs: dict[str, Run], checks: list[dict[str, object]]) -> None:
         )
         print(
             f"{run.name:<34} {run.exit_status!s:>4} {run.wall_s:>7.1f} {run.cpu_s:>7.1f} "
-            f"{run.peak_tree_rss_bytes / MB:>8.0f} {run.max_single_process_rss_bytes / MB:>9.0f} "
+            f"{run.peak_tree_pss_bytes / MB:>7.0f} {run.peak_tree_rss_bytes / MB:>7.0f} "
+            f"{run.max_single_process_rss_bytes / MB:>9.0f} "
             f"{_fmt(wall_ratio):>10} {_fmt(cpu_ratio):>9} {run.load_average_before:>5.1f}  {loaded}"
         )
     if "test suite" in runs and runs["test suite"].floor:
@@ -343,9 +398,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.1, help="memory sampling interval in seconds")
     parser.add_argument("--output", type=Path, default=REPORT, help="JSON report (default reports/bench.json)")
     parser.add_argument("--profile", action="store_true", help="also cProfile a full synth into reports/")
+    parser.add_argument(
+        "--lazy-providers",
+        action="store_true",
+        help="install scripts/lazy_providers.py in the synths and the test run (floors unchanged)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     parts = {part.strip() for part in args.parts.split(",") if part.strip()}
+    global LAZY_PROVIDERS
+    LAZY_PROVIDERS = args.lazy_providers
 
     import iworkz  # noqa: F401  (project Node first on PATH for providers_of's imports; no cdktf loaded here)
 
@@ -376,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
                 Run(
                     "test suite",
                     "tests",
-                    [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                    [sys.executable, "-c", TESTS_PROBE],
                     base_env(),
                     floor="full synth" if "full" in parts else None,
                 )
@@ -428,10 +490,12 @@ def main(argv: list[str] | None = None) -> int:
         "method": {
             "wall_s": "time.monotonic() around one fresh subprocess",
             "cpu_s": "user+system seconds from wait4 (the process and its waited-for children)",
-            "peak_tree_rss_bytes": f"largest sum of RSS over the process tree (python + node), sampled every {args.interval} s via /proc",
+            "peak_tree_pss_bytes": f"largest sum of PSS (smaps_rollup) over the process tree (python + node), sampled every {args.interval} s; shared pages counted once",
+            "peak_tree_rss_bytes": f"largest sum of RSS over the process tree, sampled every {args.interval} s via /proc (counts shared pages once per process)",
             "max_single_process_rss_bytes": "wait4 ru_maxrss: exact peak of the largest single process of the tree",
             "floor": "fresh `python -c 'import cdktf; import <provider packages the selection needs>'`",
         },
+        "lazy_providers": LAZY_PROVIDERS,
         "runs": {name: {k: v for k, v in asdict(run).items() if k not in ("env",)} for name, run in runs.items()},
         "targets": checks,
     }
