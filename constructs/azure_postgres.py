@@ -129,16 +129,18 @@ class AzurePostgresProps:
 class AzurePostgres(Construct):
     """Flexible server in a delegated subnet with its private DNS zone; TLS 1.2+, Entra ID authentication only.
 
-    Attributes: ``server``, ``server_id``, ``server_name``, ``fqdn``, ``private_dns_zone_id``.
+    Attributes: ``server``, ``server_id``, ``server_name``, ``fqdn``, ``private_dns_zone_id``,
+    ``private_dns_zone_name``.
     """
 
     def __init__(self, scope: Construct, id: str, props: AzurePostgresProps) -> None:
         super().__init__(scope, id)
         tags = dict(props.tags)
+        self.private_dns_zone_name = f"{props.name}.{PRIVATE_DNS_SUFFIX}"
         zone = PrivateDnsZone(
             self,
             "dns-zone",
-            name=f"{props.name}.{PRIVATE_DNS_SUFFIX}",
+            name=self.private_dns_zone_name,
             resource_group_name=props.resource_group_name,
             tags=tags,
         )

@@ -1,4 +1,4 @@
-"""The DR site's Azure VNet: AKS node, PostgreSQL (delegated), private-endpoint and gateway subnets with NSGs."""
+"""The DR site's Azure VNet: AKS node, PostgreSQL (delegated), private-endpoint, gateway and DNS resolver subnets with NSGs."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ from constructs import Construct
 
 from iworkz.policy import suppress
 
-SUBNET_KEYS = ("aks_nodes", "postgres", "private_endpoints", "gateway")
+SUBNET_KEYS = ("aks_nodes", "postgres", "private_endpoints", "gateway", "dns_resolver")
 # Azure requires this exact name for the virtual network gateway's subnet.
 GATEWAY_SUBNET_NAME = "GatewaySubnet"
 POSTGRES_DELEGATION = "Microsoft.DBforPostgreSQL/flexibleServers"
+DNS_RESOLVER_DELEGATION = "Microsoft.Network/dnsResolvers"
+DNS_PORT = 53
 POSTGRES_PORT = 5432
 HTTPS_PORT = 443
 
@@ -36,11 +38,11 @@ class AzureVnetProps:
     | resource_group_name | resource group of the VNet | required |
     | location | Azure region | required |
     | address_space | the VNet CIDR | required |
-    | subnets | CIDR per subnet: ``aks_nodes``, ``postgres``, ``private_endpoints``, ``gateway`` | required |
+    | subnets | CIDR per subnet: ``aks_nodes``, ``postgres``, ``private_endpoints``, ``gateway``, ``dns_resolver`` | required |
     | aks_public_ingress_ports | ports the AKS subnet accepts from the internet (the failover ingress) | none |
     | tags | tags of the VNet and NSGs | none |
 
-    Inbound traffic to PostgreSQL (5432) and the private endpoints (443) is allowed only from
+    Inbound traffic to PostgreSQL (5432), the private endpoints (443) and the DNS resolver (53) is allowed only from
     ``VirtualNetwork`` (the VNet and the AWS VPC learned over the VPN); internet traffic is
     denied explicitly. The GatewaySubnet carries no NSG: Azure does not support one there.
     """
@@ -66,11 +68,11 @@ class AzureVnetProps:
 
 
 class AzureVnet(Construct):
-    """VNet, four subnets and an NSG on each subnet that supports one.
+    """VNet, five subnets and an NSG on each subnet that supports one.
 
     Attributes: ``vnet``, ``vnet_id``, ``vnet_name``, ``subnet_ids`` (by key),
     ``aks_nodes_subnet_id``, ``postgres_subnet_id``, ``private_endpoints_subnet_id``,
-    ``gateway_subnet_id``, ``nsg_ids`` (by subnet key).
+    ``gateway_subnet_id``, ``dns_resolver_subnet_id``, ``nsg_ids`` (by subnet key).
     """
 
     def __init__(self, scope: Construct, id: str, props: AzureVnetProps) -> None:
@@ -133,12 +135,31 @@ class AzureVnet(Construct):
                 virtual_network_name=self.vnet.name,
                 address_prefixes=[props.subnets["gateway"]],
             ),
+            "dns_resolver": Subnet(
+                self,
+                "dns-resolver",
+                name=f"{props.name}-dns-resolver",
+                resource_group_name=props.resource_group_name,
+                virtual_network_name=self.vnet.name,
+                address_prefixes=[props.subnets["dns_resolver"]],
+                default_outbound_access_enabled=False,
+                delegation=[
+                    SubnetDelegation(
+                        name="dns-resolver",
+                        service_delegation=SubnetDelegationServiceDelegation(
+                            name=DNS_RESOLVER_DELEGATION,
+                            actions=["Microsoft.Network/virtualNetworks/subnets/join/action"],
+                        ),
+                    )
+                ],
+            ),
         }
         self.subnet_ids = {key: subnet.id for key, subnet in subnets.items()}
         self.aks_nodes_subnet_id = self.subnet_ids["aks_nodes"]
         self.postgres_subnet_id = self.subnet_ids["postgres"]
         self.private_endpoints_subnet_id = self.subnet_ids["private_endpoints"]
         self.gateway_subnet_id = self.subnet_ids["gateway"]
+        self.dns_resolver_subnet_id = self.subnet_ids["dns_resolver"]
 
         rules = {
             "aks_nodes": [
@@ -147,6 +168,8 @@ class AzureVnet(Construct):
             ],
             "postgres": [_allow_vnet("allow-vnet-postgres", 100, POSTGRES_PORT), _deny_internet()],
             "private_endpoints": [_allow_vnet("allow-vnet-https", 100, HTTPS_PORT), _deny_internet()],
+            # DNS queries arrive over UDP and TCP.
+            "dns_resolver": [_allow_vnet("allow-vnet-dns", 100, DNS_PORT, protocol="*"), _deny_internet()],
         }
         self.nsg_ids: dict[str, str] = {}
         for key, security_rules in rules.items():
@@ -175,13 +198,15 @@ class AzureVnet(Construct):
                 )
 
 
-def _rule(name: str, priority: int, access: str, source: str, port: str) -> NetworkSecurityGroupSecurityRule:
+def _rule(
+    name: str, priority: int, access: str, source: str, port: str, protocol: str = "Tcp"
+) -> NetworkSecurityGroupSecurityRule:
     return NetworkSecurityGroupSecurityRule(
         name=name,
         priority=priority,
         direction="Inbound",
         access=access,
-        protocol="Tcp" if port != "*" else "*",
+        protocol=protocol if port != "*" else "*",
         source_address_prefix=source,
         source_port_range="*",
         destination_address_prefix="*",
@@ -190,9 +215,9 @@ def _rule(name: str, priority: int, access: str, source: str, port: str) -> Netw
     )
 
 
-def _allow_vnet(name: str, priority: int, port: int) -> NetworkSecurityGroupSecurityRule:
+def _allow_vnet(name: str, priority: int, port: int, protocol: str = "Tcp") -> NetworkSecurityGroupSecurityRule:
     # VirtualNetwork covers the VNet and the prefixes learned through the VPN gateway (the AWS VPC).
-    return _rule(name, priority, "Allow", "VirtualNetwork", str(port))
+    return _rule(name, priority, "Allow", "VirtualNetwork", str(port), protocol)
 
 
 def _allow_internet(name: str, priority: int, port: int) -> NetworkSecurityGroupSecurityRule:

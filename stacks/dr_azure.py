@@ -28,12 +28,13 @@ from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIden
 from constructs import Construct
 
 from iworkz.app import StackContext
-from iworkz.config.dr_azure import AksPoolConfig
+from iworkz.config.dr_azure import AksPoolConfig, dns_resolver_inbound_ip
 from iworkz_constructs.aks_cluster import AksCluster, AksClusterProps, AksNodePoolSpec
-from iworkz_constructs.azure_backup_storage import AzureBackupStorage, AzureBackupStorageProps
-from iworkz_constructs.azure_key_vault import AzureKeyVault, AzureKeyVaultProps, rotating_key
+from iworkz_constructs.azure_backup_storage import BLOB_DNS_ZONE, AzureBackupStorage, AzureBackupStorageProps
+from iworkz_constructs.azure_key_vault import KEY_VAULT_DNS_ZONE, AzureKeyVault, AzureKeyVaultProps, rotating_key
 from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, PostgresAdmin
 from iworkz_constructs.azure_vnet import AzureVnet, AzureVnetProps
+from iworkz_constructs.cross_cloud_dns import CrossCloudDns, CrossCloudDnsProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.site_to_site_vpn import SiteToSiteVpn, SiteToSiteVpnProps
 from stacks.aws_providers import default_tags
@@ -68,7 +69,7 @@ def _pool(name: str, config: AksPoolConfig, labels: Mapping[str, str]) -> AksNod
 
 class DrAzureStack(IworkzStack):
     """Attributes: ``resource_group``, ``vnet``, ``key_vault``, ``backup_storage``, ``postgres``,
-    ``aks``, ``vpn``, ``log_analytics_workspace_id``."""
+    ``aks``, ``vpn``, ``dns``, ``log_analytics_workspace_id``."""
 
     def __init__(self, scope: Construct, context: StackContext, network: TerraformStack) -> None:
         super().__init__(scope, context)
@@ -267,6 +268,25 @@ class DrAzureStack(IworkzStack):
                 customer_gateway_bgp_asn=config.vpn_customer_gateway_bgp_asn,
                 tunnel_log_kms_key_arn=log_key.arn,
                 azure_log_analytics_workspace_id=workspace.id,
+                aws_provider=self.aws.primary,
+                tags=tags,
+            ),
+        )
+
+        # The VPC resolves the DR site's private names (backup copies, failback) through Azure.
+        self.dns = CrossCloudDns(
+            self,
+            "dns",
+            CrossCloudDnsProps(
+                name=prefix,
+                forwarded_zones=(BLOB_DNS_ZONE, KEY_VAULT_DNS_ZONE, self.postgres.private_dns_zone_name),
+                azure_resource_group_name=rg,
+                azure_location=location,
+                azure_virtual_network_id=self.vnet.vnet_id,
+                azure_inbound_subnet_id=self.vnet.dns_resolver_subnet_id,
+                azure_inbound_ip=dns_resolver_inbound_ip(config.vnet_cidr),
+                aws_vpc_id=vpc.vpc_id,
+                aws_subnet_ids=list(vpc.private_subnet_ids),
                 aws_provider=self.aws.primary,
                 tags=tags,
             ),

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from iworkz.config import ConfigError, load_settings
-from iworkz.config.dr_azure import AZURE_LOCATIONS_WITH_ZONES, dr_azure_subnets
+from iworkz.config.dr_azure import AZURE_LOCATIONS_WITH_ZONES, dns_resolver_inbound_ip, dr_azure_subnets
 from iworkz.registry import plan
 from iworkz.synth import synthesize
 from tests.configs import write_config
@@ -138,6 +138,8 @@ def test_vnet_uses_the_configured_space_and_computed_subnets(doc, dr):
     assert subnets["iworkz-production-dr-vnet-postgres"]["address_prefixes"] == [expected["postgres"]]
     assert subnets["iworkz-production-dr-vnet-private-endpoints"]["address_prefixes"] == [expected["private_endpoints"]]
     assert subnets["GatewaySubnet"]["address_prefixes"] == [expected["gateway"]]
+    assert subnets["iworkz-production-dr-vnet-dns-resolver"]["address_prefixes"] == [expected["dns_resolver"]]
+    assert len(subnets) == 5
     vnet_range = ipaddress.ip_network(dr.vnet_cidr)
     for body in subnets.values():
         assert ipaddress.ip_network(body["address_prefixes"][0]).subnet_of(vnet_range)
@@ -171,7 +173,7 @@ def test_nsgs_are_associated_to_every_subnet_but_the_gateway(doc):
 
 
 def test_data_subnets_deny_the_internet_and_admit_only_the_vnet(doc):
-    for suffix, port in (("postgres-nsg", "5432"), ("private-endpoints-nsg", "443")):
+    for suffix, port in (("postgres-nsg", "5432"), ("private-endpoints-nsg", "443"), ("dns-resolver-nsg", "53")):
         nsg = next(b for b in resources(doc, "azurerm_network_security_group").values() if b["name"].endswith(suffix))
         rules = {rule["name"]: rule for rule in nsg["security_rule"]}
         allow = next(r for r in rules.values() if r["access"] == "Allow")
@@ -498,6 +500,36 @@ def test_azure_connections_take_each_tunnel_key_from_aws(doc, settings):
         assert connection["ipsec_policy"]["ike_encryption"] == "AES256"
 
 
+def test_aws_resolves_the_dr_private_zones_through_the_azure_resolver(doc, dr):
+    inbound = one(doc, "azurerm_private_dns_resolver_inbound_endpoint")
+    subnet = logical_id(doc, "azurerm_subnet", name="iworkz-production-dr-vnet-dns-resolver")
+    assert inbound["ip_configurations"]["subnet_id"] == ref("azurerm_subnet", subnet, "id")
+    address = inbound["ip_configurations"]["private_ip_address"]
+    assert address == dns_resolver_inbound_ip(dr.vnet_cidr)
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(dr_azure_subnets(dr.vnet_cidr)["dns_resolver"])
+    vnet = logical_id(doc, "azurerm_virtual_network", name="iworkz-production-dr-vnet")
+    assert one(doc, "azurerm_private_dns_resolver")["virtual_network_id"] == ref("azurerm_virtual_network", vnet, "id")
+    endpoint = one(doc, "aws_route53_resolver_endpoint")
+    assert endpoint["direction"] == "OUTBOUND"
+    assert len(endpoint["ip_address"]) == 3
+    assert all("terraform_remote_state" in ip["subnet_id"] for ip in endpoint["ip_address"])
+    rules = {body["domain_name"]: body for body in resources(doc, "aws_route53_resolver_rule").values()}
+    zones = {body["name"] for body in resources(doc, "azurerm_private_dns_zone").values()}
+    assert set(rules) == zones  # every private zone of the DR site, nothing else
+    for rule in rules.values():
+        assert rule["rule_type"] == "FORWARD"
+        assert rule["target_ip"] == [{"ip": address, "port": 53}]
+    associations = resources(doc, "aws_route53_resolver_rule_association").values()
+    assert len(associations) == len(rules)
+    assert all("terraform_remote_state" in a["vpc_id"] for a in associations)
+    group = one(doc, "aws_security_group")
+    assert group["ingress"] == []
+    assert {(e["protocol"], e["from_port"], tuple(e["cidr_blocks"])) for e in group["egress"]} == {
+        ("udp", 53, (f"{address}/32",)),
+        ("tcp", 53, (f"{address}/32",)),
+    }
+
+
 def test_no_literal_shared_keys_in_the_stack(doc):
     def keys(node: Any, path: str = "") -> list[tuple[str, Any]]:
         if isinstance(node, dict):
@@ -655,7 +687,9 @@ def test_subnets_are_computed_from_any_vnet_size():
         "postgres": "10.200.8.0/24",
         "private_endpoints": "10.200.9.0/24",
         "gateway": "10.200.10.0/24",
+        "dns_resolver": "10.200.11.0/24",
     }
+    assert dns_resolver_inbound_ip("10.200.0.0/20") == "10.200.11.4"
 
 
 def test_azure_names_fit_their_limits_and_stay_stable():

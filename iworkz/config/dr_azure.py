@@ -146,16 +146,24 @@ def dr_azure_subnets(vnet_cidr: str) -> dict[str, str]:
     | postgres | 9th /+4 block, delegated to PostgreSQL flexible servers | 10.100.128.0/20 |
     | private_endpoints | 10th /+4 block | 10.100.144.0/20 |
     | gateway | 11th /+4 block, the VPN gateway's GatewaySubnet | 10.100.160.0/20 |
+    | dns_resolver | first /24 (at most) of the 12th /+4 block: DNS resolver inbound endpoint (/28-/24) | 10.100.176.0/24 |
     """
-    vnet = ipaddress.ip_network(vnet_cidr)
+    vnet = ipaddress.IPv4Network(vnet_cidr)
     aks = next(vnet.subnets(prefixlen_diff=1))
     blocks = list(vnet.subnets(prefixlen_diff=4))
+    dns = next(blocks[11].subnets(new_prefix=max(24, blocks[11].prefixlen)))
     return {
         "aks_nodes": str(aks),
         "postgres": str(blocks[8]),
         "private_endpoints": str(blocks[9]),
         "gateway": str(blocks[10]),
+        "dns_resolver": str(dns),
     }
+
+
+def dns_resolver_inbound_ip(vnet_cidr: str) -> str:
+    """The DNS resolver's static inbound address: the first one Azure lets a subnet use (.4)."""
+    return str(ipaddress.ip_network(dr_azure_subnets(vnet_cidr)["dns_resolver"])[4])
 
 
 class AksPoolConfig(Model):

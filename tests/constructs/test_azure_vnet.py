@@ -37,19 +37,30 @@ def test_defaults_make_four_subnets_and_deny_the_internet():
     doc = synth_stack(stack)
     assert one(doc, "azurerm_virtual_network")["address_space"] == ["10.100.0.0/16"]
     subnets = {body["name"]: body for body in resources(doc, "azurerm_subnet").values()}
-    assert set(subnets) == {"dr-vnet-aks-nodes", "dr-vnet-postgres", "dr-vnet-private-endpoints", "GatewaySubnet"}
+    assert set(subnets) == {
+        "dr-vnet-aks-nodes",
+        "dr-vnet-postgres",
+        "dr-vnet-private-endpoints",
+        "dr-vnet-dns-resolver",
+        "GatewaySubnet",
+    }
+    (delegation,) = subnets["dr-vnet-dns-resolver"]["delegation"]
+    assert delegation["service_delegation"]["name"] == "Microsoft.Network/dnsResolvers"
     assert subnets["GatewaySubnet"]["address_prefixes"] == [SUBNETS["gateway"]]
     assert subnets["dr-vnet-private-endpoints"]["private_endpoint_network_policies"] == "Enabled"
     assert subnets["dr-vnet-aks-nodes"]["default_outbound_access_enabled"] is False
     nsgs = {body["name"]: body for body in resources(doc, "azurerm_network_security_group").values()}
-    assert len(resources(doc, "azurerm_subnet_network_security_group_association")) == 3
+    assert len(resources(doc, "azurerm_subnet_network_security_group_association")) == 4
     # No internet ingress anywhere without the opt-in.
     for nsg in nsgs.values():
         for rule in nsg["security_rule"]:
             assert not (rule["source_address_prefix"] == "Internet" and rule["access"] == "Allow")
     assert nsgs["dr-vnet-aks-nodes-nsg"]["security_rule"] == []
-    assert set(vnet.subnet_ids) == {"aks_nodes", "postgres", "private_endpoints", "gateway"}
-    assert set(vnet.nsg_ids) == {"aks_nodes", "postgres", "private_endpoints"}
+    assert set(vnet.subnet_ids) == {"aks_nodes", "postgres", "private_endpoints", "gateway", "dns_resolver"}
+    assert set(vnet.nsg_ids) == {"aks_nodes", "postgres", "private_endpoints", "dns_resolver"}
+    dns_rules = {r["name"]: r for r in nsgs["dr-vnet-dns-resolver-nsg"]["security_rule"]}
+    assert dns_rules["allow-vnet-dns"]["protocol"] == "*"
+    assert dns_rules["allow-vnet-dns"]["destination_port_range"] == "53"
 
 
 def test_all_options_open_https_to_the_aks_subnet_with_tags():
