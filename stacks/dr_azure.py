@@ -295,7 +295,7 @@ class DrAzureStack(IworkzStack):
             "dns",
             CrossCloudDnsProps(
                 name=prefix,
-                forwarded_zones=(BLOB_DNS_ZONE, KEY_VAULT_DNS_ZONE, self.postgres.private_dns_zone_name),
+                forwarded_zones=self._private_zones(),
                 azure_resource_group_name=rg,
                 azure_location=location,
                 azure_virtual_network_id=self.vnet.vnet_id,
@@ -335,6 +335,15 @@ class DrAzureStack(IworkzStack):
             value=self.vpn.public_ip_address,
             description="Public IP of the Azure VPN gateway (the AWS customer gateway)",
         )
+
+    def _private_zones(self) -> tuple[str, ...]:
+        """The private DNS zones the AWS VPC resolves through Azure."""
+        config = self.context.env.dr_azure
+        zones: tuple[str, ...] = (BLOB_DNS_ZONE, KEY_VAULT_DNS_ZONE, self.postgres.private_dns_zone_name)
+        if config.aks_private_cluster:
+            # The private API server's zone (AKS creates it and links it to the VNet).
+            zones += (f"privatelink.{config.location}.azmk8s.io",)
+        return zones
 
     def _postgres_admin(self, prefix: str, rg: str, location: str, tags: Mapping[str, str]) -> PostgresAdmin:
         """The Entra administrator from config, else a managed identity the stack creates for it."""

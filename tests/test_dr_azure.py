@@ -94,6 +94,23 @@ def test_subscription_and_tenant_from_config_reach_the_provider(tmp_path):
     assert one(written[STACK], "azurerm_key_vault")["tenant_id"] == tenant
 
 
+def test_private_cluster_from_config_is_resolvable_from_aws(tmp_path):
+    settings = load_settings(
+        write_config(
+            tmp_path, "production", {"dr_azure": {"aks_private_cluster": True, "aks_authorized_ip_ranges": []}}
+        ),
+        ["production"],
+    )
+    planned, _ = plan(settings, [STACK])
+    written = {s.name: json.loads(s.path.read_text()) for s in synthesize(settings, planned, tmp_path / "out")}
+    cluster = one(written[STACK], "azurerm_kubernetes_cluster")
+    assert cluster["private_cluster_enabled"] is True
+    assert cluster["private_cluster_public_fqdn_enabled"] is False
+    assert "api_server_access_profile" not in cluster
+    zones = {body["domain_name"] for body in resources(written[STACK], "aws_route53_resolver_rule").values()}
+    assert "privatelink.koreacentral.azmk8s.io" in zones
+
+
 def test_location_is_korea_central(doc, dr):
     assert dr.location == "koreacentral" and dr.paired_location == "koreasouth"
     for resource_type in ("azurerm_resource_group", "azurerm_virtual_network", "azurerm_kubernetes_cluster"):
