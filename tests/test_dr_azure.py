@@ -53,6 +53,22 @@ def test_only_production_builds_the_dr_site(settings):
     assert not settings.environments["dev"].dr_azure.enabled
 
 
+def test_another_environment_gets_its_site_by_configuration(tmp_path):
+    settings = load_settings(
+        write_config(tmp_path, "staging", {"dr_azure": {"enabled": True, "vnet_cidr": "10.101.0.0/16"}}),
+        ["staging"],
+    )
+    planned, _ = plan(settings, ["dr-azure"])
+    assert [s.name for s in planned if s.spec.component == "dr-azure"] == ["dr-azure-staging"]
+    written = {s.name: json.loads(s.path.read_text()) for s in synthesize(settings, planned, tmp_path / "out")}
+    staging = written["dr-azure-staging"]
+    assert staging["terraform"]["backend"]["s3"]["key"] == "staging/dr-azure.tfstate"
+    assert one(staging, "azurerm_resource_group")["tags"]["Environment"] == "staging"
+    assert one(staging, "azurerm_storage_account")["name"] == "iworkzstagingdrbackup"
+    assert one(staging, "azurerm_virtual_network")["address_space"] == ["10.101.0.0/16"]
+    assert one(staging, "azurerm_kubernetes_cluster_node_pool")["max_count"] == 6
+
+
 def test_state_lives_in_the_shared_s3_backend(doc):
     backend = doc["terraform"]["backend"]["s3"]
     assert backend["key"] == "production/dr-azure.tfstate"
