@@ -97,7 +97,7 @@ class AksClusterProps:
     | name | meaning | default |
     |---|---|---|
     | name | cluster name | required |
-    | resource_group_name / resource_group_id | the cluster's resource group | required |
+    | resource_group_name | the cluster's resource group | required |
     | location | Azure region | required |
     | kubernetes_version | minor (``1.34``) or patch version | required |
     | node_subnet_id | VNet subnet of the nodes (the cluster identity gets Network Contributor on it) | required |
@@ -123,7 +123,6 @@ class AksClusterProps:
 
     name: str
     resource_group_name: str
-    resource_group_id: str
     location: str
     kubernetes_version: str
     node_subnet_id: str

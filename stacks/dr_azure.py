@@ -234,7 +234,6 @@ class DrAzureStack(IworkzStack):
             AksClusterProps(
                 name=f"{prefix}-aks",
                 resource_group_name=rg,
-                resource_group_id=self.resource_group.id,
                 location=location,
                 kubernetes_version=config.kubernetes_version,
                 node_subnet_id=self.vnet.aks_nodes_subnet_id,

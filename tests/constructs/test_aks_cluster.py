@@ -24,7 +24,6 @@ def _props(**overrides) -> AksClusterProps:
     values = {
         "name": "dr-aks",
         "resource_group_name": "dr-rg",
-        "resource_group_id": "/subscriptions/s/resourceGroups/dr-rg",
         "location": "koreacentral",
         "kubernetes_version": "1.34",
         "node_subnet_id": SUBNET,
