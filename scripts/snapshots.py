@@ -14,7 +14,7 @@ Keys are sorted and indented by two spaces: one attribute per line, easy to revi
 Usage: ``python scripts/snapshots.py [--stacks ...] [--envs ...]`` (``make snapshots``)
 synthesises the selection into a temporary folder and rewrites its snapshots; without a
 selection it synthesises everything and also deletes snapshots of stacks that no longer exist.
-The same is available as ``pytest --update-snapshots`` (tests/test_snapshots.py).
+The same from the test session's synth: ``UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_snapshots.py``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT_DIR = PROJECT_ROOT / "tests" / "snapshots"
-REFRESH_COMMAND = "make snapshots   (or: .venv/bin/pytest tests/test_snapshots.py --update-snapshots)"
+REFRESH_COMMAND = "make snapshots   (or: UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_snapshots.py)"
 METADATA_KEY = "//"
 
 StackJson = dict[str, Any]
