@@ -81,7 +81,10 @@ SYNTH_PROBE = """
 import json, os, sys
 if os.environ.get("IWORKZ_BENCH_LAZY_PROVIDERS"):
     sys.path.insert(0, os.environ["IWORKZ_BENCH_SCRIPTS"])
-    import lazy_providers
+    try:
+        from iworkz import lazy_providers
+    except ImportError:
+        import lazy_providers
     lazy_providers.install()
 from iworkz.cli import main
 status = main(sys.argv[1:])
@@ -273,7 +276,10 @@ TESTS_PROBE = """
 import os, sys
 if os.environ.get("IWORKZ_BENCH_LAZY_PROVIDERS"):
     sys.path.insert(0, os.environ["IWORKZ_BENCH_SCRIPTS"])
-    import lazy_providers
+    try:
+        from iworkz import lazy_providers
+    except ImportError:
+        import lazy_providers
     lazy_providers.install()
 import pytest
 sys.exit(pytest.main(["-q", "-p", "no:cacheprovider"]))

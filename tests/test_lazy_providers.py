@@ -1,4 +1,4 @@
-"""scripts/lazy_providers.py: a provider package loads its jsii assembly but only the submodules used."""
+"""Lazy provider import (scripts/lazy_providers.py, or iworkz/lazy_providers.py once adopted): a provider package loads its jsii assembly but only the submodules used."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 PROBE = f"""
 import json, sys
 sys.path.insert(0, {str(SCRIPTS)!r})
-import lazy_providers
+try:  # the app's copy once it adopts it, else the prototype in scripts/
+    from iworkz import lazy_providers
+except ImportError:
+    import lazy_providers
 lazy_providers.install()
 import iworkz  # project Node first on PATH
 from cdktf import TerraformStack, Testing
