@@ -26,6 +26,7 @@ from snapshots import (
     path_replacements,
     render,
     snapshot_path,
+    write_snapshots,
 )
 from synth_diff import compare, render_text
 
@@ -120,3 +121,15 @@ def test_normalisation_drops_metadata_and_paths_but_keeps_logical_ids(tmp_path: 
     }
     assert render(normalised).endswith("}\n")
     assert render(normalised).splitlines()[1] == '  "resource": {'
+
+
+def test_write_snapshots_reports_changes_and_prunes_only_when_asked(tmp_path: Path) -> None:
+    directory = tmp_path / "snapshots"
+    stacks = {"network-dev": {"//": {"metadata": {}}, "resource": {"aws_vpc": {"vpc": {"cidr_block": "10.2.0.0/16"}}}}}
+    assert write_snapshots(stacks, directory=directory) == (["network-dev"], [])
+    assert write_snapshots(stacks, directory=directory) == ([], [])  # unchanged content is not rewritten
+    (directory / "old-stack.json").write_text("{}\n")
+    assert write_snapshots(stacks, directory=directory) == ([], [])  # a partial refresh keeps other snapshots
+    assert write_snapshots(stacks, directory=directory, prune=True) == ([], ["old-stack"])
+    assert existing_snapshots(directory) == {"network-dev"}
+    assert '"//"' not in (directory / "network-dev.json").read_text()

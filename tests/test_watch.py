@@ -67,3 +67,14 @@ print("ok")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_the_watch_reacts_to_sources_configuration_and_values_only() -> None:
+    from watch import _watch_filter
+
+    assert _watch_filter(None, "/repo/stacks/network.py")
+    assert _watch_filter(None, "/repo/config/production.yaml")
+    assert _watch_filter(None, "/repo/helm_values/kube-prometheus-stack.yaml")
+    assert not _watch_filter(None, "/repo/stacks/__pycache__/network.cpython-311.pyc")
+    assert not _watch_filter(None, "/repo/config/.production.yaml.swp")
+    assert not _watch_filter(None, "/repo/stacks/.#network.py")
