@@ -9,8 +9,10 @@ The removal of a stateful resource (a database, a bucket, a key...), a logical-I
 and lowered protection (prevent_destroy or deletion protection switched off) are flagged
 loudly at the end.
 
-Exit status: 0 nothing changed, 1 something changed (the report says what), 2 error
-(bad ref, a synth that fails, bad input). STACKS/ENVS select what both sides synthesise.
+Exit status of the script: 0 nothing changed, 1 something changed (the report says what),
+2 error (bad ref, a synth that fails, bad input); ``make diff`` passes 0 through and turns
+any other status into make's own 2 (CI tells the two apart by the Markdown report, written
+only when the comparison ran). STACKS/ENVS select what both sides synthesise.
 
 The base revision is exported with ``git archive`` into a temporary folder (no worktree is
 registered in the shared .git, nothing to clean up if interrupted); it uses the current
