@@ -84,6 +84,37 @@ def run_checkov(checkov: Path, stacks_dir: Path) -> list[dict[str, Any]]:
     return reports
 
 
+def prepare(stacks_dir: Path, scanned: Path, names: list[str]) -> list[str]:
+    """Copies the stacks to scan, working around checkov's terraform_json parser; returns notes.
+
+    checkov 3.3.30 aborts the whole file ("this method receives only dicts") on a plain value
+    in the ``terraform`` block, e.g. ``required_version``; no check reads that value, so the
+    copy leaves it out. Nothing else changes.
+    """
+    notes = []
+    for name in names:
+        document = json.loads((stacks_dir / name / "cdk.tf.json").read_text())
+        settings = document.get("terraform")
+        if isinstance(settings, dict):
+            plain = sorted(key for key, value in settings.items() if not isinstance(value, (dict, list)))
+            for key in plain:
+                del settings[key]
+            if plain:
+                notes.append(f"{name}: terraform.{', terraform.'.join(plain)} left out for checkov's parser")
+        (scanned / name).mkdir(parents=True)
+        (scanned / name / "cdk.tf.json").write_text(json.dumps(document, indent=2))
+    return notes
+
+
+def parsing_errors(reports: list[dict[str, Any]], scanned: Path) -> list[str]:
+    """Stacks whose file checkov could not parse (a silent gap otherwise: no check runs on them)."""
+    stacks = set()
+    for report in reports:
+        for path in (report.get("results") or {}).get("parsing_errors", []):
+            stacks.add(_stack_of({"file_abs_path": path}, scanned))
+    return sorted(stacks)
+
+
 def configured_skips(config: Path) -> set[str]:
     """The check ids under ``skip-check`` in .checkov.yaml."""
     loaded = yaml.safe_load(config.read_text()) or {}
@@ -176,15 +207,24 @@ def main(argv: list[str] | None = None) -> int:
     if not names:
         return _fail(f"no synthesised stacks in {stacks_dir}: run `make synth` first")
     skips = configured_skips(args.config)
-    results, used = tally(run_checkov(args.checkov, stacks_dir), stacks_dir, names, skips)
+    with tempfile.TemporaryDirectory() as scratch:
+        scanned = Path(scratch) / "stacks"
+        adjustments = prepare(stacks_dir, scanned, names)
+        reports = run_checkov(args.checkov, scanned)
+        results, used = tally(reports, scanned, names, skips)
+        unparsed = parsing_errors(reports, scanned)
     print(render(results))
+    for note in adjustments:
+        print(f"note: {note}", file=sys.stderr)
+    for name in unparsed:
+        print(f"error: checkov could not parse {name}/cdk.tf.json: none of its checks ran", file=sys.stderr)
     for check_id in sorted(skips - used):
         print(f"note: {args.config.name} skips {check_id}, which no scanned resource is checked by", file=sys.stderr)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         summary = {name: {k: r.counts[k] for k in RESULT_KINDS} for name, r in results.items()}
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
-    failed = sum(r.counts["failed"] for r in results.values())
+    failed = sum(r.counts["failed"] for r in results.values()) + len(unparsed)
     if failed:
         print(f"\ncheckov: {failed} failed checks", file=sys.stderr)
         return 1

@@ -388,11 +388,12 @@ def test_checkov_passes_on_every_synthesised_stack(
 @needs_checkov
 def test_checkov_scan_fails_on_a_bad_stack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = {
+        "terraform": {"required_version": ">= 1.11"},  # checkov's parser needs scan.py's workaround for this
         "resource": {
             "aws_security_group": {
                 "open": {"ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}]}
             }
-        }
+        },
     }
     folder = tmp_path / "cdktf.out" / "stacks" / "bad-stack"
     folder.mkdir(parents=True)
@@ -400,6 +401,19 @@ def test_checkov_scan_fails_on_a_bad_stack(tmp_path: Path, capsys: pytest.Captur
     code, output = _scan(tmp_path / "cdktf.out", capsys)
     assert code == 1, output
     assert "bad-stack: CKV_AWS_24 aws_security_group.open" in output  # SSH open to the internet
+    assert "bad-stack: terraform.required_version left out for checkov's parser" in output
+
+
+@needs_checkov
+def test_checkov_scan_fails_on_a_stack_it_cannot_parse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "cdktf.out" / "stacks" / "broken-stack"
+    folder.mkdir(parents=True)
+    # Valid JSON that checkov 3.3.30's terraform_json parser rejects (a provider block that is not an object).
+    document = {"provider": {"aws": ["not-an-object"]}, "resource": {"aws_s3_bucket": {"b": {"bucket": "x"}}}}
+    (folder / "cdk.tf.json").write_text(json.dumps(document))
+    code, output = _scan(tmp_path / "cdktf.out", capsys)
+    assert code == 1, output
+    assert "checkov could not parse broken-stack/cdk.tf.json: none of its checks ran" in output
 
 
 def test_every_checkov_skip_has_a_reason_and_is_specific() -> None:
