@@ -232,17 +232,21 @@ def test_fails_suppression_of_an_unknown_rule() -> None:
         suppress(stack, "ENCRYPTION", "a typo must not silently suppress nothing")
 
 
-def test_aspect_is_added_to_every_stack_not_only_the_app() -> None:
+def test_aspect_is_added_to_every_stack_not_only_the_app(tmp_path: Path) -> None:
     """cdktf 0.21 never visits aspects added to the App: enforce() adds one to each stack."""
+    from cdktf import App, Aspects
+
     from iworkz.policy.aspect import enforce
 
-    app = new_app()
+    app = App(outdir=str(tmp_path))
     stacks = [TerraformStack(app, name) for name in ("one", "two")]
+    on_app = PolicyAspect()
+    Aspects.of(app).add(on_app)
     aspect = enforce(app)
-    assert isinstance(aspect, PolicyAspect)
+    app.synth()
+    assert sorted(aspect.stacks) == ["one", "two"]
+    assert on_app.stacks == {}, "cdktf now visits App-level aspects: enforce() could add one aspect to the App"
     for stack in stacks:
-        from cdktf import Aspects
-
         assert aspect in Aspects.of(stack).all
 
 
