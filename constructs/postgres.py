@@ -66,6 +66,7 @@ class PostgresProps:
     | vpc_id | VPC of the security group | required |
     | db_subnet_group_name | DB subnet group (database subnets) | required |
     | client_security_groups | security groups allowed on 5432, by short key | required |
+    | client_cidrs | private ranges outside AWS allowed on 5432 (the DR site's logical-replication subscriber) | none |
     | kms_key_arn | key for storage, Performance Insights and the log groups | required |
     | master_user_secret_kms_key_arn | key of the RDS-managed master secret | required |
     | backup_replica | cross-region copy of automated backups | required unless backup_replica_opt_out |
@@ -110,6 +111,7 @@ class PostgresProps:
     deletion_protection: bool = True
     prevent_destroy: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
+    client_cidrs: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.engine_version.split(".")[0] != "16":
@@ -158,6 +160,7 @@ class Postgres(Construct):
                 vpc_id=props.vpc_id,
                 port=POSTGRES_PORT,
                 sources=props.client_security_groups,
+                source_cidrs=props.client_cidrs,
             ),
         )
         self.security_group_id = security_group.id

@@ -15,6 +15,7 @@ from constructs import Construct
 
 from iworkz.app import StackContext
 from iworkz.config.data import ACCESS_LOGS_BUCKET
+from iworkz.config.dr_azure import dr_azure_subnets
 from iworkz_constructs.bucket_replication import BucketReplication, BucketReplicationProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.opensearch import OpenSearch, OpenSearchProps
@@ -64,6 +65,10 @@ class DataStack(IworkzStack):
                 vpc_id=vpc.vpc_id,
                 db_subnet_group_name=vpc.db_subnet_group_name,
                 client_security_groups=eks_groups,
+                # The DR site's PostgreSQL subscribes to this primary over the site-to-site VPN.
+                client_cidrs={"dr-azure-postgres": dr_azure_subnets(env.dr_azure.vnet_cidr)["postgres"]}
+                if env.dr_azure.enabled
+                else {},
                 kms_key_arn=keys["database"].arn,
                 master_user_secret_kms_key_arn=keys["secrets"].arn,
                 backup_replica=BackupReplica(

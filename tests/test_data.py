@@ -177,7 +177,9 @@ def test_security_groups_admit_only_the_eks_groups(prod, stack, service, port):
     eks = stack("eks-production")
     group = _ref(prod, "aws_security_group", lambda g: g["name"] == f"iworkz-production-{service}-sg")
     rules = [
-        r for r in resources(prod, "aws_vpc_security_group_ingress_rule").values() if group in r["security_group_id"]
+        r
+        for r in resources(prod, "aws_vpc_security_group_ingress_rule").values()
+        if group in r["security_group_id"] and "cidr_ipv4" not in r
     ]
     assert len(rules) == 2
     sources = set()
@@ -194,7 +196,27 @@ def test_security_groups_admit_only_the_eks_groups(prod, stack, service, port):
     assert "node" in node_sg
 
 
-def test_no_cidr_ingress_and_no_inline_rules(prod):
+def _cidr_rules(doc, service: str) -> list[dict]:
+    group = _ref(doc, "aws_security_group", lambda g: g["name"].endswith(f"-{service}-sg"))
+    return [
+        r
+        for r in resources(doc, "aws_vpc_security_group_ingress_rule").values()
+        if group in r["security_group_id"] and "cidr_ipv4" in r
+    ]
+
+
+def test_only_the_dr_site_postgres_subnet_reaches_postgres_by_cidr(prod, stack, settings):
+    # The Azure PostgreSQL subscriber (logical replication) connects over the site-to-site VPN.
+    [rule] = _cidr_rules(prod, "postgres")
+    assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (5432, 5432, "tcp")
+    assert rule["cidr_ipv4"] == "10.100.128.0/20"
+    for service in ("redis", "search"):
+        assert not _cidr_rules(prod, service)
+    assert not settings.environments["staging"].dr_azure.enabled
+    assert not _cidr_rules(stack("data-staging"), "postgres")
+
+
+def test_no_inline_rules(prod):
     for group in resources(prod, "aws_security_group").values():
         assert "ingress" not in group and "egress" not in group
     assert not resources(prod, "aws_vpc_security_group_egress_rule")

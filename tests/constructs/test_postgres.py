@@ -222,3 +222,26 @@ def test_fails_on_an_empty_source_list():
 def test_fails_on_a_port_that_is_not_tcp(port):
     with pytest.raises(ValueError, match="is not a TCP port"):
         ServiceSecurityGroupProps(name="sg", description="d", vpc_id="vpc-1", port=port, sources={"a": "sg-1"})
+
+
+def test_client_cidrs_add_one_rule_each():
+    stack, backup = _stack()
+    Postgres(stack, "postgres", _props(backup, client_cidrs={"dr-site": "10.100.128.0/20"}))
+    rules = [
+        r for r in resources(synth_stack(stack), "aws_vpc_security_group_ingress_rule").values() if "cidr_ipv4" in r
+    ]
+    assert [(r["cidr_ipv4"], r["from_port"], r["description"]) for r in rules] == [
+        ("10.100.128.0/20", 5432, "port 5432 from dr-site")
+    ]
+
+
+def test_fails_on_a_public_client_cidr():
+    with pytest.raises(ValueError, match="not private ranges"):
+        ServiceSecurityGroupProps(
+            name="sg",
+            description="d",
+            vpc_id="vpc-1",
+            port=5432,
+            sources={"a": "sg-1"},
+            source_cidrs={"x": "8.8.8.0/24"},
+        )
