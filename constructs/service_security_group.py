@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
