@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from bench import Run, measure
-
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 MB = 1_000_000
 
 # A parent holding ~150 MB that starts a child holding ~250 MB, both alive at the same time:
@@ -20,18 +22,40 @@ subprocess.run([sys.executable, "-c", child], check=True)
 """
 
 
+def measure_in_fresh_process(command: list[str]) -> dict[str, Any]:
+    """Runs bench.measure from a small process, as `make bench` does.
+
+    (Linux keeps the RSS high-water mark across fork and exec, so wait4's ru_maxrss of a
+    child spawned by this pytest process, which holds the providers, would include them.)
+    """
+    probe = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(SCRIPTS)!r})\n"
+        "from dataclasses import asdict\n"
+        "from bench import Run, measure\n"
+        f"run = measure(Run('tree', 'test', {command!r}, env={{}}), interval=0.05)\n"
+        "print(json.dumps(asdict(run)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
 def test_peak_memory_sums_the_process_tree_and_wait4_sees_only_the_largest_process() -> None:
-    run = measure(Run("tree", "test", [sys.executable, "-c", TREE], env={}), interval=0.05)
-    assert run.exit_status == 0, run.output_tail
+    run = measure_in_fresh_process([sys.executable, "-c", TREE])
+    assert run["exit_status"] == 0, run["output_tail"]
     # wait4's ru_maxrss is the largest single process (the child, ~250 MB), not the sum
-    assert 240 * MB <= run.max_single_process_rss_bytes < 380 * MB, run
-    # the sampled tree peak sees both at once
-    assert run.peak_tree_rss_bytes >= 390 * MB, run
-    assert run.peak_processes >= 2
-    assert run.wall_s >= 2 and run.cpu_s > 0
+    assert 240 * MB <= run["max_single_process_rss_bytes"] < 380 * MB, run
+    # the sampled tree peak sees both at once, in RSS and in PSS
+    assert run["peak_tree_rss_bytes"] >= 390 * MB, run
+    assert run["peak_tree_pss_bytes"] >= 380 * MB, run
+    assert run["peak_processes"] >= 2
+    assert run["wall_s"] >= 2 and run["cpu_s"] > 0
 
 
 def test_a_failing_command_reports_its_exit_status_and_output() -> None:
+    sys.path.insert(0, str(SCRIPTS))
+    from bench import Run, measure
+
     run = measure(Run("fails", "test", [sys.executable, "-c", "print('boom'); raise SystemExit(3)"], env={}), 0.05)
     assert run.exit_status == 3
-    assert "boom" in run.output_tail
+    assert "boom" in asdict(run)["output_tail"]
