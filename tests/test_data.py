@@ -290,9 +290,12 @@ def test_opensearch_matches_the_issue(prod):
     assert domain["lifecycle"]["prevent_destroy"] is True
 
 
-def test_dev_opensearch_has_no_dedicated_masters(dev):
+def test_dev_keeps_the_ha_topology_on_small_instances(dev):
     cluster = one(dev, "aws_opensearch_domain")["cluster_config"]
-    assert cluster["dedicated_master_enabled"] is False
+    assert cluster["dedicated_master_enabled"] is True
+    assert (cluster["dedicated_master_count"], cluster["dedicated_master_type"]) == (3, "t3.small.search")
+    primary = next(db for db in resources(dev, "aws_db_instance").values() if "replicate_source_db" not in db)
+    assert primary["multi_az"] is True and primary["instance_class"] == "db.t4g.medium"
 
 
 # --- S3 ------------------------------------------------------------------------------------
