@@ -5,6 +5,9 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 # The project's Node 22 (package.json) comes first: jsii and the cdktf CLI run on it.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CHECKPOINT_DISABLE := 1
@@ -17,7 +20,7 @@ export ENVS
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed node_modules/.installed ## create .venv and node_modules (idempotent)
+install: $(VENV)/.installed node_modules/.installed $(CHECKOV_STAMP) ## create .venv, .venv-checkov and node_modules (idempotent)
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)" >&2; exit 2; }
@@ -63,15 +66,12 @@ fmt: install ## format the code with ruff
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-CHECKOV_VERSION := 3.3.30
-CHECKOV_VENV := .venv-checkov
-
-scan: install $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION) ## checkov (pinned, offline) over every synthesised stack; fails on any failed check
+scan: install ## checkov (pinned, offline) over every synthesised stack; fails on any failed check
 	@ls cdktf.out/stacks/*/cdk.tf.json >/dev/null 2>&1 || $(PY) main.py
 	$(PY) scripts/scan.py
 
 # checkov lives in its own venv: its dependencies conflict with cdktf's.
-$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
+$(CHECKOV_STAMP):
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
 	@touch $@
