@@ -3,6 +3,12 @@
 import os
 from pathlib import Path
 
+from iworkz import lazy_providers
+
+# Provider packages import only the resource modules the stacks use (see lazy_providers):
+# a full synth takes ~7 s instead of ~27 s.
+lazy_providers.install()
+
 # jsii starts `node` from PATH on the first cdktf import. Put the project's Node 22
 # (package.json) first so that no end-of-life banner appears and providers load faster.
 _PROJECT_NODE_BIN = Path(__file__).resolve().parents[1] / "node_modules" / ".bin"

@@ -18,7 +18,8 @@ registered yet on demand (``jsii._reference_map._try_import_type_module``, its s
 lazily loaded submodules). The synthesised JSON is identical (all 17 stacks compared) and
 the test suite passes the same with it.
 
-Use: call :func:`install` before the first provider import (e.g. in ``iworkz/__init__.py``).
+``iworkz/__init__.py`` calls :func:`install` before any provider is imported. jsii is pinned
+exactly in pyproject.toml because this relies on its on-demand submodule import.
 """
 
 from __future__ import annotations

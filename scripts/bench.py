@@ -33,9 +33,8 @@ CPU time (user + system, from ``wait4`` for the process and its waited-for child
 reported because this machine is shared: wall time depends on what else runs, CPU time much
 less so. The load average before each run is recorded.
 
-``--lazy-providers`` runs the synths and the test suite with scripts/lazy_providers.py
-installed (provider submodules imported on use instead of all at once), to measure it
-before the app adopts it; the floors stay the plain imports.
+The app imports provider submodules on use (iworkz/lazy_providers.py); the floors stay the
+plain imports of the provider packages, i.e. the cost of loading the providers alone.
 
 Exit status: 0 when every measurement ran (targets missed are reported, not fatal; with
 ``--strict`` a missed target exits 1), 2 when a measurement failed.
@@ -81,13 +80,6 @@ TARGET_FULL_PEAK_BYTES = 1.6e9
 # Runs a synth exactly as main.py does, then reports which provider packages were imported.
 SYNTH_PROBE = """
 import json, os, sys
-if os.environ.get("IWORKZ_BENCH_LAZY_PROVIDERS"):
-    sys.path.insert(0, os.environ["IWORKZ_BENCH_SCRIPTS"])
-    try:
-        from iworkz import lazy_providers
-    except ImportError:
-        import lazy_providers
-    lazy_providers.install()
 from iworkz.cli import main
 status = main(sys.argv[1:])
 loaded = sorted({name.split(".")[0] for name in sys.modules if name.startswith("cdktf_cdktf_provider_")})
@@ -215,16 +207,10 @@ def measure(run: Run, interval: float, cwd: Path = PROJECT_ROOT) -> Run:
 # What to measure
 
 
-LAZY_PROVIDERS = False  # --lazy-providers: synths and tests import provider submodules on use
-
-
 def base_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("STACKS", None)
     env.pop("ENVS", None)
-    if LAZY_PROVIDERS:
-        env["IWORKZ_BENCH_LAZY_PROVIDERS"] = "1"
-        env["IWORKZ_BENCH_SCRIPTS"] = str(Path(__file__).resolve().parent)
     env["PATH"] = f"{PROJECT_ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("CHECKPOINT_DISABLE", "1")
     env.setdefault("CDKTF_DISABLE_TELEMETRY", "true")
@@ -245,7 +231,6 @@ def providers_of(stacks: str | None, envs: str | None) -> list[str]:
 def floor_run(providers: list[str]) -> Run:
     imports = "; ".join(["import cdktf", *(f"import {PROVIDER_PACKAGES[p]}" for p in providers)])
     env = base_env()
-    env.pop("IWORKZ_BENCH_LAZY_PROVIDERS", None)  # the floor is the plain import, whatever the synth does
     return Run(f"floor {'+'.join(providers)}", "floor", [sys.executable, "-c", imports], env, providers)
 
 
@@ -276,13 +261,6 @@ def profile_full_synth(outdir: Path, report: Path) -> None:
 
 TESTS_PROBE = """
 import os, sys
-if os.environ.get("IWORKZ_BENCH_LAZY_PROVIDERS"):
-    sys.path.insert(0, os.environ["IWORKZ_BENCH_SCRIPTS"])
-    try:
-        from iworkz import lazy_providers
-    except ImportError:
-        import lazy_providers
-    lazy_providers.install()
 import pytest
 sys.exit(pytest.main(["-q", "-p", "no:cacheprovider"]))
 """
@@ -406,16 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.1, help="memory sampling interval in seconds")
     parser.add_argument("--output", type=Path, default=REPORT, help="JSON report (default reports/bench.json)")
     parser.add_argument("--profile", action="store_true", help="also cProfile a full synth into reports/")
-    parser.add_argument(
-        "--lazy-providers",
-        action="store_true",
-        help="install scripts/lazy_providers.py in the synths and the test run (floors unchanged)",
-    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     parts = {part.strip() for part in args.parts.split(",") if part.strip()}
-    global LAZY_PROVIDERS
-    LAZY_PROVIDERS = args.lazy_providers
 
     import iworkz  # noqa: F401  (project Node first on PATH for providers_of's imports; no cdktf loaded here)
 
@@ -503,7 +474,6 @@ def main(argv: list[str] | None = None) -> int:
             "max_single_process_rss_bytes": "wait4 ru_maxrss: exact peak of the largest single process of the tree",
             "floor": "fresh `python -c 'import cdktf; import <provider packages the selection needs>'`",
         },
-        "lazy_providers": LAZY_PROVIDERS,
         "runs": {name: {k: v for k, v in asdict(run).items() if k not in ("env",)} for name, run in runs.items()},
         "targets": checks,
     }

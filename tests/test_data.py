@@ -141,7 +141,6 @@ def test_read_replicas_follow_the_configuration(prod, dev, settings):
         assert replica["iam_database_authentication_enabled"] is True
     assert settings.environments["dev"].data.postgres.read_replicas == 0
     assert _replicas(dev) == []
-    assert _primary(dev)["multi_az"] is False
 
 
 def test_postgres_backups_are_replicated_to_osaka(prod):

@@ -1,22 +1,14 @@
-"""Lazy provider import (scripts/lazy_providers.py, or iworkz/lazy_providers.py once adopted): a provider package loads its jsii assembly but only the submodules used."""
+"""Lazy provider import (iworkz/lazy_providers.py): a provider package loads its jsii assembly but only the submodules used."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-PROBE = f"""
+PROBE = """
 import json, sys
-sys.path.insert(0, {str(SCRIPTS)!r})
-try:  # the app's copy once it adopts it, else the prototype in scripts/
-    from iworkz import lazy_providers
-except ImportError:
-    import lazy_providers
-lazy_providers.install()
-import iworkz  # project Node first on PATH
+import iworkz  # installs the lazy provider import and puts the project's Node first on PATH
 from cdktf import TerraformStack, Testing
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.vpc import Vpc
@@ -26,7 +18,7 @@ AwsProvider(stack, "aws", region="ap-northeast-1")
 vpc = Vpc(stack, "vpc", cidr_block="10.0.0.0/16")
 doc = json.loads(Testing.synth(stack))
 loaded = [m for m in sys.modules if m.startswith("cdktf_cdktf_provider_aws.") and m.count(".") == 1]
-print(json.dumps({{"loaded": sorted(loaded), "vpc": doc["resource"]["aws_vpc"]["vpc"]["cidr_block"]}}))
+print(json.dumps({"loaded": sorted(loaded), "vpc": doc["resource"]["aws_vpc"]["vpc"]["cidr_block"]}))
 """
 
 
