@@ -11,10 +11,10 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
-
 from constructs import Construct
+
 from iworkz.config.network import CLOUDWATCH_RETENTION_DAYS, MIN_FLOW_LOG_RETENTION_DAYS
+from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 
 MIN_RETENTION_DAYS = MIN_FLOW_LOG_RETENTION_DAYS
 TRAFFIC_TYPES = ("ALL", "ACCEPT", "REJECT")

@@ -36,8 +36,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningA,
     S3BucketVersioningVersioningConfiguration,
 )
-
 from constructs import Construct
+
 from iworkz.policy import suppress
 
 SSE_S3 = "AES256"

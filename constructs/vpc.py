@@ -22,10 +22,10 @@ from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc as VpcResource
+from constructs import Construct
+
 from iworkz_constructs.flow_logs import MIN_RETENTION_DAYS, FlowLogs, FlowLogsProps
 from iworkz_constructs.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
-
-from constructs import Construct
 
 ANYWHERE = "0.0.0.0/0"
 TIERS = ("public", "private", "database")

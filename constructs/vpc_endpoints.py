@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
-
 from constructs import Construct
 
 GATEWAY_SERVICES = ("s3", "dynamodb")

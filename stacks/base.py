@@ -6,8 +6,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack
-
 from constructs import Construct
+
 from iworkz.app import StackContext
 from iworkz.registry import STATE_STACK
 

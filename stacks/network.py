@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cdktf import TerraformOutput, TerraformStack
-from iworkz_constructs.vpc import Vpc, VpcProps
-
 from constructs import Construct
+
 from iworkz.app import StackContext
+from iworkz_constructs.vpc import Vpc, VpcProps
 from stacks.base import IworkzStack
 
 

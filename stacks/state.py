@@ -14,11 +14,11 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
 )
+from constructs import Construct
+
+from iworkz.app import StackContext
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps
-
-from constructs import Construct
-from iworkz.app import StackContext
 from stacks.base import IworkzStack
 
 

@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_constructs_package_is_not_shadowed():
-    import iworkz_constructs.kms_key
-
     import constructs
+
+    import iworkz_constructs.kms_key
 
     assert "site-packages" in constructs.__file__, constructs.__file__
     assert Path(iworkz_constructs.kms_key.__file__).parent == ROOT / "constructs"

@@ -7,8 +7,8 @@ import json
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from iworkz_constructs.flow_logs import FlowLogs, FlowLogsProps
 
+from iworkz_constructs.flow_logs import FlowLogs, FlowLogsProps
 from tests.tf import new_app, one, resources, synth_stack
 
 BASE = {"name": "test", "vpc_id": "vpc-0123", "account_id": "123456789012", "region": "ap-northeast-1"}

@@ -7,8 +7,8 @@ import json
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 
+from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from tests.tf import new_app, one, synth_stack
 
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps, Transition
 
+from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps, Transition
 from tests.tf import new_app, one, synth_stack
 
 KEY = "arn:aws:kms:ap-northeast-1:123456789012:key/abc"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from iworkz_constructs.vpc import Vpc, VpcProps
 
+from iworkz_constructs.vpc import Vpc, VpcProps
 from tests.tf import new_app, one, resources, synth_stack
 
 ZONES = ("ap-northeast-1a", "ap-northeast-1c")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from iworkz_constructs.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 
+from iworkz_constructs.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 from tests.tf import new_app, one, resources, synth_stack
 
 BASE = {"name": "test", "vpc_id": "vpc-0123", "region": "ap-northeast-1", "allowed_cidrs": ("10.20.0.0/16",)}
