@@ -13,13 +13,6 @@ from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSettingEnabledLog,
     MonitorDiagnosticSettingEnabledMetric,
 )
-from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
-from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
-from cdktf_cdktf_provider_azurerm.private_endpoint import (
-    PrivateEndpoint,
-    PrivateEndpointPrivateDnsZoneGroup,
-    PrivateEndpointPrivateServiceConnection,
-)
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccount,
@@ -37,6 +30,7 @@ from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIden
 from constructs import Construct
 
 from iworkz_constructs.azure_key_vault import ENCRYPTION_USER_ROLE, rotating_key
+from iworkz_constructs.azure_private_link import linked_private_dns_zone, private_endpoint
 
 BLOB_DNS_ZONE = "privatelink.blob.core.windows.net"
 GEO_REDUNDANT = ("GZRS", "RAGZRS", "GRS", "RAGRS")
@@ -220,33 +214,24 @@ class AzureBackupStorage(Construct):
             locked=props.lock_immutability,
         )
 
-        zone = PrivateDnsZone(
-            self, "dns-zone", name=BLOB_DNS_ZONE, resource_group_name=props.resource_group_name, tags=tags
-        )
-        PrivateDnsZoneVirtualNetworkLink(
+        zone, _ = linked_private_dns_zone(
             self,
-            "dns-zone-link",
-            name=f"{props.account_name}-vnet",
+            zone_name=BLOB_DNS_ZONE,
+            link_name=f"{props.account_name}-vnet",
             resource_group_name=props.resource_group_name,
-            private_dns_zone_name=zone.name,
             virtual_network_id=props.virtual_network_id,
-            registration_enabled=False,
             tags=tags,
         )
-        PrivateEndpoint(
+        private_endpoint(
             self,
-            "private-endpoint",
             name=f"{props.account_name}-blob-pe",
+            connection_name=f"{props.account_name}-blob",
+            resource_id=self.account.id,
+            subresource="blob",
+            zone_id=zone.id,
+            subnet_id=props.private_endpoint_subnet_id,
             resource_group_name=props.resource_group_name,
             location=props.location,
-            subnet_id=props.private_endpoint_subnet_id,
-            private_service_connection=PrivateEndpointPrivateServiceConnection(
-                name=f"{props.account_name}-blob",
-                private_connection_resource_id=self.account.id,
-                subresource_names=["blob"],
-                is_manual_connection=False,
-            ),
-            private_dns_zone_group=PrivateEndpointPrivateDnsZoneGroup(name="blob", private_dns_zone_ids=[zone.id]),
             tags=tags,
         )
         if props.log_analytics_workspace_id is not None:

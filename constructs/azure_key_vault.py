@@ -17,15 +17,10 @@ from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSettingEnabledLog,
     MonitorDiagnosticSettingEnabledMetric,
 )
-from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
-from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
-from cdktf_cdktf_provider_azurerm.private_endpoint import (
-    PrivateEndpoint,
-    PrivateEndpointPrivateDnsZoneGroup,
-    PrivateEndpointPrivateServiceConnection,
-)
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from constructs import Construct
+
+from iworkz_constructs.azure_private_link import linked_private_dns_zone, private_endpoint
 
 KEY_VAULT_DNS_ZONE = "privatelink.vaultcore.azure.net"
 CRYPTO_OFFICER_ROLE = "Key Vault Crypto Officer"
@@ -158,33 +153,24 @@ class AzureKeyVault(Construct):
             for index, principal in enumerate(props.crypto_officer_principal_ids)
         ]
 
-        zone = PrivateDnsZone(
-            self, "dns-zone", name=KEY_VAULT_DNS_ZONE, resource_group_name=props.resource_group_name, tags=tags
-        )
-        PrivateDnsZoneVirtualNetworkLink(
+        zone, _ = linked_private_dns_zone(
             self,
-            "dns-zone-link",
-            name=f"{props.name}-vnet",
+            zone_name=KEY_VAULT_DNS_ZONE,
+            link_name=f"{props.name}-vnet",
             resource_group_name=props.resource_group_name,
-            private_dns_zone_name=zone.name,
             virtual_network_id=props.virtual_network_id,
-            registration_enabled=False,
             tags=tags,
         )
-        PrivateEndpoint(
+        private_endpoint(
             self,
-            "private-endpoint",
             name=f"{props.name}-pe",
+            connection_name=f"{props.name}-vault",
+            resource_id=self.vault.id,
+            subresource="vault",
+            zone_id=zone.id,
+            subnet_id=props.private_endpoint_subnet_id,
             resource_group_name=props.resource_group_name,
             location=props.location,
-            subnet_id=props.private_endpoint_subnet_id,
-            private_service_connection=PrivateEndpointPrivateServiceConnection(
-                name=f"{props.name}-vault",
-                private_connection_resource_id=self.vault.id,
-                subresource_names=["vault"],
-                is_manual_connection=False,
-            ),
-            private_dns_zone_group=PrivateEndpointPrivateDnsZoneGroup(name="vault", private_dns_zone_ids=[zone.id]),
             tags=tags,
         )
         if props.log_analytics_workspace_id is not None:

@@ -24,9 +24,9 @@ from cdktf_cdktf_provider_azurerm.postgresql_flexible_server_active_directory_ad
 from cdktf_cdktf_provider_azurerm.postgresql_flexible_server_configuration import (
     PostgresqlFlexibleServerConfiguration,
 )
-from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
-from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
 from constructs import Construct
+
+from iworkz_constructs.azure_private_link import linked_private_dns_zone
 
 SUPPORTED_VERSIONS = ("16",)
 MIN_BACKUP_RETENTION_DAYS = 7
@@ -137,21 +137,12 @@ class AzurePostgres(Construct):
         super().__init__(scope, id)
         tags = dict(props.tags)
         self.private_dns_zone_name = f"{props.name}.{PRIVATE_DNS_SUFFIX}"
-        zone = PrivateDnsZone(
+        zone, link = linked_private_dns_zone(
             self,
-            "dns-zone",
-            name=self.private_dns_zone_name,
+            zone_name=self.private_dns_zone_name,
+            link_name=f"{props.name}-vnet",
             resource_group_name=props.resource_group_name,
-            tags=tags,
-        )
-        link = PrivateDnsZoneVirtualNetworkLink(
-            self,
-            "dns-zone-link",
-            name=f"{props.name}-vnet",
-            resource_group_name=props.resource_group_name,
-            private_dns_zone_name=zone.name,
             virtual_network_id=props.virtual_network_id,
-            registration_enabled=False,
             tags=tags,
         )
         self.server = PostgresqlFlexibleServer(
