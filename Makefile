@@ -67,7 +67,7 @@ fmt: install ## format the code with ruff
 	$(VENV)/bin/ruff format .
 
 scan: install ## checkov (pinned, offline) over every synthesised stack; fails on any failed check
-	@ls cdktf.out/stacks/*/cdk.tf.json >/dev/null 2>&1 || $(PY) main.py
+	$(PY) main.py
 	$(PY) scripts/scan.py
 
 # checkov lives in its own venv: its dependencies conflict with cdktf's.
