@@ -112,10 +112,16 @@ def synthesize_to_json(stacks: Iterable[str] | None, envs: Iterable[str] | None,
     from iworkz.registry import plan
     from iworkz.synth import synthesize
 
-    settings = load_settings(environments=list(envs) if envs else None)
-    planned, _ = plan(settings, list(stacks) if stacks else None)
+    # Always the whole app: a stack's cross-stack outputs depend on which consumers are
+    # synthesised with it, so a partial synth would write wrong snapshots. Keep the selection.
+    selection = load_settings(environments=list(envs) if envs else None)
+    _, selected = plan(selection, list(stacks) if stacks else None)
+    settings = load_settings()
+    planned, _ = plan(settings, None)
     written = synthesize(settings, planned, outdir)
-    return {stack.name: json.loads(stack.path.read_text(encoding="utf-8")) for stack in written}
+    return {
+        stack.name: json.loads(stack.path.read_text(encoding="utf-8")) for stack in written if stack.name in selected
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

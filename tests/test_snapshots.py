@@ -49,7 +49,7 @@ def _actual(document: dict[str, Any], outdir: Path) -> str:
 def test_every_synthesised_stack_has_a_snapshot_and_every_snapshot_a_stack(
     synthesized: dict[str, Any], synth_outdir: Path
 ) -> None:
-    if UPDATE:
+    if UPDATE and not _selection_is_partial():
         for name, document in synthesized.items():
             SNAPSHOT_DIR.mkdir(parents=True, exist_ok=True)
             snapshot_path(name).write_text(_actual(document, synth_outdir), encoding="utf-8")
@@ -67,6 +67,8 @@ def test_every_synthesised_stack_has_a_snapshot_and_every_snapshot_a_stack(
 
 @pytest.mark.parametrize("name", sorted(existing_snapshots()))
 def test_stack_matches_its_snapshot(name: str, synthesized: dict[str, Any], synth_outdir: Path) -> None:
+    if _selection_is_partial():
+        pytest.skip("snapshots hold full synths: a stack's cross-stack outputs depend on what else is synthesised")
     if name not in synthesized:
         if _selection_is_partial():
             pytest.skip(f"{name} is not in the STACKS/ENVS selection")
