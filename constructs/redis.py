@@ -40,6 +40,11 @@ CLUSTER_PARAMETER_GROUP = "default.redis7.cluster.on"
 LOG_TYPES = ("slow-log", "engine-log")
 DISABLED_DEFAULT_USER_ACCESS = "off -@all"
 DEFAULT_CLIENT_ACCESS = "on ~* +@all -@dangerous"
+# What redis_exporter runs (INFO, CLUSTER INFO/NODES, SLOWLOG, LATENCY, CLIENT LIST) and no key access.
+METRICS_CLIENT_ACCESS = (
+    "on -@all +@connection +info +cluster|info +cluster|nodes +slowlog|get +slowlog|len "
+    "+latency|latest +latency|histogram +client|list"
+)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from iworkz_constructs.bucket_replication import BucketReplication, BucketReplic
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.opensearch import OpenSearch, OpenSearchProps
 from iworkz_constructs.postgres import BackupReplica, Postgres, PostgresProps
-from iworkz_constructs.redis import Redis, RedisProps
+from iworkz_constructs.redis import DEFAULT_CLIENT_ACCESS, METRICS_CLIENT_ACCESS, Redis, RedisProps
 from iworkz_constructs.secret import GeneratedValue, Secret, SecretProps
 from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps, Transition
 from stacks.base import IworkzStack
@@ -104,6 +104,8 @@ class DataStack(IworkzStack):
                 kms_key_arn=keys["cache"].arn,
                 secret_kms_key_arn=keys["secrets"].arn,
                 secret_name=f"{prefix}/redis",
+                # "app" for the workloads, "monitoring" for redis_exporter (read-only, no keys).
+                clients={"app": DEFAULT_CLIENT_ACCESS, "monitoring": METRICS_CLIENT_ACCESS},
                 engine_version=cache.engine_version,
                 node_type=cache.node_type,
                 shards=cache.shards,
