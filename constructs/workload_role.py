@@ -57,12 +57,7 @@ class WorkloadRoleProps:
     def __post_init__(self) -> None:
         if not _ROLE_NAME.match(self.role_name):
             raise ValueError(f"role_name {self.role_name!r}: 1-64 characters of letters, digits and +=,.@_-")
-        if not _DNS_LABEL.match(self.namespace) or len(self.namespace) > 63:
-            raise ValueError(f"namespace {self.namespace!r} is not a Kubernetes namespace name (no wildcards)")
-        if not _DNS_SUBDOMAIN.match(self.service_account) or len(self.service_account) > 253:
-            raise ValueError(f"service_account {self.service_account!r} is not a Kubernetes name (no wildcards)")
-        if not Token.is_unresolved(self.oidc_issuer) and self.oidc_issuer.startswith(("https://", "http://")):
-            raise ValueError(f"oidc_issuer {self.oidc_issuer!r}: give it without the scheme (EksCluster.oidc_issuer)")
+        check_service_account(self.oidc_issuer, self.namespace, self.service_account)
         if not self.policy_statements and not self.managed_policy_arns:
             raise ValueError(f"workload role {self.role_name}: give policy_statements or managed_policy_arns")
         if not 3600 <= self.max_session_duration <= 43200:
@@ -77,7 +72,7 @@ class WorkloadRoleProps:
 
     @property
     def subject(self) -> str:
-        return f"system:serviceaccount:{self.namespace}:{self.service_account}"
+        return service_account_subject(self.namespace, self.service_account)
 
 
 class WorkloadRole(Construct):
@@ -121,21 +116,46 @@ class WorkloadRole(Construct):
 
 
 def trust_policy(props: WorkloadRoleProps) -> dict[str, Any]:
-    issuer = props.oidc_issuer
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "ServiceAccountAssumesRole",
-                "Effect": "Allow",
-                "Principal": {"Federated": props.oidc_provider_arn},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {
-                        f"{issuer}:sub": props.subject,
-                        f"{issuer}:aud": STS_AUDIENCE,
-                    }
-                },
-            }
+            web_identity_statement(props.oidc_provider_arn, props.oidc_issuer, props.namespace, props.service_account)
         ],
     }
+
+
+def web_identity_statement(
+    oidc_provider_arn: str, oidc_issuer: str, namespace: str, service_account: str
+) -> dict[str, Any]:
+    """The IRSA trust statement: ``sts:AssumeRoleWithWebIdentity`` through the cluster's OIDC
+    provider, pinned to one service account (``<issuer>:sub``) and to STS (``<issuer>:aud``).
+
+    ``oidc_issuer`` is the issuer URL without ``https://`` (``EksCluster.oidc_issuer``).
+    """
+    return {
+        "Sid": "ServiceAccountAssumesRole",
+        "Effect": "Allow",
+        "Principal": {"Federated": oidc_provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {
+                f"{oidc_issuer}:sub": service_account_subject(namespace, service_account),
+                f"{oidc_issuer}:aud": STS_AUDIENCE,
+            }
+        },
+    }
+
+
+def service_account_subject(namespace: str, service_account: str) -> str:
+    """The ``sub`` claim of a service account token: ``system:serviceaccount:<ns>:<sa>``."""
+    return f"system:serviceaccount:{namespace}:{service_account}"
+
+
+def check_service_account(oidc_issuer: str, namespace: str, service_account: str) -> None:
+    """Raises ValueError unless the names are exact Kubernetes names and the issuer has no scheme."""
+    if not _DNS_LABEL.match(namespace) or len(namespace) > 63:
+        raise ValueError(f"namespace {namespace!r} is not a Kubernetes namespace name (no wildcards)")
+    if not _DNS_SUBDOMAIN.match(service_account) or len(service_account) > 253:
+        raise ValueError(f"service_account {service_account!r} is not a Kubernetes name (no wildcards)")
+    if not Token.is_unresolved(oidc_issuer) and oidc_issuer.startswith(("https://", "http://")):
+        raise ValueError(f"oidc_issuer {oidc_issuer!r}: give it without the scheme (EksCluster.oidc_issuer)")

@@ -8,7 +8,7 @@ import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
+from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps, web_identity_statement
 from tests.tf import new_app, one, resources, synth_stack
 
 PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.ap-northeast-1.amazonaws.com/id/ABC"
@@ -78,6 +78,19 @@ def test_all_options():
     assert resources(doc, "aws_iam_role_policy") == {}
     attached = sorted(a["policy_arn"] for a in resources(doc, "aws_iam_role_policy_attachment").values())
     assert attached == ["arn:aws:iam::aws:policy/A", "arn:aws:iam::aws:policy/B"]
+
+
+def test_trust_is_the_shared_web_identity_statement():
+    # Other constructs (the OpenSearch master role) reuse the same statement builder.
+    stack = _stack()
+    WorkloadRole(stack, "app-role", _props(namespace="monitoring", service_account="opensearch-bootstrap"))
+    trust = json.loads(one(synth_stack(stack), "aws_iam_role")["assume_role_policy"])
+    statement = web_identity_statement(PROVIDER_ARN, ISSUER, "monitoring", "opensearch-bootstrap")
+    assert trust["Statement"] == [statement]
+    assert (
+        statement["Condition"]["StringEquals"][f"{ISSUER}:sub"]
+        == "system:serviceaccount:monitoring:opensearch-bootstrap"
+    )
 
 
 @pytest.mark.parametrize(
