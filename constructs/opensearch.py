@@ -4,6 +4,9 @@ Requires the account-level service-linked role ``AWSServiceRoleForAmazonOpenSear
 (created once per account, e.g. by the first VPC domain created in the console or with
 ``aws iam create-service-linked-role --aws-service-name opensearchservice.amazonaws.com``);
 it is not created here because every environment's stack would try to own it.
+
+UltraWarm (``warm_count``) and cold storage (``cold_storage``) give the log indices the
+tiers the ISM actions ``warm_migration`` and ``cold_migration`` need.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from cdktf import Fn, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.opensearch_domain import (
     OpensearchDomain,
     OpensearchDomainAdvancedSecurityOptions,
     OpensearchDomainAdvancedSecurityOptionsMasterUserOptions,
     OpensearchDomainClusterConfig,
+    OpensearchDomainClusterConfigColdStorageOptions,
     OpensearchDomainClusterConfigZoneAwarenessConfig,
     OpensearchDomainDomainEndpointOptions,
     OpensearchDomainEbsOptions,
@@ -33,6 +38,7 @@ from cdktf_cdktf_provider_aws.opensearch_domain import (
 from constructs import Construct
 
 from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
+from iworkz_constructs.workload_role import check_service_account, web_identity_statement
 
 HTTPS_PORT = 443
 TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
@@ -43,6 +49,39 @@ LOG_TYPES = {
     "INDEX_SLOW_LOGS": "index-slow",
     "ES_APPLICATION_LOGS": "application",
 }
+WARM_COUNT_RANGE = (2, 150)
+# Data node families that cannot host UltraWarm.
+NO_WARM_FAMILIES = ("t2.", "t3.")
+# What the master user may call: the domain's REST API (the access policy delegates to IAM).
+MASTER_HTTP_ACTIONS = (
+    "es:ESHttpGet",
+    "es:ESHttpHead",
+    "es:ESHttpPost",
+    "es:ESHttpPut",
+    "es:ESHttpDelete",
+    "es:ESHttpPatch",
+)
+
+
+@dataclass(frozen=True)
+class AdminServiceAccount:
+    """A Kubernetes service account that may assume the domain's master role (IRSA).
+
+    | name | meaning | default |
+    |---|---|---|
+    | oidc_provider_arn | ARN of the cluster's IAM OIDC provider (``EksCluster.oidc_provider_arn``) | required |
+    | oidc_issuer | issuer URL without ``https://`` (``EksCluster.oidc_issuer``) | required |
+    | namespace | namespace of the service account (no wildcards) | required |
+    | service_account | service account name (no wildcards) | required |
+    """
+
+    oidc_provider_arn: str
+    oidc_issuer: str
+    namespace: str
+    service_account: str
+
+    def __post_init__(self) -> None:
+        check_service_account(self.oidc_issuer, self.namespace, self.service_account)
 
 
 @dataclass(frozen=True)
@@ -62,7 +101,11 @@ class OpenSearchProps:
     | instance_type / instance_count | data nodes (count a multiple of the zones) | ``r6g.large.search`` / 3 |
     | master_instance_type / master_count | dedicated masters (0, 3 or 5) | ``m6g.large.search`` / 3 |
     | volume_size_gb / volume_iops / volume_throughput | gp3 EBS per data node | 100 / 3000 / 125 |
+    | warm_count | UltraWarm nodes: 0 (none) or 2-150; needs dedicated masters and no T2/T3 data nodes | 0 |
+    | warm_instance_type | UltraWarm node type (``ultrawarm1.*``) | ``ultrawarm1.medium.search`` |
+    | cold_storage | cold storage (needs UltraWarm) | False |
     | master_user_arn | IAM principal mapped to the security plugin's all_access | a new role ``<domain>-admin`` |
+    | admin_service_account | Kubernetes service account that may also assume the new ``<domain>-admin`` role (not with master_user_arn) | none |
     | log_retention_days | retention of audit, slow and error logs | 365 |
     | prevent_destroy | refuse to destroy the domain in Terraform | True |
     """
@@ -83,7 +126,11 @@ class OpenSearchProps:
     volume_size_gb: int = 100
     volume_iops: int = 3000
     volume_throughput: int = 125
+    warm_count: int = 0
+    warm_instance_type: str = "ultrawarm1.medium.search"
+    cold_storage: bool = False
     master_user_arn: str | None = None
+    admin_service_account: AdminServiceAccount | None = None
     log_retention_days: int = 365
     prevent_destroy: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -108,11 +155,37 @@ class OpenSearchProps:
             )
         if self.master_count not in (0, 3, 5):
             raise ValueError(f"{name}: master_count must be 0, 3 or 5, got {self.master_count}")
+        low, high = WARM_COUNT_RANGE
+        if self.warm_count and not low <= self.warm_count <= high:
+            raise ValueError(f"{name}: warm_count must be 0 (no UltraWarm) or {low}-{high}, got {self.warm_count}")
+        if not self.warm_instance_type.startswith("ultrawarm1."):
+            raise ValueError(
+                f"{name}: warm_instance_type {self.warm_instance_type!r} is not an UltraWarm type (ultrawarm1.*)"
+            )
+        if self.warm_count and self.master_count == 0:
+            raise ValueError(f"{name}: UltraWarm needs dedicated master nodes (master_count 3 or 5)")
+        if self.warm_count and self.instance_type.startswith(NO_WARM_FAMILIES):
+            raise ValueError(
+                f"{name}: UltraWarm is not supported with T2/T3 data nodes ({self.instance_type}); "
+                "use a larger family or warm_count 0"
+            )
+        if self.cold_storage and not self.warm_count:
+            raise ValueError(f"{name}: cold storage needs UltraWarm (warm_count > 0)")
+        if self.admin_service_account is not None and self.master_user_arn is not None:
+            raise ValueError(
+                f"{name}: admin_service_account only edits the master role this construct creates; "
+                "it cannot be combined with master_user_arn"
+            )
 
 
 class OpenSearch(Construct):
     """Attributes: ``domain``, ``domain_name``, ``domain_arn``, ``endpoint``, ``security_group_id``,
-    ``master_user_arn``, ``log_group_names``.
+    ``master_user_arn``, ``master_role`` (the created ``<domain>-admin`` role, or None with
+    ``master_user_arn``), ``log_group_names``, ``warm_enabled``, ``cold_storage_enabled``.
+
+    The created master role is assumable by the account's principals with MFA and, with
+    ``admin_service_account``, by that Kubernetes service account; its inline policy allows the
+    domain's REST API (``es:ESHttp*``), which the domain's access policy delegates to IAM.
     """
 
     def __init__(self, scope: Construct, id: str, props: OpenSearchProps) -> None:
@@ -131,26 +204,55 @@ class OpenSearch(Construct):
             ),
         )
         self.security_group_id = security_group.id
+        self.warm_enabled = props.warm_count > 0
+        self.cold_storage_enabled = props.cold_storage
+        self.master_role: IamRole | None = None
         if props.master_user_arn is None:
+            trusted = [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+                }
+            ]
+            service_account = props.admin_service_account
+            if service_account is not None:
+                trusted.append(
+                    web_identity_statement(
+                        service_account.oidc_provider_arn,
+                        service_account.oidc_issuer,
+                        service_account.namespace,
+                        service_account.service_account,
+                    )
+                )
             admin = IamRole(
                 self,
                 "master-role",
                 name=f"{name}-admin",
                 description=f"Fine-grained access control master user of {name}",
-                assume_role_policy=json.dumps(
+                assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": trusted}),
+            )
+            IamRolePolicy(
+                self,
+                "master-policy",
+                name=f"{name}-admin-http",
+                role=admin.id,
+                policy=json.dumps(
                     {
                         "Version": "2012-10-17",
                         "Statement": [
                             {
+                                "Sid": "OpenSearchHttp",
                                 "Effect": "Allow",
-                                "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"},
-                                "Action": "sts:AssumeRole",
-                                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+                                "Action": list(MASTER_HTTP_ACTIONS),
+                                "Resource": [domain_arn, f"{domain_arn}/*"],
                             }
                         ],
                     }
                 ),
             )
+            self.master_role = admin
             self.master_user_arn = admin.arn
         else:
             self.master_user_arn = props.master_user_arn
@@ -201,6 +303,12 @@ class OpenSearch(Construct):
                 dedicated_master_enabled=dedicated_masters,
                 dedicated_master_type=props.master_instance_type if dedicated_masters else None,
                 dedicated_master_count=props.master_count if dedicated_masters else None,
+                warm_enabled=self.warm_enabled,
+                warm_type=props.warm_instance_type if self.warm_enabled else None,
+                warm_count=props.warm_count if self.warm_enabled else None,
+                cold_storage_options=OpensearchDomainClusterConfigColdStorageOptions(enabled=props.cold_storage)
+                if self.warm_enabled
+                else None,
                 zone_awareness_enabled=zones > 1,
                 zone_awareness_config=OpensearchDomainClusterConfigZoneAwarenessConfig(availability_zone_count=zones)
                 if zones > 1
