@@ -46,7 +46,7 @@ test: install ## run the test suite (one synth per session)
 lint: install ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy iworkz stacks constructs main.py
+	$(VENV)/bin/mypy iworkz stacks constructs main.py runtime/*.py
 
 bench: install ## benchmark floor / full synth / single stacks / tests (wall, CPU, peak memory) -> reports/bench.json
 	$(PY) scripts/bench.py
