@@ -174,3 +174,69 @@ def test_cli_rejects_an_unknown_stack(tmp_path):
     result = _run_synth(write_config(tmp_path), tmp_path / "out", "--stacks", "netwrk")
     assert result.returncode == 2
     assert "STACKS: stack = 'netwrk'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_opensearch_log_tiers_follow_the_seed(settings):
+    # Seed 12.1: 30 days hot, 1 year warm (UltraWarm), 7 years cold; dev keeps logs hot (t3 nodes).
+    for name in ("production", "staging"):
+        search = settings.environments[name].data.opensearch
+        assert (search.warm_count, search.warm_instance_type, search.cold_storage) == (
+            2,
+            "ultrawarm1.medium.search",
+            True,
+        )
+    dev = settings.environments["dev"].data.opensearch
+    assert (dev.warm_count, dev.cold_storage) == (0, False)
+
+
+OPENSEARCH_TIER_INPUTS = [
+    pytest.param(
+        "production",
+        {"data": {"opensearch": {"warm_count": 1}}},
+        ["production.yaml", "data.opensearch.warm_count", "1", "2-150 warm nodes"],
+        id="one-warm-node",
+    ),
+    pytest.param(
+        "staging",
+        {"data": {"opensearch": {"warm_count": 151}}},
+        ["staging.yaml", "data.opensearch.warm_count", "151", "2-150 warm nodes"],
+        id="too-many-warm-nodes",
+    ),
+    pytest.param(
+        "production",
+        {"data": {"opensearch": {"warm_instance_type": "r6g.large.search"}}},
+        ["production.yaml", "data.opensearch.warm_instance_type", "r6g.large.search", "UltraWarm node type"],
+        id="warm-type-not-ultrawarm",
+    ),
+    pytest.param(
+        "staging",
+        {"data": {"opensearch": {"master_count": 0}}},
+        ["staging.yaml", "data.opensearch.warm_count", "2", "needs dedicated master nodes", "master_count: 3"],
+        id="warm-without-dedicated-masters",
+    ),
+    pytest.param(
+        "production",
+        {"data": {"opensearch": {"instance_type": "t3.medium.search"}}},
+        ["production.yaml", "data.opensearch.warm_count", "2", "T2/T3 data nodes", "t3.medium.search"],
+        id="warm-with-t3-data-nodes",
+    ),
+    pytest.param(
+        "dev",
+        {"data": {"opensearch": {"cold_storage": True}}},
+        ["dev.yaml", "data.opensearch.cold_storage", "True", "cold storage needs UltraWarm"],
+        id="cold-without-warm",
+    ),
+    pytest.param(
+        "dev",
+        {"data": {"opensearch": {"warm_count": DELETE, "cold_storage": DELETE}}},
+        ["dev.yaml", "data.opensearch.warm_count", "2", "T2/T3 data nodes"],
+        id="dev-relying-on-the-defaults",
+    ),
+]
+
+
+@pytest.mark.parametrize(("env", "patch", "expected"), OPENSEARCH_TIER_INPUTS)
+def test_fails_on_bad_opensearch_tiers(tmp_path, env, patch, expected):
+    message = _error(write_config(tmp_path, env, patch))
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"

@@ -88,6 +88,10 @@ class OpenSearchConfig(Model):
     master_count: int = Field(3, ge=0)
     volume_size_gb: int = Field(100, ge=10)
     log_retention_days: int = Field(365, ge=1)
+    # Seed 12.1 log tiers: the ISM policy moves indices hot -> warm (UltraWarm) -> cold.
+    warm_count: int = 2
+    warm_instance_type: str = "ultrawarm1.medium.search"
+    cold_storage: bool = True
 
     @field_validator("engine_version")
     @classmethod
@@ -95,6 +99,48 @@ class OpenSearchConfig(Model):
         if not value.startswith("OpenSearch_2."):
             raise rule_error("must be an OpenSearch 2.x version", "e.g. 'OpenSearch_2.17'")
         return value
+
+    @field_validator("warm_instance_type")
+    @classmethod
+    def _ultrawarm_type(cls, value: str) -> str:
+        if not value.startswith("ultrawarm1."):
+            raise rule_error(
+                "must be an UltraWarm node type (ultrawarm1.*)",
+                "use ultrawarm1.medium.search or ultrawarm1.large.search",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _tiers(self) -> OpenSearchConfig:
+        if self.warm_count != 0 and not 2 <= self.warm_count <= 150:
+            raise rule_error(
+                "OpenSearch UltraWarm needs 2-150 warm nodes (0 turns UltraWarm off)",
+                "use 2 or more, or 0 for no warm tier (then also cold_storage: false)",
+                field="warm_count",
+                value=self.warm_count,
+            )
+        if self.warm_count and self.master_count == 0:
+            raise rule_error(
+                "OpenSearch UltraWarm needs dedicated master nodes",
+                "set master_count: 3, or warm_count: 0 and cold_storage: false",
+                field="warm_count",
+                value=self.warm_count,
+            )
+        if self.warm_count and self.instance_type.startswith(("t2.", "t3.")):
+            raise rule_error(
+                f"OpenSearch UltraWarm is not available with T2/T3 data nodes ({self.instance_type})",
+                "use a larger data node type such as r6g.large.search, or warm_count: 0 and cold_storage: false",
+                field="warm_count",
+                value=self.warm_count,
+            )
+        if self.cold_storage and not self.warm_count:
+            raise rule_error(
+                "OpenSearch cold storage needs UltraWarm (indices reach cold through the warm tier)",
+                "set cold_storage: false, or warm_count: 2 or more",
+                field="cold_storage",
+                value=self.cold_storage,
+            )
+        return self
 
 
 class BucketLifecycleConfig(Model):
