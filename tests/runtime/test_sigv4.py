@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import urllib.parse
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from unittest import mock
 
 import pytest
@@ -15,10 +12,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
 import sigv4
+from tests.runtime.conftest import irsa_environ
 
 NOW = dt.datetime(2026, 11, 28, 15, 4, 5, tzinfo=dt.UTC)
 SESSION = sigv4.Credentials("ASIAEXAMPLEKEY", "secret/with+chars=", "session-token/+=")
-LONG_TERM = sigv4.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+LONG_TERM = sigv4.Credentials("AKIDEXAMPLE", "example/long-term+secret=")
 
 
 def _boto(credentials: sigv4.Credentials) -> BotoCredentials:
@@ -88,58 +86,9 @@ def test_presign_url_expires_as_asked() -> None:
     assert query["X-Amz-Credential"].endswith("/ap-northeast-1/elasticache/aws4_request")
 
 
-STS_RESPONSE = """<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <AssumeRoleWithWebIdentityResult>
-    <Credentials>
-      <AccessKeyId>ASIAFROMSTS</AccessKeyId>
-      <SecretAccessKey>secret-from-sts</SecretAccessKey>
-      <SessionToken>token-from-sts</SessionToken>
-      <Expiration>{expiration}</Expiration>
-    </Credentials>
-  </AssumeRoleWithWebIdentityResult>
-</AssumeRoleWithWebIdentityResponse>"""
-
-
-@pytest.fixture
-def sts() -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """A local stand-in for STS that records the forms it receives."""
-    received: list[dict[str, str]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers["Content-Length"])
-            received.append(dict(urllib.parse.parse_qsl(self.rfile.read(length).decode())))
-            body = STS_RESPONSE.format(expiration="2026-11-28T16:04:05Z").encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/", received
-    server.shutdown()
-
-
-def _environ(tmp_path, endpoint: str) -> dict[str, str]:
-    token_file = tmp_path / "token"
-    token_file.write_text("projected-service-account-token\n")
-    return {
-        "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/iworkz-production-redis-exporter",
-        "AWS_WEB_IDENTITY_TOKEN_FILE": str(token_file),
-        "AWS_REGION": "ap-northeast-1",
-        "AWS_ENDPOINT_URL_STS": endpoint,
-    }
-
-
 def test_web_identity_credentials_assume_the_pod_role(sts, tmp_path) -> None:
     endpoint, received = sts
-    provider = sigv4.WebIdentityCredentials("redis-exporter", _environ(tmp_path, endpoint))
+    provider = sigv4.WebIdentityCredentials("redis-exporter", irsa_environ(tmp_path, endpoint))
     credentials = provider.get(now=NOW)
     assert credentials == sigv4.Credentials(
         "ASIAFROMSTS", "secret-from-sts", "token-from-sts", dt.datetime(2026, 11, 28, 16, 4, 5, tzinfo=dt.UTC)
@@ -157,7 +106,7 @@ def test_web_identity_credentials_assume_the_pod_role(sts, tmp_path) -> None:
 
 def test_web_identity_credentials_are_reused_then_renewed(sts, tmp_path) -> None:
     endpoint, received = sts
-    provider = sigv4.WebIdentityCredentials("redis-exporter", _environ(tmp_path, endpoint))
+    provider = sigv4.WebIdentityCredentials("redis-exporter", irsa_environ(tmp_path, endpoint))
     provider.get(now=NOW)
     provider.get(now=NOW + dt.timedelta(minutes=30))  # expires 16:04:05, renewed from 15:54:05
     assert len(received) == 1
