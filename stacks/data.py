@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cdktf import TerraformOutput, TerraformStack
+from cdktf import TerraformOutput, TerraformStack, Token
 from constructs import Construct
 
 from iworkz.app import StackContext
@@ -18,7 +18,7 @@ from iworkz.config.data import ACCESS_LOGS_BUCKET
 from iworkz.config.dr_azure import dr_azure_subnets
 from iworkz_constructs.bucket_replication import BucketReplication, BucketReplicationProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
-from iworkz_constructs.opensearch import OpenSearch, OpenSearchProps
+from iworkz_constructs.opensearch import AdminServiceAccount, OpenSearch, OpenSearchProps
 from iworkz_constructs.postgres import BackupReplica, Postgres, PostgresProps
 from iworkz_constructs.redis import DEFAULT_CLIENT_ACCESS, METRICS_CLIENT_ACCESS, Redis, RedisProps
 from iworkz_constructs.secret import GeneratedValue, Secret, SecretProps
@@ -27,6 +27,10 @@ from stacks.base import IworkzStack
 
 SSE_S3_REASON = "S3 server access logging delivers only to SSE-S3 encrypted target buckets"
 LOG_TARGET_REASON = "this bucket is the access-log target; logging it would loop"
+# The in-cluster Job that applies the OpenSearch role mappings and ISM policies (monitoring
+# stack) runs as this service account and assumes the domain's master role through IRSA.
+OPENSEARCH_ADMIN_NAMESPACE = "monitoring"
+OPENSEARCH_ADMIN_SERVICE_ACCOUNT = "opensearch-bootstrap"
 
 
 class DataStack(IworkzStack):
@@ -135,6 +139,16 @@ class DataStack(IworkzStack):
                 master_count=search.master_count,
                 volume_size_gb=search.volume_size_gb,
                 log_retention_days=search.log_retention_days,
+                # Seed 12.1 log tiers for the ISM warm_migration / cold_migration actions.
+                warm_count=search.warm_count,
+                warm_instance_type=search.warm_instance_type,
+                cold_storage=search.cold_storage,
+                admin_service_account=AdminServiceAccount(
+                    oidc_provider_arn=Token.as_string(cluster.oidc_provider_arn),
+                    oidc_issuer=Token.as_string(cluster.oidc_issuer),
+                    namespace=OPENSEARCH_ADMIN_NAMESPACE,
+                    service_account=OPENSEARCH_ADMIN_SERVICE_ACCOUNT,
+                ),
             ),
         )
 
@@ -306,6 +320,12 @@ class DataStack(IworkzStack):
         )
         TerraformOutput(
             self, "opensearch_endpoint", value=self.opensearch.endpoint, description="OpenSearch VPC endpoint"
+        )
+        TerraformOutput(
+            self,
+            "opensearch_master_role_arn",
+            value=self.opensearch.master_user_arn,
+            description="OpenSearch fine-grained access control master user (IAM role)",
         )
         for name, bucket in self.buckets.items():
             TerraformOutput(

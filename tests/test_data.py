@@ -289,6 +289,98 @@ def test_opensearch_matches_the_issue(prod):
     assert domain["lifecycle"]["prevent_destroy"] is True
 
 
+def test_production_and_staging_have_the_warm_and_cold_log_tiers(prod, stack, settings):
+    # The ISM policy's warm_migration / cold_migration need UltraWarm and cold storage (seed 12.1).
+    for env, doc in (("production", prod), ("staging", stack("data-staging"))):
+        search = settings.environments[env].data.opensearch
+        cluster = one(doc, "aws_opensearch_domain")["cluster_config"]
+        assert (cluster["warm_enabled"], cluster["warm_count"], cluster["warm_type"]) == (
+            True,
+            search.warm_count,
+            search.warm_instance_type,
+        )
+        assert (search.warm_count, search.warm_instance_type) == (2, "ultrawarm1.medium.search")
+        assert cluster["cold_storage_options"] == {"enabled": True}
+        assert cluster["dedicated_master_enabled"] is True
+
+
+def test_dev_keeps_logs_hot(dev):
+    cluster = one(dev, "aws_opensearch_domain")["cluster_config"]
+    assert cluster["instance_type"].startswith("t3.")
+    assert cluster["warm_enabled"] is False
+    assert not {"warm_count", "warm_type", "cold_storage_options"} & set(cluster)
+
+
+def _master_role(doc: dict[str, Any], env: str) -> tuple[str, dict[str, Any]]:
+    [(logical, role)] = [
+        (name, r) for name, r in resources(doc, "aws_iam_role").items() if r["name"] == f"iworkz-{env}-search-admin"
+    ]
+    return logical, role
+
+
+def _eks_output(eks_doc: dict[str, Any], remote: str, pattern: str) -> str:
+    """``<remote>.<output>`` of the one cross-stack EKS output whose value matches ``pattern``."""
+    [name] = [
+        name
+        for name, out in eks_doc["output"].items()
+        if name.startswith("cross-stack-output-") and re.fullmatch(pattern, out["value"])
+    ]
+    return f"{remote.removeprefix('${')}{name}"
+
+
+@pytest.mark.parametrize("env", ["production", "staging", "dev"])
+def test_opensearch_bootstrap_service_account_assumes_the_master_role(stack, env):
+    from stacks.data import OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT
+
+    # The names the monitoring stack's bootstrap Job uses (imported from stacks.data).
+    assert (OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT) == ("monitoring", "opensearch-bootstrap")
+    doc, eks = stack(f"data-{env}"), stack(f"eks-{env}")
+    remote = EKS_REMOTE.replace("-production.", f"-{env}.")
+    logical, role = _master_role(doc, env)
+    domain = one(doc, "aws_opensearch_domain")
+    assert domain["advanced_security_options"]["master_user_options"]["master_user_arn"] == (
+        f"${{aws_iam_role.{logical}.arn}}"
+    )
+    # The EKS cluster's OIDC provider and its issuer without https:// (Terraform's replace()).
+    provider_arn = "${" + _eks_output(eks, remote, r"\$\{aws_iam_openid_connect_provider\.[\w-]+\.arn\}") + "}"
+    issuer_url = _eks_output(eks, remote, r"\$\{aws_eks_cluster\.[\w-]+\.identity\[0\]\.oidc\[0\]\.issuer\}")
+    issuer = f'${{replace({issuer_url}, "https://", "")}}'
+    # The policy is JSON once Terraform has interpolated the issuer (whose quotes break plain JSON).
+    trust = role["assume_role_policy"]
+    assert trust.count(issuer) == 2
+    human, service_account = json.loads(trust.replace(issuer, "ISSUER"))["Statement"]
+    assert human["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    assert service_account == {
+        "Sid": "ServiceAccountAssumesRole",
+        "Effect": "Allow",
+        "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {
+                "ISSUER:sub": "system:serviceaccount:monitoring:opensearch-bootstrap",
+                "ISSUER:aud": "sts.amazonaws.com",
+            }
+        },
+    }
+
+
+def test_master_role_may_call_the_domain_http_api(prod):
+    logical, _ = _master_role(prod, "production")
+    [policy] = [
+        p for p in resources(prod, "aws_iam_role_policy").values() if p["role"] == f"${{aws_iam_role.{logical}.id}}"
+    ]
+    [statement] = json.loads(policy["policy"])["Statement"]
+    # The domain's access policy delegates to IAM: the master role needs an identity policy.
+    [delegation] = json.loads(one(prod, "aws_opensearch_domain")["access_policies"])["Statement"]
+    domain_arn = delegation["Resource"].removesuffix("/*")
+    assert domain_arn.endswith(":domain/iworkz-production-search")
+    assert statement["Effect"] == "Allow"
+    assert statement["Resource"] == [domain_arn, f"{domain_arn}/*"]
+    assert sorted(statement["Action"]) == sorted(
+        f"es:ESHttp{verb}" for verb in ("Get", "Head", "Post", "Put", "Delete", "Patch")
+    )
+
+
 def test_dev_keeps_the_ha_topology_on_small_instances(dev):
     cluster = one(dev, "aws_opensearch_domain")["cluster_config"]
     assert cluster["dedicated_master_enabled"] is True
@@ -451,6 +543,8 @@ def test_outputs(prod):
     assert out["redis_endpoint"]["value"].endswith(".configuration_endpoint_address}")
     assert out["rds_reader_endpoint"]["value"].startswith("${aws_db_instance.postgres_replica-1")
     assert out["opensearch_endpoint"]["value"].endswith(".endpoint}")
+    logical, _ = _master_role(prod, "production")
+    assert out["opensearch_master_role_arn"]["value"] == f"${{aws_iam_role.{logical}.arn}}"
     for name in ("documents", "backups", "access_logs", "documents_replica", "backups_replica"):
         assert out[f"{name}_bucket"]["value"].startswith("${aws_s3_bucket.")
     assert out["database_secret_arn"]["value"].endswith(".master_user_secret[0].secret_arn}")
