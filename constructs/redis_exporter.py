@@ -1,0 +1,353 @@
+"""redis_exporter for an ElastiCache Redis that only accepts IAM authentication.
+
+ElastiCache IAM authentication wants a SigV4-signed token as the password (valid 15 minutes)
+and redis_exporter cannot sign one. So the pod carries the token helper of
+``runtime/elasticache_iam_token.py`` (standard-library Python, mounted from a ConfigMap):
+
+- an init container writes the first token into an in-memory volume (``--once``): the
+  exporter refuses to start without its password file;
+- a sidecar renews it every ``refresh_seconds`` and calls the exporter's ``/-/reload``;
+- the exporter (``--redis.password-file``) opens a new connection, with the current token,
+  on every scrape.
+
+The pod's service account carries an IRSA role that may ``elasticache:Connect`` as the
+exporter's user (see ``Redis.connect_statement``); no password exists anywhere. Connection
+details (host, port, user, replication group) come from a Kubernetes Secret, synced from the
+data stack's connection secret in Secrets Manager.
+
+Secure defaults: non-root, read-only root filesystem, no privilege escalation, all
+capabilities dropped, RuntimeDefault seccomp, no Kubernetes API token in the pod.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cdktf import ITerraformDependable, TerraformProvider
+from cdktf_cdktf_provider_kubernetes.config_map_v1 import ConfigMapV1, ConfigMapV1Metadata
+from cdktf_cdktf_provider_kubernetes.deployment_v1 import (
+    DeploymentV1,
+    DeploymentV1Metadata,
+    DeploymentV1Spec,
+    DeploymentV1SpecSelector,
+    DeploymentV1SpecTemplate,
+    DeploymentV1SpecTemplateMetadata,
+    DeploymentV1SpecTemplateSpec,
+    DeploymentV1SpecTemplateSpecContainer,
+    DeploymentV1SpecTemplateSpecContainerEnv,
+    DeploymentV1SpecTemplateSpecContainerEnvValueFrom,
+    DeploymentV1SpecTemplateSpecContainerEnvValueFromSecretKeyRef,
+    DeploymentV1SpecTemplateSpecContainerLivenessProbe,
+    DeploymentV1SpecTemplateSpecContainerLivenessProbeHttpGet,
+    DeploymentV1SpecTemplateSpecContainerPort,
+    DeploymentV1SpecTemplateSpecContainerReadinessProbe,
+    DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGet,
+    DeploymentV1SpecTemplateSpecContainerResources,
+    DeploymentV1SpecTemplateSpecContainerSecurityContext,
+    DeploymentV1SpecTemplateSpecContainerSecurityContextCapabilities,
+    DeploymentV1SpecTemplateSpecContainerVolumeMount,
+    DeploymentV1SpecTemplateSpecInitContainer,
+    DeploymentV1SpecTemplateSpecInitContainerEnv,
+    DeploymentV1SpecTemplateSpecInitContainerEnvValueFrom,
+    DeploymentV1SpecTemplateSpecInitContainerEnvValueFromSecretKeyRef,
+    DeploymentV1SpecTemplateSpecInitContainerResources,
+    DeploymentV1SpecTemplateSpecInitContainerSecurityContext,
+    DeploymentV1SpecTemplateSpecInitContainerSecurityContextCapabilities,
+    DeploymentV1SpecTemplateSpecInitContainerVolumeMount,
+    DeploymentV1SpecTemplateSpecSecurityContext,
+    DeploymentV1SpecTemplateSpecSecurityContextSeccompProfile,
+    DeploymentV1SpecTemplateSpecVolume,
+    DeploymentV1SpecTemplateSpecVolumeConfigMap,
+    DeploymentV1SpecTemplateSpecVolumeEmptyDir,
+)
+from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
+from cdktf_cdktf_provider_kubernetes.service_v1 import ServiceV1, ServiceV1Metadata, ServiceV1Spec, ServiceV1SpecPort
+from constructs import Construct
+
+RUNTIME_DIR = Path(__file__).resolve().parents[1] / "runtime"
+TOKEN_SCRIPTS = ("sigv4.py", "elasticache_iam_token.py")
+TOKEN_LIFETIME_SECONDS = 900
+SCRIPTS_PATH = "/opt/iworkz"
+AUTH_PATH = "/run/redis-auth"
+PASSWORD_FILE = f"{AUTH_PATH}/passwords.json"
+# Keys of the connection Secret (synced from the data stack's secret) -> environment variables.
+CONNECTION_KEYS = {
+    "host": "REDIS_HOST",
+    "port": "REDIS_PORT",
+    "user": "REDIS_USER",
+    "replication_group_id": "REPLICATION_GROUP_ID",
+}
+# nobody:nogroup: both images run as an unprivileged user without a home directory.
+RUN_AS = 65534
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_TAGGED_IMAGE = re.compile(r"^[^\s@:]+(:\d+)?(/[^\s@:]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class RedisExporterProps:
+    """Properties of :class:`RedisExporter`.
+
+    | name | meaning | default |
+    |---|---|---|
+    | namespace | namespace of the exporter | required |
+    | connection_secret | Kubernetes Secret with keys host, port, user, replication_group_id | required |
+    | role_arn | IRSA role allowed to ``elasticache:Connect`` as that user | required |
+    | region | AWS region of the cache (token signing and STS) | required |
+    | exporter_image | redis_exporter image, ``repository:tag`` | required |
+    | token_image | Python 3.11+ image running the token helper (standard library only) | required |
+    | name | Deployment, Service and ServiceAccount name (the scrape target's host) | ``redis-exporter`` |
+    | port | metrics port of the container and the Service | 9121 |
+    | cluster_mode | the cache runs in cluster mode (the exporter discovers every shard) | True |
+    | refresh_seconds | token renewal period; tokens live 900 s | 300 |
+    | requests / limits | exporter container resources | 20m, 32Mi / 128Mi |
+    | provider | kubernetes provider | the stack's default |
+    | depends_on | e.g. the namespace and the ExternalSecret of ``connection_secret`` | none |
+    """
+
+    namespace: str
+    connection_secret: str
+    role_arn: str
+    region: str
+    exporter_image: str
+    token_image: str
+    name: str = "redis-exporter"
+    port: int = 9121
+    cluster_mode: bool = True
+    refresh_seconds: int = 300
+    requests: Mapping[str, str] = field(default_factory=lambda: {"cpu": "20m", "memory": "32Mi"})
+    limits: Mapping[str, str] = field(default_factory=lambda: {"memory": "128Mi"})
+    provider: TerraformProvider | None = None
+    depends_on: Sequence[ITerraformDependable] = ()
+
+    def __post_init__(self) -> None:
+        for label, value in (("name", self.name), ("namespace", self.namespace)):
+            if not _NAME.match(value) or len(value) > 63:
+                raise ValueError(f"{label} {value!r} is not a Kubernetes name (lower-case letters, digits, '-')")
+        for label, image in (("exporter_image", self.exporter_image), ("token_image", self.token_image)):
+            if not _TAGGED_IMAGE.match(image) or image.endswith(":latest"):
+                raise ValueError(f"{label} {image!r}: pin a release tag (repository:tag, not latest)")
+        if not 0 < self.refresh_seconds < TOKEN_LIFETIME_SECONDS:
+            raise ValueError(
+                f"refresh_seconds {self.refresh_seconds}: must renew inside the token's "
+                f"{TOKEN_LIFETIME_SECONDS} s lifetime (1-{TOKEN_LIFETIME_SECONDS - 1})"
+            )
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} is not a TCP port")
+
+
+class RedisExporter(Construct):
+    """Attributes: ``service_name``, ``port``, ``service_account_name``, ``deployment``, ``service``."""
+
+    def __init__(self, scope: Construct, id: str, props: RedisExporterProps) -> None:
+        super().__init__(scope, id)
+        name = props.name
+        self.service_name = name
+        self.service_account_name = name
+        self.port = props.port
+        labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "metrics"}
+        provider = props.provider
+
+        service_account = ServiceAccountV1(
+            self,
+            "service-account",
+            metadata=ServiceAccountV1Metadata(
+                name=name,
+                namespace=props.namespace,
+                labels=labels,
+                annotations={"eks.amazonaws.com/role-arn": props.role_arn},
+            ),
+            # IRSA projects its own token; the pod needs no Kubernetes API access.
+            automount_service_account_token=False,
+            provider=provider,
+        )
+        scripts = {script: (RUNTIME_DIR / script).read_text(encoding="utf-8") for script in TOKEN_SCRIPTS}
+        scripts_map = ConfigMapV1(
+            self,
+            "scripts",
+            metadata=ConfigMapV1Metadata(name=f"{name}-token-helper", namespace=props.namespace, labels=labels),
+            data=scripts,
+            provider=provider,
+        )
+        # A new script version rolls the pods (a ConfigMap change alone does not).
+        scripts_digest = hashlib.sha256("".join(scripts.values()).encode()).hexdigest()[:16]
+
+        self.deployment = DeploymentV1(
+            self,
+            "deployment",
+            metadata=DeploymentV1Metadata(name=name, namespace=props.namespace, labels=labels),
+            spec=DeploymentV1Spec(
+                replicas="1",
+                selector=DeploymentV1SpecSelector(match_labels={"app.kubernetes.io/name": name}),
+                template=DeploymentV1SpecTemplate(
+                    metadata=DeploymentV1SpecTemplateMetadata(
+                        labels=labels, annotations={"iworkz.com/token-helper-sha256": scripts_digest}
+                    ),
+                    spec=self._pod_spec(props, scripts_map.metadata.name),
+                ),
+            ),
+            depends_on=[service_account, scripts_map, *props.depends_on],
+            provider=provider,
+        )
+        self.service = ServiceV1(
+            self,
+            "service",
+            metadata=ServiceV1Metadata(name=name, namespace=props.namespace, labels=labels),
+            spec=ServiceV1Spec(
+                type="ClusterIP",
+                selector={"app.kubernetes.io/name": name},
+                port=[ServiceV1SpecPort(name="metrics", port=props.port, target_port="metrics", protocol="TCP")],
+            ),
+            provider=provider,
+        )
+
+    @staticmethod
+    def _pod_spec(props: RedisExporterProps, scripts_map: str) -> DeploymentV1SpecTemplateSpec:
+        helper_command = ["python", f"{SCRIPTS_PATH}/elasticache_iam_token.py"]
+        exporter_env = {
+            # Kubernetes expands $(VAR) from the connection variables before it.
+            "REDIS_ADDR": "rediss://$(REDIS_HOST):$(REDIS_PORT)",
+            "REDIS_PASSWORD_FILE": PASSWORD_FILE,
+            "REDIS_EXPORTER_IS_CLUSTER": str(props.cluster_mode).lower(),
+            "REDIS_EXPORTER_WEB_LISTEN_ADDRESS": f":{props.port}",
+        }
+        exporter = _container(
+            _CONTAINER,
+            props,
+            name="redis-exporter",
+            image=props.exporter_image,
+            env=exporter_env,
+            resources=(dict(props.requests), dict(props.limits)),
+            mounts=("redis-auth",),
+            port=[DeploymentV1SpecTemplateSpecContainerPort(name="metrics", container_port=props.port)],
+            liveness_probe=DeploymentV1SpecTemplateSpecContainerLivenessProbe(
+                http_get=DeploymentV1SpecTemplateSpecContainerLivenessProbeHttpGet(path="/", port="metrics")
+            ),
+            readiness_probe=DeploymentV1SpecTemplateSpecContainerReadinessProbe(
+                http_get=DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGet(path="/", port="metrics")
+            ),
+        )
+        helper_env = {
+            "AWS_REGION": props.region,
+            "PASSWORD_FILE": PASSWORD_FILE,
+            "EXPORTER_RELOAD_URL": f"http://127.0.0.1:{props.port}/-/reload",
+            "REFRESH_SECONDS": str(props.refresh_seconds),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        helper: dict[str, Any] = {
+            "image": props.token_image,
+            "env": helper_env,
+            "resources": ({"cpu": "5m", "memory": "24Mi"}, {"memory": "64Mi"}),
+            "mounts": ("token-helper", "redis-auth"),
+        }
+        return DeploymentV1SpecTemplateSpec(
+            service_account_name=props.name,
+            automount_service_account_token=False,
+            security_context=DeploymentV1SpecTemplateSpecSecurityContext(
+                run_as_non_root=True,
+                run_as_user=str(RUN_AS),
+                run_as_group=str(RUN_AS),
+                fs_group=str(RUN_AS),
+                seccomp_profile=DeploymentV1SpecTemplateSpecSecurityContextSeccompProfile(type="RuntimeDefault"),
+            ),
+            init_container=[
+                _container(_INIT_CONTAINER, props, name="token-init", command=[*helper_command, "--once"], **helper)
+            ],
+            container=[
+                exporter,
+                _container(_CONTAINER, props, name="token-refresher", command=helper_command, **helper),
+            ],
+            volume=[
+                DeploymentV1SpecTemplateSpecVolume(
+                    name="token-helper",
+                    config_map=DeploymentV1SpecTemplateSpecVolumeConfigMap(name=scripts_map, default_mode="0444"),
+                ),
+                DeploymentV1SpecTemplateSpecVolume(
+                    name="redis-auth",
+                    empty_dir=DeploymentV1SpecTemplateSpecVolumeEmptyDir(medium="Memory", size_limit="1Mi"),
+                ),
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """The provider generates one set of struct classes for containers and one for init containers."""
+
+    container: Any
+    env: Any
+    value_from: Any
+    secret_key_ref: Any
+    resources: Any
+    security_context: Any
+    capabilities: Any
+    volume_mount: Any
+
+
+_CONTAINER = _Kind(
+    DeploymentV1SpecTemplateSpecContainer,
+    DeploymentV1SpecTemplateSpecContainerEnv,
+    DeploymentV1SpecTemplateSpecContainerEnvValueFrom,
+    DeploymentV1SpecTemplateSpecContainerEnvValueFromSecretKeyRef,
+    DeploymentV1SpecTemplateSpecContainerResources,
+    DeploymentV1SpecTemplateSpecContainerSecurityContext,
+    DeploymentV1SpecTemplateSpecContainerSecurityContextCapabilities,
+    DeploymentV1SpecTemplateSpecContainerVolumeMount,
+)
+_INIT_CONTAINER = _Kind(
+    DeploymentV1SpecTemplateSpecInitContainer,
+    DeploymentV1SpecTemplateSpecInitContainerEnv,
+    DeploymentV1SpecTemplateSpecInitContainerEnvValueFrom,
+    DeploymentV1SpecTemplateSpecInitContainerEnvValueFromSecretKeyRef,
+    DeploymentV1SpecTemplateSpecInitContainerResources,
+    DeploymentV1SpecTemplateSpecInitContainerSecurityContext,
+    DeploymentV1SpecTemplateSpecInitContainerSecurityContextCapabilities,
+    DeploymentV1SpecTemplateSpecInitContainerVolumeMount,
+)
+_MOUNT_PATHS = {"token-helper": SCRIPTS_PATH, "redis-auth": AUTH_PATH}
+
+
+def _container(
+    kind: _Kind,
+    props: RedisExporterProps,
+    *,
+    name: str,
+    image: str,
+    env: Mapping[str, str],
+    resources: tuple[Mapping[str, str], Mapping[str, str]],
+    mounts: Sequence[str],
+    **extra: Any,
+) -> Any:
+    """A hardened container: the connection variables from the Secret, then ``env``."""
+    connection = [
+        kind.env(
+            name=variable,
+            value_from=kind.value_from(
+                secret_key_ref=kind.secret_key_ref(name=props.connection_secret, key=key),
+            ),
+        )
+        for key, variable in CONNECTION_KEYS.items()
+    ]
+    requests, limits = resources
+    return kind.container(
+        name=name,
+        image=image,
+        env=[*connection, *(kind.env(name=k, value=v) for k, v in env.items())],
+        resources=kind.resources(requests=dict(requests), limits=dict(limits)),
+        security_context=kind.security_context(
+            run_as_non_root=True,
+            allow_privilege_escalation=False,
+            privileged=False,
+            read_only_root_filesystem=True,
+            capabilities=kind.capabilities(drop=["ALL"]),
+        ),
+        volume_mount=[
+            kind.volume_mount(name=mount, mount_path=_MOUNT_PATHS[mount], read_only=mount == "token-helper")
+            for mount in mounts
+        ],
+        **extra,
+    )
