@@ -27,6 +27,9 @@ from stacks.base import IworkzStack
 
 SSE_S3_REASON = "S3 server access logging delivers only to SSE-S3 encrypted target buckets"
 LOG_TARGET_REASON = "this bucket is the access-log target; logging it would loop"
+# Redis users (IAM authentication): the workloads' and redis_exporter's (read-only, no keys).
+REDIS_APP_USER = "app"
+REDIS_METRICS_USER = "monitoring"
 # The in-cluster Job that applies the OpenSearch role mappings and ISM policies (monitoring
 # stack) runs as this service account and assumes the domain's master role through IRSA.
 OPENSEARCH_ADMIN_NAMESPACE = "monitoring"
@@ -108,8 +111,7 @@ class DataStack(IworkzStack):
                 kms_key_arn=keys["cache"].arn,
                 secret_kms_key_arn=keys["secrets"].arn,
                 secret_name=f"{prefix}/redis",
-                # "app" for the workloads, "monitoring" for redis_exporter (read-only, no keys).
-                clients={"app": DEFAULT_CLIENT_ACCESS, "monitoring": METRICS_CLIENT_ACCESS},
+                clients={REDIS_APP_USER: DEFAULT_CLIENT_ACCESS, REDIS_METRICS_USER: METRICS_CLIENT_ACCESS},
                 engine_version=cache.engine_version,
                 node_type=cache.node_type,
                 shards=cache.shards,

@@ -94,6 +94,7 @@ from iworkz_constructs.scheduling import Placement, Toleration, gpu_daemon_place
 from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
 from stacks.base import IworkzStack
 from stacks.cluster_providers import cluster_providers
+from stacks.data import REDIS_APP_USER
 from stacks.monitoring import NAMESPACE as MONITORING_NAMESPACE
 from stacks.platform_iam import (
     cluster_autoscaler_statements,
@@ -601,7 +602,7 @@ class PlatformStack(IworkzStack):
         )
         roles = {
             "backend-api": self._role(
-                "backend-api", self.namespace, "backend-api-sa", [self.data.redis.connect_statement()]
+                "backend-api", self.namespace, "backend-api-sa", [self.data.redis.connect_statement(REDIS_APP_USER)]
             ),
             "ai-services": self._role(
                 "ai-services", self.namespace, "ai-services-sa", sagemaker_invoke_statements(endpoint_arn)

@@ -177,7 +177,6 @@ def test_chart_sources() -> None:
     community = "https://prometheus-community.github.io/helm-charts"
     assert CHARTS["kube-prometheus-stack"].repository == community
     assert CHARTS["prometheus-postgres-exporter"].repository == community
-    assert CHARTS["prometheus-redis-exporter"].repository == community
     assert CHARTS["jaeger"].repository == "https://jaegertracing.github.io/helm-charts"
     assert CHARTS["fluent-bit"].repository == "https://fluent.github.io/helm-charts"
 
@@ -249,14 +248,18 @@ def test_kubernetes_jobs_covered_by_chart_monitors(doc) -> None:
     assert kps["kubeStateMetrics"]["enabled"] is True  # PodCrashLooping's metric
 
 
+def named(doc: dict[str, Any], resource_type: str, name: str) -> dict[str, Any]:
+    """The one resource of a type whose Kubernetes metadata.name is ``name``."""
+    (found,) = [r for r in resources(doc, resource_type).values() if r["metadata"]["name"] == name]
+    return found
+
+
 def test_exporters_resolve_as_seed_targets(doc) -> None:
-    for release_name, (service, port) in (
-        ("prometheus-postgres-exporter", ("postgres-exporter", 9187)),
-        ("prometheus-redis-exporter", ("redis-exporter", 9121)),
-    ):
-        exporter = values(doc, release_name)
-        assert exporter["fullnameOverride"] == service
-        assert exporter["service"]["port"] == port
+    postgres = values(doc, "prometheus-postgres-exporter")
+    assert (postgres["fullnameOverride"], postgres["service"]["port"]) == ("postgres-exporter", 9187)
+    redis = named(doc, "kubernetes_service_v1", "redis-exporter")
+    assert redis["metadata"]["namespace"] == "monitoring"
+    assert redis["spec"]["port"][0]["port"] == 9121
 
 
 def test_exporters_read_data_stack_endpoints_and_secrets(doc) -> None:
@@ -271,13 +274,42 @@ def test_exporters_read_data_stack_endpoints_and_secrets(doc) -> None:
     keys = {d["secretKey"]: d["remoteRef"] for d in external["spec"]["data"]}
     assert set(keys) == {"username", "password"}
     assert all(ref["key"].startswith(f"${{{DATA_STATE}.outputs.") for ref in keys.values())
-    redis = values(doc, "prometheus-redis-exporter")
-    assert redis["redisAddress"].startswith(f"rediss://${{{DATA_STATE}.outputs.")
-    assert redis["redisAddress"].endswith(":6379")
-    env = {item["name"]: item for item in redis["env"]}
-    assert env["REDIS_EXPORTER_IS_CLUSTER"]["value"] == "true"
-    user = env["REDIS_USER"]["valueFrom"]["secretKeyRef"]["name"]
-    assert manifest(doc, "ExternalSecret", user)["spec"]["data"][0]["remoteRef"]["key"].startswith(f"${{{DATA_STATE}.")
+
+    # Redis: the data stack's connection secret, as the read-only "monitoring" user; no password exists.
+    pod = named(doc, "kubernetes_deployment_v1", "redis-exporter")["spec"]["template"]["spec"]
+    exporter_env = {item["name"]: item for item in pod["container"][0]["env"]}
+    assert exporter_env["REDIS_EXPORTER_IS_CLUSTER"]["value"] == "true"
+    assert exporter_env["REDIS_ADDR"]["value"] == "rediss://$(REDIS_HOST):$(REDIS_PORT)"
+    secret = exporter_env["REDIS_HOST"]["value_from"]["secret_key_ref"]["name"]
+    refs = {d["secretKey"]: d["remoteRef"] for d in manifest(doc, "ExternalSecret", secret)["spec"]["data"]}
+    assert {key: ref["property"] for key, ref in refs.items()} == {
+        "host": "host",
+        "port": "port",
+        "user": "users.monitoring",
+        "replication_group_id": "replication_group_id",
+    }
+    (secret_arn,) = {ref["key"] for ref in refs.values()}
+    assert secret_arn.startswith(f"${{{DATA_STATE}.outputs.") and "redis_auth-secret" in secret_arn
+
+
+def test_redis_exporter_connects_with_its_own_role_as_the_metrics_user(doc, stack) -> None:
+    """IRSA role of monitoring/redis-exporter: elasticache:Connect as the data stack's "monitoring" user only."""
+    role_ref = role_arn_reference(doc, "redis-exporter")
+    account = named(doc, "kubernetes_service_account_v1", "redis-exporter")
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": role_ref}
+    logical_id = role_ref.split(".")[1]
+    (policy,) = [
+        p for p in resources(doc, "aws_iam_role_policy").values() if p["role"] == f"${{aws_iam_role.{logical_id}.id}}"
+    ]
+    (statement,) = json.loads(policy["policy"])["Statement"]
+    assert statement["Action"] == "elasticache:Connect"
+    group, user = statement["Resource"]
+    assert "aws_elasticache_replication_group" in group and "aws_elasticache_userredis_user-monitoring" in user
+    # ... and that user is read-only in the data stack: no key access, no write commands.
+    data_users = resources(stack("data-production"), "aws_elasticache_user")
+    (metrics_user,) = [u for u in data_users.values() if u["user_name"].endswith("-redis-monitoring")]
+    assert metrics_user["authentication_mode"] == {"type": "iam"}
+    assert "~" not in metrics_user["access_string"] and "-@all" in metrics_user["access_string"]
 
 
 # --- alerts -------------------------------------------------------------------------------------
@@ -522,12 +554,13 @@ def test_fails_unpinned_chart_version(version: str) -> None:
 
 def test_fails_exporter_renamed_or_on_another_port() -> None:
     postgres = load_values("prometheus-postgres-exporter")
-    redis = load_values("prometheus-redis-exporter")
-    _check_service_ports(postgres, redis)
-    with pytest.raises(UserError, match=r"prometheus-redis-exporter\.yaml: service\.port = 80\n  rule: must be 9121"):
-        _check_service_ports(postgres, {**redis, "service": {"port": 80}})
+    _check_service_ports(postgres)
+    with pytest.raises(
+        UserError, match=r"prometheus-postgres-exporter\.yaml: service\.port = 80\n  rule: must be 9187"
+    ):
+        _check_service_ports({**postgres, "service": {"port": 80}})
     with pytest.raises(UserError, match=r"fullnameOverride = 'pg'\n  rule: must be 'postgres-exporter'"):
-        _check_service_ports({**postgres, "fullnameOverride": "pg"}, redis)
+        _check_service_ports({**postgres, "fullnameOverride": "pg"})
 
 
 def test_fails_dashboard_without_its_eight_panels(tmp_path: Path) -> None:
@@ -569,3 +602,27 @@ def test_fails_config_alert_team_missing(tmp_path: Path) -> None:
     message = str(error.value)
     assert "monitoring.alert_teams" in message
     assert "missing: database, infrastructure, ai" in message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("redis_exporter_image", "quay.io/oliver006/redis_exporter", "the image has no tag"),
+        ("helper_image", {"repository": "Python", "tag": "3.13.9"}, "must be an image repository"),
+    ],
+)
+def test_fails_config_image_unpinned_or_malformed(tmp_path: Path, field: str, value: Any, rule: str) -> None:
+    folder = write_config(tmp_path, ENV, {"monitoring": {field: value}})
+    with pytest.raises(ConfigError) as error:
+        load_settings(folder)
+    message = str(error.value)
+    assert "production.yaml" in message
+    assert f"monitoring.{field}" in message
+    assert rule in message
+
+
+def test_images_from_config(doc, settings) -> None:
+    config = settings.environments[ENV].monitoring
+    pod = named(doc, "kubernetes_deployment_v1", "redis-exporter")["spec"]["template"]["spec"]
+    assert pod["container"][0]["image"] == config.redis_exporter_image.reference
+    assert {c["image"] for c in [*pod["init_container"], pod["container"][1]]} == {config.helper_image.reference}

@@ -201,7 +201,11 @@ def test_service_accounts_and_workload_roles(doc):
     assert _trusted_subjects(roles["iworkz-production-backend-api"]) == [
         f"system:serviceaccount:{NAMESPACE}:backend-api-sa"
     ]
-    assert _policy_of(doc, "backend-api")["Statement"][0]["Action"] == "elasticache:Connect"
+    redis_connect = _policy_of(doc, "backend-api")["Statement"][0]
+    assert redis_connect["Action"] == "elasticache:Connect"
+    # The cluster and the "app" user only: never redis_exporter's metrics user.
+    group, user = redis_connect["Resource"]
+    assert "aws_elasticache_replication_group" in group and "aws_elasticache_userredis_user-app_" in user
     sagemaker = _policy_of(doc, "ai-services")["Statement"][0]
     assert sagemaker["Action"] == "sagemaker:InvokeEndpoint"
     assert sagemaker["Resource"].endswith(":endpoint/iworkz-production-ai-matching")

@@ -7,6 +7,7 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from iworkz.config.base import Model, rule_error
+from iworkz.config.platform import Image, ImageConfig
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # The teams of the seed's alert rules (labels.team); each gets an Alertmanager receiver.
@@ -31,6 +32,10 @@ class MonitoringConfig(Model):
     log_cold_days: int = Field(2555, ge=3)
     # Trace indices (jaeger-*) are deleted after this many days.
     trace_retention_days: int = Field(30, ge=1, le=3650)
+    # redis_exporter (quay.io mirrors Docker Hub without its pull limits).
+    redis_exporter_image: Image = ImageConfig(repository="quay.io/oliver006/redis_exporter", tag="v1.89.0")
+    # Runs the standard-library helpers of runtime/ (ElastiCache IAM tokens, OpenSearch setup).
+    helper_image: Image = ImageConfig(repository="public.ecr.aws/docker/library/python", tag="3.13.9-alpine3.22")
 
     @field_validator("storage_class", "secret_store")
     @classmethod
