@@ -63,6 +63,15 @@ _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _IMAGE = re.compile(r"^[^\s@]+/?[^\s@:/]+:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
 
 
+def check_image(label: str, image: str) -> None:
+    """A container image must name a release tag: no digest-only, untagged or ``latest`` image."""
+    match = _IMAGE.match(image)
+    if not match:
+        raise ValueError(f"{label} {image!r} must be 'repository:tag' (a tag is required, no digest)")
+    if match.group("tag") == "latest":
+        raise ValueError(f"{label} {image!r}: 'latest' is not a release; pin a tag")
+
+
 @dataclass(frozen=True)
 class HttpProbe:
     """An HTTP GET probe on the container port.
@@ -194,11 +203,7 @@ class K8sWorkloadProps:
     def __post_init__(self) -> None:
         if not _NAME.match(self.name) or len(self.name) > 55:
             raise ValueError(f"workload name {self.name!r} must be a DNS label of at most 55 characters")
-        match = _IMAGE.match(self.image)
-        if not match:
-            raise ValueError(f"image {self.image!r} must be 'repository:tag' (a tag is required, no digest)")
-        if match.group("tag") == "latest":
-            raise ValueError(f"image {self.image!r}: 'latest' is not a release; pin a tag")
+        check_image("image", self.image)
         ports = [self.container_port, self.service_port] + ([self.metrics_port] if self.metrics_port else [])
         if any(not 1 <= p <= 65535 for p in ports):
             raise ValueError(f"workload {self.name}: ports must be 1-65535, got {ports}")

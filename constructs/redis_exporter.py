@@ -69,6 +69,8 @@ from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1,
 from cdktf_cdktf_provider_kubernetes.service_v1 import ServiceV1, ServiceV1Metadata, ServiceV1Spec, ServiceV1SpecPort
 from constructs import Construct
 
+from iworkz_constructs.k8s_workload import check_image
+
 RUNTIME_DIR = Path(__file__).resolve().parents[1] / "runtime"
 TOKEN_SCRIPTS = ("sigv4.py", "elasticache_iam_token.py")
 TOKEN_LIFETIME_SECONDS = 900
@@ -85,7 +87,6 @@ CONNECTION_KEYS = {
 # nobody:nogroup: both images run as an unprivileged user without a home directory.
 RUN_AS = 65534
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_TAGGED_IMAGE = re.compile(r"^[^\s@:]+(:\d+)?(/[^\s@:]+)*:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,8 @@ class RedisExporterProps:
         for label, value in (("name", self.name), ("namespace", self.namespace)):
             if not _NAME.match(value) or len(value) > 63:
                 raise ValueError(f"{label} {value!r} is not a Kubernetes name (lower-case letters, digits, '-')")
-        for label, image in (("exporter_image", self.exporter_image), ("token_image", self.token_image)):
-            if not _TAGGED_IMAGE.match(image) or image.endswith(":latest"):
-                raise ValueError(f"{label} {image!r}: pin a release tag (repository:tag, not latest)")
+        check_image("exporter_image", self.exporter_image)
+        check_image("token_image", self.token_image)
         if not 0 < self.refresh_seconds < TOKEN_LIFETIME_SECONDS:
             raise ValueError(
                 f"refresh_seconds {self.refresh_seconds}: must renew inside the token's "

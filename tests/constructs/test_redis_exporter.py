@@ -126,8 +126,8 @@ def test_all_options():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"exporter_image": "quay.io/oliver006/redis_exporter"}, "pin a release tag"),
-        ({"token_image": "python:latest"}, "pin a release tag"),
+        ({"exporter_image": "quay.io/oliver006/redis_exporter"}, r"exporter_image .* \(a tag is required"),
+        ({"token_image": "python:latest"}, "token_image 'python:latest': 'latest' is not a release"),
         ({"refresh_seconds": 900}, "inside the token's 900 s lifetime"),
         ({"refresh_seconds": 0}, "inside the token's 900 s lifetime"),
         ({"name": "Redis_Exporter"}, "not a Kubernetes name"),
