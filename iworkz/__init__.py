@@ -5,10 +5,6 @@ from pathlib import Path
 
 from iworkz import lazy_providers
 
-# Provider packages import only the resource modules the stacks use (see lazy_providers):
-# a full synth takes ~7 s instead of ~27 s.
-lazy_providers.install()
-
 # jsii starts `node` from PATH on the first cdktf import. Put the project's Node 22
 # (package.json) first so that no end-of-life banner appears and providers load faster.
 _PROJECT_NODE_BIN = Path(__file__).resolve().parents[1] / "node_modules" / ".bin"
@@ -16,3 +12,6 @@ if (_PROJECT_NODE_BIN / "node").exists() and not os.environ.get("PATH", "").star
     os.environ["PATH"] = f"{_PROJECT_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 # The jsii runtime calls util.isArray, which Node 22 reports as deprecated on every run.
 os.environ.setdefault("NODE_OPTIONS", "--no-deprecation")
+# Provider packages load only the resource modules the stacks use, in Python and in node (see
+# lazy_providers and the README's Performance section for what it saves).
+lazy_providers.install()

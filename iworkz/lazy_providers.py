@@ -18,8 +18,14 @@ registered yet on demand (``jsii._reference_map._try_import_type_module``, its s
 lazily loaded submodules). The synthesised JSON is identical (all 17 stacks compared) and
 the test suite passes the same with it.
 
-``iworkz/__init__.py`` calls :func:`install` before any provider is imported. jsii is pinned
-exactly in pyproject.toml because this relies on its on-demand submodule import.
+The node side has the same problem: the jsii kernel requires each provider's JavaScript
+package, whose index requires every resource module (~1.2 GB of the node process in a full
+synth). ``lazy_provider_exports.js``, preloaded into that node through ``NODE_OPTIONS``, makes
+those requires happen on first use (see its header).
+
+``iworkz/__init__.py`` calls :func:`install` before any provider is imported (jsii starts node
+on the first cdktf import). jsii is pinned exactly in pyproject.toml because this relies on its
+on-demand submodule import.
 """
 
 from __future__ import annotations
@@ -27,8 +33,11 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 PROVIDER_PACKAGES = frozenset(
@@ -39,6 +48,7 @@ PROVIDER_PACKAGES = frozenset(
         "cdktf_cdktf_provider_helm",
     }
 )
+NODE_PRELOAD = Path(__file__).with_name("lazy_provider_exports.js")
 
 
 class _AssemblyOnlyLoader(importlib.abc.Loader):
@@ -66,6 +76,10 @@ class LazyProviderFinder(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """Makes the provider packages lazy (no effect on a package already imported)."""
+    """Makes the provider packages lazy in Python and in the jsii node (no effect once loaded)."""
     if LazyProviderFinder not in sys.meta_path:
         sys.meta_path.insert(0, LazyProviderFinder)
+    # jsii passes its environment to node (and node to the kernel process it spawns).
+    options = os.environ.get("NODE_OPTIONS", "")
+    if str(NODE_PRELOAD) not in options:
+        os.environ["NODE_OPTIONS"] = f"{options} --require {json.dumps(str(NODE_PRELOAD), ensure_ascii=False)}".strip()
