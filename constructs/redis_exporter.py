@@ -69,6 +69,7 @@ from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1,
 from cdktf_cdktf_provider_kubernetes.service_v1 import ServiceV1, ServiceV1Metadata, ServiceV1Spec, ServiceV1SpecPort
 from constructs import Construct
 
+from iworkz_constructs.helm_chart import escape_template
 from iworkz_constructs.k8s_workload import check_image
 
 RUNTIME_DIR = Path(__file__).resolve().parents[1] / "runtime"
@@ -165,7 +166,9 @@ class RedisExporter(Construct):
             automount_service_account_token=False,
             provider=provider,
         )
-        scripts = {script: (RUNTIME_DIR / script).read_text(encoding="utf-8") for script in TOKEN_SCRIPTS}
+        scripts = {
+            script: escape_template((RUNTIME_DIR / script).read_text(encoding="utf-8")) for script in TOKEN_SCRIPTS
+        }
         scripts_map = ConfigMapV1(
             self,
             "scripts",
