@@ -74,6 +74,10 @@ class LazyProviderFinder(importlib.abc.MetaPathFinder):
         spec.loader = _AssemblyOnlyLoader()
         return spec
 
+    @classmethod
+    def invalidate_caches(cls) -> None:
+        """Registered as a class: importlib.invalidate_caches() calls this on the class itself."""
+
 
 def install() -> None:
     """Makes the provider packages lazy in Python and in the jsii node (no effect once loaded)."""

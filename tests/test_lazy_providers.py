@@ -93,3 +93,10 @@ def test_a_provider_index_requires_each_module_on_first_use(tmp_path: Path) -> N
 def test_other_packages_load_as_before(tmp_path: Path) -> None:
     report = _run_fake_package(tmp_path, "not-a-provider")
     assert report["before"] == ["alpha.js", "beta.js"]
+
+
+def test_the_finder_survives_importlib_invalidate_caches() -> None:
+    """pytest's monkeypatch.syspath_prepend and importlib.invalidate_caches() call every meta-path finder."""
+    import importlib
+
+    importlib.invalidate_caches()
