@@ -34,13 +34,14 @@ from iworkz.config.monitoring import MonitoringConfig
 from iworkz.errors import UserError
 from iworkz.helm_values import load_values, merge_values
 from iworkz_constructs.helm_chart import HelmChart, HelmChartProps, escape_template
+from iworkz_constructs.opensearch_setup_job import OpenSearchSetupJob, OpenSearchSetupJobProps
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis_exporter import RedisExporter, RedisExporterProps
 from iworkz_constructs.secret import GeneratedValue, Secret, SecretProps
 from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
 from stacks.base import IworkzStack
 from stacks.cluster_providers import cluster_providers
-from stacks.data import REDIS_METRICS_USER
+from stacks.data import OPENSEARCH_ADMIN_SERVICE_ACCOUNT, REDIS_METRICS_USER
 
 NAMESPACE = "monitoring"
 PROMETHEUS_COMMUNITY = "https://prometheus-community.github.io/helm-charts"
@@ -99,6 +100,13 @@ ALERTMANAGER_SECRET = "alertmanager-webhooks"
 POSTGRES_EXPORTER_SECRET = "postgres-exporter-credentials"
 REDIS_EXPORTER_SECRET = "redis-exporter-credentials"
 ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
+# OpenSearch indices (Fluent Bit's Logstash_Prefix logs-*, Jaeger's index_prefix jaeger) and the
+# security roles that let each writer's IAM role reach only its own.
+LOG_INDICES = "logs-*"
+TRACE_INDICES = "jaeger-*"
+LOG_WRITER_ROLE = "iworkz_log_writer"
+TRACE_WRITER_ROLE = "iworkz_trace_writer"
+OPENSEARCH_WRITERS = {"fluent-bit": LOG_WRITER_ROLE, "jaeger": TRACE_WRITER_ROLE}
 CRITICAL_RECEIVER = "critical"
 DEFAULT_RECEIVER = "default"
 
@@ -228,38 +236,41 @@ def alertmanager_config(teams: Sequence[str], secret_name: str = ALERTMANAGER_SE
     }
 
 
-def ism_policies(config: MonitoringConfig) -> dict[str, dict[str, Any]]:
-    """OpenSearch ISM policies: logs hot -> warm -> cold -> delete (seed 12.1), traces deleted after N days.
+def ism_policies(config: MonitoringConfig, warm: bool, cold: bool) -> dict[str, dict[str, Any]]:
+    """OpenSearch ISM policies: logs through the domain's tiers, traces deleted after N days.
 
-    Ages are days since index creation (daily indices from Fluent Bit's Logstash_Format and
-    Jaeger's daily rollover). Warm and cold need UltraWarm and cold storage on the domain.
+    Seed 12.1: logs hot for ``log_hot_days``, warm (UltraWarm) until ``log_warm_days``, cold until
+    ``log_cold_days``, then deleted. A tier the domain lacks is skipped and the tier before it
+    lasts longer: the total retention stays ``log_cold_days``. Ages are days since index creation
+    (Fluent Bit's daily Logstash_Format indices, Jaeger's daily indices).
     """
 
     def transition(state: str, days: int) -> dict[str, Any]:
         return {"state_name": state, "conditions": {"min_index_age": f"{days}d"}}
 
+    ends = {"hot": config.log_hot_days, "warm": config.log_warm_days, "cold": config.log_cold_days}
+    tiers: list[tuple[str, list[dict[str, Any]]]] = [("hot", [])]
+    if warm:
+        tiers.append(("warm", [{"warm_migration": {}}]))
+    if cold:
+        tiers.append(("cold", [{"cold_migration": {"timestamp_field": "@timestamp"}}]))
+    states = []
+    for index, (name, actions) in enumerate(tiers):
+        last = index == len(tiers) - 1
+        next_state, at = ("delete", config.log_cold_days) if last else (tiers[index + 1][0], ends[name])
+        states.append({"name": name, "actions": actions, "transitions": [transition(next_state, at)]})
+    # Cold indices are deleted with cold_delete; the others with delete.
+    states.append({"name": "delete", "actions": [{"cold_delete": {}} if cold else {"delete": {}}], "transitions": []})
+    described = ", ".join(
+        f"{name} until day {ends[name] if i < len(tiers) - 1 else config.log_cold_days}"
+        for i, (name, _) in enumerate(tiers)
+    )
     logs = {
         "policy": {
-            "description": (
-                f"iWORKZ logs: {config.log_hot_days} days hot, warm until {config.log_warm_days} days, "
-                f"cold until {config.log_cold_days} days, then deleted (seed 12.1)"
-            ),
+            "description": f"iWORKZ logs (seed 12.1): {described}, then deleted",
             "default_state": "hot",
-            "states": [
-                {"name": "hot", "actions": [], "transitions": [transition("warm", config.log_hot_days)]},
-                {
-                    "name": "warm",
-                    "actions": [{"warm_migration": {}}],
-                    "transitions": [transition("cold", config.log_warm_days)],
-                },
-                {
-                    "name": "cold",
-                    "actions": [{"cold_migration": {"timestamp_field": "@timestamp"}}],
-                    "transitions": [transition("delete", config.log_cold_days)],
-                },
-                {"name": "delete", "actions": [{"cold_delete": {}}], "transitions": []},
-            ],
-            "ism_template": [{"index_patterns": ["logs-*"], "priority": 100}],
+            "states": states,
+            "ism_template": [{"index_patterns": [LOG_INDICES], "priority": 100}],
         }
     }
     traces = {
@@ -270,10 +281,34 @@ def ism_policies(config: MonitoringConfig) -> dict[str, dict[str, Any]]:
                 {"name": "hot", "actions": [], "transitions": [transition("delete", config.trace_retention_days)]},
                 {"name": "delete", "actions": [{"delete": {}}], "transitions": []},
             ],
-            "ism_template": [{"index_patterns": ["jaeger-*"], "priority": 100}],
+            "ism_template": [{"index_patterns": [TRACE_INDICES], "priority": 100}],
         }
     }
     return {"iworkz-logs": logs, "iworkz-traces": traces}
+
+
+def security_roles() -> dict[str, dict[str, Any]]:
+    """OpenSearch roles of the writers: their own indices and templates, nothing else."""
+
+    def writer(indices: str) -> dict[str, Any]:
+        return {
+            "cluster_permissions": [
+                "cluster_monitor",
+                "cluster_composite_ops",
+                "indices:admin/template/get",
+                "indices:admin/template/put",
+                "indices:admin/index_template/get",
+                "indices:admin/index_template/put",
+            ],
+            "index_permissions": [
+                {
+                    "index_patterns": [indices],
+                    "allowed_actions": ["crud", "create_index", "indices_monitor", "indices:admin/mapping/put"],
+                }
+            ],
+        }
+
+    return {LOG_WRITER_ROLE: writer(LOG_INDICES), TRACE_WRITER_ROLE: writer(TRACE_INDICES)}
 
 
 def load_dashboard(path: Any = DASHBOARD_FILE) -> dict[str, Any]:
@@ -462,22 +497,26 @@ class MonitoringStack(IworkzStack):
             provider=k8s,
             depends_on=[namespace],
         )
-        ConfigMapV1(
+        # FGAC roles, the writers' IAM role mappings and the ISM policies, applied inside the domain.
+        search = data.opensearch
+        opensearch_setup = OpenSearchSetupJob(
             self,
-            "ism-policies",
-            metadata=ConfigMapV1Metadata(
-                name="opensearch-ism-policies",
+            "opensearch-setup",
+            OpenSearchSetupJobProps(
                 namespace=NAMESPACE,
-                annotations={
-                    "iworkz.com/apply": (
-                        "PUT _plugins/_ism/policies/<key without .json> on the OpenSearch domain "
-                        "(signed with an IAM role mapped to the security plugin)"
-                    )
+                service_account=OPENSEARCH_ADMIN_SERVICE_ACCOUNT,
+                role_arn=Token.as_string(search.master_user_arn),
+                endpoint=Token.as_string(search.endpoint),
+                region=region,
+                image=config.helper_image.reference,
+                roles=security_roles(),
+                role_mappings={
+                    role: {"backend_roles": [self.roles[account].arn]} for account, role in OPENSEARCH_WRITERS.items()
                 },
+                ism_policies=ism_policies(config, search.warm_enabled, search.cold_storage_enabled),
+                provider=k8s,
+                depends_on=[namespace],
             ),
-            data={f"{name}.json": json.dumps(policy, indent=2) for name, policy in ism_policies(config).items()},
-            provider=k8s,
-            depends_on=[namespace],
         )
 
         volume = {"accessModes": ["ReadWriteOnce"], "storageClassName": config.storage_class}
@@ -576,10 +615,10 @@ class MonitoringStack(IworkzStack):
         base_dependencies = [namespace, storage_class]
         self.charts: dict[str, HelmChart] = {}
         kps = self._chart(RELEASE, kps_values, helm, [*base_dependencies, *external_secrets[:2], dashboard_map], 900)
-        self._chart("jaeger", jaeger_values, helm, [*base_dependencies, self.roles["jaeger"].role])
-        self._chart(
-            "fluent-bit", fluent_bit_values, helm, [*base_dependencies, self.roles["fluent-bit"].role, kps.release]
-        )
+        # The writers start once their IAM roles are mapped to OpenSearch roles.
+        writers = [*base_dependencies, opensearch_setup.job]
+        self._chart("jaeger", jaeger_values, helm, [*writers, self.roles["jaeger"].role])
+        self._chart("fluent-bit", fluent_bit_values, helm, [*writers, self.roles["fluent-bit"].role, kps.release])
         self._chart("prometheus-postgres-exporter", postgres_values, helm, [*base_dependencies, external_secrets[2]])
         # redis_exporter cannot sign ElastiCache IAM tokens: its pod carries a token helper.
         redis_name, redis_port = REDIS_EXPORTER

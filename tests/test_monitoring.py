@@ -17,12 +17,15 @@ from iworkz.config import ConfigError, load_settings
 from iworkz.errors import UserError
 from iworkz.helm_values import load_values
 from iworkz_constructs.helm_chart import HelmChartProps
+from stacks.data import OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT
 from stacks.monitoring import (
     CHARTS,
     DASHBOARD_FILE,
+    NAMESPACE,
     REQUIRED_KEYS,
     _check_service_ports,
     alertmanager_config,
+    ism_policies,
     load_dashboard,
     receiver_names,
 )
@@ -456,19 +459,84 @@ def test_workload_roles_limited_to_the_opensearch_domain(doc, service_account: s
         assert statement["Resource"] == [domain, f"{domain}/*"]
 
 
+def setup_config(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document the OpenSearch setup Job applies (its ConfigMap's config.json)."""
+    return json.loads(config_map(doc, "opensearch-bootstrap")["data"]["config.json"])
+
+
 def test_log_retention_ism_policy(doc, settings) -> None:
     monitoring = settings.environments[ENV].monitoring
-    data = config_map(doc, "opensearch-ism-policies")["data"]
-    logs = json.loads(data["iworkz-logs.json"])["policy"]
+    policies = setup_config(doc)["ism_policies"]
+    logs = policies["iworkz-logs"]["policy"]
     states = {state["name"]: state for state in logs["states"]}
     assert list(states) == ["hot", "warm", "cold", "delete"]
-    assert states["hot"]["transitions"][0]["conditions"]["min_index_age"] == f"{monitoring.log_hot_days}d"
-    assert states["warm"]["transitions"][0]["conditions"]["min_index_age"] == f"{monitoring.log_warm_days}d"
-    assert states["cold"]["transitions"][0]["conditions"]["min_index_age"] == f"{monitoring.log_cold_days}d"
+    assert states["hot"]["transitions"] == [{"state_name": "warm", "conditions": {"min_index_age": "30d"}}]
+    assert states["warm"]["actions"] == [{"warm_migration": {}}]
+    assert states["warm"]["transitions"][0]["conditions"]["min_index_age"] == "365d"
+    assert states["cold"]["actions"][0]["cold_migration"]["timestamp_field"] == "@timestamp"
+    assert states["cold"]["transitions"] == [{"state_name": "delete", "conditions": {"min_index_age": "2555d"}}]
+    assert states["delete"]["actions"] == [{"cold_delete": {}}]
     assert logs["ism_template"][0]["index_patterns"] == ["logs-*"]
     assert (monitoring.log_hot_days, monitoring.log_warm_days, monitoring.log_cold_days) == (30, 365, 2555)
-    traces = json.loads(data["iworkz-traces.json"])["policy"]
+    traces = policies["iworkz-traces"]["policy"]
     assert traces["ism_template"][0]["index_patterns"] == ["jaeger-*"]
+    assert traces["states"][0]["transitions"][0]["conditions"]["min_index_age"] == f"{monitoring.trace_retention_days}d"
+
+
+def test_log_policy_follows_the_domain_tiers(stack, settings) -> None:
+    """dev's domain has no UltraWarm or cold storage: logs stay hot and are deleted at the same age."""
+    dev = settings.environments["dev"]
+    assert dev.data.opensearch.warm_count == 0
+    logs = setup_config(stack("monitoring-dev"))["ism_policies"]["iworkz-logs"]["policy"]
+    assert [state["name"] for state in logs["states"]] == ["hot", "delete"]
+    assert logs["states"][0]["transitions"][0]["conditions"]["min_index_age"] == f"{dev.monitoring.log_cold_days}d"
+    assert logs["states"][1]["actions"] == [{"delete": {}}]
+
+
+@pytest.mark.parametrize(
+    ("warm", "cold", "tiers", "deleted_by"),
+    [
+        (True, True, ["hot", "warm", "cold"], "cold_delete"),
+        (True, False, ["hot", "warm"], "delete"),
+        (False, False, ["hot"], "delete"),
+    ],
+)
+def test_ism_tiers(settings, warm: bool, cold: bool, tiers: list[str], deleted_by: str) -> None:
+    config = settings.environments[ENV].monitoring
+    states = ism_policies(config, warm, cold)["iworkz-logs"]["policy"]["states"]
+    assert [state["name"] for state in states] == [*tiers, "delete"]
+    assert list(states[-1]["actions"][0]) == [deleted_by]
+    # Whatever the tiers, the last one ends at the seed's total retention.
+    assert states[-2]["transitions"][0]["conditions"]["min_index_age"] == f"{config.log_cold_days}d"
+
+
+def test_writers_are_mapped_to_their_own_opensearch_roles(doc) -> None:
+    setup = setup_config(doc)
+    for account, role, indices in (
+        ("fluent-bit", "iworkz_log_writer", "logs-*"),
+        ("jaeger", "iworkz_trace_writer", "jaeger-*"),
+    ):
+        assert setup["role_mappings"][role] == {"backend_roles": [role_arn_reference(doc, account)]}
+        (permissions,) = setup["roles"][role]["index_permissions"]
+        assert permissions["index_patterns"] == [indices]
+        assert "indices_all" not in permissions["allowed_actions"]
+    assert set(setup["role_mappings"]) == {"iworkz_log_writer", "iworkz_trace_writer"}
+
+
+def test_setup_job_runs_as_the_domain_master_before_the_writers(doc) -> None:
+    account = named(doc, "kubernetes_service_account_v1", "opensearch-bootstrap")
+    master = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    assert master.startswith(f"${{{DATA_STATE}.outputs.") and "master-role" in master
+    (job_id, job), *more = resources(doc, "kubernetes_job_v1").items()
+    assert not more and job["wait_for_completion"] is True
+    env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["container"][0]["env"]}
+    assert env["OPENSEARCH_ENDPOINT"].startswith(f"${{{DATA_STATE}.outputs.")
+    for writer in ("jaeger", "fluent-bit"):
+        assert f"kubernetes_job_v1.{job_id}" in release(doc, writer)["depends_on"]
+
+
+def test_setup_service_account_is_the_one_the_data_stack_trusts() -> None:
+    assert (OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT) == (NAMESPACE, "opensearch-bootstrap")
 
 
 # --- secrets and outputs ------------------------------------------------------------------------
