@@ -188,10 +188,11 @@ class OpenSearchSetupJob(Construct):
                             JobV1SpecTemplateSpecContainer(
                                 name="apply",
                                 image=props.image,
+                                image_pull_policy="Always",
                                 command=["python", f"{MOUNT_PATH}/opensearch_bootstrap.py"],
                                 env=[JobV1SpecTemplateSpecContainerEnv(name=k, value=v) for k, v in env.items()],
                                 resources=JobV1SpecTemplateSpecContainerResources(
-                                    requests={"cpu": "10m", "memory": "32Mi"}, limits={"memory": "64Mi"}
+                                    requests={"cpu": "10m", "memory": "32Mi"}, limits={"cpu": "200m", "memory": "64Mi"}
                                 ),
                                 security_context=JobV1SpecTemplateSpecContainerSecurityContext(
                                     run_as_non_root=True,

@@ -106,7 +106,7 @@ class RedisExporterProps:
     | port | metrics port of the container and the Service | 9121 |
     | cluster_mode | the cache runs in cluster mode (the exporter discovers every shard) | True |
     | refresh_seconds | token renewal period; tokens live 900 s | 300 |
-    | requests / limits | exporter container resources | 20m, 32Mi / 128Mi |
+    | requests / limits | exporter container resources | 20m, 32Mi / 200m, 128Mi |
     | provider | kubernetes provider | the stack's default |
     | depends_on | e.g. the namespace and the ExternalSecret of ``connection_secret`` | none |
     """
@@ -122,7 +122,7 @@ class RedisExporterProps:
     cluster_mode: bool = True
     refresh_seconds: int = 300
     requests: Mapping[str, str] = field(default_factory=lambda: {"cpu": "20m", "memory": "32Mi"})
-    limits: Mapping[str, str] = field(default_factory=lambda: {"memory": "128Mi"})
+    limits: Mapping[str, str] = field(default_factory=lambda: {"cpu": "200m", "memory": "128Mi"})
     provider: TerraformProvider | None = None
     depends_on: Sequence[ITerraformDependable] = ()
 
@@ -244,7 +244,7 @@ class RedisExporter(Construct):
         helper: dict[str, Any] = {
             "image": props.token_image,
             "env": helper_env,
-            "resources": ({"cpu": "5m", "memory": "24Mi"}, {"memory": "64Mi"}),
+            "resources": ({"cpu": "5m", "memory": "24Mi"}, {"cpu": "100m", "memory": "64Mi"}),
             "mounts": ("token-helper", "redis-auth"),
         }
         return DeploymentV1SpecTemplateSpec(
@@ -339,6 +339,8 @@ def _container(
     return kind.container(
         name=name,
         image=image,
+        # Tags can be re-pushed; Always makes every node run what the registry holds for the tag.
+        image_pull_policy="Always",
         env=[*connection, *(kind.env(name=k, value=v) for k, v in env.items())],
         resources=kind.resources(requests=dict(requests), limits=dict(limits)),
         security_context=kind.security_context(

@@ -67,6 +67,8 @@ def test_all_defaults():
     (container,) = pod["container"]
     assert container["image"] == BASE["image"]
     assert container["command"] == ["python", "/opt/iworkz/opensearch_bootstrap.py"]
+    assert container["image_pull_policy"] == "Always"
+    assert set(container["resources"]["limits"]) == {"cpu", "memory"}
     assert {e["name"]: e["value"] for e in container["env"]} == {
         "OPENSEARCH_ENDPOINT": BASE["endpoint"],
         "AWS_REGION": "ap-northeast-1",

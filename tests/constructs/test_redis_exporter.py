@@ -59,6 +59,8 @@ def test_all_defaults():
     assert init["image"] == refresher["image"] == BASE["token_image"]
     assert exporter_container["image"] == BASE["exporter_image"]
     for container in (init, exporter_container, refresher):
+        assert container["image_pull_policy"] == "Always"
+        assert set(container["resources"]["limits"]) == {"cpu", "memory"}
         assert container["security_context"] == {
             "run_as_non_root": True,
             "allow_privilege_escalation": False,
