@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from iworkz.app import HELM_VALUES_DIR, PROJECT_ROOT
+from iworkz.config import load_yaml
 from iworkz.errors import UserError
 
 _MISSING = object()
@@ -47,7 +48,7 @@ def load_values(
             f"create {shown} with the release's static values (an empty mapping is '{{}}')",
         )
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "(document)"

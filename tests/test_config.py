@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from iworkz.config import ConfigError, load_settings
+from iworkz.config import ConfigError, load_settings, load_yaml
 from tests.configs import DELETE, write_config, write_raw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,6 +133,21 @@ def test_fails_on_unknown_environment(tmp_path):
 def test_fails_on_invalid_yaml(tmp_path):
     message = _error(write_raw(tmp_path, "dev", "network: [unclosed\n"))
     assert "dev.yaml" in message and "line 2" in message and "not valid YAML" in message
+
+
+def test_fast_yaml_loading_reads_every_file_as_safe_load_does():
+    import yaml
+
+    files = sorted([*(ROOT / "config").glob("*.yaml"), *(ROOT / "helm_values").glob("*.yaml")])
+    assert len(files) > 5
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert load_yaml(text) == yaml.safe_load(text), path
+
+
+def test_fast_yaml_loading_keeps_the_precise_error_message(tmp_path):
+    message = _error(write_raw(tmp_path, "dev", "network:\n\tvpc_cidr: 10.9.0.0/16\n"))
+    assert "dev.yaml" in message and "line 2" in message and "found character '\\t'" in message
 
 
 def test_fails_on_a_file_that_is_not_a_mapping(tmp_path):

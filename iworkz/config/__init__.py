@@ -218,6 +218,20 @@ class Settings:
         return self.config_dir / f"{environment}.yaml"
 
 
+def load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml (in PyYAML's wheels) when available: ~8x faster.
+
+    The tests load the configuration ~100 times. On an error the pure-Python parser runs again,
+    so the message stays its more precise one (it names the offending character, for example).
+    """
+    if yaml.__with_libyaml__:
+        try:
+            return yaml.load(text, Loader=yaml.CSafeLoader)
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 def available_environments(config_dir: Path) -> list[str]:
     return sorted(p.stem for p in config_dir.glob("*.yaml") if p.name != COMMON_FILE)
 
@@ -282,7 +296,7 @@ def _load_model(
         raw: Any = {}
     else:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = load_yaml(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
