@@ -5,15 +5,15 @@ API and no pinned Terraform provider manages them. The Job runs ``runtime/opense
 (standard-library Python, mounted from a ConfigMap with its JSON configuration) as a service
 account whose IRSA role is the domain's master user, and Terraform waits for it to succeed.
 
-The Job's name carries a digest of the scripts and the configuration: any change creates a new
-Job, which applies everything again (idempotently); an unchanged one is left alone. The pod is
+The Job's name carries a digest of its ConfigMap (scripts and configuration) computed by Terraform:
+any change creates a new Job, which applies everything again (idempotently); an unchanged one is
+left alone. The pod is
 hardened (non-root, read-only root filesystem, no privilege escalation, no capabilities,
 RuntimeDefault seccomp, no Kubernetes API token).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdktf import ITerraformDependable, TerraformProvider
+from cdktf import Fn, ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_kubernetes.config_map_v1 import ConfigMapV1, ConfigMapV1Metadata
 from cdktf_cdktf_provider_kubernetes.job_v1 import (
     JobV1,
@@ -138,8 +138,6 @@ class OpenSearchSetupJob(Construct):
         # Scripts pass through Terraform unchanged; the configuration keeps its references (role ARNs).
         data = {script: escape_template((RUNTIME_DIR / script).read_text(encoding="utf-8")) for script in SCRIPTS}
         data[CONFIG_KEY] = json.dumps(self.config, indent=2, sort_keys=True)
-        digest = hashlib.sha256("".join(data[key] for key in sorted(data)).encode()).hexdigest()[:10]
-        self.job_name = f"{props.name}-{digest}"
 
         service_account = ServiceAccountV1(
             self,
@@ -160,6 +158,8 @@ class OpenSearchSetupJob(Construct):
             data=data,
             provider=provider,
         )
+        # Hashed by Terraform over the ConfigMap as applied (the role ARNs are only known there).
+        self.job_name = f"{props.name}-{Fn.substr(Fn.sha256(Fn.jsonencode(config_map.data)), 0, 10)}"
         env = {
             "OPENSEARCH_ENDPOINT": props.endpoint,
             "AWS_REGION": props.region,

@@ -38,7 +38,7 @@ def _synth(**overrides):
 
 
 def test_all_defaults():
-    job, doc = _synth()
+    _, doc = _synth()
     account = one(doc, "kubernetes_service_account_v1")
     assert account["metadata"]["name"] == "opensearch-bootstrap"
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": ROLE}
@@ -55,7 +55,7 @@ def test_all_defaults():
     }
 
     body = one(doc, "kubernetes_job_v1")
-    assert body["metadata"]["name"] == job.job_name and job.job_name.startswith("opensearch-bootstrap-")
+    assert body["metadata"]["name"].startswith("opensearch-bootstrap-${substr(sha256(")
     assert body["wait_for_completion"] is True
     assert body["timeouts"] == {"create": "10m", "update": "10m"}
     assert body["spec"]["backoff_limit"] == 3
@@ -91,18 +91,20 @@ def test_all_options():
     job, doc = _synth(name="search-setup", roles=roles, role_mappings=mappings, timeout_minutes=20, backoff_limit=1)
     assert json.loads(one(doc, "kubernetes_config_map_v1")["data"]["config.json"])["role_mappings"] == mappings
     body = one(doc, "kubernetes_job_v1")
-    assert body["metadata"]["name"].startswith("search-setup-")
+    assert body["metadata"]["name"].startswith("search-setup-${")
     assert body["timeouts"] == {"create": "20m", "update": "20m"}
     assert body["spec"]["backoff_limit"] == 1
     assert job.config["roles"] == roles
 
 
-def test_a_changed_configuration_is_a_new_job():
-    first, _ = _synth()
-    second, _ = _synth(ism_policies={"iworkz-logs": {"policy": {"states": [{"name": "hot"}]}}})
-    same, _ = _synth()
-    assert first.job_name != second.job_name
-    assert first.job_name == same.job_name
+def test_a_changed_configmap_is_a_new_job():
+    """The name hashes the ConfigMap as Terraform applies it: a change replaces the Job, which runs again."""
+    _, doc = _synth()
+    (config_id,) = doc["resource"]["kubernetes_config_map_v1"]
+    name = one(doc, "kubernetes_job_v1")["metadata"]["name"]
+    assert name == (
+        f"opensearch-bootstrap-${{substr(sha256(jsonencode(kubernetes_config_map_v1.{config_id}.data)), 0, 10)}}"
+    )
 
 
 def test_reserved_roles_agree_with_the_script(monkeypatch):
