@@ -15,10 +15,8 @@ RuntimeDefault seccomp, no Kubernetes API token).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from cdktf import Fn, ITerraformDependable, TerraformProvider
@@ -45,17 +43,13 @@ from cdktf_cdktf_provider_kubernetes.job_v1 import (
 from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
 from constructs import Construct
 
-from iworkz_constructs.helm_chart import escape_template
 from iworkz_constructs.k8s_workload import check_image
+from iworkz_constructs.runtime_files import MOUNT_PATH, NOBODY, check_name, runtime_files
 
-RUNTIME_DIR = Path(__file__).resolve().parents[1] / "runtime"
 SCRIPTS = ("sigv4.py", "opensearch_bootstrap.py")
 CONFIG_KEY = "config.json"
-MOUNT_PATH = "/opt/iworkz"
 # Roles the domain owns (the master user's mapping lives in all_access): never rewritten.
 RESERVED_ROLES = frozenset({"all_access", "security_manager", "manage_snapshots", "kibana_server"})
-RUN_AS = 65534  # nobody
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -96,13 +90,10 @@ class OpenSearchSetupJobProps:
     depends_on: Sequence[ITerraformDependable] = ()
 
     def __post_init__(self) -> None:
-        for label, value in (
-            ("name", self.name),
-            ("namespace", self.namespace),
-            ("service_account", self.service_account),
-        ):
-            if not _NAME.match(value) or len(value) > 40:
-                raise ValueError(f"{label} {value!r}: a Kubernetes name of at most 40 characters")
+        # The Job's name adds 11 characters (a digest) to ``name``.
+        check_name("name", self.name, max_length=52)
+        check_name("namespace", self.namespace)
+        check_name("service_account", self.service_account)
         check_image("image", self.image)
         if not (self.roles or self.role_mappings or self.ism_policies):
             raise ValueError(f"{self.name}: give roles, role_mappings or ism_policies to apply")
@@ -135,8 +126,8 @@ class OpenSearchSetupJob(Construct):
         labels = {"app.kubernetes.io/name": props.name, "app.kubernetes.io/component": "setup"}
         provider = props.provider
         self.config = props.document()
-        # Scripts pass through Terraform unchanged; the configuration keeps its references (role ARNs).
-        data = {script: escape_template((RUNTIME_DIR / script).read_text(encoding="utf-8")) for script in SCRIPTS}
+        # The configuration keeps its Terraform references (the role ARNs).
+        data = runtime_files(*SCRIPTS)
         data[CONFIG_KEY] = json.dumps(self.config, indent=2, sort_keys=True)
 
         service_account = ServiceAccountV1(
@@ -180,8 +171,8 @@ class OpenSearchSetupJob(Construct):
                         restart_policy="Never",
                         security_context=JobV1SpecTemplateSpecSecurityContext(
                             run_as_non_root=True,
-                            run_as_user=str(RUN_AS),
-                            run_as_group=str(RUN_AS),
+                            run_as_user=str(NOBODY),
+                            run_as_group=str(NOBODY),
                             seccomp_profile=JobV1SpecTemplateSpecSecurityContextSeccompProfile(type="RuntimeDefault"),
                         ),
                         container=[

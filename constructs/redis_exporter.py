@@ -22,10 +22,8 @@ capabilities dropped, RuntimeDefault seccomp, no Kubernetes API token in the pod
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from cdktf import ITerraformDependable, TerraformProvider
@@ -69,13 +67,11 @@ from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1,
 from cdktf_cdktf_provider_kubernetes.service_v1 import ServiceV1, ServiceV1Metadata, ServiceV1Spec, ServiceV1SpecPort
 from constructs import Construct
 
-from iworkz_constructs.helm_chart import escape_template
 from iworkz_constructs.k8s_workload import check_image
+from iworkz_constructs.runtime_files import MOUNT_PATH, NOBODY, check_name, runtime_files
 
-RUNTIME_DIR = Path(__file__).resolve().parents[1] / "runtime"
 TOKEN_SCRIPTS = ("sigv4.py", "elasticache_iam_token.py")
 TOKEN_LIFETIME_SECONDS = 900
-SCRIPTS_PATH = "/opt/iworkz"
 AUTH_PATH = "/run/redis-auth"
 PASSWORD_FILE = f"{AUTH_PATH}/passwords.json"
 # Keys of the connection Secret (synced from the data stack's secret) -> environment variables.
@@ -85,9 +81,6 @@ CONNECTION_KEYS = {
     "user": "REDIS_USER",
     "replication_group_id": "REPLICATION_GROUP_ID",
 }
-# nobody:nogroup: both images run as an unprivileged user without a home directory.
-RUN_AS = 65534
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -127,9 +120,8 @@ class RedisExporterProps:
     depends_on: Sequence[ITerraformDependable] = ()
 
     def __post_init__(self) -> None:
-        for label, value in (("name", self.name), ("namespace", self.namespace)):
-            if not _NAME.match(value) or len(value) > 63:
-                raise ValueError(f"{label} {value!r} is not a Kubernetes name (lower-case letters, digits, '-')")
+        check_name("name", self.name)
+        check_name("namespace", self.namespace)
         check_image("exporter_image", self.exporter_image)
         check_image("token_image", self.token_image)
         if not 0 < self.refresh_seconds < TOKEN_LIFETIME_SECONDS:
@@ -166,9 +158,7 @@ class RedisExporter(Construct):
             automount_service_account_token=False,
             provider=provider,
         )
-        scripts = {
-            script: escape_template((RUNTIME_DIR / script).read_text(encoding="utf-8")) for script in TOKEN_SCRIPTS
-        }
+        scripts = runtime_files(*TOKEN_SCRIPTS)
         scripts_map = ConfigMapV1(
             self,
             "scripts",
@@ -210,7 +200,7 @@ class RedisExporter(Construct):
 
     @staticmethod
     def _pod_spec(props: RedisExporterProps, scripts_map: str) -> DeploymentV1SpecTemplateSpec:
-        helper_command = ["python", f"{SCRIPTS_PATH}/elasticache_iam_token.py"]
+        helper_command = ["python", f"{MOUNT_PATH}/elasticache_iam_token.py"]
         exporter_env = {
             # Kubernetes expands $(VAR) from the connection variables before it.
             "REDIS_ADDR": "rediss://$(REDIS_HOST):$(REDIS_PORT)",
@@ -252,9 +242,9 @@ class RedisExporter(Construct):
             automount_service_account_token=False,
             security_context=DeploymentV1SpecTemplateSpecSecurityContext(
                 run_as_non_root=True,
-                run_as_user=str(RUN_AS),
-                run_as_group=str(RUN_AS),
-                fs_group=str(RUN_AS),
+                run_as_user=str(NOBODY),
+                run_as_group=str(NOBODY),
+                fs_group=str(NOBODY),
                 seccomp_profile=DeploymentV1SpecTemplateSpecSecurityContextSeccompProfile(type="RuntimeDefault"),
             ),
             init_container=[
@@ -311,7 +301,7 @@ _INIT_CONTAINER = _Kind(
     DeploymentV1SpecTemplateSpecInitContainerSecurityContextCapabilities,
     DeploymentV1SpecTemplateSpecInitContainerVolumeMount,
 )
-_MOUNT_PATHS = {"token-helper": SCRIPTS_PATH, "redis-auth": AUTH_PATH}
+_MOUNT_PATHS = {"token-helper": MOUNT_PATH, "redis-auth": AUTH_PATH}
 
 
 def _container(

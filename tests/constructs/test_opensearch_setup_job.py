@@ -11,11 +11,11 @@ from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
 
 from iworkz_constructs.opensearch_setup_job import (
     RESERVED_ROLES,
-    RUNTIME_DIR,
     SCRIPTS,
     OpenSearchSetupJob,
     OpenSearchSetupJobProps,
 )
+from iworkz_constructs.runtime_files import RUNTIME_DIR
 from tests.tf import new_app, one, synth_stack
 
 ROLE = "arn:aws:iam::123456789012:role/iworkz-dev-search-admin"
@@ -121,7 +121,7 @@ def test_reserved_roles_agree_with_the_script(monkeypatch):
         ({"roles": {"security_manager": {}}}, "security_manager belong to the domain"),
         ({"role_mappings": {"writer": {"backend_roles": ["x"]}}}, "writer not in roles"),
         ({"image": "python"}, "a tag is required"),
-        ({"service_account": "OpenSearch"}, "a Kubernetes name"),
+        ({"service_account": "OpenSearch"}, "not a Kubernetes name"),
         ({"timeout_minutes": 0}, "timeout_minutes 0"),
         ({"backoff_limit": 11}, "backoff_limit 11"),
     ],

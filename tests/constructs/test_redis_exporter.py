@@ -11,11 +11,11 @@ from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
 from iworkz_constructs.redis_exporter import (
     CONNECTION_KEYS,
     PASSWORD_FILE,
-    RUNTIME_DIR,
     TOKEN_SCRIPTS,
     RedisExporter,
     RedisExporterProps,
 )
+from iworkz_constructs.runtime_files import RUNTIME_DIR
 from tests.tf import new_app, one, synth_stack
 
 BASE = {
