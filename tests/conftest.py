@@ -2,12 +2,22 @@
 
 ``STACKS=network ENVS=dev pytest tests/test_network.py`` synthesises only a selection (and
 its dependencies) for a quicker loop while developing a stack.
+
+Tests whose time goes to a subprocess (checkov scans, fresh-process synths, the benchmark's
+memory probe) are marked ``@pytest.mark.early(command=...)``: their command starts when the
+session starts (after the session synth for a command that needs it), so it runs on the
+second core while the in-process tests run; the test then waits for it (``early_result``)
+and asserts on its exit status and output as before.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+import subprocess
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +30,7 @@ from iworkz.registry import plan
 from iworkz.synth import synthesize
 
 StackJson = dict[str, Any]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +64,59 @@ def stack(synthesized: dict[str, StackJson]):
         return synthesized[name]
 
     return get
+
+
+# --- commands started early -------------------------------------------------------------------
+
+# A command takes session fixtures as keyword arguments (by parameter name) and returns the argv.
+EarlyCommand = Callable[..., list[str]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "early(command=...): command(**session fixtures) returns an argv started when the session starts; "
+        "the test gets its CompletedProcess from the early_result fixture",
+    )
+
+
+_POOL = ThreadPoolExecutor(thread_name_prefix="early")
+_STARTED: dict[str, Future[subprocess.CompletedProcess[str]]] = {}
+
+
+def _start(command: EarlyCommand, fixture: Callable[[str], Any]) -> Future[subprocess.CompletedProcess[str]]:
+    argv = command(**{name: fixture(name) for name in inspect.signature(command).parameters})
+    if not _needs_synth(command):
+        # Lower priority: the session synth, and the scan of its output that waits for it, go first.
+        argv = ["nice", "-n", "10", *argv]
+    return _POOL.submit(subprocess.run, argv, cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def _needs_synth(command: EarlyCommand) -> bool:
+    return "synthesized" in inspect.signature(command).parameters
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_early_commands(request: pytest.FixtureRequest) -> Iterator[None]:
+    marked = [
+        (item.nodeid, marker.kwargs["command"])
+        for item in request.session.items
+        if (marker := item.get_closest_marker("early"))
+    ]
+    # The others start first and run while the session synth builds.
+    for nodeid, command in sorted(marked, key=lambda entry: _needs_synth(entry[1])):
+        try:
+            _STARTED[nodeid] = _start(command, request.getfixturevalue)
+        except Exception:  # e.g. the synth fails: the test reports it when it requests the synth itself
+            continue
+    yield
+    _POOL.shutdown(cancel_futures=True)
+
+
+@pytest.fixture
+def early_result(request: pytest.FixtureRequest) -> subprocess.CompletedProcess[str]:
+    """The finished command of this test's ``early`` marker (started now if the session could not)."""
+    marker = request.node.get_closest_marker("early")
+    assert marker is not None, "early_result needs @pytest.mark.early(command=...)"
+    started = _STARTED.pop(request.node.nodeid, None) or _start(marker.kwargs["command"], request.getfixturevalue)
+    return started.result()

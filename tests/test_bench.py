@@ -7,7 +7,8 @@ import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+
+import pytest
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 MB = 1_000_000
@@ -22,8 +23,8 @@ subprocess.run([sys.executable, "-c", child], check=True)
 """
 
 
-def measure_in_fresh_process(command: list[str]) -> dict[str, Any]:
-    """Runs bench.measure from a small process, as `make bench` does.
+def measure_the_tree_in_a_fresh_process() -> list[str]:
+    """Runs bench.measure on TREE from a small process, as `make bench` does.
 
     (Linux keeps the RSS high-water mark across fork and exec, so wait4's ru_maxrss of a
     child spawned by this pytest process, which holds the providers, would include them.)
@@ -33,15 +34,18 @@ def measure_in_fresh_process(command: list[str]) -> dict[str, Any]:
         f"sys.path.insert(0, {str(SCRIPTS)!r})\n"
         "from dataclasses import asdict\n"
         "from bench import Run, measure\n"
-        f"run = measure(Run('tree', 'test', {command!r}, env={{}}), interval=0.05)\n"
+        f"run = measure(Run('tree', 'test', {[sys.executable, '-c', TREE]!r}, env={{}}), interval=0.05)\n"
         "print(json.dumps(asdict(run)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    return [sys.executable, "-c", probe]
 
 
-def test_peak_memory_sums_the_process_tree_and_wait4_sees_only_the_largest_process() -> None:
-    run = measure_in_fresh_process([sys.executable, "-c", TREE])
+@pytest.mark.early(command=measure_the_tree_in_a_fresh_process)
+def test_peak_memory_sums_the_process_tree_and_wait4_sees_only_the_largest_process(
+    early_result: subprocess.CompletedProcess[str],
+) -> None:
+    assert early_result.returncode == 0, early_result.stderr
+    run = json.loads(early_result.stdout.strip().splitlines()[-1])
     assert run["exit_status"] == 0, run["output_tail"]
     # wait4's ru_maxrss is the largest single process (the child, ~250 MB), not the sum
     assert 240 * MB <= run["max_single_process_rss_bytes"] < 380 * MB, run

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from iworkz.lazy_providers import NODE_PRELOAD
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,10 +37,16 @@ print(json.dumps({{"loaded": sorted(loaded), "vpc": doc["resource"]["aws_vpc"]["
 """
 
 
-def test_only_the_used_submodules_load_and_the_resource_synthesises() -> None:
-    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+def _probe() -> list[str]:
+    return [sys.executable, "-c", PROBE]
+
+
+@pytest.mark.early(command=_probe)
+def test_only_the_used_submodules_load_and_the_resource_synthesises(
+    early_result: subprocess.CompletedProcess[str],
+) -> None:
+    assert early_result.returncode == 0, early_result.stderr
+    report = json.loads(early_result.stdout.strip().splitlines()[-1])
     assert report["vpc"] == "10.0.0.0/16"
     assert {"cdktf_cdktf_provider_aws.provider", "cdktf_cdktf_provider_aws.vpc"} <= set(report["loaded"])
     # without the finder the package imports all of its ~2,200 submodules

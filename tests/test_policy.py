@@ -6,6 +6,7 @@ import copy
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -370,57 +371,75 @@ needs_checkov = pytest.mark.skipif(
 )
 
 
-def _scan(outdir: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    import importlib.util
+def _scan(outdir: Path) -> list[str]:
+    """``make scan``'s scan of ``outdir``: scripts/scan.py, with its exit status and output."""
+    return [sys.executable, str(ROOT / "scripts" / "scan.py"), "--outdir", str(outdir)]
 
-    spec = importlib.util.spec_from_file_location("iworkz_scan_script", ROOT / "scripts" / "scan.py")
-    assert spec is not None and spec.loader is not None
-    scan = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = scan  # dataclasses look their module up there
-    spec.loader.exec_module(scan)
-    code = scan.main(["--outdir", str(outdir)])
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
+
+def _scan_output(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+def _scan_synthesised_stacks(synthesized: dict[str, Any], synth_outdir: Path) -> list[str]:
+    # taking `synthesized` makes the scan start once the session synth has written synth_outdir
+    return _scan(synth_outdir)
 
 
 @needs_checkov
+@pytest.mark.early(command=_scan_synthesised_stacks)
 def test_checkov_passes_on_every_synthesised_stack(
-    synthesized: dict[str, Any], synth_outdir: Path, capsys: pytest.CaptureFixture[str]
+    synthesized: dict[str, Any], early_result: subprocess.CompletedProcess[str]
 ) -> None:
-    code, output = _scan(synth_outdir, capsys)
+    output = _scan_output(early_result)
     for name in synthesized:
         assert f"\n{name} " in output, f"{name} missing from the scan table"
-    assert code == 0, output
+    assert early_result.returncode == 0, output
+
+
+def _one_stack_outdir(tmp_path_factory: pytest.TempPathFactory, name: str, document: dict[str, Any]) -> Path:
+    outdir = tmp_path_factory.mktemp(name) / "cdktf.out"
+    folder = outdir / "stacks" / name
+    folder.mkdir(parents=True)
+    (folder / "cdk.tf.json").write_text(json.dumps(document))
+    return outdir
+
+
+BAD_STACK = {
+    "terraform": {"required_version": ">= 1.11"},  # checkov's parser needs scan.py's workaround for this
+    "resource": {
+        "aws_security_group": {
+            "open": {"ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}]}
+        }
+    },
+}
+
+
+def _scan_a_bad_stack(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    return _scan(_one_stack_outdir(tmp_path_factory, "bad-stack", BAD_STACK))
 
 
 @needs_checkov
-def test_checkov_scan_fails_on_a_bad_stack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bad = {
-        "terraform": {"required_version": ">= 1.11"},  # checkov's parser needs scan.py's workaround for this
-        "resource": {
-            "aws_security_group": {
-                "open": {"ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}]}
-            }
-        },
-    }
-    folder = tmp_path / "cdktf.out" / "stacks" / "bad-stack"
-    folder.mkdir(parents=True)
-    (folder / "cdk.tf.json").write_text(json.dumps(bad))
-    code, output = _scan(tmp_path / "cdktf.out", capsys)
-    assert code == 1, output
+@pytest.mark.early(command=_scan_a_bad_stack)
+def test_checkov_scan_fails_on_a_bad_stack(early_result: subprocess.CompletedProcess[str]) -> None:
+    output = _scan_output(early_result)
+    assert early_result.returncode == 1, output
     assert "bad-stack: CKV_AWS_24 aws_security_group.open" in output  # SSH open to the internet
     assert "bad-stack: terraform.required_version left out for checkov's parser" in output
 
 
+# Valid JSON that checkov 3.3.30's terraform_json parser rejects (a provider block that is not an object).
+BROKEN_STACK = {"provider": {"aws": ["not-an-object"]}, "resource": {"aws_s3_bucket": {"b": {"bucket": "x"}}}}
+
+
+def _scan_a_stack_checkov_cannot_parse(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    return _scan(_one_stack_outdir(tmp_path_factory, "broken-stack", BROKEN_STACK))
+
+
 @needs_checkov
-def test_checkov_scan_fails_on_a_stack_it_cannot_parse(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = tmp_path / "cdktf.out" / "stacks" / "broken-stack"
-    folder.mkdir(parents=True)
-    # Valid JSON that checkov 3.3.30's terraform_json parser rejects (a provider block that is not an object).
-    document = {"provider": {"aws": ["not-an-object"]}, "resource": {"aws_s3_bucket": {"b": {"bucket": "x"}}}}
-    (folder / "cdk.tf.json").write_text(json.dumps(document))
-    code, output = _scan(tmp_path / "cdktf.out", capsys)
-    assert code == 1, output
+@pytest.mark.early(command=_scan_a_stack_checkov_cannot_parse)
+def test_checkov_scan_fails_on_a_stack_it_cannot_parse(early_result: subprocess.CompletedProcess[str]) -> None:
+    output = _scan_output(early_result)
+    assert early_result.returncode == 1, output
     assert "checkov could not parse broken-stack/cdk.tf.json: none of its checks ran" in output
 
 

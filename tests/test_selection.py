@@ -3,21 +3,22 @@
 The aws provider alone costs ~10 s and ~1 GB; azurerm, kubernetes and helm add as much
 again. A network-only synth (the inner loop of the network engineer) must not pay for them.
 The synth runs in a fresh process, exactly as ``python main.py`` (``iworkz.cli.main``),
-which then reports the provider packages present in ``sys.modules``.
+which then reports the provider packages present in ``sys.modules``. The probe passes
+``--stacks``/``--envs``, which take precedence over a STACKS/ENVS selection of the session.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from iworkz.config import load_settings
 from iworkz.registry import BY_COMPONENT, plan
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import json, sys
 from iworkz.cli import main
@@ -30,20 +31,20 @@ print(json.dumps({
 """
 
 
-def test_network_only_synth_loads_neither_azurerm_nor_kubernetes_nor_helm(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("STACKS", "ENVS")}
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, "network", "production", str(tmp_path / "cdktf.out")],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["status"] == 0, result.stdout + result.stderr
-    assert (tmp_path / "cdktf.out" / "stacks" / "network-production" / "cdk.tf.json").exists()
+def _network_production_synth(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    outdir = tmp_path_factory.mktemp("network-only") / "cdktf.out"
+    return [sys.executable, "-c", PROBE, "network", "production", str(outdir)]
+
+
+@pytest.mark.early(command=_network_production_synth)
+def test_network_only_synth_loads_neither_azurerm_nor_kubernetes_nor_helm(
+    early_result: subprocess.CompletedProcess[str],
+) -> None:
+    assert early_result.returncode == 0, early_result.stderr
+    report = json.loads(early_result.stdout.strip().splitlines()[-1])
+    assert report["status"] == 0, early_result.stdout + early_result.stderr
+    outdir = Path(early_result.args[-1])
+    assert (outdir / "stacks" / "network-production" / "cdk.tf.json").exists()
     # aws is loaded (the probe sees providers), the others are not
     assert report["providers"] == ["cdktf_cdktf_provider_aws"], report
     # only the selected stack and its dependencies were imported
