@@ -48,7 +48,7 @@ lint: install ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy iworkz stacks constructs main.py runtime/*.py
 
-bench: install ## benchmark floor / full synth / single stacks / tests (wall, CPU, peak memory) -> reports/bench.json
+bench: install ## benchmark floor / full synth / single stacks / tests (wall, CPU, peak memory) -> docs/bench.json
 	$(PY) scripts/bench.py
 
 diff: install ## synth diff against BASE=<git ref>: per-stack resource changes, stateful alerts; fails if anything changed
