@@ -83,7 +83,9 @@ def install() -> None:
     """Makes the provider packages lazy in Python and in the jsii node (no effect once loaded)."""
     if LazyProviderFinder not in sys.meta_path:
         sys.meta_path.insert(0, LazyProviderFinder)
-    # jsii passes its environment to node (and node to the kernel process it spawns).
+    # jsii passes its environment to node (and node to the kernel process it spawns). A wheel
+    # built without the .js (pyproject lists no package data) keeps node eager rather than
+    # failing to start it.
     options = os.environ.get("NODE_OPTIONS", "")
-    if str(NODE_PRELOAD) not in options:
+    if NODE_PRELOAD.is_file() and str(NODE_PRELOAD) not in options:
         os.environ["NODE_OPTIONS"] = f"{options} --require {json.dumps(str(NODE_PRELOAD), ensure_ascii=False)}".strip()
