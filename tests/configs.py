@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from iworkz.config import DEFAULT_CONFIG_DIR
+from iworkz.config import DEFAULT_CONFIG_DIR, load_yaml
 
 DELETE = object()
 """Patch value that removes a key."""
@@ -35,8 +35,9 @@ def write_config(tmp_path: Path, env: str | None = None, patch: dict[str, Any] |
     shutil.copytree(DEFAULT_CONFIG_DIR, target, dirs_exist_ok=True)
     if patch is not None:
         path = target / f"{env or 'common'}.yaml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        path.write_text(yaml.safe_dump(deep_merge(data, patch), allow_unicode=True, sort_keys=False))
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
+        dumper = yaml.CSafeDumper if yaml.__with_libyaml__ else yaml.SafeDumper
+        path.write_text(yaml.dump(deep_merge(data, patch), Dumper=dumper, allow_unicode=True, sort_keys=False))
     return target
 
 

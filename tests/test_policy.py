@@ -380,28 +380,39 @@ def _scan_output(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout + result.stderr
 
 
+def _full_selection() -> bool:
+    return not (os.environ.get("STACKS") or os.environ.get("ENVS"))
+
+
+def _scan_snapshots(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The checked-in snapshots laid out as a synth output: no wait for the session synth."""
+    outdir = tmp_path_factory.mktemp("snapshots") / "cdktf.out"
+    for snapshot in sorted((ROOT / "tests" / "snapshots").glob("*.json")):
+        folder = outdir / "stacks" / snapshot.stem
+        folder.mkdir(parents=True)
+        (folder / "cdk.tf.json").write_bytes(snapshot.read_bytes())
+    return _scan(outdir)
+
+
 def _scan_synthesised_stacks(synthesized: dict[str, Any], synth_outdir: Path) -> list[str]:
     # taking `synthesized` makes the scan start once the session synth has written synth_outdir
     return _scan(synth_outdir)
 
 
 @needs_checkov
-@pytest.mark.early(command=_scan_synthesised_stacks)
+@pytest.mark.early(command=_scan_snapshots if _full_selection() else _scan_synthesised_stacks)
 def test_checkov_passes_on_every_synthesised_stack(
     synthesized: dict[str, Any], early_result: subprocess.CompletedProcess[str]
 ) -> None:
+    """A full run scans the snapshots, from the start of the session: tests/test_snapshots.py proves
+    each equals this synth but for metadata (no check reads it). A STACKS/ENVS run, whose stacks
+    the snapshots do not hold, scans the synth output."""
     output = _scan_output(early_result)
+    if _full_selection():
+        assert {p.stem for p in (ROOT / "tests" / "snapshots").glob("*.json")} == set(synthesized)
     for name in synthesized:
         assert f"\n{name} " in output, f"{name} missing from the scan table"
     assert early_result.returncode == 0, output
-
-
-def _one_stack_outdir(tmp_path_factory: pytest.TempPathFactory, name: str, document: dict[str, Any]) -> Path:
-    outdir = tmp_path_factory.mktemp(name) / "cdktf.out"
-    folder = outdir / "stacks" / name
-    folder.mkdir(parents=True)
-    (folder / "cdk.tf.json").write_text(json.dumps(document))
-    return outdir
 
 
 BAD_STACK = {
@@ -412,35 +423,67 @@ BAD_STACK = {
         }
     },
 }
-
-
-def _scan_a_bad_stack(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    return _scan(_one_stack_outdir(tmp_path_factory, "bad-stack", BAD_STACK))
-
-
-@needs_checkov
-@pytest.mark.early(command=_scan_a_bad_stack)
-def test_checkov_scan_fails_on_a_bad_stack(early_result: subprocess.CompletedProcess[str]) -> None:
-    output = _scan_output(early_result)
-    assert early_result.returncode == 1, output
-    assert "bad-stack: CKV_AWS_24 aws_security_group.open" in output  # SSH open to the internet
-    assert "bad-stack: terraform.required_version left out for checkov's parser" in output
-
-
 # Valid JSON that checkov 3.3.30's terraform_json parser rejects (a provider block that is not an object).
 BROKEN_STACK = {"provider": {"aws": ["not-an-object"]}, "resource": {"aws_s3_bucket": {"b": {"bucket": "x"}}}}
 
 
-def _scan_a_stack_checkov_cannot_parse(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    return _scan(_one_stack_outdir(tmp_path_factory, "broken-stack", BROKEN_STACK))
+def _scan_bad_stacks(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """One real checkov run over both negative cases (each pays checkov's start-up otherwise)."""
+    outdir = tmp_path_factory.mktemp("bad-stacks") / "cdktf.out"
+    for name, document in (("bad-stack", BAD_STACK), ("broken-stack", BROKEN_STACK)):
+        folder = outdir / "stacks" / name
+        folder.mkdir(parents=True)
+        (folder / "cdk.tf.json").write_text(json.dumps(document))
+    return _scan(outdir)
 
 
 @needs_checkov
-@pytest.mark.early(command=_scan_a_stack_checkov_cannot_parse)
-def test_checkov_scan_fails_on_a_stack_it_cannot_parse(early_result: subprocess.CompletedProcess[str]) -> None:
+@pytest.mark.early(command=_scan_bad_stacks)
+def test_checkov_scan_fails_on_a_bad_stack_and_on_one_it_cannot_parse(
+    early_result: subprocess.CompletedProcess[str],
+) -> None:
     output = _scan_output(early_result)
     assert early_result.returncode == 1, output
+    assert "bad-stack: CKV_AWS_24 aws_security_group.open" in output  # SSH open to the internet
+    assert "bad-stack: terraform.required_version left out for checkov's parser" in output
     assert "checkov could not parse broken-stack/cdk.tf.json: none of its checks ran" in output
+    assert re.search(r"\nbroken-stack +0 +0 +0\n", output), output
+
+
+def _scan_module() -> Any:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import scan
+
+    return scan
+
+
+@pytest.mark.parametrize(
+    ("results", "status"),
+    [
+        ({"passed_checks": [{"check_id": "CKV_AWS_1", "resource": "r", "file_abs_path": "{stack}"}]}, 0),
+        ({"failed_checks": [{"check_id": "CKV_AWS_1", "resource": "r", "file_abs_path": "{stack}"}]}, 1),
+        ({"parsing_errors": ["{stack}"]}, 1),  # nothing ran on the stack: that fails too
+        ({"failed_checks": [{"check_id": "CKV_SKIPPED", "resource": "r", "file_abs_path": "{stack}"}]}, 0),
+    ],
+    ids=["passed", "failed-check", "unparsed", "failed-but-skipped"],
+)
+def test_scan_exit_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, results: dict[str, Any], status: int
+) -> None:
+    """scan.py's verdict for each kind of checkov report (the real checkov runs in the tests above)."""
+    scan = _scan_module()
+    stack = tmp_path / "cdktf.out" / "stacks" / "one"
+    stack.mkdir(parents=True)
+    (stack / "cdk.tf.json").write_text("{}")
+    (tmp_path / "checkov.yaml").write_text("skip-check:\n  - CKV_SKIPPED  # reason\n")
+
+    def canned(checkov: Path, scanned: Path) -> list[dict[str, Any]]:
+        text = json.dumps(results).replace("{stack}", str(scanned / "one" / "cdk.tf.json"))
+        return [{"results": json.loads(text)}]
+
+    monkeypatch.setattr(scan, "run_checkov", canned)
+    argv = ["--outdir", str(tmp_path / "cdktf.out"), "--config", str(tmp_path / "checkov.yaml")]
+    assert scan.main([*argv, "--checkov", sys.executable]) == status
 
 
 def test_every_checkov_skip_has_a_reason_and_is_specific() -> None:
