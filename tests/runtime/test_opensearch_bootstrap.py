@@ -18,6 +18,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
+import opensearch_bootstrap
 from tests.runtime.conftest import RUNTIME_DIR, irsa_environ
 
 # What the stand-in STS of conftest hands out.
@@ -86,28 +87,41 @@ class FakeOpenSearch:
 @pytest.fixture
 def opensearch():
     fake = FakeOpenSearch()
-    threading.Thread(target=fake.server.serve_forever, args=(0.05,), daemon=True).start()
+    threading.Thread(target=fake.server.serve_forever, args=(0.01,), daemon=True).start()
     yield fake
     fake.server.shutdown()
 
 
-def _run(sts, opensearch, tmp_path, config: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+def _environ(sts, opensearch, tmp_path, config: dict[str, Any]) -> dict[str, str]:
     sts_endpoint, _ = sts
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
-    environ = {
+    return {
         **irsa_environ(tmp_path, sts_endpoint),
         "CONFIG_FILE": str(config_file),
         "OPENSEARCH_ENDPOINT": "vpc-iworkz-production-search.ap-northeast-1.es.amazonaws.com",
         "OPENSEARCH_URL": opensearch.url,
     }
+
+
+def _run(sts, opensearch, tmp_path, config: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """As the Job runs it: a fresh interpreter, the pod's environment."""
     return subprocess.run(
         [sys.executable, str(RUNTIME_DIR / "opensearch_bootstrap.py")],
-        env={"PATH": os.environ["PATH"], **environ},
+        env={"PATH": os.environ["PATH"], **_environ(sts, opensearch, tmp_path, config)},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def _run_here(sts, opensearch, tmp_path, monkeypatch, capsys, config: dict[str, Any]) -> tuple[int, str, str]:
+    """The same, in this process (the fresh-process run is proven once above)."""
+    for name, value in _environ(sts, opensearch, tmp_path, config).items():
+        monkeypatch.setenv(name, value)
+    status = opensearch_bootstrap.main()
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
 
 
 def test_applies_roles_mappings_and_policies_with_signed_requests(sts, opensearch, tmp_path) -> None:
@@ -125,26 +139,27 @@ def test_applies_roles_mappings_and_policies_with_signed_requests(sts, opensearc
     ]
 
 
-def test_a_second_run_updates_the_policy_in_place(sts, opensearch, tmp_path) -> None:
-    assert _run(sts, opensearch, tmp_path, CONFIG).returncode == 0
+def test_a_second_run_updates_the_policy_in_place(sts, opensearch, tmp_path, monkeypatch, capsys) -> None:
+    assert _run_here(sts, opensearch, tmp_path, monkeypatch, capsys, CONFIG)[0] == 0
     changed = {**CONFIG, "ism_policies": {"iworkz-logs": {"policy": {"description": "changed", "states": []}}}}
-    result = _run(sts, opensearch, tmp_path, changed)
-    assert result.returncode == 0, result.stderr
-    assert "ism_policies/iworkz-logs updated" in result.stdout
+    status, out, err = _run_here(sts, opensearch, tmp_path, monkeypatch, capsys, changed)
+    assert status == 0, err
+    assert "ism_policies/iworkz-logs updated" in out
     assert "PUT /_plugins/_ism/policies/iworkz-logs?if_seq_no=0&if_primary_term=1" in opensearch.log
     assert opensearch.documents["/_plugins/_ism/policies/iworkz-logs"]["policy"]["description"] == "changed"
 
 
-def test_fails_on_a_reserved_role(sts, opensearch, tmp_path) -> None:
-    result = _run(sts, opensearch, tmp_path, {"role_mappings": {"all_access": {"backend_roles": ["x"]}}})
-    assert result.returncode == 1
-    assert "role_mappings.all_access: reserved role, managed by the domain itself" in result.stderr
+def test_fails_on_a_reserved_role(sts, opensearch, tmp_path, monkeypatch, capsys) -> None:
+    config = {"role_mappings": {"all_access": {"backend_roles": ["x"]}}}
+    status, _, err = _run_here(sts, opensearch, tmp_path, monkeypatch, capsys, config)
+    assert status == 1
+    assert "role_mappings.all_access: reserved role, managed by the domain itself" in err
     assert opensearch.documents == {}
 
 
-def test_fails_with_the_domain_answer_when_refused(sts, opensearch, tmp_path) -> None:
+def test_fails_with_the_domain_answer_when_refused(sts, opensearch, tmp_path, monkeypatch, capsys) -> None:
     opensearch.forbid = "/_plugins/_security/api/rolesmapping/iworkz_log_writer"
-    result = _run(sts, opensearch, tmp_path, CONFIG)
-    assert result.returncode == 1
-    assert "PUT /_plugins/_security/api/rolesmapping/iworkz_log_writer: HTTP 403" in result.stderr
-    assert "no permissions" in result.stderr
+    status, _, err = _run_here(sts, opensearch, tmp_path, monkeypatch, capsys, CONFIG)
+    assert status == 1
+    assert "PUT /_plugins/_security/api/rolesmapping/iworkz_log_writer: HTTP 403" in err
+    assert "no permissions" in err
