@@ -9,6 +9,15 @@ from cdktf import App, TerraformStack, Testing
 
 StackJson = dict[str, Any]
 
+# The securityContext every container of this repository runs with, as the kubernetes provider writes it.
+HARDENED_CONTAINER = {
+    "run_as_non_root": True,
+    "allow_privilege_escalation": False,
+    "privileged": False,
+    "read_only_root_filesystem": True,
+    "capabilities": {"drop": ["ALL"]},
+}
+
 
 def resources(doc: StackJson, resource_type: str) -> dict[str, dict[str, Any]]:
     """All resources of one type, by logical ID."""

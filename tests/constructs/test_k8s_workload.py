@@ -16,7 +16,7 @@ from iworkz_constructs.k8s_workload import (
     K8sWorkloadProps,
 )
 from iworkz_constructs.scheduling import Placement, Toleration
-from tests.tf import new_app, one, synth_stack
+from tests.tf import HARDENED_CONTAINER, new_app, one, synth_stack
 
 BASE = {
     "name": "api",
@@ -52,13 +52,7 @@ def test_all_defaults_are_hardened():
         "fs_group": "1001",
         "seccomp_profile": {"type": "RuntimeDefault"},
     }
-    assert container["security_context"] == {
-        "run_as_non_root": True,
-        "allow_privilege_escalation": False,
-        "privileged": False,
-        "read_only_root_filesystem": True,
-        "capabilities": {"drop": ["ALL"]},
-    }
+    assert container["security_context"] == HARDENED_CONTAINER
     assert pod["automount_service_account_token"] is False
     assert pod["service_account_name"] == "api-sa"
     assert container["volume_mount"] == [{"name": "temp-storage", "mount_path": "/tmp"}]

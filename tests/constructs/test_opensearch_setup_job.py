@@ -16,7 +16,7 @@ from iworkz_constructs.opensearch_setup_job import (
     OpenSearchSetupJobProps,
 )
 from iworkz_constructs.runtime_files import RUNTIME_DIR
-from tests.tf import new_app, one, synth_stack
+from tests.tf import HARDENED_CONTAINER, new_app, one, synth_stack
 
 ROLE = "arn:aws:iam::123456789012:role/iworkz-dev-search-admin"
 BASE = {
@@ -75,13 +75,7 @@ def test_all_defaults():
         "CONFIG_FILE": "/opt/iworkz/config.json",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    assert container["security_context"] == {
-        "run_as_non_root": True,
-        "allow_privilege_escalation": False,
-        "privileged": False,
-        "read_only_root_filesystem": True,
-        "capabilities": {"drop": ["ALL"]},
-    }
+    assert container["security_context"] == HARDENED_CONTAINER
     assert pod["volume"][0]["config_map"] == {"name": "opensearch-bootstrap", "default_mode": "0444"}
 
 

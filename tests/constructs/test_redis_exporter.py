@@ -16,7 +16,7 @@ from iworkz_constructs.redis_exporter import (
     RedisExporterProps,
 )
 from iworkz_constructs.runtime_files import RUNTIME_DIR
-from tests.tf import new_app, one, synth_stack
+from tests.tf import HARDENED_CONTAINER, new_app, one, synth_stack
 
 BASE = {
     "namespace": "monitoring",
@@ -61,13 +61,7 @@ def test_all_defaults():
     for container in (init, exporter_container, refresher):
         assert container["image_pull_policy"] == "Always"
         assert set(container["resources"]["limits"]) == {"cpu", "memory"}
-        assert container["security_context"] == {
-            "run_as_non_root": True,
-            "allow_privilege_escalation": False,
-            "privileged": False,
-            "read_only_root_filesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        }
+        assert container["security_context"] == HARDENED_CONTAINER
         env = _env(container)
         # Connection details only from the Secret; no password variable anywhere.
         for key, variable in CONNECTION_KEYS.items():
