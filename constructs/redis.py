@@ -40,10 +40,11 @@ CLUSTER_PARAMETER_GROUP = "default.redis7.cluster.on"
 LOG_TYPES = ("slow-log", "engine-log")
 DISABLED_DEFAULT_USER_ACCESS = "off -@all"
 DEFAULT_CLIENT_ACCESS = "on ~* +@all -@dangerous"
-# What redis_exporter runs (INFO, CLUSTER INFO/NODES, SLOWLOG, LATENCY, CLIENT LIST) and no key access.
+# What redis_exporter runs (INFO, CLUSTER INFO/NODES, SLOWLOG, LATENCY) and no key access. @connection
+# brings PING and CLIENT SETNAME; -@admin -@dangerous take back CLIENT KILL/PAUSE/LIST and the like.
 METRICS_CLIENT_ACCESS = (
-    "on -@all +@connection +info +cluster|info +cluster|nodes +slowlog|get +slowlog|len "
-    "+latency|latest +latency|histogram +client|list"
+    "on -@all +@connection -@admin -@dangerous +info +cluster|info +cluster|nodes +slowlog|get +slowlog|len "
+    "+latency|latest +latency|histogram"
 )
 
 

@@ -10,13 +10,17 @@ and redis_exporter cannot sign one. So the pod carries the token helper of
 - the exporter (``--redis.password-file``) opens a new connection, with the current token,
   on every scrape.
 
+With cluster mode the exporter reads the node the configuration endpoint leads it to (INFO of
+one node per scrape); every shard's own figures are ElastiCache's CloudWatch metrics.
+
 The pod's service account carries an IRSA role that may ``elasticache:Connect`` as the
 exporter's user (see ``Redis.connect_statement``); no password exists anywhere. Connection
 details (host, port, user, replication group) come from a Kubernetes Secret, synced from the
 data stack's connection secret in Secrets Manager.
 
 Secure defaults: non-root, read-only root filesystem, no privilege escalation, all
-capabilities dropped, RuntimeDefault seccomp, no Kubernetes API token in the pod.
+capabilities dropped, RuntimeDefault seccomp, no Kubernetes API token in the pod, only
+``/metrics`` served, and a NetworkPolicy that admits the scrapers' namespaces to it alone.
 """
 
 from __future__ import annotations
@@ -63,6 +67,16 @@ from cdktf_cdktf_provider_kubernetes.deployment_v1 import (
     DeploymentV1SpecTemplateSpecVolumeConfigMap,
     DeploymentV1SpecTemplateSpecVolumeEmptyDir,
 )
+from cdktf_cdktf_provider_kubernetes.network_policy_v1 import (
+    NetworkPolicyV1,
+    NetworkPolicyV1Metadata,
+    NetworkPolicyV1Spec,
+    NetworkPolicyV1SpecIngress,
+    NetworkPolicyV1SpecIngressFrom,
+    NetworkPolicyV1SpecIngressFromNamespaceSelector,
+    NetworkPolicyV1SpecIngressPorts,
+    NetworkPolicyV1SpecPodSelector,
+)
 from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
 from cdktf_cdktf_provider_kubernetes.service_v1 import ServiceV1, ServiceV1Metadata, ServiceV1Spec, ServiceV1SpecPort
 from constructs import Construct
@@ -97,7 +111,7 @@ class RedisExporterProps:
     | token_image | Python 3.11+ image running the token helper (standard library only) | required |
     | name | Deployment, Service and ServiceAccount name (the scrape target's host) | ``redis-exporter`` |
     | port | metrics port of the container and the Service | 9121 |
-    | cluster_mode | the cache runs in cluster mode (the exporter discovers every shard) | True |
+    | scraper_namespaces | namespaces whose pods may reach the metrics port (Prometheus) | the exporter's namespace |
     | refresh_seconds | token renewal period; tokens live 900 s | 300 |
     | requests / limits | exporter container resources | 20m, 32Mi / 200m, 128Mi |
     | provider | kubernetes provider | the stack's default |
@@ -112,7 +126,7 @@ class RedisExporterProps:
     token_image: str
     name: str = "redis-exporter"
     port: int = 9121
-    cluster_mode: bool = True
+    scraper_namespaces: Sequence[str] = ()
     refresh_seconds: int = 300
     requests: Mapping[str, str] = field(default_factory=lambda: {"cpu": "20m", "memory": "32Mi"})
     limits: Mapping[str, str] = field(default_factory=lambda: {"cpu": "200m", "memory": "128Mi"})
@@ -122,6 +136,8 @@ class RedisExporterProps:
     def __post_init__(self) -> None:
         check_name("name", self.name)
         check_name("namespace", self.namespace)
+        for scraper in self.scraper_namespaces:
+            check_name("scraper_namespaces", scraper)
         check_image("exporter_image", self.exporter_image)
         check_image("token_image", self.token_image)
         if not 0 < self.refresh_seconds < TOKEN_LIFETIME_SECONDS:
@@ -134,7 +150,8 @@ class RedisExporterProps:
 
 
 class RedisExporter(Construct):
-    """Attributes: ``service_name``, ``port``, ``service_account_name``, ``deployment``, ``service``."""
+    """Attributes: ``service_name``, ``port``, ``service_account_name``, ``deployment``, ``service``,
+    ``network_policy``."""
 
     def __init__(self, scope: Construct, id: str, props: RedisExporterProps) -> None:
         super().__init__(scope, id)
@@ -198,6 +215,32 @@ class RedisExporter(Construct):
             provider=provider,
         )
 
+        # Ingress: the metrics port, from the scrapers' namespaces only (egress stays open: STS, Redis).
+        scrapers = list(props.scraper_namespaces) or [props.namespace]
+        self.network_policy = NetworkPolicyV1(
+            self,
+            "network-policy",
+            metadata=NetworkPolicyV1Metadata(name=name, namespace=props.namespace, labels=labels),
+            spec=NetworkPolicyV1Spec(
+                pod_selector=NetworkPolicyV1SpecPodSelector(match_labels={"app.kubernetes.io/name": name}),
+                policy_types=["Ingress"],
+                ingress=[
+                    NetworkPolicyV1SpecIngress(
+                        from_=[
+                            NetworkPolicyV1SpecIngressFrom(
+                                namespace_selector=NetworkPolicyV1SpecIngressFromNamespaceSelector(
+                                    match_labels={"kubernetes.io/metadata.name": namespace}
+                                )
+                            )
+                            for namespace in scrapers
+                        ],
+                        ports=[NetworkPolicyV1SpecIngressPorts(port=str(props.port), protocol="TCP")],
+                    )
+                ],
+            ),
+            provider=provider,
+        )
+
     @staticmethod
     def _pod_spec(props: RedisExporterProps, scripts_map: str) -> DeploymentV1SpecTemplateSpec:
         helper_command = ["python", f"{MOUNT_PATH}/elasticache_iam_token.py"]
@@ -205,7 +248,10 @@ class RedisExporter(Construct):
             # Kubernetes expands $(VAR) from the connection variables before it.
             "REDIS_ADDR": "rediss://$(REDIS_HOST):$(REDIS_PORT)",
             "REDIS_PASSWORD_FILE": PASSWORD_FILE,
-            "REDIS_EXPORTER_IS_CLUSTER": str(props.cluster_mode).lower(),
+            # ElastiCache has no CONFIG command (and the metrics user may not run it).
+            "REDIS_EXPORTER_CONFIG_COMMAND": "-",
+            # Only /metrics: /scrape would let any caller aim the exporter, with its token, elsewhere.
+            "REDIS_EXPORTER_DISABLE_SCRAPE_ENDPOINT": "true",
             "REDIS_EXPORTER_WEB_LISTEN_ADDRESS": f":{props.port}",
         }
         exporter = _container(

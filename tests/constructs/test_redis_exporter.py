@@ -71,7 +71,9 @@ def test_all_defaults():
     exporter_env = _env(exporter_container)
     assert exporter_env["REDIS_ADDR"] == "rediss://$(REDIS_HOST):$(REDIS_PORT)"
     assert exporter_env["REDIS_PASSWORD_FILE"] == PASSWORD_FILE
-    assert exporter_env["REDIS_EXPORTER_IS_CLUSTER"] == "true"
+    assert "REDIS_EXPORTER_IS_CLUSTER" not in exporter_env  # cluster-wide key checks need CLUSTER SLOTS
+    assert exporter_env["REDIS_EXPORTER_CONFIG_COMMAND"] == "-"
+    assert exporter_env["REDIS_EXPORTER_DISABLE_SCRAPE_ENDPOINT"] == "true"
     assert _env(refresher)["EXPORTER_RELOAD_URL"] == "http://127.0.0.1:9121/-/reload"
     assert _env(refresher)["REFRESH_SECONDS"] == "300"
     assert _env(refresher)["PASSWORD_FILE"] == PASSWORD_FILE
@@ -85,6 +87,17 @@ def test_all_defaults():
     service = one(doc, "kubernetes_service_v1")
     assert service["metadata"]["name"] == "redis-exporter"
     assert service["spec"]["port"] == [{"name": "metrics", "port": 9121, "target_port": "metrics", "protocol": "TCP"}]
+
+    # Only Prometheus' namespace (the exporter's own by default) reaches the metrics port.
+    policy = one(doc, "kubernetes_network_policy_v1")
+    assert policy["spec"]["pod_selector"] == {"match_labels": {"app.kubernetes.io/name": "redis-exporter"}}
+    assert policy["spec"]["policy_types"] == ["Ingress"]
+    assert policy["spec"]["ingress"] == [
+        {
+            "from": [{"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+            "ports": [{"port": "9121", "protocol": "TCP"}],
+        }
+    ]
 
 
 def test_scripts_are_the_runtime_files_and_roll_the_pods():
@@ -100,7 +113,7 @@ def test_all_options():
     exporter, doc = _synth(
         name="cache-metrics",
         port=9200,
-        cluster_mode=False,
+        scraper_namespaces=["prometheus", "observability"],
         refresh_seconds=600,
         requests={"cpu": "50m", "memory": "64Mi"},
         limits={"memory": "256Mi"},
@@ -108,7 +121,12 @@ def test_all_options():
     assert (exporter.service_name, exporter.port) == ("cache-metrics", 9200)
     pod = one(doc, "kubernetes_deployment_v1")["spec"]["template"]["spec"]
     exporter_container, refresher = pod["container"]
-    assert _env(exporter_container)["REDIS_EXPORTER_IS_CLUSTER"] == "false"
+    (ingress,) = one(doc, "kubernetes_network_policy_v1")["spec"]["ingress"]
+    assert [peer["namespace_selector"]["match_labels"] for peer in ingress["from"]] == [
+        {"kubernetes.io/metadata.name": "prometheus"},
+        {"kubernetes.io/metadata.name": "observability"},
+    ]
+    assert ingress["ports"] == [{"port": "9200", "protocol": "TCP"}]
     assert _env(exporter_container)["REDIS_EXPORTER_WEB_LISTEN_ADDRESS"] == ":9200"
     assert _env(refresher)["EXPORTER_RELOAD_URL"] == "http://127.0.0.1:9200/-/reload"
     assert _env(refresher)["REFRESH_SECONDS"] == "600"
@@ -129,6 +147,7 @@ def test_all_options():
         ({"name": "Redis_Exporter"}, "not a Kubernetes name"),
         ({"namespace": "monitoring/"}, "not a Kubernetes name"),
         ({"port": 70000}, "not a TCP port"),
+        ({"scraper_namespaces": ["Monitoring"]}, "scraper_namespaces 'Monitoring' is not a Kubernetes name"),
     ],
 )
 def test_fails_on_bad_props(overrides, message):
