@@ -6,7 +6,8 @@ this script as a Kubernetes Job whose service account assumes the domain's maste
 every request is signed with SigV4 (``runtime/sigv4.py``).
 
 Idempotent: roles and role mappings are replaced (PUT), an existing ISM policy is updated with
-its sequence number (optimistic concurrency), a missing one is created. ``all_access`` and the
+its sequence number (optimistic concurrency) and the indices of its template are moved to the
+new version (change_policy), a missing one is created. ``all_access`` and the
 other reserved roles are never touched: the master user's own mapping stays as AWS made it.
 
 Environment: OPENSEARCH_ENDPOINT (host name), AWS_REGION, AWS_ROLE_ARN and
@@ -87,7 +88,12 @@ def apply(client: Client, config: dict[str, Any]) -> list[str]:
                 {"if_seq_no": current["_seq_no"], "if_primary_term": current["_primary_term"]}
             )
             client.request("PUT", f"{path}?{query}", body)
-            done.append(f"ism_policies/{policy_id} updated")
+            # Indices keep the policy version they started with: move the managed ones to the new one.
+            patterns = [p for t in body.get("policy", {}).get("ism_template", []) for p in t.get("index_patterns", [])]
+            for pattern in patterns:
+                change = f"/_plugins/_ism/change_policy/{urllib.parse.quote(pattern, safe='')}"
+                client.request("POST", change, {"policy_id": policy_id})
+            done.append(f"ism_policies/{policy_id} updated; indices {', '.join(patterns) or '(none)'} moved to it")
     return done
 
 

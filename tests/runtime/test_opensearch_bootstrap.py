@@ -26,7 +26,11 @@ STS_CREDENTIALS = BotoCredentials("ASIAFROMSTS", "secret-from-sts", "token-from-
 CONFIG = {
     "roles": {"iworkz_log_writer": {"cluster_permissions": ["cluster_composite_ops"]}},
     "role_mappings": {"iworkz_log_writer": {"backend_roles": ["arn:aws:iam::123456789012:role/fluent-bit"]}},
-    "ism_policies": {"iworkz-logs": {"policy": {"description": "logs", "states": []}}},
+    "ism_policies": {
+        "iworkz-logs": {
+            "policy": {"description": "logs", "states": [], "ism_template": [{"index_patterns": ["logs-*"]}]}
+        }
+    },
 }
 
 
@@ -75,7 +79,7 @@ class FakeOpenSearch:
                 fake.seq_no[path] = fake.seq_no.get(path, -1) + 1
                 return self._answer(200, {"status": "OK"})
 
-            do_GET = do_PUT = _handle
+            do_GET = do_PUT = do_POST = _handle
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -141,10 +145,13 @@ def test_applies_roles_mappings_and_policies_with_signed_requests(sts, opensearc
 
 def test_a_second_run_updates_the_policy_in_place(sts, opensearch, tmp_path, monkeypatch, capsys) -> None:
     assert _run_here(sts, opensearch, tmp_path, monkeypatch, capsys, CONFIG)[0] == 0
-    changed = {**CONFIG, "ism_policies": {"iworkz-logs": {"policy": {"description": "changed", "states": []}}}}
+    policy = {"description": "changed", "states": [], "ism_template": [{"index_patterns": ["logs-*"]}]}
+    changed = {**CONFIG, "ism_policies": {"iworkz-logs": {"policy": policy}}}
     status, out, err = _run_here(sts, opensearch, tmp_path, monkeypatch, capsys, changed)
     assert status == 0, err
-    assert "ism_policies/iworkz-logs updated" in out
+    assert "ism_policies/iworkz-logs updated; indices logs-* moved to it" in out
+    assert "POST /_plugins/_ism/change_policy/logs-%2A" in opensearch.log
+    assert opensearch.documents["/_plugins/_ism/change_policy/logs-%2A"] == {"policy_id": "iworkz-logs"}
     assert "PUT /_plugins/_ism/policies/iworkz-logs?if_seq_no=0&if_primary_term=1" in opensearch.log
     assert opensearch.documents["/_plugins/_ism/policies/iworkz-logs"]["policy"]["description"] == "changed"
 
