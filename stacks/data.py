@@ -31,8 +31,9 @@ LOG_TARGET_REASON = "this bucket is the access-log target; logging it would loop
 REDIS_APP_USER = "app"
 REDIS_METRICS_USER = "monitoring"
 # The in-cluster Job that applies the OpenSearch role mappings and ISM policies (monitoring
-# stack) runs as this service account and assumes the domain's master role through IRSA.
-OPENSEARCH_ADMIN_NAMESPACE = "monitoring"
+# stack) runs as this service account and assumes the domain's master role through IRSA. Its
+# namespace holds nothing else: only who may create pods there can act as the master user.
+OPENSEARCH_ADMIN_NAMESPACE = "opensearch-setup"
 OPENSEARCH_ADMIN_SERVICE_ACCOUNT = "opensearch-bootstrap"
 
 

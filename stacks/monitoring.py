@@ -41,7 +41,7 @@ from iworkz_constructs.secret import GeneratedValue, Secret, SecretProps
 from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
 from stacks.base import IworkzStack
 from stacks.cluster_providers import cluster_providers
-from stacks.data import OPENSEARCH_ADMIN_SERVICE_ACCOUNT, REDIS_METRICS_USER
+from stacks.data import OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT, REDIS_METRICS_USER
 
 NAMESPACE = "monitoring"
 PROMETHEUS_COMMUNITY = "https://prometheus-community.github.io/helm-charts"
@@ -249,11 +249,13 @@ def ism_policies(config: MonitoringConfig, warm: bool, cold: bool) -> dict[str, 
         return {"state_name": state, "conditions": {"min_index_age": f"{days}d"}}
 
     ends = {"hot": config.log_hot_days, "warm": config.log_warm_days, "cold": config.log_cold_days}
+    # A migration that fails is retried rather than leaving the index failed until someone retries it.
+    patient = {"timeout": "24h", "retry": {"count": 5, "backoff": "exponential", "delay": "1h"}}
     tiers: list[tuple[str, list[dict[str, Any]]]] = [("hot", [])]
     if warm:
-        tiers.append(("warm", [{"warm_migration": {}}]))
+        tiers.append(("warm", [{**patient, "warm_migration": {}}]))
     if cold:
-        tiers.append(("cold", [{"cold_migration": {"timestamp_field": "@timestamp"}}]))
+        tiers.append(("cold", [{**patient, "cold_migration": {"timestamp_field": "@timestamp"}}]))
     states = []
     for index, (name, actions) in enumerate(tiers):
         last = index == len(tiers) - 1
@@ -497,13 +499,23 @@ class MonitoringStack(IworkzStack):
             provider=k8s,
             depends_on=[namespace],
         )
-        # FGAC roles, the writers' IAM role mappings and the ISM policies, applied inside the domain.
+        # FGAC roles, the writers' IAM role mappings and the ISM policies, applied inside the domain
+        # by a Job acting as the domain's master user: in a namespace of its own, which nothing else uses.
+        setup_namespace = NamespaceV1(
+            self,
+            "opensearch-setup-namespace",
+            metadata=NamespaceV1Metadata(
+                name=OPENSEARCH_ADMIN_NAMESPACE,
+                labels={"name": OPENSEARCH_ADMIN_NAMESPACE, "pod-security.kubernetes.io/enforce": "restricted"},
+            ),
+            provider=k8s,
+        )
         search = data.opensearch
         opensearch_setup = OpenSearchSetupJob(
             self,
             "opensearch-setup",
             OpenSearchSetupJobProps(
-                namespace=NAMESPACE,
+                namespace=OPENSEARCH_ADMIN_NAMESPACE,
                 service_account=OPENSEARCH_ADMIN_SERVICE_ACCOUNT,
                 role_arn=Token.as_string(search.master_user_arn),
                 endpoint=Token.as_string(search.endpoint),
@@ -515,7 +527,7 @@ class MonitoringStack(IworkzStack):
                 },
                 ism_policies=ism_policies(config, search.warm_enabled, search.cold_storage_enabled),
                 provider=k8s,
-                depends_on=[namespace],
+                depends_on=[setup_namespace],
             ),
         )
 

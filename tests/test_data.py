@@ -333,7 +333,10 @@ def test_opensearch_bootstrap_service_account_assumes_the_master_role(stack, env
     from stacks.data import OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT
 
     # The names the monitoring stack's bootstrap Job uses (imported from stacks.data).
-    assert (OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT) == ("monitoring", "opensearch-bootstrap")
+    assert (OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT) == (
+        "opensearch-setup",
+        "opensearch-bootstrap",
+    )
     doc, eks = stack(f"data-{env}"), stack(f"eks-{env}")
     remote = EKS_REMOTE.replace("-production.", f"-{env}.")
     logical, role = _master_role(doc, env)
@@ -357,7 +360,7 @@ def test_opensearch_bootstrap_service_account_assumes_the_master_role(stack, env
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": {
             "StringEquals": {
-                "ISSUER:sub": "system:serviceaccount:monitoring:opensearch-bootstrap",
+                "ISSUER:sub": "system:serviceaccount:opensearch-setup:opensearch-bootstrap",
                 "ISSUER:aud": "sts.amazonaws.com",
             }
         },

@@ -186,7 +186,7 @@ def test_chart_sources() -> None:
 
 def test_namespace_is_a_kubernetes_resource(doc) -> None:
     namespaces = resources(doc, "kubernetes_namespace_v1")
-    assert [n["metadata"]["name"] for n in namespaces.values()] == ["monitoring"]
+    assert [n["metadata"]["name"] for n in namespaces.values()] == ["monitoring", "opensearch-setup"]
 
 
 def test_providers_use_eks_outputs_and_exec_token(doc) -> None:
@@ -281,7 +281,7 @@ def test_exporters_read_data_stack_endpoints_and_secrets(doc) -> None:
     # Redis: the data stack's connection secret, as the read-only "monitoring" user; no password exists.
     pod = named(doc, "kubernetes_deployment_v1", "redis-exporter")["spec"]["template"]["spec"]
     exporter_env = {item["name"]: item for item in pod["container"][0]["env"]}
-    assert exporter_env["REDIS_EXPORTER_IS_CLUSTER"]["value"] == "true"
+    assert exporter_env["REDIS_EXPORTER_DISABLE_SCRAPE_ENDPOINT"]["value"] == "true"
     assert exporter_env["REDIS_ADDR"]["value"] == "rediss://$(REDIS_HOST):$(REDIS_PORT)"
     secret = exporter_env["REDIS_HOST"]["value_from"]["secret_key_ref"]["name"]
     refs = {d["secretKey"]: d["remoteRef"] for d in manifest(doc, "ExternalSecret", secret)["spec"]["data"]}
@@ -312,7 +312,11 @@ def test_redis_exporter_connects_with_its_own_role_as_the_metrics_user(doc, stac
     data_users = resources(stack("data-production"), "aws_elasticache_user")
     (metrics_user,) = [u for u in data_users.values() if u["user_name"].endswith("-redis-monitoring")]
     assert metrics_user["authentication_mode"] == {"type": "iam"}
-    assert "~" not in metrics_user["access_string"] and "-@all" in metrics_user["access_string"]
+    access = metrics_user["access_string"].split()
+    assert access[:2] == ["on", "-@all"] and not any(rule.startswith(("~", "%", "&")) for rule in access)
+    # @connection would allow CLIENT KILL/PAUSE: taken back before the single commands are added.
+    assert access.index("-@admin") > access.index("+@connection") and "-@dangerous" in access
+    assert "+client|list" not in access
 
 
 # --- alerts -------------------------------------------------------------------------------------
@@ -471,7 +475,9 @@ def test_log_retention_ism_policy(doc, settings) -> None:
     states = {state["name"]: state for state in logs["states"]}
     assert list(states) == ["hot", "warm", "cold", "delete"]
     assert states["hot"]["transitions"] == [{"state_name": "warm", "conditions": {"min_index_age": "30d"}}]
-    assert states["warm"]["actions"] == [{"warm_migration": {}}]
+    (warm_action,) = states["warm"]["actions"]
+    assert warm_action["warm_migration"] == {}
+    assert warm_action["timeout"] == "24h" and warm_action["retry"]["count"] == 5
     assert states["warm"]["transitions"][0]["conditions"]["min_index_age"] == "365d"
     assert states["cold"]["actions"][0]["cold_migration"]["timestamp_field"] == "@timestamp"
     assert states["cold"]["transitions"] == [{"state_name": "delete", "conditions": {"min_index_age": "2555d"}}]
@@ -535,8 +541,20 @@ def test_setup_job_runs_as_the_domain_master_before_the_writers(doc) -> None:
         assert f"kubernetes_job_v1.{job_id}" in release(doc, writer)["depends_on"]
 
 
-def test_setup_service_account_is_the_one_the_data_stack_trusts() -> None:
-    assert (OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT) == (NAMESPACE, "opensearch-bootstrap")
+def test_setup_job_runs_alone_in_the_namespace_the_data_stack_trusts(doc) -> None:
+    """The master role trusts system:serviceaccount:opensearch-setup:opensearch-bootstrap (stacks/data.py)."""
+    assert OPENSEARCH_ADMIN_NAMESPACE != NAMESPACE
+    namespace = named(doc, "kubernetes_namespace_v1", OPENSEARCH_ADMIN_NAMESPACE)
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    account = named(doc, "kubernetes_service_account_v1", OPENSEARCH_ADMIN_SERVICE_ACCOUNT)
+    assert account["metadata"]["namespace"] == OPENSEARCH_ADMIN_NAMESPACE
+    in_setup_namespace = [
+        (resource_type, body["metadata"]["name"])
+        for resource_type in ("kubernetes_deployment_v1", "kubernetes_job_v1", "kubernetes_service_account_v1")
+        for body in resources(doc, resource_type).values()
+        if body["metadata"].get("namespace") == OPENSEARCH_ADMIN_NAMESPACE
+    ]
+    assert [kind for kind, _ in in_setup_namespace] == ["kubernetes_job_v1", "kubernetes_service_account_v1"]
 
 
 # --- secrets and outputs ------------------------------------------------------------------------
