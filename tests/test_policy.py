@@ -371,50 +371,6 @@ needs_checkov = pytest.mark.skipif(
 )
 
 
-def _scan(outdir: Path) -> list[str]:
-    """``make scan``'s scan of ``outdir``: scripts/scan.py, with its exit status and output."""
-    return [sys.executable, str(ROOT / "scripts" / "scan.py"), "--outdir", str(outdir)]
-
-
-def _scan_output(result: subprocess.CompletedProcess[str]) -> str:
-    return result.stdout + result.stderr
-
-
-def _full_selection() -> bool:
-    return not (os.environ.get("STACKS") or os.environ.get("ENVS"))
-
-
-def _scan_snapshots(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """The checked-in snapshots laid out as a synth output: no wait for the session synth."""
-    outdir = tmp_path_factory.mktemp("snapshots") / "cdktf.out"
-    for snapshot in sorted((ROOT / "tests" / "snapshots").glob("*.json")):
-        folder = outdir / "stacks" / snapshot.stem
-        folder.mkdir(parents=True)
-        (folder / "cdk.tf.json").write_bytes(snapshot.read_bytes())
-    return _scan(outdir)
-
-
-def _scan_synthesised_stacks(synthesized: dict[str, Any], synth_outdir: Path) -> list[str]:
-    # taking `synthesized` makes the scan start once the session synth has written synth_outdir
-    return _scan(synth_outdir)
-
-
-@needs_checkov
-@pytest.mark.early(command=_scan_snapshots if _full_selection() else _scan_synthesised_stacks)
-def test_checkov_passes_on_every_synthesised_stack(
-    synthesized: dict[str, Any], early_result: subprocess.CompletedProcess[str]
-) -> None:
-    """A full run scans the snapshots, from the start of the session: tests/test_snapshots.py proves
-    each equals this synth but for metadata (no check reads it). A STACKS/ENVS run, whose stacks
-    the snapshots do not hold, scans the synth output."""
-    output = _scan_output(early_result)
-    if _full_selection():
-        assert {p.stem for p in (ROOT / "tests" / "snapshots").glob("*.json")} == set(synthesized)
-    for name in synthesized:
-        assert f"\n{name} " in output, f"{name} missing from the scan table"
-    assert early_result.returncode == 0, output
-
-
 BAD_STACK = {
     "terraform": {"required_version": ">= 1.11"},  # checkov's parser needs scan.py's workaround for this
     "resource": {
@@ -425,29 +381,83 @@ BAD_STACK = {
 }
 # Valid JSON that checkov 3.3.30's terraform_json parser rejects (a provider block that is not an object).
 BROKEN_STACK = {"provider": {"aws": ["not-an-object"]}, "resource": {"aws_s3_bucket": {"b": {"bucket": "x"}}}}
+NEGATIVE_CASES = {"bad-stack": BAD_STACK, "broken-stack": BROKEN_STACK}
 
 
-def _scan_bad_stacks(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """One real checkov run over both negative cases (each pays checkov's start-up otherwise)."""
-    outdir = tmp_path_factory.mktemp("bad-stacks") / "cdktf.out"
-    for name, document in (("bad-stack", BAD_STACK), ("broken-stack", BROKEN_STACK)):
+def _full_selection() -> bool:
+    return not (os.environ.get("STACKS") or os.environ.get("ENVS"))
+
+
+def _scan_with_negative_cases(outdir: Path, stacks: dict[str, bytes]) -> list[str]:
+    """``make scan``'s scan (scripts/scan.py) of ``stacks`` and the two negative cases, in one checkov run.
+
+    One run, because checkov's start-up is a third of a scan; the per-stack table and the
+    ``--json`` summary keep the results apart.
+    """
+    documents = {**stacks, **{name: json.dumps(document).encode() for name, document in NEGATIVE_CASES.items()}}
+    for name, document in documents.items():
         folder = outdir / "stacks" / name
         folder.mkdir(parents=True)
-        (folder / "cdk.tf.json").write_text(json.dumps(document))
-    return _scan(outdir)
+        (folder / "cdk.tf.json").write_bytes(document)
+    return [sys.executable, str(ROOT / "scripts" / "scan.py"), "--outdir", str(outdir), "--json", str(outdir / "scan.json")]
+
+
+def _scan_snapshots(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The checked-in snapshots, laid out as a synth output: no wait for the session synth."""
+    snapshots = {path.stem: path.read_bytes() for path in sorted((ROOT / "tests" / "snapshots").glob("*.json"))}
+    return _scan_with_negative_cases(tmp_path_factory.mktemp("scan") / "cdktf.out", snapshots)
+
+
+def _scan_synthesised_stacks(
+    synthesized: dict[str, Any], synth_outdir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> list[str]:
+    """A STACKS/ENVS run, whose stacks the snapshots do not hold: the session synth's output."""
+    stacks = {name: (synth_outdir / "stacks" / name / "cdk.tf.json").read_bytes() for name in synthesized}
+    return _scan_with_negative_cases(tmp_path_factory.mktemp("scan") / "cdktf.out", stacks)
+
+
+SCAN = _scan_snapshots if _full_selection() else _scan_synthesised_stacks
+
+
+def _scan_summary(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, int]]:
+    summary_file = Path(result.args[result.args.index("--json") + 1])
+    assert summary_file.exists(), result.stdout + result.stderr
+    return json.loads(summary_file.read_text())
 
 
 @needs_checkov
-@pytest.mark.early(command=_scan_bad_stacks)
+@pytest.mark.early(command=SCAN)
+def test_checkov_passes_on_every_synthesised_stack(
+    synthesized: dict[str, Any], early_result: subprocess.CompletedProcess[str]
+) -> None:
+    """A full run scans the snapshots, from the start of the session: tests/test_snapshots.py proves
+    each equals this synth but for metadata (no check reads it)."""
+    output = early_result.stdout + early_result.stderr
+    if _full_selection():
+        assert {p.stem for p in (ROOT / "tests" / "snapshots").glob("*.json")} == set(synthesized)
+    summary = _scan_summary(early_result)
+    for name in synthesized:
+        assert f"\n{name} " in output, f"{name} missing from the scan table"
+        assert summary[name]["failed"] == 0, output
+        assert summary[name]["passed"] > 0, f"no check ran on {name}"
+        assert f"could not parse {name}/" not in output
+    # the run fails, and only because of the negative cases
+    assert early_result.returncode == 1, output
+    assert set(re.findall(r"^  ([\w-]+): CKV", output, re.MULTILINE)) == {"bad-stack"}, output
+
+
+@needs_checkov
+@pytest.mark.early(command=SCAN)
 def test_checkov_scan_fails_on_a_bad_stack_and_on_one_it_cannot_parse(
     early_result: subprocess.CompletedProcess[str],
 ) -> None:
-    output = _scan_output(early_result)
+    output = early_result.stdout + early_result.stderr
     assert early_result.returncode == 1, output
     assert "bad-stack: CKV_AWS_24 aws_security_group.open" in output  # SSH open to the internet
     assert "bad-stack: terraform.required_version left out for checkov's parser" in output
     assert "checkov could not parse broken-stack/cdk.tf.json: none of its checks ran" in output
     assert re.search(r"\nbroken-stack +0 +0 +0\n", output), output
+    assert _scan_summary(early_result)["broken-stack"] == {"passed": 0, "failed": 0, "skipped": 0}
 
 
 def _scan_module() -> Any:
