@@ -399,7 +399,8 @@ def _scan_with_negative_cases(outdir: Path, stacks: dict[str, bytes]) -> list[st
         folder = outdir / "stacks" / name
         folder.mkdir(parents=True)
         (folder / "cdk.tf.json").write_bytes(document)
-    return [sys.executable, str(ROOT / "scripts" / "scan.py"), "--outdir", str(outdir), "--json", str(outdir / "scan.json")]
+    scan = ROOT / "scripts" / "scan.py"
+    return [sys.executable, str(scan), "--outdir", str(outdir), "--json", str(outdir / "scan.json")]
 
 
 def _scan_snapshots(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
