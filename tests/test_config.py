@@ -162,33 +162,42 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert "2 problems" in message and "dev.yaml" in message and "staging.yaml" in message
 
 
-def _run_synth(config_dir: Path, outdir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "--config-dir", str(config_dir), "--outdir", str(outdir), *extra],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+def _synth_command(config_dir: Path, outdir: Path, *extra: str) -> list[str]:
+    return [sys.executable, str(ROOT / "main.py"), "--config-dir", str(config_dir), "--outdir", str(outdir), *extra]
 
 
-def test_cli_exits_2_without_traceback_and_writes_nothing(tmp_path):
+def _outdir(result: subprocess.CompletedProcess[str]) -> Path:
+    return Path(result.args[result.args.index("--outdir") + 1])
+
+
+def _synth_over_previous_output_with_bad_config(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    tmp_path = tmp_path_factory.mktemp("cli-bad-config")
     outdir = tmp_path / "cdktf.out"
     outdir.mkdir()
     (outdir / "keep.txt").write_text("previous output")
-    result = _run_synth(write_config(tmp_path, "production", {"network": {"vpc_cidr": "not-a-cidr"}}), outdir)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr + result.stdout
-    assert "production.yaml: network.vpc_cidr = 'not-a-cidr'" in result.stderr
-    assert "rule:" in result.stderr and "fix:" in result.stderr
+    return _synth_command(write_config(tmp_path, "production", {"network": {"vpc_cidr": "not-a-cidr"}}), outdir)
+
+
+@pytest.mark.early(command=_synth_over_previous_output_with_bad_config)
+def test_cli_exits_2_without_traceback_and_writes_nothing(early_result: subprocess.CompletedProcess[str]) -> None:
+    outdir = _outdir(early_result)
+    assert early_result.returncode == 2
+    assert "Traceback" not in early_result.stderr + early_result.stdout
+    assert "production.yaml: network.vpc_cidr = 'not-a-cidr'" in early_result.stderr
+    assert "rule:" in early_result.stderr and "fix:" in early_result.stderr
     assert sorted(p.name for p in outdir.iterdir()) == ["keep.txt"]
-    assert not list(tmp_path.glob(".cdktf.out.*")), "staging folder left behind"
+    assert not list(outdir.parent.glob(".cdktf.out.*")), "staging folder left behind"
 
 
-def test_cli_rejects_an_unknown_stack(tmp_path):
-    result = _run_synth(write_config(tmp_path), tmp_path / "out", "--stacks", "netwrk")
-    assert result.returncode == 2
-    assert "STACKS: stack = 'netwrk'" in result.stderr and "Traceback" not in result.stderr
+def _synth_of_an_unknown_stack(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    tmp_path = tmp_path_factory.mktemp("cli-unknown-stack")
+    return _synth_command(write_config(tmp_path), tmp_path / "out", "--stacks", "netwrk")
+
+
+@pytest.mark.early(command=_synth_of_an_unknown_stack)
+def test_cli_rejects_an_unknown_stack(early_result: subprocess.CompletedProcess[str]) -> None:
+    assert early_result.returncode == 2
+    assert "STACKS: stack = 'netwrk'" in early_result.stderr and "Traceback" not in early_result.stderr
 
 
 def test_opensearch_log_tiers_follow_the_seed(settings):

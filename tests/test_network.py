@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -482,20 +481,20 @@ def test_dev_may_use_a_single_nat_gateway(tmp_path):
     assert settings.environments["dev"].network.nat_gateways == "single"
 
 
-def test_cli_stops_on_bad_network_config_with_exit_2(tmp_path):
+def _network_synth_with_a_single_nat_in_production(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    tmp_path = tmp_path_factory.mktemp("cli-network")
     config = write_config(tmp_path, "production", {"network": {"nat_gateways": "single"}})
-    result = subprocess.run(
-        [sys.executable, "main.py", "--config-dir", str(config), "--outdir", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-        env={**os.environ, "STACKS": "network"},
-        timeout=120,
-    )
-    assert result.returncode == 2
-    assert "Traceback" not in result.stdout + result.stderr
-    assert "production.yaml: network.nat_gateways = 'single'" in result.stderr
-    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    outdir = tmp_path / "out"
+    return [sys.executable, "main.py", "--config-dir", str(config), "--outdir", str(outdir), "--stacks", "network"]
+
+
+@pytest.mark.early(command=_network_synth_with_a_single_nat_in_production)
+def test_cli_stops_on_bad_network_config_with_exit_2(early_result: subprocess.CompletedProcess[str]) -> None:
+    outdir = Path(early_result.args[early_result.args.index("--outdir") + 1])
+    assert early_result.returncode == 2
+    assert "Traceback" not in early_result.stdout + early_result.stderr
+    assert "production.yaml: network.nat_gateways = 'single'" in early_result.stderr
+    assert not outdir.exists() or not any(outdir.iterdir())
 
 
 def test_later_stacks_read_the_vpc_through_cross_stack_references(settings, tmp_path):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from configs import write_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
@@ -47,8 +48,7 @@ def test_a_cycle_reports_the_changed_stack_and_survives_a_config_error(tmp_path:
     assert "unchanged state" in same.render()
 
 
-def test_reload_forgets_project_modules_and_keeps_libraries() -> None:
-    probe = f"""
+RELOAD_PROBE = f"""
 import sys
 sys.path.insert(0, {str(SCRIPTS)!r})
 import yaml, pydantic
@@ -64,9 +64,16 @@ assert sys.modules["yaml"] is yaml and sys.modules["pydantic"] is pydantic
 assert "watch" in sys.modules and "snapshots" in sys.modules
 print("ok")
 """
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
+
+
+def _reload_probe() -> list[str]:
+    return [sys.executable, "-c", RELOAD_PROBE]
+
+
+@pytest.mark.early(command=_reload_probe)
+def test_reload_forgets_project_modules_and_keeps_libraries(early_result: subprocess.CompletedProcess[str]) -> None:
+    assert early_result.returncode == 0, early_result.stderr
+    assert early_result.stdout.strip() == "ok"
 
 
 def test_the_watch_reacts_to_sources_configuration_and_values_only() -> None:
