@@ -43,10 +43,11 @@ synth-hcl: install ## the same as HCL (cdk.tf) through the cdktf CLI
 test: install ## run the test suite (one synth per session)
 	$(PY) -m pytest
 
-lint: install ## ruff (lint + format check) and mypy
+lint: install ## ruff (lint + format check), mypy and the secret scan of the repository
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy iworkz stacks constructs main.py runtime/*.py
+	$(PY) -m iworkz.policy.secret_scan
 
 bench: install ## benchmark floor / full synth / single stacks / tests (wall, CPU, peak memory) -> docs/bench.json
 	$(PY) scripts/bench.py

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from iworkz.policy.secret_scan import scan_document, scan_source, scan_stack, scan_text
+from iworkz.policy.secret_scan import repository_files, scan_document, scan_source, scan_stack, scan_text
 
 ROOT = Path(__file__).resolve().parents[1]
-MAX_FILE_BYTES = 2_000_000
 
 # Planted values are assembled at run time so that this file itself stays clean.
 FAKE_ACCESS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
@@ -21,34 +22,36 @@ ADMIN_PW_KEY = "adminPassword"
 MASTER_PW_KEY = "master_password"
 
 
-def repository_files() -> list[Path]:
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    files = [ROOT / name for name in listed.split("\0") if name]
-    return [f for f in files if f.is_file() and f.stat().st_size <= MAX_FILE_BYTES]
-
-
 def test_synthesised_stacks_hold_no_secrets(synthesized: dict[str, Any]) -> None:
     findings = [str(f) for name, document in synthesized.items() for f in scan_stack(name, document)]
     assert not findings, "literal secrets in the synthesised output:\n" + "\n".join(findings)
 
 
-def test_repository_holds_no_secrets() -> None:
-    files = repository_files()
-    assert any(f.name == "pyproject.toml" for f in files), "git ls-files found no project files"
-    findings = []
-    for path in files:
-        raw = path.read_bytes()
-        if b"\0" in raw:
-            continue  # binary
-        text = raw.decode("utf-8", errors="replace")
-        findings.extend(str(f) for f in scan_source(text, str(path.relative_to(ROOT))))
-    assert not findings, "literal secrets in the repository:\n" + "\n".join(findings)
+def _scan_repository() -> list[str]:
+    return [sys.executable, "-m", "iworkz.policy.secret_scan"]
+
+
+@pytest.mark.early(command=_scan_repository)
+def test_repository_holds_no_secrets(early_result: subprocess.CompletedProcess[str]) -> None:
+    assert early_result.returncode == 0, "literal secrets in the repository:\n" + early_result.stderr
+    files = int(re.search(r"secret scan: (\d+) files", early_result.stdout).group(1))  # type: ignore[union-attr]
+    assert files == len(repository_files(ROOT)) > 100, early_result.stdout
+
+
+def _scan_planted_files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    folder = tmp_path_factory.mktemp("planted")
+    (folder / "clean.py").write_text('password_key = "password"\n')
+    (folder / "leak.yaml").write_text(f"grafana:\n  {ADMIN_PW_KEY}: {FAKE_VALUE}\n")
+    return [sys.executable, "-m", "iworkz.policy.secret_scan", str(folder / "clean.py"), str(folder / "leak.yaml")]
+
+
+@pytest.mark.early(command=_scan_planted_files)
+def test_fails_the_scan_of_a_planted_file_with_exit_1(early_result: subprocess.CompletedProcess[str]) -> None:
+    assert early_result.returncode == 1
+    assert "leak.yaml:2: literal value of adminPassword: hunt…" in early_result.stderr
+    assert FAKE_VALUE not in early_result.stdout + early_result.stderr
+    assert "clean.py" not in early_result.stderr
+    assert "secret scan: 2 files, 1 literal secrets" in early_result.stdout
 
 
 # --- negative tests: planted secrets are caught ------------------------------------------------

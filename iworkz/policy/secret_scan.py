@@ -7,14 +7,21 @@ Two kinds of finding:
   ``client_secret``, ``adminPassword``, ...) holding a literal value instead of a reference
   (``${...}``) or a lookup from a secret store. Strings that hold YAML or JSON documents
   (Helm values, Kubernetes manifests, policies) are parsed and searched the same way.
+
+``python -m iworkz.policy.secret_scan [FILE ...]`` (part of ``make lint``) scans the given
+files, or every file git tracks or would add (``.gitignore`` respected); exit status 1 on a
+finding, printed with its place and a masked excerpt.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -147,3 +154,45 @@ def scan_stack(name: str, document: dict[str, Any]) -> list[SecretFinding]:
     """Everything in one synthesised stack: patterns in its text and literal password-like values."""
     text = json.dumps(document, indent=1)
     return [*scan_text(text, f"{name}/cdk.tf.json"), *scan_document(document, name)]
+
+
+MAX_FILE_BYTES = 2_000_000  # larger files are generated or vendored, not written by hand
+
+
+def repository_files(root: Path) -> list[Path]:
+    """Every file git tracks or would add under ``root`` (ignored files left out)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    files = [root / name for name in listed.split("\0") if name]
+    return [f for f in files if f.is_file() and f.stat().st_size <= MAX_FILE_BYTES]
+
+
+def scan_files(files: list[Path], root: Path) -> list[SecretFinding]:
+    findings: list[SecretFinding] = []
+    for path in files:
+        raw = path.read_bytes()
+        if b"\0" in raw:
+            continue  # binary
+        where = str(path.resolve().relative_to(root)) if path.resolve().is_relative_to(root) else str(path)
+        findings.extend(scan_source(raw.decode("utf-8", errors="replace"), where))
+    return findings
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    root = Path.cwd().resolve()
+    files = [Path(name) for name in arguments] if arguments else repository_files(root)
+    findings = scan_files(files, root)
+    for finding in findings:
+        print(f"error: {finding}", file=sys.stderr)
+    print(f"secret scan: {len(files)} files, {len(findings)} literal secrets")
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
