@@ -10,11 +10,15 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from iworkz.config import Settings
 from iworkz.registry import PlannedStack
+
+if TYPE_CHECKING:
+    from cdktf import TerraformStack
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class WrittenStack:
     name: str
     path: Path
     resources: int | None
+    # The synthesised stack itself, for a caller that reads its outputs (e.g. the stack contracts).
+    stack: TerraformStack | None = field(default=None, compare=False, repr=False)
 
 
 def hcl_output() -> bool:
@@ -38,11 +44,11 @@ def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) ->
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
-        app, _ = build_app(settings, planned, staging)
+        app, built = build_app(settings, planned, staging)
         policy = enforce_policy(app)  # guardrails (iworkz/policy): a violation raises before anything is published
         app.synth()
         report = policy.check_synthesized(staging)
-        written = _publish(staging, outdir, [stack.name for stack in planned])
+        written = _publish(staging, outdir, {stack.name: built[stack.name] for stack in planned})
         report.write(outdir / POLICY_REPORT_FILE)
         print(report.summary(outdir / POLICY_REPORT_FILE))
         return written
@@ -50,13 +56,13 @@ def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) ->
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _publish(staging: Path, outdir: Path, names: list[str]) -> list[WrittenStack]:
+def _publish(staging: Path, outdir: Path, stacks: dict[str, TerraformStack]) -> list[WrittenStack]:
     manifest_path = outdir / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"stacks": {}}
     new_manifest = json.loads((staging / "manifest.json").read_text())
     (outdir / "stacks").mkdir(parents=True, exist_ok=True)
     written = []
-    for name in names:
+    for name, stack in stacks.items():
         source = staging / "stacks" / name
         target = outdir / "stacks" / name
         # Replace the stack folder in two renames so a reader never sees a mix of old and new.
@@ -67,7 +73,7 @@ def _publish(staging: Path, outdir: Path, names: list[str]) -> list[WrittenStack
         shutil.move(str(source), str(target))
         shutil.rmtree(previous, ignore_errors=True)
         manifest["stacks"][name] = new_manifest["stacks"][name]
-        written.append(_describe(name, target))
+        written.append(_describe(name, target, stack))
     manifest["version"] = new_manifest.get("version")
     temporary = manifest_path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(manifest, indent=2) + "\n")
@@ -75,10 +81,10 @@ def _publish(staging: Path, outdir: Path, names: list[str]) -> list[WrittenStack
     return written
 
 
-def _describe(name: str, folder: Path) -> WrittenStack:
+def _describe(name: str, folder: Path, stack: TerraformStack) -> WrittenStack:
     json_file = folder / "cdk.tf.json"
     if json_file.exists():
         document = json.loads(json_file.read_text())
         count = sum(len(instances) for instances in document.get("resource", {}).values())
-        return WrittenStack(name, json_file, count)
-    return WrittenStack(name, folder / "cdk.tf", None)
+        return WrittenStack(name, json_file, count, stack)
+    return WrittenStack(name, folder / "cdk.tf", None, stack)

@@ -21,7 +21,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -29,7 +29,10 @@ import iworkz  # noqa: F401  (puts the project's Node first on PATH before jsii 
 from iworkz.cli import _split
 from iworkz.config import Settings, load_settings
 from iworkz.registry import plan
-from iworkz.synth import synthesize
+from iworkz.synth import WrittenStack, synthesize
+
+if TYPE_CHECKING:
+    from cdktf import TerraformStack
 
 StackJson = dict[str, Any]
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,26 +49,38 @@ def synth_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def synthesized(settings: Settings, synth_outdir: Path) -> dict[str, StackJson]:
-    """Every stack of every environment, as parsed cdk.tf.json, keyed by stack name."""
+def session_synth(settings: Settings, synth_outdir: Path) -> list[WrittenStack]:
+    """The one synth of the session: every stack of every environment (or the STACKS/ENVS selection)."""
     selected = load_settings(environments=_split(os.environ.get("ENVS"))) if os.environ.get("ENVS") else settings
     planned, _ = plan(selected, _split(os.environ.get("STACKS")))
-    written = synthesize(selected, planned, synth_outdir)
-    return {stack.name: json.loads(stack.path.read_text()) for stack in written}
+    return synthesize(selected, planned, synth_outdir)
 
 
 @pytest.fixture(scope="session")
-def stack(synthesized: dict[str, StackJson]):
+def synthesized(session_synth: list[WrittenStack]) -> dict[str, StackJson]:
+    """Every stack of the session synth, as parsed cdk.tf.json, keyed by stack name."""
+    return {stack.name: json.loads(stack.path.read_text()) for stack in session_synth}
+
+
+def _selected(available: dict[str, Any], name: str) -> Any:
+    if name not in available:
+        if os.environ.get("STACKS") or os.environ.get("ENVS"):
+            pytest.skip(f"{name} is not in the STACKS/ENVS selection")
+        raise KeyError(f"stack {name} was not synthesised; have {sorted(available)}")
+    return available[name]
+
+
+@pytest.fixture(scope="session")
+def stack(synthesized: dict[str, StackJson]) -> Callable[[str], StackJson]:
     """``stack("network-production")`` returns that stack's JSON (skips when not selected)."""
+    return lambda name: _selected(synthesized, name)
 
-    def get(name: str) -> StackJson:
-        if name not in synthesized:
-            if os.environ.get("STACKS") or os.environ.get("ENVS"):
-                pytest.skip(f"{name} is not in the STACKS/ENVS selection")
-            raise KeyError(f"stack {name} was not synthesised; have {sorted(synthesized)}")
-        return synthesized[name]
 
-    return get
+@pytest.fixture(scope="session")
+def stack_construct(session_synth: list[WrittenStack]) -> Callable[[str], TerraformStack]:
+    """``stack_construct("data-staging")`` returns the synthesised stack object, to read its contract."""
+    constructs = {written.name: written.stack for written in session_synth}
+    return lambda name: _selected(constructs, name)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

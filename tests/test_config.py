@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from iworkz.cli import main
 from iworkz.config import ConfigError, load_settings, load_yaml
 from tests.configs import DELETE, write_config, write_raw
 
@@ -189,15 +190,14 @@ def test_cli_exits_2_without_traceback_and_writes_nothing(early_result: subproce
     assert not list(outdir.parent.glob(".cdktf.out.*")), "staging folder left behind"
 
 
-def _synth_of_an_unknown_stack(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    tmp_path = tmp_path_factory.mktemp("cli-unknown-stack")
-    return _synth_command(write_config(tmp_path), tmp_path / "out", "--stacks", "netwrk")
-
-
-@pytest.mark.early(command=_synth_of_an_unknown_stack)
-def test_cli_rejects_an_unknown_stack(early_result: subprocess.CompletedProcess[str]) -> None:
-    assert early_result.returncode == 2
-    assert "STACKS: stack = 'netwrk'" in early_result.stderr and "Traceback" not in early_result.stderr
+def test_cli_rejects_an_unknown_stack(tmp_path, capsys):
+    # in-process: main() is what main.py exits with (the test above runs the real process)
+    status = main(
+        ["--config-dir", str(write_config(tmp_path)), "--outdir", str(tmp_path / "out"), "--stacks", "netwrk"]
+    )
+    stderr = capsys.readouterr().err
+    assert status == 2
+    assert "STACKS: stack = 'netwrk'" in stderr and "Traceback" not in stderr
 
 
 def test_opensearch_log_tiers_follow_the_seed(settings):

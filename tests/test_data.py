@@ -558,13 +558,8 @@ def test_outputs(prod):
 # --- contract --------------------------------------------------------------------------------
 
 
-def test_data_stack_contract(settings, tmp_path):
-    from iworkz.app import build_app
-    from iworkz.registry import plan
-
-    planned, _ = plan(settings, ["data-staging"])
-    _, built = build_app(settings, planned, tmp_path)
-    data = built["data-staging"]
+def test_data_stack_contract(stack_construct):
+    data = stack_construct("data-staging")
     for attribute in ("endpoint", "address", "reader_endpoint", "master_user_secret_arn"):
         assert isinstance(getattr(data.postgres, attribute), str)
     assert data.postgres.port == 5432 and data.redis.port == 6379

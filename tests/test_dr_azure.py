@@ -96,34 +96,38 @@ def test_tenant_comes_from_the_deploying_identity_when_not_configured(doc):
     assert vault["tenant_id"] == f"${{data.azurerm_client_config.{client}.tenant_id}}"
 
 
-def test_subscription_and_tenant_from_config_reach_the_provider(tmp_path):
-    subscription, tenant = "11111111-2222-3333-4444-555555555555", "66666666-7777-8888-9999-000000000000"
-    settings = load_settings(
-        write_config(tmp_path, "production", {"dr_azure": {"subscription_id": subscription, "tenant_id": tenant}}),
-        ["production"],
-    )
-    planned, _ = plan(settings, [STACK])
-    written = {s.name: json.loads(s.path.read_text()) for s in synthesize(settings, planned, tmp_path / "out")}
-    (azurerm,) = written[STACK]["provider"]["azurerm"]
-    assert azurerm["subscription_id"] == subscription
-    assert azurerm["tenant_id"] == tenant
-    assert one(written[STACK], "azurerm_key_vault")["tenant_id"] == tenant
+SUBSCRIPTION, TENANT = "11111111-2222-3333-4444-555555555555", "66666666-7777-8888-9999-000000000000"
 
 
-def test_private_cluster_from_config_is_resolvable_from_aws(tmp_path):
-    settings = load_settings(
-        write_config(
-            tmp_path, "production", {"dr_azure": {"aks_private_cluster": True, "aks_authorized_ip_ranges": []}}
-        ),
-        ["production"],
-    )
+@pytest.fixture(scope="module")
+def configured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The production DR site with every optional setting the defaults leave out (one synth)."""
+    tmp_path = tmp_path_factory.mktemp("dr-configured")
+    options = {
+        "subscription_id": SUBSCRIPTION,
+        "tenant_id": TENANT,
+        "aks_private_cluster": True,
+        "aks_authorized_ip_ranges": [],
+    }
+    settings = load_settings(write_config(tmp_path, "production", {"dr_azure": options}), ["production"])
     planned, _ = plan(settings, [STACK])
     written = {s.name: json.loads(s.path.read_text()) for s in synthesize(settings, planned, tmp_path / "out")}
-    cluster = one(written[STACK], "azurerm_kubernetes_cluster")
+    return written[STACK]
+
+
+def test_subscription_and_tenant_from_config_reach_the_provider(configured):
+    (azurerm,) = configured["provider"]["azurerm"]
+    assert azurerm["subscription_id"] == SUBSCRIPTION
+    assert azurerm["tenant_id"] == TENANT
+    assert one(configured, "azurerm_key_vault")["tenant_id"] == TENANT
+
+
+def test_private_cluster_from_config_is_resolvable_from_aws(configured):
+    cluster = one(configured, "azurerm_kubernetes_cluster")
     assert cluster["private_cluster_enabled"] is True
     assert cluster["private_cluster_public_fqdn_enabled"] is False
     assert "api_server_access_profile" not in cluster
-    zones = {body["domain_name"] for body in resources(written[STACK], "aws_route53_resolver_rule").values()}
+    zones = {body["domain_name"] for body in resources(configured, "aws_route53_resolver_rule").values()}
     assert "privatelink.koreacentral.azmk8s.io" in zones
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from iworkz.cli import main
 from iworkz.config import ConfigError, load_settings
 from tests.configs import write_config
 from tests.tf import data_sources, one, outputs, resources
@@ -347,12 +346,8 @@ def test_account_comes_from_the_caller_identity(stack):
     assert len(data_sources(stack("network-production"), "aws_caller_identity")) == 1
 
 
-def test_network_stack_exposes_the_vpc_contract(settings, tmp_path):
-    from iworkz.app import build_app
-    from iworkz.registry import BY_COMPONENT, PlannedStack
-
-    _, built = build_app(settings, [PlannedStack(BY_COMPONENT["network"], "production")], tmp_path)
-    vpc = built["network-production"].vpc  # type: ignore[attr-defined]
+def test_network_stack_exposes_the_vpc_contract(stack_construct):
+    vpc = stack_construct("network-production").vpc
     assert type(vpc).__module__ == "iworkz_constructs.vpc" and type(vpc).__name__ == "Vpc"
     assert vpc.vpc_cidr == "10.0.0.0/16"
     assert vpc.availability_zones == ZONES
@@ -481,19 +476,14 @@ def test_dev_may_use_a_single_nat_gateway(tmp_path):
     assert settings.environments["dev"].network.nat_gateways == "single"
 
 
-def _network_synth_with_a_single_nat_in_production(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    tmp_path = tmp_path_factory.mktemp("cli-network")
+def test_cli_stops_on_bad_network_config_with_exit_2(tmp_path, capsys):
     config = write_config(tmp_path, "production", {"network": {"nat_gateways": "single"}})
     outdir = tmp_path / "out"
-    return [sys.executable, "main.py", "--config-dir", str(config), "--outdir", str(outdir), "--stacks", "network"]
-
-
-@pytest.mark.early(command=_network_synth_with_a_single_nat_in_production)
-def test_cli_stops_on_bad_network_config_with_exit_2(early_result: subprocess.CompletedProcess[str]) -> None:
-    outdir = Path(early_result.args[early_result.args.index("--outdir") + 1])
-    assert early_result.returncode == 2
-    assert "Traceback" not in early_result.stdout + early_result.stderr
-    assert "production.yaml: network.nat_gateways = 'single'" in early_result.stderr
+    status = main(["--config-dir", str(config), "--outdir", str(outdir), "--stacks", "network"])
+    stderr = capsys.readouterr().err
+    assert status == 2
+    assert "Traceback" not in stderr
+    assert "production.yaml: network.nat_gateways = 'single'" in stderr
     assert not outdir.exists() or not any(outdir.iterdir())
 
 

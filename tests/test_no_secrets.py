@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from iworkz.policy.secret_scan import main as secret_scan_main
 from iworkz.policy.secret_scan import repository_files, scan_document, scan_source, scan_stack, scan_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,20 +39,16 @@ def test_repository_holds_no_secrets(early_result: subprocess.CompletedProcess[s
     assert files == len(repository_files(ROOT)) > 100, early_result.stdout
 
 
-def _scan_planted_files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    folder = tmp_path_factory.mktemp("planted")
-    (folder / "clean.py").write_text('password_key = "password"\n')
-    (folder / "leak.yaml").write_text(f"grafana:\n  {ADMIN_PW_KEY}: {FAKE_VALUE}\n")
-    return [sys.executable, "-m", "iworkz.policy.secret_scan", str(folder / "clean.py"), str(folder / "leak.yaml")]
-
-
-@pytest.mark.early(command=_scan_planted_files)
-def test_fails_the_scan_of_a_planted_file_with_exit_1(early_result: subprocess.CompletedProcess[str]) -> None:
-    assert early_result.returncode == 1
-    assert "leak.yaml:2: literal value of adminPassword: hunt…" in early_result.stderr
-    assert FAKE_VALUE not in early_result.stdout + early_result.stderr
-    assert "clean.py" not in early_result.stderr
-    assert "secret scan: 2 files, 1 literal secrets" in early_result.stdout
+def test_fails_the_scan_of_a_planted_file_with_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "clean.py").write_text('password_key = "password"\n')
+    (tmp_path / "leak.yaml").write_text(f"grafana:\n  {ADMIN_PW_KEY}: {FAKE_VALUE}\n")
+    status = secret_scan_main([str(tmp_path / "clean.py"), str(tmp_path / "leak.yaml")])
+    printed = capsys.readouterr()
+    assert status == 1
+    assert "leak.yaml:2: literal value of adminPassword: hunt…" in printed.err
+    assert FAKE_VALUE not in printed.out + printed.err
+    assert "clean.py" not in printed.err
+    assert "secret scan: 2 files, 1 literal secrets" in printed.out
 
 
 # --- negative tests: planted secrets are caught ------------------------------------------------
