@@ -92,6 +92,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 # --- commands started early -------------------------------------------------------------------
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that wait for an early command run last (in their order): the second core has the
+    whole session to finish the commands while the in-process tests run."""
+    items.sort(key=lambda item: item.get_closest_marker("early") is not None)  # stable
+
+
 # A command takes session fixtures as keyword arguments (by parameter name) and returns the argv.
 EarlyCommand = Callable[..., list[str]]
 

@@ -6,14 +6,14 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
-
+from iworkz.app import StackContext
 from iworkz.config import load_settings
 from iworkz.registry import plan
-from iworkz.synth import synthesize
 from tests.configs import write_config
-from tests.tf import one, outputs, resources
+from tests.tf import new_app, one, outputs, resources, synth_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,12 +83,17 @@ def test_aws_providers_carry_the_seed_default_tags(synthesized):
             }, name
 
 
+def _terraform_block_of_a_stack(config_dir: Path) -> dict[str, Any]:
+    """The ``terraform`` block of IworkzStack, the base of every stack, as network-dev under ``config_dir``."""
+    from stacks.base import IworkzStack
+
+    context = StackContext(load_settings(config_dir, ["dev"]), "network-dev", "network", "dev")
+    return dict(synth_stack(IworkzStack(new_app(), context))["terraform"])
+
+
 def test_one_setting_switches_every_stack_to_terraform_cloud(tmp_path):
     config = write_config(tmp_path, None, {"backend": {"type": "cloud", "cloud": {"organization": "iworkz-platform"}}})
-    settings = load_settings(config, ["dev"])
-    planned, _ = plan(settings, ["network"])
-    (written,) = synthesize(settings, planned, tmp_path / "out")
-    terraform = json.loads(written.path.read_text())["terraform"]
+    terraform = _terraform_block_of_a_stack(config)
     assert "backend" not in terraform
     assert terraform["cloud"] == {
         "organization": "iworkz-platform",
@@ -98,12 +103,9 @@ def test_one_setting_switches_every_stack_to_terraform_cloud(tmp_path):
 
 
 def test_s3_native_locking_can_be_switched_off(tmp_path):
-    config = write_config(tmp_path, None, {"backend": {"s3": {"use_lockfile": False}}})
-    settings = load_settings(config, ["dev"])
-    planned, _ = plan(settings, ["network"])
-    (written,) = synthesize(settings, planned, tmp_path / "out")
-    s3 = json.loads(written.path.read_text())["terraform"]["backend"]["s3"]
-    assert "use_lockfile" not in s3 and s3["dynamodb_table"] == "terraform-lock"
+    s3 = _terraform_block_of_a_stack(write_config(tmp_path, None, {"backend": {"s3": {"use_lockfile": False}}}))
+    assert s3["backend"]["s3"]["key"] == "dev/network.tfstate"
+    assert "use_lockfile" not in s3["backend"]["s3"] and s3["backend"]["s3"]["dynamodb_table"] == "terraform-lock"
 
 
 @pytest.fixture(scope="module")

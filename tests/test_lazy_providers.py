@@ -9,52 +9,31 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from iworkz.lazy_providers import NODE_PRELOAD
+from tests.fresh_process import network_only_synth, report
 
-ROOT = Path(__file__).resolve().parents[1]
 MB = 1_000_000
-PROBE = f"""
-import json, os, sys
-import iworkz  # installs the lazy provider import and puts the project's Node first on PATH
-from cdktf import TerraformStack, Testing
-from cdktf_cdktf_provider_aws.provider import AwsProvider
-from cdktf_cdktf_provider_aws.vpc import Vpc
-app = Testing.app()
-stack = TerraformStack(app, "probe")
-AwsProvider(stack, "aws", region="ap-northeast-1")
-vpc = Vpc(stack, "vpc", cidr_block="10.0.0.0/16")
-doc = json.loads(Testing.synth(stack))
-loaded = [m for m in sys.modules if m.startswith("cdktf_cdktf_provider_aws.") and m.count(".") == 1]
-sys.path.insert(0, {str(ROOT / "scripts")!r})
-from bench import _rss, tree_pids
-node_rss = [_rss(pid) for pid in tree_pids(os.getpid()) if open(f"/proc/{{pid}}/comm").read().strip() == "node"]
-print(json.dumps({{"loaded": sorted(loaded), "vpc": doc["resource"]["aws_vpc"]["vpc"]["cidr_block"], "node_rss": node_rss}}))
-"""
 
 
-def _probe() -> list[str]:
-    return [sys.executable, "-c", PROBE]
-
-
-@pytest.mark.early(command=_probe)
-def test_only_the_used_submodules_load_and_the_resource_synthesises(
+@pytest.mark.early(command=network_only_synth)
+def test_only_the_used_submodules_load_and_the_resources_synthesise(
     early_result: subprocess.CompletedProcess[str],
 ) -> None:
-    assert early_result.returncode == 0, early_result.stderr
-    report = json.loads(early_result.stdout.strip().splitlines()[-1])
-    assert report["vpc"] == "10.0.0.0/16"
-    assert {"cdktf_cdktf_provider_aws.provider", "cdktf_cdktf_provider_aws.vpc"} <= set(report["loaded"])
-    # without the finder the package imports all of its ~2,200 submodules
-    assert len(report["loaded"]) < 20, report["loaded"]
+    probe = report(early_result)
+    network = json.loads((probe["outdir"] / "stacks" / "network-production" / "cdk.tf.json").read_text())
+    (vpc,) = network["resource"]["aws_vpc"].values()
+    assert vpc["cidr_block"] == "10.0.0.0/16"
+    assert {"cdktf_cdktf_provider_aws.provider", "cdktf_cdktf_provider_aws.vpc"} <= set(probe["aws_submodules"])
+    # the network stack uses ~25 resource types; without the finder the package imports all ~2,200
+    assert len(probe["aws_submodules"]) < 40, probe["aws_submodules"]
     # jsii's node wrapper and its kernel process; the kernel holds ~650 MB when it requires
-    # every aws module, ~160 MB with the preload
-    assert len(report["node_rss"]) == 2, report
-    assert max(report["node_rss"]) < 400 * MB, report
+    # every aws module, ~180 MB with the preload
+    assert len(probe["node_rss"]) == 2, probe
+    assert max(probe["node_rss"]) < 400 * MB, probe
 
 
 # A provider package as the jsii kernel lays it out; each module records that it was loaded.

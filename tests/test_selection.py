@@ -9,48 +9,27 @@ which then reports the provider packages present in ``sys.modules``. The probe p
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from iworkz.config import load_settings
 from iworkz.registry import BY_COMPONENT, plan
-
-PROBE = """
-import json, sys
-from iworkz.cli import main
-status = main(["--stacks", sys.argv[1], "--envs", sys.argv[2], "--outdir", sys.argv[3]])
-print(json.dumps({
-    "status": status,
-    "providers": sorted({m.split(".")[0] for m in sys.modules if m.startswith("cdktf_cdktf_provider_")}),
-    "stack_modules": sorted(m for m in sys.modules if m.startswith("stacks.")),
-}))
-"""
+from tests.fresh_process import network_only_synth, report
 
 
-def _network_production_synth(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    outdir = tmp_path_factory.mktemp("network-only") / "cdktf.out"
-    return [sys.executable, "-c", PROBE, "network", "production", str(outdir)]
-
-
-@pytest.mark.early(command=_network_production_synth)
+@pytest.mark.early(command=network_only_synth)
 def test_network_only_synth_loads_neither_azurerm_nor_kubernetes_nor_helm(
     early_result: subprocess.CompletedProcess[str],
 ) -> None:
-    assert early_result.returncode == 0, early_result.stderr
-    report = json.loads(early_result.stdout.strip().splitlines()[-1])
-    assert report["status"] == 0, early_result.stdout + early_result.stderr
-    outdir = Path(early_result.args[-1])
-    assert (outdir / "stacks" / "network-production" / "cdk.tf.json").exists()
+    probe = report(early_result)
+    assert (probe["outdir"] / "stacks" / "network-production" / "cdk.tf.json").exists()
     # aws is loaded (the probe sees providers), the others are not
-    assert report["providers"] == ["cdktf_cdktf_provider_aws"], report
+    assert probe["providers"] == ["cdktf_cdktf_provider_aws"], probe
     # only the selected stack and its dependencies were imported
     expected = {BY_COMPONENT[c].module for c in ("network", *BY_COMPONENT["network"].depends_on)}
-    loaded = set(report["stack_modules"]) - {"stacks.base", "stacks.aws_providers"}
-    assert loaded == expected, report["stack_modules"]
+    loaded = set(probe["stack_modules"]) - {"stacks.base", "stacks.aws_providers"}
+    assert loaded == expected, probe["stack_modules"]
 
 
 def test_the_registry_declares_only_aws_for_the_network_selection() -> None:
