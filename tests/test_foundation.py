@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from iworkz.app import StackContext
 from iworkz.config import load_settings
 from iworkz.registry import plan
