@@ -4,11 +4,10 @@
 its dependencies) for a quicker loop while developing a stack.
 
 Tests whose time goes to a subprocess (checkov scans, fresh-process synths, the benchmark's
-memory probe) are marked ``@pytest.mark.early(command=...)``: their command starts when the
-session starts (after the session synth for a command that needs it), so it runs on the
+memory probe) are marked ``@pytest.mark.early(command=...)``: their command starts before
+collection (or, if it needs the session synth, once that is written), so it runs on the
 second core while the in-process tests run; the test then waits for it (``early_result``)
-and asserts on its exit status and output as before. Tests marked with the same command share
-one run of it.
+and asserts on its exit status and output. See tests/early.py.
 """
 
 from __future__ import annotations
@@ -17,9 +16,10 @@ import gc
 import inspect
 import json
 import os
+import shutil
 import subprocess
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from iworkz.cli import _split
 from iworkz.config import Settings, load_settings
 from iworkz.registry import plan
 from iworkz.synth import WrittenStack, synthesize
+from tests.early import BEFORE_COLLECTION, EarlyCommand, EarlyRun
 
 if TYPE_CHECKING:
     from cdktf import TerraformStack
@@ -90,7 +91,34 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
-# --- commands started early -------------------------------------------------------------------
+# --- commands started early (tests/early.py) ----------------------------------------------------
+
+_RUNS: dict[EarlyCommand, EarlyRun] = {}
+_EARLY_ROOT = Path(tempfile.mkdtemp(prefix="pytest-early-"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "early(command=...): command(workdir, **session fixtures) returns an argv that runs in a subprocess "
+        "from the start of the session (tests/early.py); the test gets its CompletedProcess from early_result",
+    )
+
+
+def _start(command: EarlyCommand, fixture: Callable[[str], Any]) -> EarlyRun:
+    parameters = inspect.signature(command).parameters
+    workdir = Path(tempfile.mkdtemp(prefix=f"{command.__name__}-", dir=_EARLY_ROOT))
+    arguments = {name: workdir if name == "workdir" else fixture(name) for name in parameters}
+    return EarlyRun(command(**arguments), workdir, nice="synthesized" not in parameters)
+
+
+def _no_fixture(name: str) -> Any:
+    raise LookupError(f"{name} is not available before collection")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    for command in BEFORE_COLLECTION:
+        _RUNS[command] = _start(command, _no_fixture)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -99,47 +127,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("early") is not None)  # stable
 
 
-# A command takes session fixtures as keyword arguments (by parameter name) and returns the argv.
-EarlyCommand = Callable[..., list[str]]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "early(command=...): command(**session fixtures) returns an argv started when the session starts; "
-        "the test gets its CompletedProcess from the early_result fixture",
-    )
-
-
-_POOL = ThreadPoolExecutor(thread_name_prefix="early")
-_STARTED: dict[EarlyCommand, Future[subprocess.CompletedProcess[str]]] = {}
-
-
-def _start(command: EarlyCommand, fixture: Callable[[str], Any]) -> Future[subprocess.CompletedProcess[str]]:
-    argv = command(**{name: fixture(name) for name in inspect.signature(command).parameters})
-    if not _needs_synth(command):
-        # Lower priority: the session synth, and the scan of its output that waits for it, go first.
-        argv = ["nice", "-n", "10", *argv]
-    return _POOL.submit(subprocess.run, argv, cwd=ROOT, capture_output=True, text=True, check=False)
-
-
-def _needs_synth(command: EarlyCommand) -> bool:
-    return "synthesized" in inspect.signature(command).parameters
+def _commands_of(items: list[pytest.Item]) -> list[EarlyCommand]:
+    marked = (item.get_closest_marker("early") for item in items)
+    return list(dict.fromkeys(marker.kwargs["command"] for marker in marked if marker))
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _start_early_commands(request: pytest.FixtureRequest) -> Iterator[None]:
-    commands = {
-        marker.kwargs["command"]: None for item in request.session.items if (marker := item.get_closest_marker("early"))
-    }
-    # The others start first and run while the session synth builds.
-    for command in sorted(commands, key=_needs_synth):
-        try:
-            _STARTED[command] = _start(command, request.getfixturevalue)
-        except Exception:  # e.g. the synth fails: the test reports it when it requests the synth itself
-            continue
-    yield
-    _POOL.shutdown(cancel_futures=True)
+def _early_commands(request: pytest.FixtureRequest) -> None:
+    """Stops the commands no selected test uses; starts the others (those that need the synth)."""
+    wanted = _commands_of(request.session.items)
+    for command in [command for command in _RUNS if command not in wanted]:
+        _RUNS.pop(command).stop()
+    for command in wanted:
+        if command not in _RUNS:
+            try:
+                _RUNS[command] = _start(command, request.getfixturevalue)
+            except Exception:  # e.g. the synth fails: the test reports it when it requests the synth itself
+                continue
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for run in _RUNS.values():
+        run.stop()
+    shutil.rmtree(_EARLY_ROOT, ignore_errors=True)
 
 
 @pytest.fixture
@@ -148,6 +158,6 @@ def early_result(request: pytest.FixtureRequest) -> subprocess.CompletedProcess[
     marker = request.node.get_closest_marker("early")
     assert marker is not None, "early_result needs @pytest.mark.early(command=...)"
     command = marker.kwargs["command"]
-    if command not in _STARTED:
-        _STARTED[command] = _start(command, request.getfixturevalue)
-    return _STARTED[command].result()
+    if command not in _RUNS:
+        _RUNS[command] = _start(command, request.getfixturevalue)
+    return _RUNS[command].result()

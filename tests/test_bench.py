@@ -10,37 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.early import measure_a_process_tree
+
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 MB = 1_000_000
 
-# A parent holding ~60 MB that starts a child holding ~100 MB, both alive at the same time
-# (~10 samples): like python holding the provider bindings while node holds the jsii assemblies.
-TREE = """
-import subprocess, sys, time
-parent = bytearray(60 * 1000 * 1000)
-child = "x = bytearray(100 * 1000 * 1000); import time; time.sleep(0.5)"
-subprocess.run([sys.executable, "-c", child], check=True)
-"""
 
-
-def measure_the_tree_in_a_fresh_process() -> list[str]:
-    """Runs bench.measure on TREE from a small process, as `make bench` does.
-
-    (Linux keeps the RSS high-water mark across fork and exec, so wait4's ru_maxrss of a
-    child spawned by this pytest process, which holds the providers, would include them.)
-    """
-    probe = (
-        "import json, sys\n"
-        f"sys.path.insert(0, {str(SCRIPTS)!r})\n"
-        "from dataclasses import asdict\n"
-        "from bench import Run, measure\n"
-        f"run = measure(Run('tree', 'test', {[sys.executable, '-c', TREE]!r}, env={{}}), interval=0.05)\n"
-        "print(json.dumps(asdict(run)))\n"
-    )
-    return [sys.executable, "-c", probe]
-
-
-@pytest.mark.early(command=measure_the_tree_in_a_fresh_process)
+@pytest.mark.early(command=measure_a_process_tree)
 def test_peak_memory_sums_the_process_tree_and_wait4_sees_only_the_largest_process(
     early_result: subprocess.CompletedProcess[str],
 ) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from iworkz.cli import main
 from iworkz.config import ConfigError, load_settings, load_yaml
 from tests.configs import DELETE, write_config, write_raw
+from tests.early import synth_with_bad_config_over_previous_output
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,25 +163,9 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert "2 problems" in message and "dev.yaml" in message and "staging.yaml" in message
 
 
-def _synth_command(config_dir: Path, outdir: Path, *extra: str) -> list[str]:
-    return [sys.executable, str(ROOT / "main.py"), "--config-dir", str(config_dir), "--outdir", str(outdir), *extra]
-
-
-def _outdir(result: subprocess.CompletedProcess[str]) -> Path:
-    return Path(result.args[result.args.index("--outdir") + 1])
-
-
-def _synth_over_previous_output_with_bad_config(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    tmp_path = tmp_path_factory.mktemp("cli-bad-config")
-    outdir = tmp_path / "cdktf.out"
-    outdir.mkdir()
-    (outdir / "keep.txt").write_text("previous output")
-    return _synth_command(write_config(tmp_path, "production", {"network": {"vpc_cidr": "not-a-cidr"}}), outdir)
-
-
-@pytest.mark.early(command=_synth_over_previous_output_with_bad_config)
+@pytest.mark.early(command=synth_with_bad_config_over_previous_output)
 def test_cli_exits_2_without_traceback_and_writes_nothing(early_result: subprocess.CompletedProcess[str]) -> None:
-    outdir = _outdir(early_result)
+    outdir = Path(early_result.args[early_result.args.index("--outdir") + 1])
     assert early_result.returncode == 2
     assert "Traceback" not in early_result.stderr + early_result.stdout
     assert "production.yaml: network.vpc_cidr = 'not-a-cidr'" in early_result.stderr
@@ -264,3 +248,12 @@ def test_fails_on_bad_opensearch_tiers(tmp_path, env, patch, expected):
     message = _error(write_config(tmp_path, env, patch))
     for fragment in expected:
         assert fragment in message, f"{fragment!r} not in:\n{message}"
+
+
+def test_an_unchanged_file_is_validated_once_and_a_changed_one_again(tmp_path):
+    first = load_settings(write_config(tmp_path / "a"))
+    second = load_settings(write_config(tmp_path / "b", "dev", {"network": {"nat_gateways": "one_per_az"}}))
+    assert second.environments["production"] is first.environments["production"]  # same text: same model
+    assert second.environments["dev"] is not first.environments["dev"]
+    assert second.environments["dev"].network.nat_gateways == "one_per_az"
+    assert first.environments["dev"].network.nat_gateways == "single"

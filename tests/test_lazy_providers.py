@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from iworkz.lazy_providers import NODE_PRELOAD
-from tests.fresh_process import network_only_synth, report
+from tests.early import network_only_report, network_only_synth
 
 MB = 1_000_000
 
@@ -23,7 +23,7 @@ MB = 1_000_000
 def test_only_the_used_submodules_load_and_the_resources_synthesise(
     early_result: subprocess.CompletedProcess[str],
 ) -> None:
-    probe = report(early_result)
+    probe = network_only_report(early_result)
     network = json.loads((probe["outdir"] / "stacks" / "network-production" / "cdk.tf.json").read_text())
     (vpc,) = network["resource"]["aws_vpc"].values()
     assert vpc["cidr_block"] == "10.0.0.0/16"

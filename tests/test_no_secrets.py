@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from iworkz.policy.secret_scan import main as secret_scan_main
 from iworkz.policy.secret_scan import repository_files, scan_document, scan_source, scan_stack, scan_text
+from tests.early import repository_secret_scan
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,11 +28,7 @@ def test_synthesised_stacks_hold_no_secrets(synthesized: dict[str, Any]) -> None
     assert not findings, "literal secrets in the synthesised output:\n" + "\n".join(findings)
 
 
-def _scan_repository() -> list[str]:
-    return [sys.executable, "-m", "iworkz.policy.secret_scan"]
-
-
-@pytest.mark.early(command=_scan_repository)
+@pytest.mark.early(command=repository_secret_scan)
 def test_repository_holds_no_secrets(early_result: subprocess.CompletedProcess[str]) -> None:
     assert early_result.returncode == 0, "literal secrets in the repository:\n" + early_result.stderr
     files = int(re.search(r"secret scan: (\d+) files", early_result.stdout).group(1))  # type: ignore[union-attr]

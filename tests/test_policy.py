@@ -40,6 +40,7 @@ from iworkz.policy.rules import (
     evaluate,
 )
 from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps
+from tests.early import scan_snapshots, scan_synthesised_stacks
 from tests.tf import new_app
 
 TAGS = {"Project": "iWORKZ", "Environment": "production", "ManagedBy": "Terraform", "Owner": "DevOps"}
@@ -371,53 +372,11 @@ needs_checkov = pytest.mark.skipif(
 )
 
 
-BAD_STACK = {
-    "terraform": {"required_version": ">= 1.11"},  # checkov's parser needs scan.py's workaround for this
-    "resource": {
-        "aws_security_group": {
-            "open": {"ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}]}
-        }
-    },
-}
-# Valid JSON that checkov 3.3.30's terraform_json parser rejects (a provider block that is not an object).
-BROKEN_STACK = {"provider": {"aws": ["not-an-object"]}, "resource": {"aws_s3_bucket": {"b": {"bucket": "x"}}}}
-NEGATIVE_CASES = {"bad-stack": BAD_STACK, "broken-stack": BROKEN_STACK}
-
-
 def _full_selection() -> bool:
     return not (os.environ.get("STACKS") or os.environ.get("ENVS"))
 
 
-def _scan_with_negative_cases(outdir: Path, stacks: dict[str, bytes]) -> list[str]:
-    """``make scan``'s scan (scripts/scan.py) of ``stacks`` and the two negative cases, in one checkov run.
-
-    One run, because checkov's start-up is a third of a scan; the per-stack table and the
-    ``--json`` summary keep the results apart.
-    """
-    documents = {**stacks, **{name: json.dumps(document).encode() for name, document in NEGATIVE_CASES.items()}}
-    for name, document in documents.items():
-        folder = outdir / "stacks" / name
-        folder.mkdir(parents=True)
-        (folder / "cdk.tf.json").write_bytes(document)
-    scan = ROOT / "scripts" / "scan.py"
-    return [sys.executable, str(scan), "--outdir", str(outdir), "--json", str(outdir / "scan.json")]
-
-
-def _scan_snapshots(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """The checked-in snapshots, laid out as a synth output: no wait for the session synth."""
-    snapshots = {path.stem: path.read_bytes() for path in sorted((ROOT / "tests" / "snapshots").glob("*.json"))}
-    return _scan_with_negative_cases(tmp_path_factory.mktemp("scan") / "cdktf.out", snapshots)
-
-
-def _scan_synthesised_stacks(
-    synthesized: dict[str, Any], synth_outdir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> list[str]:
-    """A STACKS/ENVS run, whose stacks the snapshots do not hold: the session synth's output."""
-    stacks = {name: (synth_outdir / "stacks" / name / "cdk.tf.json").read_bytes() for name in synthesized}
-    return _scan_with_negative_cases(tmp_path_factory.mktemp("scan") / "cdktf.out", stacks)
-
-
-SCAN = _scan_snapshots if _full_selection() else _scan_synthesised_stacks
+SCAN = scan_snapshots if _full_selection() else scan_synthesised_stacks
 
 
 def _scan_summary(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, int]]:
@@ -431,8 +390,7 @@ def _scan_summary(result: subprocess.CompletedProcess[str]) -> dict[str, dict[st
 def test_checkov_passes_on_every_synthesised_stack(
     synthesized: dict[str, Any], early_result: subprocess.CompletedProcess[str]
 ) -> None:
-    """A full run scans the snapshots, from the start of the session: tests/test_snapshots.py proves
-    each equals this synth but for metadata (no check reads it)."""
+    """A full run scans the snapshots, from the start of the session (tests/early.py)."""
     output = early_result.stdout + early_result.stderr
     if _full_selection():
         assert {p.stem for p in (ROOT / "tests" / "snapshots").glob("*.json")} == set(synthesized)

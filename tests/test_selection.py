@@ -15,14 +15,14 @@ import pytest
 
 from iworkz.config import load_settings
 from iworkz.registry import BY_COMPONENT, plan
-from tests.fresh_process import network_only_synth, report
+from tests.early import network_only_report, network_only_synth
 
 
 @pytest.mark.early(command=network_only_synth)
 def test_network_only_synth_loads_neither_azurerm_nor_kubernetes_nor_helm(
     early_result: subprocess.CompletedProcess[str],
 ) -> None:
-    probe = report(early_result)
+    probe = network_only_report(early_result)
     assert (probe["outdir"] / "stacks" / "network-production" / "cdk.tf.json").exists()
     # aws is loaded (the probe sees providers), the others are not
     assert probe["providers"] == ["cdktf_cdktf_provider_aws"], probe

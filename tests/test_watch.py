@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from configs import write_config
 
+from tests.early import watch_reload_probe
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from watch import Watcher
 
@@ -48,29 +50,7 @@ def test_a_cycle_reports_the_changed_stack_and_survives_a_config_error(tmp_path:
     assert "unchanged state" in same.render()
 
 
-RELOAD_PROBE = f"""
-import sys
-sys.path.insert(0, {str(SCRIPTS)!r})
-import yaml, pydantic
-import iworkz.config, iworkz.registry
-import watch
-before = iworkz.config
-purged = watch.purge_project_modules()
-assert "iworkz.config" in purged and "iworkz.registry" in purged, purged
-assert not [name for name in purged if not name.startswith(("iworkz", "stacks"))], purged
-import iworkz.config as again
-assert again is not before, "iworkz.config was not reloaded"
-assert sys.modules["yaml"] is yaml and sys.modules["pydantic"] is pydantic
-assert "watch" in sys.modules and "snapshots" in sys.modules
-print("ok")
-"""
-
-
-def _reload_probe() -> list[str]:
-    return [sys.executable, "-c", RELOAD_PROBE]
-
-
-@pytest.mark.early(command=_reload_probe)
+@pytest.mark.early(command=watch_reload_probe)
 def test_reload_forgets_project_modules_and_keeps_libraries(early_result: subprocess.CompletedProcess[str]) -> None:
     assert early_result.returncode == 0, early_result.stderr
     assert early_result.stdout.strip() == "ok"

@@ -289,14 +289,18 @@ def _load_model(
     required: bool = True,
 ) -> Any:
     file = _display(path)
+    text: str | None = None
     if not path.exists():
         if required:
             problems.append(Problem(file, "(file)", None, "file is missing"))
             return None
         raw: Any = {}
     else:
+        text = path.read_text(encoding="utf-8")
+        if (cached := _VALIDATED.get((model, text, tuple(injected.items())))) is not None:
+            return cached
         try:
-            raw = load_yaml(path.read_text(encoding="utf-8"))
+            raw = load_yaml(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
@@ -321,10 +325,21 @@ def _load_model(
             return None
         raw = {**raw, key: value}
     try:
-        return model.model_validate(raw)
+        validated = model.model_validate(raw)
     except ValidationError as exc:
         problems.extend(_problems_from(file, model, exc))
         return None
+    if text is not None:
+        if len(_VALIDATED) >= _VALIDATED_LIMIT:
+            del _VALIDATED[next(iter(_VALIDATED))]  # the oldest entry
+        _VALIDATED[(model, text, tuple(injected.items()))] = validated
+    return validated
+
+
+# Validated (frozen) models by file text: watch mode re-reads unchanged files on every cycle,
+# and the tests load copies of config/ with one file changed ~120 times.
+_VALIDATED: dict[tuple[type[BaseModel], str, tuple[tuple[str, Any], ...]], BaseModel] = {}
+_VALIDATED_LIMIT = 64
 
 
 def _problems_from(file: str, model: type[BaseModel], exc: ValidationError) -> list[Problem]:

@@ -1,0 +1,213 @@
+"""Subprocess commands of the test session that run on the second core while the in-process tests run.
+
+A test marked ``@pytest.mark.early(command=f)`` gets the ``subprocess.CompletedProcess`` of
+``f``'s argv from the ``early_result`` fixture (conftest.py); tests marked with the same
+command share one run, and tests that wait for a command run last. ``f`` takes session
+fixtures by parameter name and ``workdir``, a fresh folder of its own.
+
+The commands below take only ``workdir``: pytest starts them before it collects the tests
+(~1.5 s of imports that leave the second core idle), and stops those no collected test uses.
+The longest, checkov's scan of the snapshots, takes ~5 s. A command that needs the session
+synth (``synthesized``) starts once it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "scripts"
+
+EarlyCommand = Callable[..., list[str]]
+BEFORE_COLLECTION: list[EarlyCommand] = []
+
+
+def before_collection(command: EarlyCommand) -> EarlyCommand:
+    BEFORE_COLLECTION.append(command)
+    return command
+
+
+class EarlyRun:
+    """One command running in a subprocess; its output goes to files, so no pipe needs draining."""
+
+    def __init__(self, argv: list[str], workdir: Path, *, nice: bool) -> None:
+        self.argv = argv
+        self._stdout = (workdir / "stdout").open("w+", encoding="utf-8")
+        self._stderr = (workdir / "stderr").open("w+", encoding="utf-8")
+        # niced: the in-process tests (and the session synth) keep their core
+        command = ["nice", "-n", "10", *argv] if nice else argv
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self._stdout, stderr=self._stderr, text=True)
+
+    def result(self) -> subprocess.CompletedProcess[str]:
+        self.process.wait()
+        output = []
+        for stream in (self._stdout, self._stderr):
+            stream.seek(0)
+            output.append(stream.read())
+        return subprocess.CompletedProcess(self.argv, self.process.returncode, *output)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._stdout.close()
+        self._stderr.close()
+
+
+# --- checkov (tests/test_policy.py) ---------------------------------------------------------
+
+BAD_STACK = {
+    "terraform": {"required_version": ">= 1.11"},  # checkov's parser needs scan.py's workaround for this
+    "resource": {
+        "aws_security_group": {
+            "open": {"ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}]}
+        }
+    },
+}
+# Valid JSON that checkov 3.3.30's terraform_json parser rejects (a provider block that is not an object).
+BROKEN_STACK = {"provider": {"aws": ["not-an-object"]}, "resource": {"aws_s3_bucket": {"b": {"bucket": "x"}}}}
+NEGATIVE_CASES = {"bad-stack": BAD_STACK, "broken-stack": BROKEN_STACK}
+
+
+def scan_with_negative_cases(outdir: Path, stacks: dict[str, bytes]) -> list[str]:
+    """``make scan``'s scan (scripts/scan.py) of ``stacks`` and the two negative cases, in one checkov run.
+
+    One run, because checkov's start-up is a third of a scan; the per-stack table and the
+    ``--json`` summary keep the results apart.
+    """
+    documents = {**stacks, **{name: json.dumps(document).encode() for name, document in NEGATIVE_CASES.items()}}
+    for name, document in documents.items():
+        folder = outdir / "stacks" / name
+        folder.mkdir(parents=True)
+        (folder / "cdk.tf.json").write_bytes(document)
+    scan = SCRIPTS / "scan.py"
+    return [sys.executable, str(scan), "--outdir", str(outdir), "--json", str(outdir / "scan.json")]
+
+
+@before_collection
+def scan_snapshots(workdir: Path) -> list[str]:
+    """The checked-in snapshots laid out as a synth output (tests/test_snapshots.py proves each
+    equals the session synth but for metadata, which no check reads)."""
+    snapshots = {path.stem: path.read_bytes() for path in sorted((ROOT / "tests" / "snapshots").glob("*.json"))}
+    return scan_with_negative_cases(workdir / "cdktf.out", snapshots)
+
+
+def scan_synthesised_stacks(workdir: Path, synthesized: dict[str, Any], synth_outdir: Path) -> list[str]:
+    """A STACKS/ENVS run, whose stacks may differ from the snapshots: the session synth's output."""
+    stacks = {name: (synth_outdir / "stacks" / name / "cdk.tf.json").read_bytes() for name in synthesized}
+    return scan_with_negative_cases(workdir / "cdktf.out", stacks)
+
+
+# --- a synth in a fresh process (tests/test_selection.py, tests/test_lazy_providers.py) -------
+
+NETWORK_ONLY_PROBE = f"""
+import json, os, sys
+from iworkz.cli import main
+status = main(["--stacks", "network", "--envs", "production", "--outdir", sys.argv[1]])
+sys.path.insert(0, {str(SCRIPTS)!r})
+from bench import _rss, tree_pids
+print(json.dumps({{
+    "status": status,
+    "providers": sorted({{m.split(".")[0] for m in sys.modules if m.startswith("cdktf_cdktf_provider_")}}),
+    "aws_submodules": sorted(m for m in sys.modules if m.startswith("cdktf_cdktf_provider_aws.") and m.count(".") == 1),
+    "stack_modules": sorted(m for m in sys.modules if m.startswith("stacks.")),
+    "node_rss": [_rss(pid) for pid in tree_pids(os.getpid()) if open(f"/proc/{{pid}}/comm").read().strip() == "node"],
+}}))
+"""
+
+
+@before_collection
+def network_only_synth(workdir: Path) -> list[str]:
+    """``python main.py --stacks network --envs production`` in a fresh process, which then reports
+    what it loaded, in Python and in jsii's node (``--stacks``/``--envs`` win over STACKS/ENVS)."""
+    return [sys.executable, "-c", NETWORK_ONLY_PROBE, str(workdir / "cdktf.out")]
+
+
+def network_only_report(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """What the probe printed, and where it wrote the synth (``outdir``)."""
+    assert result.returncode == 0, result.stderr
+    printed = dict(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert printed["status"] == 0, result.stdout + result.stderr
+    return {**printed, "outdir": Path(result.args[-1])}
+
+
+# --- the command line on bad input (tests/test_config.py) -------------------------------------
+
+
+@before_collection
+def synth_with_bad_config_over_previous_output(workdir: Path) -> list[str]:
+    from tests.configs import write_config
+
+    outdir = workdir / "cdktf.out"
+    outdir.mkdir()
+    (outdir / "keep.txt").write_text("previous output")
+    config = write_config(workdir, "production", {"network": {"vpc_cidr": "not-a-cidr"}})
+    return [sys.executable, str(ROOT / "main.py"), "--config-dir", str(config), "--outdir", str(outdir)]
+
+
+# --- watch mode's module reload (tests/test_watch.py) -----------------------------------------
+
+RELOAD_PROBE = f"""
+import sys
+sys.path.insert(0, {str(SCRIPTS)!r})
+import yaml, pydantic
+import iworkz.config, iworkz.registry
+import watch
+before = iworkz.config
+purged = watch.purge_project_modules()
+assert "iworkz.config" in purged and "iworkz.registry" in purged, purged
+assert not [name for name in purged if not name.startswith(("iworkz", "stacks"))], purged
+import iworkz.config as again
+assert again is not before, "iworkz.config was not reloaded"
+assert sys.modules["yaml"] is yaml and sys.modules["pydantic"] is pydantic
+assert "watch" in sys.modules and "snapshots" in sys.modules
+print("ok")
+"""
+
+
+@before_collection
+def watch_reload_probe(workdir: Path) -> list[str]:
+    return [sys.executable, "-c", RELOAD_PROBE]
+
+
+# --- the secret scan of the repository (tests/test_no_secrets.py) -----------------------------
+
+
+@before_collection
+def repository_secret_scan(workdir: Path) -> list[str]:
+    return [sys.executable, "-m", "iworkz.policy.secret_scan"]
+
+
+# --- the benchmark's memory measurement (tests/test_bench.py) ---------------------------------
+
+# A parent holding ~60 MB that starts a child holding ~100 MB, both alive at the same time
+# (~10 samples): like python holding the provider bindings while node holds the jsii assemblies.
+TREE = """
+import subprocess, sys, time
+parent = bytearray(60 * 1000 * 1000)
+child = "x = bytearray(100 * 1000 * 1000); import time; time.sleep(0.5)"
+subprocess.run([sys.executable, "-c", child], check=True)
+"""
+
+
+@before_collection
+def measure_a_process_tree(workdir: Path) -> list[str]:
+    """Runs bench.measure on TREE from a small process, as `make bench` does.
+
+    (Linux keeps the RSS high-water mark across fork and exec, so wait4's ru_maxrss of a
+    child spawned by the pytest process, which holds the providers, would include them.)
+    """
+    probe = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(SCRIPTS)!r})\n"
+        "from dataclasses import asdict\n"
+        "from bench import Run, measure\n"
+        f"run = measure(Run('tree', 'test', {[sys.executable, '-c', TREE]!r}, env={{}}), interval=0.05)\n"
+        "print(json.dumps(asdict(run)))\n"
+    )
+    return [sys.executable, "-c", probe]
