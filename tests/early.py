@@ -40,7 +40,7 @@ class EarlyRun:
         self._stdout = (workdir / "stdout").open("w+", encoding="utf-8")
         self._stderr = (workdir / "stderr").open("w+", encoding="utf-8")
         # niced: the in-process tests (and the session synth) keep their core
-        command = ["nice", "-n", "10", *argv] if nice else argv
+        command = ["nice", "-n", "19", *argv] if nice else argv
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=self._stdout, stderr=self._stderr, text=True)
 
     def result(self) -> subprocess.CompletedProcess[str]:

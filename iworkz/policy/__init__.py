@@ -11,10 +11,13 @@ that applies them to every stack is :func:`iworkz.policy.aspect.enforce`.
 
 from __future__ import annotations
 
-from constructs import IConstruct
+from typing import TYPE_CHECKING
 
 from iworkz.errors import Problem, UserError
 from iworkz.policy.rules import RULES
+
+if TYPE_CHECKING:  # the secret scan (make lint) runs without starting jsii's node
+    from constructs import IConstruct
 
 SUPPRESSION_METADATA = "iworkz:suppress"
 # The same suppressions on the Python object, so that the aspect reads them without a jsii call.

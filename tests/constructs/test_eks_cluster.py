@@ -41,13 +41,20 @@ def _props(**overrides) -> EksClusterProps:
     return EksClusterProps(**{**values, **overrides})
 
 
+@pytest.fixture(scope="module")
+def defaults() -> tuple[EksCluster, dict]:
+    """The cluster with every default, and its synthesised stack (read by several tests)."""
+    stack = _stack()
+    cluster = EksCluster(stack, "cluster", _props())
+    return cluster, synth_stack(stack)
+
+
 def _by_name(doc, resource_type, key="name"):
     return {body[key]: body for body in resources(doc, resource_type).values()}
 
 
-def test_defaults_are_private_encrypted_logged_and_protected():
-    stack = _stack()
-    cluster = EksCluster(stack, "cluster", _props())
+def test_defaults_are_private_encrypted_logged_and_protected(defaults):
+    cluster, doc = defaults
     for attribute in (
         "name",
         "arn",
@@ -61,7 +68,6 @@ def test_defaults_are_private_encrypted_logged_and_protected():
     ):
         assert Token.is_unresolved(getattr(cluster, attribute)), attribute
     assert cluster.admin_role_arn is None
-    doc = synth_stack(stack)
     body = one(doc, "aws_eks_cluster")
     assert body["name"] == "iworkz-test" and body["version"] == "1.34"
     assert body["vpc_config"]["endpoint_private_access"] is True
@@ -100,10 +106,8 @@ def test_defaults_are_private_encrypted_logged_and_protected():
     assert resources(doc, "aws_eks_addon") == {}
 
 
-def test_cluster_role_can_use_the_secrets_key():
-    stack = _stack()
-    EksCluster(stack, "cluster", _props())
-    doc = synth_stack(stack)
+def test_cluster_role_can_use_the_secrets_key(defaults):
+    _, doc = defaults
     roles = _by_name(doc, "aws_iam_role")
     trust = json.loads(roles["iworkz-test-eks-cluster"]["assume_role_policy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "eks.amazonaws.com"}
@@ -114,11 +118,9 @@ def test_cluster_role_can_use_the_secrets_key():
     assert "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy" in attachments
 
 
-def test_node_role_holds_only_what_nodes_need_and_cni_runs_on_irsa():
-    stack = _stack()
-    cluster = EksCluster(stack, "cluster", _props())
+def test_node_role_holds_only_what_nodes_need_and_cni_runs_on_irsa(defaults):
+    cluster, doc = defaults
     assert cluster.cni_role_arn is not None
-    doc = synth_stack(stack)
     roles = _by_name(doc, "aws_iam_role")
     node_role_ref = next(k for k, v in resources(doc, "aws_iam_role").items() if v["name"] == "iworkz-test-eks-node")
     node_policies = sorted(
@@ -149,10 +151,8 @@ def test_node_role_carries_cni_policy_without_irsa():
     assert "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy" in attached
 
 
-def test_node_volume_key_lets_auto_scaling_launch_encrypted_nodes():
-    stack = _stack()
-    EksCluster(stack, "cluster", _props())
-    doc = synth_stack(stack)
+def test_node_volume_key_lets_auto_scaling_launch_encrypted_nodes(defaults):
+    _, doc = defaults
     key = next(v for k, v in resources(doc, "aws_kms_key").items() if "node-volume-key" in k)
     statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
     assert statements["AutoScalingUsesKey"]["Principal"] == {"AWS": AUTOSCALING_ROLE}
@@ -161,10 +161,8 @@ def test_node_volume_key_lets_auto_scaling_launch_encrypted_nodes():
     assert statements["AutoScalingGrantsToEbs"]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 
 
-def test_node_security_group_is_least_privilege():
-    stack = _stack()
-    EksCluster(stack, "cluster", _props())
-    doc = synth_stack(stack)
+def test_node_security_group_is_least_privilege(defaults):
+    _, doc = defaults
     group_id, group = next(iter(resources(doc, "aws_security_group").items()))
     assert group["vpc_id"] == "vpc-1"
     assert group["tags"]["kubernetes.io/cluster/iworkz-test"] == "owned"
