@@ -50,7 +50,7 @@ lint: install ## ruff (lint + format check), mypy and the secret scan of the rep
 	$(PY) -m iworkz.policy.secret_scan
 
 bench: install ## benchmark floor / full synth / single stacks / tests (wall, CPU, peak memory) -> docs/bench.json
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py --repeat 3
 
 diff: install ## synth diff against BASE=<git ref>: per-stack resource changes, stateful alerts; fails if anything changed
 	@test -n "$(BASE)" || { echo "error: make diff BASE=<git ref> (e.g. BASE=origin/main)" >&2; exit 2; }
