@@ -14,6 +14,8 @@ synth (``synthesized``) starts once it is written.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -41,7 +43,10 @@ class EarlyRun:
         self._stderr = (workdir / "stderr").open("w+", encoding="utf-8")
         # niced: the in-process tests (and the session synth) keep their core
         command = ["nice", "-n", "19", *argv] if nice else argv
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self._stdout, stderr=self._stderr, text=True)
+        # its own process group, so that stop() also ends what it started (scan.py's checkov)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, stdout=self._stdout, stderr=self._stderr, text=True, start_new_session=True
+        )
 
     def result(self) -> subprocess.CompletedProcess[str]:
         self.process.wait()
@@ -53,7 +58,7 @@ class EarlyRun:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         self._stdout.close()
         self._stderr.close()
