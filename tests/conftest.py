@@ -17,6 +17,7 @@ import inspect
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -94,7 +95,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 # --- commands started early (tests/early.py) ----------------------------------------------------
 
 _RUNS: dict[EarlyCommand, EarlyRun] = {}
+_FAILED_TO_START: dict[EarlyCommand, BaseException] = {}
 _EARLY_ROOT = Path(tempfile.mkdtemp(prefix="pytest-early-"))
+EARLY_TIMEOUT_S = 600
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -116,9 +119,23 @@ def _no_fixture(name: str) -> Any:
     raise LookupError(f"{name} is not available before collection")
 
 
+def _start_or_remember(command: EarlyCommand, fixture: Callable[[str], Any]) -> None:
+    """A command that cannot start fails the tests that use it (early_result), not the session."""
+    try:
+        _RUNS[command] = _start(command, fixture)
+    except (Exception, pytest.skip.Exception, pytest.fail.Exception) as error:
+        _FAILED_TO_START[command] = error
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
+    # SIGTERM ends the session as Ctrl-C does: pytest_unconfigure still stops the commands.
+    signal.signal(signal.SIGTERM, _interrupt)
     for command in BEFORE_COLLECTION:
-        _RUNS[command] = _start(command, _no_fixture)
+        _start_or_remember(command, _no_fixture)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -139,11 +156,9 @@ def _early_commands(request: pytest.FixtureRequest) -> None:
     for command in [command for command in _RUNS if command not in wanted]:
         _RUNS.pop(command).stop()
     for command in wanted:
-        if command not in _RUNS:
-            try:
-                _RUNS[command] = _start(command, request.getfixturevalue)
-            except Exception:  # e.g. the synth fails: the test reports it when it requests the synth itself
-                continue
+        if command not in _RUNS and command not in _FAILED_TO_START:
+            # e.g. the synth fails: each test that needs the command reports it
+            _start_or_remember(command, request.getfixturevalue)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -158,6 +173,11 @@ def early_result(request: pytest.FixtureRequest) -> subprocess.CompletedProcess[
     marker = request.node.get_closest_marker("early")
     assert marker is not None, "early_result needs @pytest.mark.early(command=...)"
     command = marker.kwargs["command"]
+    if command in _FAILED_TO_START:
+        raise _FAILED_TO_START[command]
     if command not in _RUNS:
         _RUNS[command] = _start(command, request.getfixturevalue)
-    return _RUNS[command].result()
+    try:
+        return _RUNS[command].result(EARLY_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{' '.join(_RUNS[command].argv)[:200]} did not finish within {EARLY_TIMEOUT_S} s")

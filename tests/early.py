@@ -13,6 +13,7 @@ synth (``synthesized``) starts once it is written.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -24,6 +25,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+from bench import tree_pids  # noqa: E402  (scripts/ is not a package)
 
 EarlyCommand = Callable[..., list[str]]
 BEFORE_COLLECTION: list[EarlyCommand] = []
@@ -35,7 +38,11 @@ def before_collection(command: EarlyCommand) -> EarlyCommand:
 
 
 class EarlyRun:
-    """One command running in a subprocess; its output goes to files, so no pipe needs draining."""
+    """One command running in a subprocess; its output goes to files, so no pipe needs draining.
+
+    The process stays in pytest's process group, so that whatever ends the session's group
+    (a cancelled CI job) ends it too; :meth:`stop` ends it with everything it started.
+    """
 
     def __init__(self, argv: list[str], workdir: Path, *, nice: bool) -> None:
         self.argv = argv
@@ -43,13 +50,19 @@ class EarlyRun:
         self._stderr = (workdir / "stderr").open("w+", encoding="utf-8")
         # niced: the in-process tests (and the session synth) keep their core
         command = ["nice", "-n", "19", *argv] if nice else argv
-        # its own process group, so that stop() also ends what it started (scan.py's checkov)
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=self._stdout, stderr=self._stderr, text=True, start_new_session=True
-        )
+        try:
+            self.process = subprocess.Popen(command, cwd=ROOT, stdout=self._stdout, stderr=self._stderr, text=True)
+        except OSError:
+            self._close()
+            raise
 
-    def result(self) -> subprocess.CompletedProcess[str]:
-        self.process.wait()
+    def result(self, timeout: float) -> subprocess.CompletedProcess[str]:
+        """Waits for the command; raises subprocess.TimeoutExpired (after stopping it) past ``timeout`` s."""
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise
         output = []
         for stream in (self._stdout, self._stderr):
             stream.seek(0)
@@ -58,8 +71,13 @@ class EarlyRun:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            for pid in reversed(tree_pids(self.process.pid)):  # e.g. scan.py and its checkov
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self.process.wait()
+        self._close()
+
+    def _close(self) -> None:
         self._stdout.close()
         self._stderr.close()
 

@@ -84,6 +84,13 @@ def test_aws_providers_carry_the_seed_default_tags(synthesized):
             }, name
 
 
+def test_every_stack_is_an_iworkz_stack(session_synth):
+    """So the backend tests below, on the base class, hold for every stack."""
+    from stacks.base import IworkzStack
+
+    assert all(isinstance(written.stack, IworkzStack) for written in session_synth)
+
+
 def _terraform_block_of_a_stack(config_dir: Path) -> dict[str, Any]:
     """The ``terraform`` block of IworkzStack, the base of every stack, as network-dev under ``config_dir``."""
     from stacks.base import IworkzStack
