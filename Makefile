@@ -5,9 +5,14 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-CHECKOV_VERSION := 3.3.30
+# uv installs the locked packages (uv.lock, requirements/checkov.txt: every transitive package
+# pinned with its hashes) in seconds and byte-compiles nothing up front; it lives in its own venv.
+UV_VERSION := 0.13.9
+TOOLS_VENV := .venv-tools
+UV := $(TOOLS_VENV)/bin/uv
+UV_STAMP := $(TOOLS_VENV)/.installed-uv-$(UV_VERSION)
 CHECKOV_VENV := .venv-checkov
-CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # The project's Node 22 (package.json) comes first: jsii and the cdktf CLI run on it.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CHECKPOINT_DISABLE := 1
@@ -15,18 +20,22 @@ export CDKTF_DISABLE_TELEMETRY := true
 export STACKS
 export ENVS
 
-.PHONY: help install synth synth-hcl test lint fmt typecheck scan bench diff watch snapshots clean
+.PHONY: help install lock synth synth-hcl test lint fmt typecheck scan bench diff watch snapshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed node_modules/.installed $(CHECKOV_STAMP) ## create .venv, .venv-checkov and node_modules (idempotent)
+install: $(VENV)/.installed node_modules/.installed ## create .venv (locked Python packages) and node_modules (idempotent)
 
-$(VENV)/.installed: pyproject.toml
+$(UV_STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)" >&2; exit 2; }
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
+	@touch $@
+
+# --frozen: install exactly uv.lock (a test fails when pyproject.toml and the lock disagree: `make lock`).
+$(VENV)/.installed: pyproject.toml uv.lock $(UV_STAMP)
+	$(UV) sync --quiet --frozen --extra dev --python $(PYTHON)
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -40,7 +49,7 @@ synth: install ## synthesise every stack (or STACKS=... ENVS=...) into cdktf.out
 synth-hcl: install ## the same as HCL (cdk.tf) through the cdktf CLI
 	cdktf synth --hcl
 
-test: install ## run the test suite (one synth per session)
+test: install $(CHECKOV_STAMP) ## run the test suite (one synth per session; its policy tests run checkov)
 	$(PY) -m pytest
 
 lint: install ## ruff (lint + format check), mypy and the secret scan of the repository
@@ -67,15 +76,20 @@ fmt: install ## format the code with ruff
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-scan: install ## checkov (pinned, offline) over every synthesised stack; fails on any failed check
+scan: install $(CHECKOV_STAMP) ## checkov (pinned, offline) over every synthesised stack; fails on any failed check
 	$(PY) main.py
 	$(PY) scripts/scan.py
 
-# checkov lives in its own venv: its dependencies conflict with cdktf's.
-$(CHECKOV_STAMP):
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+# checkov lives in its own venv (its dependencies conflict with cdktf's), installed only by the
+# targets that scan, from requirements/checkov.txt (hashes).
+$(CHECKOV_STAMP): requirements/checkov.txt $(UV_STAMP)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV)
+	$(UV) pip sync --quiet --python $(CHECKOV_VENV)/bin/python --require-hashes requirements/checkov.txt
 	@touch $@
+
+lock: $(UV_STAMP) ## re-resolve uv.lock and requirements/checkov.txt after a dependency change in pyproject.toml / requirements/checkov.in
+	$(UV) lock
+	$(UV) pip compile --quiet --generate-hashes --universal --python-version 3.11 requirements/checkov.in -o requirements/checkov.txt
 
 clean: ## remove generated output (keeps .venv and node_modules)
 	rm -rf cdktf.out .cdktf.out.* reports
