@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,8 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
+
+from iworkz_constructs.policy_document import PolicyDocument
 
 STS_AUDIENCE = "sts.amazonaws.com"
 # Kubernetes object names (RFC 1123 labels for namespaces, subdomains for service accounts).
@@ -90,19 +91,20 @@ class WorkloadRole(Construct):
             "role",
             name=props.role_name,
             description=props.description or f"IRSA role for {props.namespace}/{props.service_account}",
-            assume_role_policy=json.dumps(trust_policy(props)),
+            assume_role_policy=PolicyDocument(self, "trust-policy", trust_policy(props), provider=props.provider).json,
             max_session_duration=props.max_session_duration,
             provider=props.provider,
         )
         self.arn = self.role.arn
         self.name = self.role.name
         if props.policy_statements:
+            policy = PolicyDocument(self, "policy-document", props.policy_statements, provider=props.provider)
             IamRolePolicy(
                 self,
                 "policy",
                 name=props.role_name,
                 role=self.role.id,
-                policy=json.dumps({"Version": "2012-10-17", "Statement": [dict(s) for s in props.policy_statements]}),
+                policy=policy.json,
                 provider=props.provider,
             )
         for index, policy_arn in enumerate(props.managed_policy_arns):
@@ -115,13 +117,8 @@ class WorkloadRole(Construct):
             )
 
 
-def trust_policy(props: WorkloadRoleProps) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            web_identity_statement(props.oidc_provider_arn, props.oidc_issuer, props.namespace, props.service_account)
-        ],
-    }
+def trust_policy(props: WorkloadRoleProps) -> list[dict[str, Any]]:
+    return [web_identity_statement(props.oidc_provider_arn, props.oidc_issuer, props.namespace, props.service_account)]
 
 
 def web_identity_statement(
