@@ -19,7 +19,7 @@ from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
 from iworkz_constructs.scheduling import Toleration, schedulable_node_groups, useless_tolerations
 from tests.configs import DELETE, write_config
-from tests.tf import one, resources
+from tests.tf import one, policy_json, resources
 
 STACK = "platform-production"
 NAMESPACE = "iworkz-production"
@@ -71,16 +71,19 @@ def _roles(doc) -> dict[str, dict[str, Any]]:
 def _policy_of(doc, role_key: str) -> dict[str, Any]:
     for logical, body in resources(doc, "aws_iam_role_policy").items():
         if logical.startswith(f"{role_key}-role_"):
-            return json.loads(body["policy"])
+            return policy_json(doc, body["policy"])
     raise AssertionError(f"no inline policy for {role_key}")
 
 
-def _trusted_subjects(role) -> list[str]:
-    """Service accounts in the trust policy (the issuer key is a Terraform expression, so not JSON yet)."""
-    policy = role["assume_role_policy"]
-    assert '"Action": "sts:AssumeRoleWithWebIdentity"' in policy
-    assert ':aud": "sts.amazonaws.com"' in policy
-    return re.findall(r':sub": "(system:serviceaccount:[^"]+)"', policy)
+def _trusted_subjects(doc, role) -> list[str]:
+    """Service accounts in the trust policy (its claim keys start with the issuer, a Terraform expression)."""
+    subjects = []
+    for statement in policy_json(doc, role["assume_role_policy"])["Statement"]:
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        claims = {key.rsplit(":", 1)[1]: value for key, value in statement["Condition"]["StringEquals"].items()}
+        assert claims["aud"] == "sts.amazonaws.com"
+        subjects.append(claims["sub"])
+    return subjects
 
 
 def _eks_node_groups(eks_doc) -> dict[str, Any]:
@@ -198,7 +201,7 @@ def test_service_accounts_and_workload_roles(doc):
     roles = _roles(doc)
     backend = accounts["backend-api-sa"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
     assert backend == "${aws_iam_role.backend-api-role_885028FD.arn}"
-    assert _trusted_subjects(roles["iworkz-production-backend-api"]) == [
+    assert _trusted_subjects(doc, roles["iworkz-production-backend-api"]) == [
         f"system:serviceaccount:{NAMESPACE}:backend-api-sa"
     ]
     redis_connect = _policy_of(doc, "backend-api")["Statement"][0]
@@ -469,7 +472,7 @@ def test_addon_roles_trust_only_their_service_account(doc, release, path, role_k
     logical = arn.removeprefix("${aws_iam_role.").removesuffix(".arn}")
     role = resources(doc, "aws_iam_role")[logical]
     assert role["name"] == f"iworkz-production-{role_key}"
-    assert _trusted_subjects(role) == [f"system:serviceaccount:{namespace}:{service_account}"]
+    assert _trusted_subjects(doc, role) == [f"system:serviceaccount:{namespace}:{service_account}"]
     values = _values(_releases(doc)[release])
     node = values
     for part in path:
@@ -511,7 +514,7 @@ def test_external_secrets_reads_only_the_listed_secrets(doc):
     assert "*" not in json.dumps(read["Resource"])
     # The monitoring stack's secrets, by this environment's name prefix only.
     assert monitoring["Action"] == read["Action"]
-    (pattern,) = monitoring["Resource"]
+    pattern = monitoring["Resource"]  # one resource, written as a string as IAM does
     assert pattern.startswith("arn:aws:secretsmanager:ap-northeast-1:${data.aws_caller_identity.current.account_id}")
     assert pattern.endswith(":secret:iworkz-production/monitoring/*")
     assert decrypt["Action"] == "kms:Decrypt" and decrypt["Resource"].startswith(data_outputs)
