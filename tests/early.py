@@ -128,13 +128,19 @@ def scan_synthesised_stacks(workdir: Path, synthesized: dict[str, Any], synth_ou
 
 # --- HCL output (tests/test_hcl.py) ------------------------------------------------------------
 
-# @cdktf/hcl2json (node_modules, the cdktf CLI's own HCL parser): each file's HCL as JSON.
+# @cdktf/hcl2json (node_modules, the cdktf CLI's own HCL parser): each file's HCL as JSON, or its error.
 HCL2JSON = """
 const { parse } = require(process.argv[1] + "/node_modules/@cdktf/hcl2json");
 const fs = require("fs");
 (async () => {
   const parsed = {};
-  for (const file of process.argv.slice(2)) parsed[file] = await parse(file, fs.readFileSync(file, "utf8"));
+  for (const file of process.argv.slice(2)) {
+    try {
+      parsed[file] = await parse(file, fs.readFileSync(file, "utf8"));
+    } catch (error) {
+      parsed[file] = { "//": { error: String(error).slice(0, 2000) } };
+    }
+  }
   process.stdout.write(JSON.stringify(parsed));
 })().catch((error) => { console.error(error); process.exit(1); });
 """

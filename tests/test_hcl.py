@@ -35,6 +35,8 @@ def _hcl_stacks(result: subprocess.CompletedProcess[str]) -> dict[str, Path]:
 def _parsed(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
     """Each stack's HCL as @cdktf/hcl2json reads it."""
     parsed = json.loads((Path(result.args[-1]) / "hcl2json.json").read_text())
+    unparsed = {Path(file).parent.name: hcl["//"]["error"] for file, hcl in parsed.items() if "//" in hcl}
+    assert not unparsed, f"@cdktf/hcl2json cannot parse: {unparsed}"
     return {Path(file).parent.name: document for file, document in parsed.items()}
 
 
