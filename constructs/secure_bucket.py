@@ -38,6 +38,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from iworkz.policy import suppress
+from iworkz.policy.rules import ACCESS_LOGGING, ENCRYPTION_CMK
 from iworkz_constructs.policy_document import PolicyDocument
 
 SSE_S3 = "AES256"
@@ -141,7 +142,7 @@ class SecureBucket(Construct):
             by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
                 sse_algorithm=SSE_S3
             )
-            suppress(self, "ENCRYPTION_CMK", str(props.sse_s3_reason))
+            suppress(self.bucket, ENCRYPTION_CMK, str(props.sse_s3_reason))
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
@@ -164,7 +165,7 @@ class SecureBucket(Construct):
                 provider=provider,
             )
         else:
-            suppress(self, "ACCESS_LOGGING", str(props.access_log_opt_out))
+            suppress(self.bucket, ACCESS_LOGGING, str(props.access_log_opt_out))
         self.policy = PolicyDocument(self, "policy-document", self._policy(props), provider=provider)
         S3BucketPolicy(
             self,
