@@ -6,7 +6,7 @@ import json
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack
+from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformElement, TerraformStack
 from constructs import Construct
 
 from iworkz.app import StackContext
@@ -16,8 +16,10 @@ if TYPE_CHECKING:  # the aws provider loads only in stacks that use it
     from stacks.aws_providers import AwsProviders
 
 LOCAL_STATE_FILE = "terraform.state.tfstate"
-# The top-level blocks that cdktf 0.21's HCL renderer writes (and its metadata, "//"); it silently drops any other one
-# (e.g. ``ephemeral``, which cdktf has no class for and iworkz_constructs.secret adds by override).
+# Plain attributes of the terraform block, which cdktf 0.21's HCL renderer cannot write.
+PLAIN_SETTINGS = ("required_version",)
+# The top-level blocks that cdktf 0.21's HCL renderer writes (and its metadata, "//"); it drops
+# any other one (e.g. ``ephemeral``: cdktf has no class for it, iworkz_constructs.secret adds it).
 HCL_RENDERED_BLOCKS = frozenset(
     {"//", "terraform", "locals", "provider", "resource", "data", "module", "output", "moved", "import", "variable"}
 )
@@ -29,7 +31,6 @@ class IworkzStack(TerraformStack):
     def __init__(self, scope: Construct, context: StackContext) -> None:
         super().__init__(scope, context.name)
         self.context = context
-        self.required_version: str | None = None
         if context.component == STATE_STACK:
             # The state stack creates the bucket the others use: it keeps its own state
             # locally until it is migrated (README: bootstrapping the state backend).
@@ -44,32 +45,42 @@ class IworkzStack(TerraformStack):
         return AwsProviders(self, self.context)
 
     def require_terraform(self, version_constraint: str) -> None:
-        """Sets ``terraform { required_version }`` (e.g. ``">= 1.11"``) in the JSON and the HCL.
-
-        cdktf 0.21 has no API for it, and its HCL renderer writes every plain attribute of the
-        ``terraform`` block given by ``add_override`` as ``0 = "required_version"``: the stack
-        adds it to both documents itself (:meth:`to_terraform`, :meth:`to_hcl_terraform`).
-        """
-        self.required_version = version_constraint
-
-    def to_terraform(self) -> Any:
-        document = super().to_terraform()
-        if self.required_version is not None:
-            document.setdefault("terraform", {})["required_version"] = self.required_version
-        return document
+        """Sets ``terraform { required_version }`` (e.g. ``">= 1.11"``), in the JSON and the HCL."""
+        TerraformVersion(self, "terraform-version", version_constraint)
 
     def to_hcl_terraform(self) -> Any:
-        """cdktf's HCL (``cdktf synth --hcl``) with what its renderer leaves out added back:
-        ``required_version`` and the top-level blocks it does not know (``ephemeral``)."""
+        """cdktf's HCL (``cdktf synth --hcl``) with what its renderer gets wrong or leaves out.
+
+        cdktf 0.21 writes every plain attribute of the ``terraform`` block (``required_version``)
+        as ``0 = "required_version"`` and drops the top-level blocks it has no class for
+        (``ephemeral``): both are written here from the stack's JSON form.
+        """
         rendered = super().to_hcl_terraform()
+        document = super().to_terraform()
+        settings = {key: value for key, value in (document.get("terraform") or {}).items() if key in PLAIN_SETTINGS}
         hcl = str(rendered["hcl"])
-        if self.required_version is not None:
+        if settings:
             head = "terraform {\n"
             if not hcl.startswith(head):
                 raise AssertionError(f"{self.node.id}: cdktf's HCL no longer starts with the terraform block")
-            hcl = f"{head}required_version = {json.dumps(self.required_version)}\n{hcl[len(head) :]}"
-        dropped = {key: value for key, value in super().to_terraform().items() if key not in HCL_RENDERED_BLOCKS}
+            hcl = head + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items()) + hcl[len(head) :]
+        dropped = {key: value for key, value in document.items() if key not in HCL_RENDERED_BLOCKS}
         return {**rendered, "hcl": hcl + "".join(_hcl_blocks(kind, blocks) for kind, blocks in dropped.items())}
+
+
+class TerraformVersion(TerraformElement):
+    """``terraform { required_version = <constraint> }`` of its stack (cdktf 0.21 has no API for it).
+
+    The JSON form takes the fragment as it takes a backend's; the HCL form is written by
+    :meth:`IworkzStack.to_hcl_terraform`, since cdktf's renderer cannot write the attribute.
+    """
+
+    def __init__(self, scope: Construct, id: str, version_constraint: str) -> None:
+        super().__init__(scope, id)
+        self.version_constraint = version_constraint
+
+    def to_terraform(self) -> Any:
+        return {"terraform": {"required_version": self.version_constraint}}
 
 
 def use_shared_backend(stack: TerraformStack, context: StackContext) -> None:
