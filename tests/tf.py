@@ -66,6 +66,17 @@ def policy_json(doc: StackJson, value: str) -> dict[str, Any]:
     }
 
 
+def trusted_service_accounts(doc: StackJson, role: dict[str, Any]) -> list[str]:
+    """The service accounts an IRSA role's trust policy admits (``<issuer>:sub``; ``<issuer>:aud`` is STS)."""
+    subjects = []
+    for statement in policy_json(doc, role["assume_role_policy"])["Statement"]:
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        claims = {key.rsplit(":", 1)[1]: value for key, value in statement["Condition"]["StringEquals"].items()}
+        assert claims["aud"] == "sts.amazonaws.com"
+        subjects.append(claims["sub"])
+    return subjects
+
+
 def _statement(block: dict[str, Any]) -> dict[str, Any]:
     def single(values: list[Any]) -> Any:
         return values[0] if len(values) == 1 else list(values)
@@ -96,3 +107,25 @@ def _statement(block: dict[str, Any]) -> dict[str, Any]:
             conditions.setdefault(condition["test"], {})[condition["variable"]] = single(condition["values"])
         statement["Condition"] = conditions
     return statement
+
+
+_REMOTE_OUTPUT = re.compile(
+    r"^\$\{(?:element\()?data\.terraform_remote_state\.[\w-]+\.outputs\.(?P<output>\w+)(?:, (?P<index>\d+)\))?"
+    r"(?:\.(?P<key>[\w-]+))?\}$"
+)
+
+
+def through_contract(reference: str, producer: StackJson) -> Any:
+    """The producer's own value behind a consumer's reference to one of its outputs.
+
+    ``${data.terraform_remote_state.<p>.outputs.<o>}``, ``${element(...outputs.<o>, <i>)}`` and
+    ``${...outputs.<o>.<key>}`` resolve to the output's value, its i-th element or its key.
+    """
+    match = _REMOTE_OUTPUT.match(reference)
+    assert match, f"{reference} is not a reference to a remote output"
+    value = producer["output"][match["output"]]["value"]
+    if match["index"] is not None:
+        return value[int(match["index"])]
+    if match["key"] is not None:
+        return value[match["key"]]
+    return value
