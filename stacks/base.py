@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # the aws provider loads only in stacks that use it
 # Plain attributes of the terraform block, which cdktf 0.21's HCL renderer cannot write.
 PLAIN_SETTINGS = ("required_version",)
 # The top-level blocks that cdktf 0.21's HCL renderer writes (and its metadata, "//"); it drops
-# any other one (e.g. ``ephemeral``: cdktf has no class for it, iworkz_constructs.secret adds it).
+# any other one, which only an override adds (``ephemeral``: iworkz_constructs.secret;
+# ``removed``: iworkz.migrations.forget).
 HCL_RENDERED_BLOCKS = frozenset(
     {"//", "terraform", "locals", "provider", "resource", "data", "module", "output", "moved", "import", "variable"}
 )
@@ -57,8 +58,8 @@ class IworkzStack(TerraformStack):
         """cdktf's HCL (``cdktf synth --hcl``) with what its renderer gets wrong or leaves out.
 
         cdktf 0.21 writes every plain attribute of the ``terraform`` block (``required_version``)
-        as ``0 = "required_version"`` and drops the top-level blocks it has no class for
-        (``ephemeral``): both are written here from the stack's JSON form.
+        as ``0 = "required_version"`` and drops the top-level blocks that come from overrides
+        (``ephemeral``, ``removed``): both are written here from the stack's JSON form.
         """
         rendered = super().to_hcl_terraform()
         document = super().to_terraform()
@@ -88,16 +89,34 @@ class TerraformVersion(TerraformElement):
         return {"terraform": {"required_version": self.version_constraint}}
 
 
-def _hcl_blocks(kind: str, blocks: dict[str, dict[str, dict[str, Any]]]) -> str:
-    """``kind "type" "name" { ... }`` for each block of the JSON form (attributes only)."""
-    rendered = []
-    for block_type, instances in blocks.items():
-        for name, body in instances.items():
-            lines = []
-            for attribute, value in body.items():
-                if isinstance(value, dict):
-                    raise ValueError(f"{kind}.{block_type}.{name}.{attribute}: nested blocks are not rendered to HCL")
-                # A JSON scalar or list is the same HCL literal; strings stay templates in both.
-                lines.append(f"{attribute} = {json.dumps(value)}\n")
-            rendered.append(f'\n{kind} "{block_type}" "{name}" {{\n{"".join(lines)}}}\n')
-    return "".join(rendered)
+# Arguments of the meta blocks that name an address (``removed { from = aws_iam_role.x }``),
+# and the nested blocks among their arguments.
+_ADDRESS_ARGUMENTS = frozenset({"from", "to"})
+_NESTED_BLOCKS = frozenset({"lifecycle"})
+
+
+def _hcl_blocks(kind: str, blocks: list[dict[str, Any]] | dict[str, dict[str, dict[str, Any]]]) -> str:
+    """The JSON form's top-level ``kind`` as HCL: unlabeled blocks (``removed``, a list) or labeled
+    ones (``ephemeral "type" "name"``)."""
+    if isinstance(blocks, list):
+        return "".join(f"\n{kind} {{\n{_hcl_body(kind, body)}}}\n" for body in blocks)
+    return "".join(
+        f'\n{kind} "{block_type}" "{name}" {{\n{_hcl_body(f"{kind}.{block_type}.{name}", body)}}}\n'
+        for block_type, instances in blocks.items()
+        for name, body in instances.items()
+    )
+
+
+def _hcl_body(where: str, body: dict[str, Any]) -> str:
+    lines = []
+    for argument, value in body.items():
+        if argument in _NESTED_BLOCKS and isinstance(value, dict):
+            lines.append(f"{argument} {{\n{_hcl_body(f'{where}.{argument}', value)}}}\n")
+        elif isinstance(value, dict):
+            raise ValueError(f"{where}.{argument}: a map or nested block is not written to HCL here")
+        elif argument in _ADDRESS_ARGUMENTS and isinstance(value, str):
+            lines.append(f"{argument} = {value}\n")
+        else:
+            # A JSON scalar or list is the same HCL literal; strings stay templates in both.
+            lines.append(f"{argument} = {json.dumps(value)}\n")
+    return "".join(lines)

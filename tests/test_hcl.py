@@ -50,6 +50,18 @@ def _addresses(document: dict[str, Any]) -> set[str]:
     }
 
 
+def _state_moves(document: dict[str, Any]) -> dict[str, list[tuple[str, ...]]]:
+    """The moved, import and removed blocks by the addresses they name (hcl2json writes ``${address}``)."""
+
+    def address(value: Any) -> str:
+        return str(value).removeprefix("${").removesuffix("}")
+
+    return {
+        kind: sorted(tuple(address(block[key]) for key in keys if key in block) for block in document.get(kind) or [])
+        for kind, keys in (("moved", ("from", "to")), ("import", ("to",)), ("removed", ("from",)))
+    }
+
+
 def _unwrap(value: Any) -> Any:
     """HCL's JSON form without its block lists: a block given once is ``[{...}]`` in hcl2json."""
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
@@ -91,13 +103,16 @@ def test_terraform_parses_every_hcl_stack(early_result) -> None:
 
 
 @pytest.mark.early(command=synth_hcl)
-def test_hcl_and_json_hold_the_same_resources_and_terraform_block(synthesized: dict[str, Any], early_result) -> None:
+def test_hcl_and_json_hold_the_same_resources_state_moves_and_terraform_block(
+    synthesized: dict[str, Any], early_result
+) -> None:
     parsed = _parsed(early_result)
     assert sorted(parsed) == sorted(synthesized)
     for name, document in synthesized.items():
         hcl = parsed[name]
         assert _addresses(hcl) == _addresses(document), name
         assert sorted(hcl.get("output") or {}) == sorted(document.get("output") or {}), name
+        assert _state_moves(hcl) == _state_moves(document), name
         assert _unwrap(hcl["terraform"]) == _unwrap(document["terraform"]), name
 
 
