@@ -90,7 +90,7 @@ def _import_id(resource: TerraformResource, role_names: dict[str, str]) -> str:
         owner = resource.node.scope
         assert owner is not None
         (role,) = (c for c in owner.node.children if getattr(c, "terraform_resource_type", "") == "aws_iam_role")
-        return f"{getattr(role, 'name_input')}:{resource.name_input}"  # type: ignore[attr-defined]
+        return f"{role.name_input}:{resource.name_input}"  # type: ignore[attr-defined]
     if kind == "aws_secretsmanager_secret":
         from cdktf_cdktf_provider_aws.data_aws_secretsmanager_secret import DataAwsSecretsmanagerSecret
 
