@@ -52,11 +52,13 @@ synth-hcl: install ## the same as HCL (cdk.tf) through the cdktf CLI
 test: install $(CHECKOV_STAMP) ## run the test suite (one synth per session; its policy tests run checkov)
 	$(PY) -m pytest
 
-lint: install ## ruff (lint + format check), mypy and the secret scan of the repository
+lint: typecheck ## ruff (lint + format check), mypy (make typecheck) and the secret scan of the repository
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy iworkz stacks constructs main.py runtime/*.py
 	$(PY) -m iworkz.policy.secret_scan
+
+typecheck: install ## mypy over the app, stacks, constructs (every prop they take), runtime, scripts and tests
+	$(VENV)/bin/mypy
 
 bench: install ## benchmark floor / full synth / single stacks / tests (wall, CPU, peak memory) -> docs/bench.json
 	$(PY) scripts/bench.py --repeat 3

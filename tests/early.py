@@ -209,6 +209,28 @@ def interrupted_synth(workdir: Path) -> list[str]:
     return [sys.executable, "-c", INTERRUPT_PROBE, str(ROOT), str(workdir / "cdktf.out")]
 
 
+# --- the type checker on a planted mistake (tests/test_typecheck.py) --------------------------
+
+
+@before_collection
+def planted_wrong_prop(workdir: Path) -> list[str]:
+    """mypy, with the project's settings, over stacks/network.py with ``cidr_block=12345`` planted."""
+    source = (ROOT / "stacks" / "network.py").read_text(encoding="utf-8")
+    planted = source.replace("cidr_block=network.vpc_cidr,", "cidr_block=12345,")
+    assert planted != source, "stacks/network.py no longer passes cidr_block=network.vpc_cidr"
+    (workdir / "network_planted.py").write_text(planted, encoding="utf-8")
+    return [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--config-file",
+        str(ROOT / "pyproject.toml"),
+        "--cache-dir",
+        str(workdir / "mypy-cache"),
+        str(workdir / "network_planted.py"),
+    ]
+
+
 # --- watch mode's module reload (tests/test_watch.py) -----------------------------------------
 
 RELOAD_PROBE = f"""
