@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from snapshots import PROJECT_ROOT, normalise, path_replacements
-from synth_diff import DiffReport, compare
+from synth_diff import DiffReport, change_lines, compare
 
 WATCHED_DIRS = ("iworkz", "stacks", "constructs", "config", "helm_values")
 RELOADED_DIRS = ("iworkz", "stacks", "constructs")
@@ -84,11 +84,12 @@ class CycleResult:
             lines.append(f"  changed   {stack.name} ({stack.status}, {counts} resources)")
             symbols = {"added": "+", "removed": "-", "changed": "~"}
             for change in stack.resources[:20]:
-                paths = f"  {', '.join(change.paths[:6])}" if change.paths else ""
-                lines.append(f"      {symbols[change.kind]} {change.address}{paths}")
+                lines.append(f"      {symbols[change.kind]} {change.address}")
+                # the first line of each: `path: old -> new`, or `path:` for a value shown by `make diff` as lines
+                lines.extend(f"          {change_lines(attribute)[0]}" for attribute in change.changes[:6])
             if len(stack.resources) > 20:
                 lines.append(f"      ... {len(stack.resources) - 20} more")
-            lines.extend(f"      ~ {path}" for path in stack.other[:10])
+            lines.extend(f"      ~ {change_lines(attribute)[0]}" for attribute in stack.other[:10])
         if unchanged:
             lines.append(f"  unchanged {', '.join(unchanged)}")
         lines.extend(f"  !!! {alert}" for alert in self.report.alerts)

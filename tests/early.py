@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 from bench import tree_pids  # noqa: E402  (scripts/ is not a package)
+from snapshots import load_snapshot  # noqa: E402
 
 EarlyCommand = Callable[..., list[str]]
 BEFORE_COLLECTION: list[EarlyCommand] = []
@@ -114,9 +115,12 @@ def scan_with_negative_cases(outdir: Path, stacks: dict[str, bytes]) -> list[str
 
 @before_collection
 def scan_snapshots(workdir: Path) -> list[str]:
-    """The checked-in snapshots laid out as a synth output (tests/test_snapshots.py proves each
-    equals the session synth but for metadata, which no check reads)."""
-    snapshots = {path.stem: path.read_bytes() for path in sorted((ROOT / "tests" / "snapshots").glob("*.json"))}
+    """The checked-in snapshots laid out as a synth output, back in Terraform's form
+    (tests/test_snapshots.py proves each equals the session synth but for metadata, which no check reads)."""
+    snapshots = {
+        path.stem: json.dumps(load_snapshot(path.read_text(encoding="utf-8"))).encode()
+        for path in sorted((ROOT / "tests" / "snapshots").glob("*.json"))
+    }
     return scan_with_negative_cases(workdir / "cdktf.out", snapshots)
 
 
