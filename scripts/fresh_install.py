@@ -44,6 +44,7 @@ class Measured(Protocol):
     cpu_s: float
     exit_status: int | None
     output_tail: str
+    load_average_before: float
 
 
 # (name, argv, env, cwd) -> the measured run (bench.py passes its own `measure`)
@@ -59,6 +60,7 @@ class Step:
     cpu_s: float = 0.0
     exit_status: int | None = None
     output_tail: str = ""
+    load_average_before: float = 0.0  # the machine is shared: what else ran shows here
 
 
 @dataclass
@@ -163,6 +165,7 @@ def run_method(
             measured = measure(f"fresh {method} {cache}: {step.name}", step.command, env, clone)
             step.wall_s, step.cpu_s = measured.wall_s, measured.cpu_s
             step.exit_status, step.output_tail = measured.exit_status, measured.output_tail
+            step.load_average_before = measured.load_average_before
             result.steps.append(step)
             if step.exit_status != 0:
                 break

@@ -28,7 +28,7 @@ session's early commands use it before anything else is loaded.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 LINES = "@lines"
@@ -139,7 +139,7 @@ def _parse_json(text: str) -> tuple[str | None, Any]:
     if masked is None:
         return None, None
     try:
-        parsed = _unmask(json.loads(masked), spans)
+        parsed = _map_strings(json.loads(masked), lambda text: _replace_masks(text, spans))
     except ValueError:
         return None, None
     if not isinstance(parsed, dict | list):
@@ -153,7 +153,7 @@ def _parse_json(text: str) -> tuple[str | None, Any]:
 def _dump_json(value: Any, style: str) -> str:
     arguments, ending = JSON_STYLES[style]
     spans: list[str] = []
-    masked = _mask_strings(value, spans)
+    masked = _map_strings(value, lambda text: _mask_string(text, spans))  # spans filled in order
     return _replace_masks(json.dumps(masked, **arguments), spans) + ending
 
 
@@ -172,15 +172,14 @@ def _mask_interpolations(text: str) -> tuple[str | None, list[str]]:
     return _mask_string(text, spans), spans
 
 
-def _unmask(value: Any, spans: list[str]) -> Any:
-    if not spans:
-        return value
+def _map_strings(value: Any, function: Callable[[str], str]) -> Any:
+    """``value`` with ``function`` applied to every string in it, keys included."""
     if isinstance(value, dict):
-        return {_replace_masks(key, spans): _unmask(item, spans) for key, item in value.items()}
+        return {function(key): _map_strings(item, function) for key, item in value.items()}
     if isinstance(value, list):
-        return [_unmask(item, spans) for item in value]
+        return [_map_strings(item, function) for item in value]
     if isinstance(value, str):
-        return _replace_masks(value, spans)
+        return function(value)
     return value
 
 
@@ -188,17 +187,6 @@ def _replace_masks(text: str, spans: list[str]) -> str:
     for index, span in enumerate(spans):  # the closing "__" keeps mask 1 from matching mask 12
         text = text.replace(_MASK.format(index), span)
     return text
-
-
-def _mask_strings(value: Any, spans: list[str]) -> Any:
-    """``value`` with the interpolations inside its strings masked (appended to ``spans``)."""
-    if isinstance(value, dict):
-        return {_mask_string(key, spans): _mask_strings(item, spans) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_mask_strings(item, spans) for item in value]
-    if isinstance(value, str):
-        return _mask_string(value, spans)
-    return value
 
 
 def _mask_string(text: str, spans: list[str]) -> str:
