@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import re
 import subprocess
 import tomllib
@@ -312,3 +313,17 @@ def test_the_merge_request_template_holds_the_review_checklist() -> None:
     text = "\n".join(checklist)
     for item in ("Synth diff read", "Stateful changes justified", "Snapshots refreshed", "Secrets: none"):
         assert item in text, item
+
+
+# --- make -------------------------------------------------------------------------------------
+
+
+def test_make_fmt_formats_even_when_ruff_check_leaves_an_error(tmp_path: Path) -> None:
+    source = tmp_path / "unfixable.py"
+    source.write_text("import os\nprint(  undefined_name )\n", encoding="utf-8")  # F401 fixable, F821 not
+    env = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    result = subprocess.run(
+        ["make", "-s", "fmt", f"FMT_PATHS={source}"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0 and "F821" in result.stdout + result.stderr  # the error is reported...
+    assert source.read_text(encoding="utf-8") == "print(undefined_name)\n"  # ...after fixing and formatting
