@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -84,8 +85,19 @@ def test_a_fresh_install_runs_each_method_in_its_own_clone_with_its_own_caches(
     monkeypatch.setenv("MAKEFLAGS", "-j2")
     caches = tmp_path / "caches"
     locked = fresh_install.run_method("locked", "cold", "HEAD", tmp_path, caches, fake_measure, "python3.11", None)
-    assert [step.name for step in locked.steps] == ["make install", "make synth"]
-    assert locked.ok and locked.summary()["install_s"] == 2.0 and locked.summary()["total_s"] == 4.0
+    assert [step.command[:2] for step in locked.steps] == [
+        ["make", ".venv/.installed"],
+        ["make", "node_modules/.installed"],
+        ["make", "synth"],
+    ]
+    assert locked.ok and locked.summary()["install_s"] == 4.0 and locked.summary()["total_s"] == 6.0
+    # the two install steps are exactly what `make install` runs
+    makefile = (SCRIPTS.parent / "Makefile").read_text(encoding="utf-8")
+    prerequisites = re.search(r"^install: (.*?) ##", makefile, re.MULTILINE).group(1).split()  # type: ignore[union-attr]
+    venv = re.search(r"^VENV := (\S+)", makefile, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    assert [item.replace("$(VENV)", venv) for item in prerequisites] == [
+        step.command[1] for step in locked.steps if step.phase == fresh_install.INSTALL
+    ]
     _, _, env, cwd = seen[0]
     assert cwd == tmp_path / "locked-cold" and not cwd.exists()  # the clone is gone afterwards
     assert env["UV_CACHE_DIR"] == str(caches / "uv") and env["npm_config_cache"] == str(caches / "npm")
