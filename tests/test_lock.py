@@ -7,7 +7,6 @@ pyproject.toml: a pin changed there without ``make lock`` would silently not be 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -15,20 +14,10 @@ from typing import Any
 
 import pytest
 
+from tests.early import CHANGED_PIN, repository_check_results, repository_checks, with_changed_pin
+
 ROOT = Path(__file__).resolve().parents[1]
-UV = ROOT / ".venv-tools" / "bin" / "uv"
 FIX = "run `make lock` and commit uv.lock"
-
-
-def _uv_lock_check(project: Path) -> subprocess.CompletedProcess[str]:
-    if not UV.exists():
-        pytest.fail(f"{UV.relative_to(ROOT)} is missing: run `make install` (it installs uv)")
-    return subprocess.run(
-        [str(UV), "lock", "--check", "--offline", "--quiet", "--project", str(project)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def locked_requirements(lock: dict[str, Any], name: str) -> set[str]:
@@ -55,9 +44,10 @@ def _normalise(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower() + specifier.replace(" ", "")
 
 
-def test_uv_lock_matches_pyproject() -> None:
-    result = _uv_lock_check(ROOT)
-    assert result.returncode == 0, f"uv.lock does not match pyproject.toml: {FIX}\n{result.stderr}"
+@pytest.mark.early(command=repository_checks)
+def test_uv_lock_matches_pyproject(early_result: subprocess.CompletedProcess[str]) -> None:
+    check = repository_check_results(early_result)["uv-lock"]
+    assert check["returncode"] == 0, f"uv.lock does not match pyproject.toml: {FIX}\n{check['stderr']}"
 
 
 def test_the_locked_requirements_are_the_declared_ones() -> None:
@@ -69,20 +59,12 @@ def test_the_locked_requirements_are_the_declared_ones() -> None:
     )
 
 
-def test_a_pin_changed_without_relocking_fails_the_check(tmp_path: Path) -> None:
-    for name in ("pyproject.toml", "uv.lock"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    pyproject = tmp_path / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8")
-    changed = re.sub(r'"pydantic==[^"]+"', '"pydantic==2.0.0"', text)
-    assert changed != text
-    pyproject.write_text(changed, encoding="utf-8")
-    assert _uv_lock_check(tmp_path).returncode != 0
-    declared = declared_requirements(tomllib.loads(changed))
-    locked = locked_requirements(
-        tomllib.loads((tmp_path / "uv.lock").read_text(encoding="utf-8")), "iworkz-infrastructure"
-    )
-    assert declared - locked == {"pydantic==2.0.0"}
+@pytest.mark.early(command=repository_checks)
+def test_a_pin_changed_without_relocking_fails_both_checks(early_result: subprocess.CompletedProcess[str]) -> None:
+    assert repository_check_results(early_result)["uv-lock-changed-pin"]["returncode"] != 0
+    changed = tomllib.loads(with_changed_pin((ROOT / "pyproject.toml").read_text(encoding="utf-8")))
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    assert declared_requirements(changed) - locked_requirements(lock, changed["project"]["name"]) == {CHANGED_PIN}
 
 
 def test_the_checkov_requirements_lock_the_pinned_checkov() -> None:

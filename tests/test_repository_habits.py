@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 import re
 import subprocess
 import tomllib
@@ -21,6 +20,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.early import repository_check_results, repository_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -35,18 +36,6 @@ def renovate() -> dict[str, Any]:
     return document
 
 
-def check_jsonschema(schema: str, *files: Path) -> dict[str, Any]:
-    """check-jsonschema's JSON report for ``files`` against one of its vendored schemas (offline)."""
-    result = subprocess.run(
-        [str(VENV_BIN / "check-jsonschema"), "--builtin-schema", schema, "--output-format", "json", *map(str, files)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    report: dict[str, Any] = json.loads(result.stdout)
-    return report
-
-
 def failed_files(report: dict[str, Any]) -> set[str]:
     return {Path(error["filename"]).name for error in [*report["errors"], *report["parse_errors"]]}
 
@@ -54,26 +43,28 @@ def failed_files(report: dict[str, Any]) -> set[str]:
 # --- schemas ----------------------------------------------------------------------------------
 
 
-def test_renovate_json_is_valid_for_renovates_schema_and_a_broken_one_is_not(tmp_path: Path) -> None:
-    broken = tmp_path / "broken-renovate.json"
-    broken.write_text(json.dumps({**renovate(), "packageRules": {"matchDatasources": "helm"}}), encoding="utf-8")
-    report = check_jsonschema("vendor.renovate", RENOVATE, broken)
-    assert failed_files(report) == {broken.name}, report
+@pytest.mark.early(command=repository_checks)
+def test_renovate_json_is_valid_for_renovates_schema_and_a_broken_one_is_not(
+    early_result: subprocess.CompletedProcess[str],
+) -> None:
+    report = json.loads(repository_check_results(early_result)["renovate"]["stdout"])
+    assert failed_files(report) == {"broken-renovate.json"}, report
 
 
-def test_the_generated_pipeline_is_valid_for_gitlabs_schema() -> None:
-    report = check_jsonschema("vendor.gitlab-ci", ROOT / ".gitlab-ci.yml")
+@pytest.mark.early(command=repository_checks)
+def test_the_generated_pipeline_is_valid_for_gitlabs_schema(early_result: subprocess.CompletedProcess[str]) -> None:
+    report = json.loads(repository_check_results(early_result)["gitlab-ci"]["stdout"])
     assert report["status"] == "ok", report
 
 
-def test_the_pre_commit_configuration_is_valid_and_a_broken_one_is_not(tmp_path: Path) -> None:
-    validate = [str(VENV_BIN / "pre-commit"), "validate-config"]
-    good = subprocess.run([*validate, str(PRE_COMMIT)], capture_output=True, text=True, check=False)
-    assert good.returncode == 0, good.stdout + good.stderr
-    broken = tmp_path / ".pre-commit-config.yaml"
-    broken.write_text("repos:\n  - repo: local\n    hooks:\n      - id: no-entry\n        language: system\n")
-    bad = subprocess.run([*validate, str(broken)], capture_output=True, text=True, check=False)
-    assert bad.returncode != 0 and "entry" in bad.stdout + bad.stderr
+@pytest.mark.early(command=repository_checks)
+def test_the_pre_commit_configuration_is_valid_and_a_broken_one_is_not(
+    early_result: subprocess.CompletedProcess[str],
+) -> None:
+    results = repository_check_results(early_result)
+    good, broken = results["pre-commit"], results["pre-commit-broken"]
+    assert good["returncode"] == 0, good["stdout"] + good["stderr"]
+    assert broken["returncode"] != 0 and "entry" in broken["stdout"] + broken["stderr"]
 
 
 # --- pre-commit -------------------------------------------------------------------------------
@@ -318,12 +309,10 @@ def test_the_merge_request_template_holds_the_review_checklist() -> None:
 # --- make -------------------------------------------------------------------------------------
 
 
-def test_make_fmt_formats_even_when_ruff_check_leaves_an_error(tmp_path: Path) -> None:
-    source = tmp_path / "unfixable.py"
-    source.write_text("import os\nprint(  undefined_name )\n", encoding="utf-8")  # F401 fixable, F821 not
-    env = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
-    result = subprocess.run(
-        ["make", "-s", "fmt", f"FMT_PATHS={source}"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert result.returncode != 0 and "F821" in result.stdout + result.stderr  # the error is reported...
-    assert source.read_text(encoding="utf-8") == "print(undefined_name)\n"  # ...after fixing and formatting
+@pytest.mark.early(command=repository_checks)
+def test_make_fmt_formats_even_when_ruff_check_leaves_an_error(early_result: subprocess.CompletedProcess[str]) -> None:
+    fmt = repository_check_results(early_result)["make-fmt"]
+    assert fmt["returncode"] != 0 and "F821" in fmt["stdout"] + fmt["stderr"]  # the error is reported...
+    argv = json.loads(early_result.args[-1])["make-fmt"]  # the runner's commands, by name
+    unfixable = Path(next(arg for arg in argv if arg.startswith("FMT_PATHS=")).removeprefix("FMT_PATHS="))
+    assert unfixable.read_text(encoding="utf-8") == "print(undefined_name)\n"  # ...after fixing and formatting
