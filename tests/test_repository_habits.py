@@ -191,7 +191,7 @@ def test_renovate_proposes_updates_for_every_chart_and_image_the_synth_uses(
     missing = sorted(charts - found_charts) + sorted(images - found_images)
     assert not missing, (
         f"pinned in the synth but found by no Renovate manager of renovate.json: {missing}; keep the "
-        "Addon(...)/Chart(...)/image: {repository, tag} shapes or add a customManagers entry"
+        "Chart(...) / image: {repository, tag} / ImageConfig(...) shapes or add a customManagers entry"
     )
 
 
@@ -290,7 +290,7 @@ def test_state_iam_and_production_need_stricter_owners() -> None:
     for path in (
         "stacks/state.py",
         "tests/stateful_addresses.json",
-        "stacks/platform_iam.py",
+        "constructs/addon_policies.py",
         "config/production.yaml",
     ):
         strict = section_of(path) - {"Platform"}
