@@ -41,9 +41,15 @@ _OUTER_VARIABLES = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "VIRTUAL_ENV", "STACKS",
 
 
 class Measured(Protocol):
-    wall_s: float
-    cpu_s: float
-    exit_status: int | None
+    @property
+    def wall_s(self) -> float: ...
+
+    @property
+    def cpu_s(self) -> float: ...
+
+    @property
+    def exit_status(self) -> int | None: ...
+
     output_tail: str
     load_average_before: float
 

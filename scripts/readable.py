@@ -246,7 +246,9 @@ def _scan(text: str) -> Iterator[tuple[int, str, tuple[str, ...], tuple[str, ...
 
 def interpolations(text: str) -> list[tuple[int, int]]:
     """(start, end) of each top-level ``${...}`` of a template string; none if the text does not balance."""
-    found, start, after = [], 0, ()
+    found: list[tuple[int, int]] = []
+    start = 0
+    after: tuple[str, ...] = ()
     for index, token, before, after in _scan(text):
         if token == "${" and not before:
             start = index

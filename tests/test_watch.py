@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from configs import write_config
 
+from tests.configs import write_config
 from tests.early import watch_reload_probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
