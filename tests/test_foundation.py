@@ -61,7 +61,9 @@ def test_every_stack_but_state_uses_the_shared_s3_backend(synthesized):
             # Bootstrap state outside cdktf.out (iworkz/backend.py): no synth or `make clean` deletes it.
             assert backend == {"local": {"path": "../../../state-bootstrap/terraform.tfstate"}}
             continue
-        component, environment = re.fullmatch(r"(.+)-(production|staging|dev)", name).groups()
+        match = re.fullmatch(r"(.+)-(production|staging|dev)", name)
+        assert match, name
+        component, environment = match.groups()
         assert backend["s3"] == {
             "bucket": "iworkz-terraform-state",
             "key": f"{environment}/{component}.tfstate",
