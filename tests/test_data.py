@@ -480,7 +480,13 @@ def test_documents_and_backups_replicate_to_osaka(prod):
 
 def test_secrets_are_encrypted_with_the_secrets_key(prod):
     secrets = {s["name"]: s for s in resources(prod, "aws_secretsmanager_secret").values()}
-    assert sorted(secrets) == ["iworkz-production/jwt", "iworkz-production/redis"]
+    # The services' database roles have their own passwords (the master's secret belongs to RDS).
+    assert sorted(secrets) == [
+        "iworkz-production/database/app",
+        "iworkz-production/database/monitoring",
+        "iworkz-production/jwt",
+        "iworkz-production/redis",
+    ]
     assert {s["kms_key_id"] for s in secrets.values()} == {_key_arn(prod, "iworkz-production-secrets")}
     jwt = _ref(prod, "aws_secretsmanager_secret", lambda s: s["name"] == "iworkz-production/jwt")
     version = next(

@@ -160,6 +160,10 @@ class PlatformConfig(Model):
     # The images live in the seed's private GitLab registry (12.3): pods pull with the seed's
     # docker-registry-secret, synced from Secrets Manager by External Secrets (never a literal).
     image_pull_secret: bool = True
+    # psql of the database-roles setup Job (the services' own PostgreSQL roles), >= 15 for \getenv.
+    database_client_image: Image = ImageConfig(
+        repository="public.ecr.aws/docker/library/postgres", tag="16.11-alpine3.22"
+    )
     # Seed 12.2 ingress rate limit (requests per window per client IP).
     rate_limit: int = Field(100, ge=1)
     # ingress-nginx limits per second (limit-rps) or per minute (limit-rpm).
