@@ -47,7 +47,7 @@ def test_cluster_is_named_versioned_and_in_the_private_subnets(eks, settings):
     config = settings.environments["production"].eks
     cluster = one(eks, "aws_eks_cluster")
     assert cluster["name"] == "iworkz-production"
-    assert cluster["version"] == config.kubernetes_version == "1.34"
+    assert cluster["version"] == config.kubernetes_version == "1.35"
     subnets = cluster["vpc_config"]["subnet_ids"]
     assert len(subnets) == len(settings.environments["production"].network.availability_zones)
     for subnet in subnets:
@@ -432,13 +432,13 @@ BAD_INPUTS = [
     pytest.param(
         "production",
         {"eks": {"kubernetes_version": "1.28"}},
-        ["production.yaml", "eks.kubernetes_version", "1.28", "end of EKS extended support"],
+        ["production.yaml", "eks.kubernetes_version", "1.28", "past the end of EKS support"],
         id="end-of-life-version",
     ),
     pytest.param(
         "staging",
         {"eks": {"kubernetes_version": "1.99"}},
-        ["staging.yaml", "eks.kubernetes_version", "1.99", "not a Kubernetes version EKS supports"],
+        ["staging.yaml", "eks.kubernetes_version", "1.99", "not a version of EKS in the calendar"],
         id="unknown-version",
     ),
     pytest.param(

@@ -611,7 +611,7 @@ BAD_INPUTS = [
     pytest.param(
         "production",
         _workload_patch("web-frontend", image={"tag": "latest"}),
-        ["production.yaml", "platform.workloads.web-frontend.image.tag", "latest", "pinned to a release tag"],
+        ["production.yaml", "platform.workloads.web-frontend.image.tag", "latest", "is not a release"],
         id="latest-in-production",
     ),
     pytest.param(
@@ -693,9 +693,11 @@ def test_fails_on_bad_platform_input(tmp_path, env, patch, expected):
         assert fragment in message, f"{fragment!r} not in:\n{message}"
 
 
-def test_latest_is_allowed_outside_production(tmp_path):
+def test_latest_is_refused_in_every_environment(tmp_path):
+    # iworkz_constructs.k8s_workload.check_image refuses it in every environment: so does the config.
     config = write_config(tmp_path, "dev", _workload_patch("web-frontend", image={"tag": "latest"}))
-    assert load_settings(config).environments["dev"].platform.workloads["web-frontend"].image.tag == "latest"
+    with pytest.raises(ConfigError, match="'latest' is not a release"):
+        load_settings(config)
 
 
 def test_image_shorthand_with_tag_is_accepted(tmp_path):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
+
+from iworkz.config import catalog
 
 
 class Model(BaseModel):
@@ -28,6 +30,22 @@ def rule_error(rule: str, fix: str = "", *, field: str | None = None, value: Any
     return PydanticCustomError("iworkz_rule", "{rule}", ctx)
 
 
+def reject_number(field: str) -> Any:
+    """A before-validator: a string field written as an unquoted number (``1.30``) is refused,
+    quoting the number as it was written (YAML reads ``1.30`` as the number ``1.3``)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            written = getattr(value, "text", str(value))
+            raise rule_error(
+                f"must be a quoted string: YAML reads {written} as the number {value}",
+                f'write {field}: "{written}"',
+            )
+        return value
+
+    return check
+
+
 def parse_cidr(value: Any) -> ipaddress.IPv4Network:
     """Parses an IPv4 CIDR block, rejecting host bits and non-string input."""
     if not isinstance(value, str):
@@ -43,6 +61,25 @@ def parse_cidr(value: Any) -> ipaddress.IPv4Network:
 
 def validate_cidr(value: Any) -> str:
     return str(parse_cidr(value))
+
+
+def cloudwatch_retention_days() -> tuple[int, ...]:
+    return tuple(catalog.values("aws.yaml", "cloudwatch_retention_days"))
+
+
+def validate_log_retention(value: int) -> int:
+    """CloudWatch Logs keeps a log group only for one of its fixed periods."""
+    allowed = cloudwatch_retention_days()
+    if value not in allowed:
+        close = min(allowed, key=lambda days: abs(days - value))
+        raise rule_error(
+            f"CloudWatch Logs keeps log groups for one of {', '.join(map(str, allowed))} days",
+            f"use {close}",
+        )
+    return value
+
+
+LogRetentionDays = Annotated[int, AfterValidator(validate_log_retention)]
 
 
 def validate_private_cidr(value: Any) -> str:
