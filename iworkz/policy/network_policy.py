@@ -1,0 +1,67 @@
+"""NETWORK_POLICY_ENFORCED: a Kubernetes NetworkPolicy only filters traffic on a cluster that enforces it.
+
+EKS enforces NetworkPolicies only when the VPC CNI's network policy agent is on (the ``vpc-cni``
+add-on's ``enableNetworkPolicy``; AWS leaves it off). Without it every
+``kubernetes_network_policy(_v1)`` is accepted by the API server and does nothing. The rule spans
+stacks: the policies live in the stacks that use the cluster, the add-on in the cluster's stack
+(found through the kubernetes provider's ``host``, a cross-stack reference).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from iworkz.policy.rules import Finding, StackDocument, blocks
+
+NETWORK_POLICY_ENFORCED = "NETWORK_POLICY_ENFORCED"
+RULE = "a kubernetes_network_policy is applied only to a cluster that enforces NetworkPolicies"
+FIX = 'turn on the VPC CNI network policy agent: vpc-cni add-on configuration_values {"enableNetworkPolicy": "true"}'
+POLICY_TYPES = ("kubernetes_network_policy", "kubernetes_network_policy_v1")
+_CLUSTER_STACK = re.compile(r"cross-stack-reference-input-(?P<stack>[A-Za-z0-9-]+)\.outputs")
+
+
+def enforces_network_policies(doc: Mapping[str, Any]) -> bool:
+    """Whether the stack's ``vpc-cni`` add-on runs the network policy agent."""
+    for addon in (doc.get("resource") or {}).get("aws_eks_addon", {}).values():
+        if addon.get("addon_name") != "vpc-cni":
+            continue
+        values = json.loads(addon.get("configuration_values") or "{}")
+        if str(values.get("enableNetworkPolicy", "")).lower() == "true":
+            return True
+    return False
+
+
+def _cluster_stack(name: str, doc: Mapping[str, Any]) -> str:
+    """The stack that holds the cluster the kubernetes provider of ``doc`` talks to."""
+    for provider in blocks((doc.get("provider") or {}).get("kubernetes")):
+        match = _CLUSTER_STACK.search(str(provider.get("host", "")))
+        if match:
+            return match["stack"]
+    return name  # the cluster is in the stack itself
+
+
+def network_policy_findings(documents: Mapping[str, Mapping[str, Any]]) -> Iterator[Finding]:
+    for name, doc in documents.items():
+        stack = StackDocument(name, dict(doc))
+        policies = [r for kind in POLICY_TYPES for r in stack.of(kind)]
+        if not policies:
+            continue
+        cluster_stack = _cluster_stack(name, doc)
+        cluster_doc = documents.get(cluster_stack)
+        if cluster_doc is not None and enforces_network_policies(cluster_doc):
+            continue
+        for policy in policies:
+            yield Finding(
+                name,
+                policy.path,
+                policy.address,
+                NETWORK_POLICY_ENFORCED,
+                "(cluster)",
+                cluster_stack,
+                f"{RULE}; the cluster of {cluster_stack} "
+                + ("is not part of this synth" if cluster_doc is None else "does not enforce them"),
+                FIX,
+            )
