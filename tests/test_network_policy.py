@@ -41,7 +41,9 @@ def test_a_network_policy_on_a_cluster_without_enforcement_is_a_violation(synthe
     findings = list(network_policy_findings(documents))
     assert findings and {f.rule for f in findings} == {NETWORK_POLICY_ENFORCED}
     assert {f.stack for f in findings} >= {f"platform-{environment}"}
-    assert all(f.address.startswith("kubernetes_network_policy_v1.") and f.value == f"eks-{environment}" for f in findings)
+    assert all(
+        f.address.startswith("kubernetes_network_policy_v1.") and f.value == f"eks-{environment}" for f in findings
+    )
     with pytest.raises(PolicyError) as caught:
         PolicyAspect().check(documents)
     message = caught.value.render()

@@ -26,8 +26,8 @@ from cdktf import App, Aspects, IAspect, TerraformResource, TerraformStack, Test
 from constructs import IConstruct
 
 from iworkz.policy import SUPPRESSIONS_ATTRIBUTE
-from iworkz.policy.report import PolicyReport, Suppression
 from iworkz.policy.network_policy import network_policy_findings
+from iworkz.policy.report import PolicyReport, Suppression
 from iworkz.policy.rules import StackDocument, evaluate
 
 _AZURERM_MODULE = "cdktf_cdktf_provider_azurerm"
