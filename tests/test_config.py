@@ -236,9 +236,9 @@ OPENSEARCH_TIER_INPUTS = [
     ),
     pytest.param(
         "dev",
-        {"data": {"opensearch": {"warm_count": DELETE, "cold_storage": DELETE}}},
+        {"data": {"opensearch": {"warm_count": 2, "cold_storage": DELETE}}},
         ["dev.yaml", "data.opensearch.warm_count", "2", "T2/T3 data nodes"],
-        id="dev-relying-on-the-defaults",
+        id="dev-with-warm-nodes",
     ),
 ]
 

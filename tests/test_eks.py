@@ -68,10 +68,11 @@ def test_network_values_come_from_the_network_stack_remote_state(eks):
 
 def test_endpoints_private_and_allow_listed(eks, settings):
     vpc_config = one(eks, "aws_eks_cluster")["vpc_config"]
+    # The secure default: the private endpoint only (deployments run from inside the VPC).
     assert vpc_config["endpoint_private_access"] is True
-    assert vpc_config["endpoint_public_access"] is True
-    assert vpc_config["public_access_cidrs"] == settings.environments["production"].eks.public_access_cidrs
-    assert "0.0.0.0/0" not in vpc_config["public_access_cidrs"]
+    assert vpc_config["endpoint_public_access"] is False
+    assert "public_access_cidrs" not in vpc_config
+    assert settings.environments["production"].eks.public_access_cidrs == []
 
 
 def test_secrets_encrypted_with_a_rotating_customer_managed_key(eks):
@@ -444,7 +445,7 @@ BAD_INPUTS = [
     pytest.param(
         "production",
         {"eks": {"public_access_cidrs": ["0.0.0.0/0"]}},
-        ["production.yaml", "eks.public_access_cidrs", "0.0.0.0/0", "must not be open to the whole internet"],
+        ["production.yaml", "eks.public_access_cidrs[0]", "0.0.0.0/0", "must not be 0.0.0.0/0"],
         id="public-endpoint-open-in-production",
     ),
     pytest.param(
@@ -481,12 +482,13 @@ def test_fails_on_bad_input(tmp_path, env, patch, expected):
         assert fragment in message, f"{fragment!r} not in:\n{message}"
 
 
-def test_open_public_endpoint_is_a_production_rule_only(tmp_path):
-    settings = load_settings(write_config(tmp_path, "dev", {"eks": {"public_access_cidrs": ["0.0.0.0/0"]}}))
-    assert settings.environments["dev"].eks.public_access_cidrs == ["0.0.0.0/0"]
+def test_an_open_public_endpoint_is_refused_in_every_environment(tmp_path):
+    patch = {"eks": {"endpoint_public_access": True, "public_access_cidrs": ["0.0.0.0/0"]}}
+    with pytest.raises(ConfigError, match=r"must not be 0\.0\.0\.0/0"):
+        load_settings(write_config(tmp_path, "dev", patch))
 
 
-def test_production_may_close_the_public_endpoint(tmp_path):
-    patch = {"eks": {"endpoint_public_access": False, "public_access_cidrs": ["0.0.0.0/0"]}}
+def test_production_may_open_the_public_endpoint_to_real_ranges(tmp_path):
+    patch = {"eks": {"endpoint_public_access": True, "public_access_cidrs": ["52.95.110.0/24"]}}
     settings = load_settings(write_config(tmp_path, "production", patch))
-    assert settings.environments["production"].eks.endpoint_public_access is False
+    assert settings.environments["production"].eks.public_access_cidrs == ["52.95.110.0/24"]

@@ -188,14 +188,6 @@ class EnvironmentConfig(Model):
                 field="network.nat_gateways",
                 value=self.network.nat_gateways,
             )
-        open_world = [c for c in self.eks.public_access_cidrs if ipaddress.ip_network(c).prefixlen == 0]
-        if self.eks.endpoint_public_access and open_world:
-            raise rule_error(
-                "the production EKS public endpoint must not be open to the whole internet",
-                "list the office/VPN CIDRs, or set endpoint_public_access: false",
-                field="eks.public_access_cidrs",
-                value=self.eks.public_access_cidrs,
-            )
         if not self.data.postgres.multi_az:
             raise rule_error(
                 "production PostgreSQL must be Multi-AZ",

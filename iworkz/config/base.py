@@ -59,10 +59,6 @@ def parse_cidr(value: Any) -> ipaddress.IPv4Network:
     return network
 
 
-def validate_cidr(value: Any) -> str:
-    return str(parse_cidr(value))
-
-
 def cloudwatch_retention_days() -> tuple[int, ...]:
     return tuple(catalog.values("aws.yaml", "cloudwatch_retention_days"))
 
@@ -80,6 +76,31 @@ def validate_log_retention(value: int) -> int:
 
 
 LogRetentionDays = Annotated[int, AfterValidator(validate_log_retention)]
+
+
+def validate_public_allow_list_cidr(value: Any) -> str:
+    """A range of a public endpoint's allow-list: globally routable, never a placeholder."""
+    network = parse_cidr(value)
+    if network.prefixlen == 0:
+        raise rule_error("must not be 0.0.0.0/0 (open to the whole internet)", "list the operators' egress CIDRs")
+    if any(network.subnet_of(doc) for doc in DOCUMENTATION_RANGES):
+        raise rule_error(
+            "is a documentation range (RFC 5737), a placeholder that matches no real client",
+            "list the real egress CIDRs of the operators or runners, or leave the list empty (private access only)",
+        )
+    if not network.is_global:
+        raise rule_error(
+            "is not a public (globally routable) range: a public endpoint never sees it as a source",
+            "list public egress CIDRs; private networks reach the private endpoint over the VPC or the VPN",
+        )
+    return str(network)
+
+
+# RFC 5737 documentation ranges: examples in manuals, never a real address.
+DOCUMENTATION_RANGES = tuple(
+    ipaddress.IPv4Network(cidr) for cidr in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+PublicAllowListCidr = Annotated[str, AfterValidator(validate_public_allow_list_cidr)]
 
 
 def validate_private_cidr(value: Any) -> str:

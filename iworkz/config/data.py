@@ -125,17 +125,15 @@ SearchInstanceType = Annotated[
 ]
 
 
-def _newest(service: str) -> Callable[[], str]:
-    return lambda: catalog.calendar(service).newest(catalog.today())
-
-
 def _version(field: str) -> BeforeValidator:
     return BeforeValidator(reject_number(field))
 
 
 class PostgresConfig(Model):
     # Left out: the newest version in standard support on the day of the synth (catalog/versions.yaml).
-    engine_version: Annotated[str, _version("engine_version")] = Field(default_factory=_newest("postgres"))
+    engine_version: Annotated[str, _version("engine_version")] = Field(
+        default_factory=catalog.newest_in_standard_support("postgres")
+    )
     instance_class: RdsInstanceClass = "db.r6g.xlarge"
     allocated_storage_gb: int = Field(100, ge=20)
     max_allocated_storage_gb: int = Field(1000, ge=20)
@@ -195,7 +193,9 @@ class PostgresConfig(Model):
 
 
 class RedisConfig(Model):
-    engine_version: Annotated[str, _version("engine_version")] = Field(default_factory=_newest("redis"))
+    engine_version: Annotated[str, _version("engine_version")] = Field(
+        default_factory=catalog.newest_in_standard_support("redis")
+    )
     node_type: CacheNodeType = "cache.r7g.large"
     shards: int = Field(3, ge=1, le=500)
     # Multi-AZ with automatic failover needs a replica in every shard.
@@ -212,7 +212,7 @@ class RedisConfig(Model):
 
 
 class OpenSearchConfig(Model):
-    engine_version: str = Field(default_factory=_newest("opensearch"))
+    engine_version: str = Field(default_factory=catalog.newest_in_standard_support("opensearch"))
     instance_type: SearchInstanceType = "r6g.large.search"
     instance_count: int = Field(3, ge=1)
     master_instance_type: SearchInstanceType = "m6g.large.search"
@@ -220,10 +220,11 @@ class OpenSearchConfig(Model):
     master_count: Literal[0, 3, 5] = 3
     volume_size_gb: int = Field(100, ge=10)
     log_retention_days: LogRetentionDays = 365
-    # Seed 12.1 log tiers: the ISM policy moves indices hot -> warm (UltraWarm) -> cold.
-    warm_count: int = 2
+    # Seed 12.1 log tiers: the ISM policy moves indices hot -> warm (UltraWarm) -> cold. Off unless
+    # configured, as in OpenSearchProps (a default lives in one place: tests/test_defaults.py).
+    warm_count: int = 0
     warm_instance_type: str = "ultrawarm1.medium.search"
-    cold_storage: bool = True
+    cold_storage: bool = False
 
     @field_validator("engine_version")
     @classmethod

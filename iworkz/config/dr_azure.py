@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from iworkz.config import catalog
-from iworkz.config.base import Model, reject_number, rule_error, validate_cidr, validate_private_cidr
+from iworkz.config.base import Model, PublicAllowListCidr, reject_number, rule_error, validate_private_cidr
 
 # Azure regions with availability zones (zone-redundant HA needs them).
 AZURE_LOCATIONS_WITH_ZONES = frozenset(
@@ -128,7 +128,6 @@ def _vm_size(value: str) -> str:
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 Uuid = Annotated[str, Field(pattern=_UUID)]
 PrivateCidr = Annotated[str, AfterValidator(validate_private_cidr)]
-Cidr = Annotated[str, AfterValidator(validate_cidr)]
 
 # The VNet is split into: AKS nodes (first half), then /+4 blocks for PostgreSQL,
 # private endpoints and the VPN gateway (see dr_azure_subnets).
@@ -142,13 +141,6 @@ def _azure_location(value: str) -> str:
 
 
 AzureLocation = Annotated[str, AfterValidator(_azure_location)]
-
-
-def _no_open_world(value: list[str]) -> list[str]:
-    for cidr in value:
-        if ipaddress.ip_network(cidr).prefixlen == 0:
-            raise rule_error("must not contain 0.0.0.0/0 (open to the whole internet)", "list the office/CI CIDRs")
-    return value
 
 
 def dr_azure_subnets(vnet_cidr: str) -> dict[str, str]:
@@ -226,7 +218,7 @@ class DrAzureConfig(Model):
     # Left out: the newest AKS version in standard support on the day of the synth (catalog/versions.yaml).
     kubernetes_version: str = Field(default_factory=lambda: catalog.calendar("aks").newest(catalog.today()))
     aks_private_cluster: bool = False
-    aks_authorized_ip_ranges: Annotated[list[Cidr], AfterValidator(_no_open_world)] = Field(default_factory=list)
+    aks_authorized_ip_ranges: list[PublicAllowListCidr] = Field(default_factory=list)
     aks_admin_group_object_ids: list[Uuid] = Field(default_factory=list)
     aks_network_policy: Literal["cilium", "azure"] = "cilium"
     aks_automatic_upgrade_channel: Literal["patch", "stable"] = "patch"
@@ -247,8 +239,10 @@ class DrAzureConfig(Model):
     log_retention_days: int = Field(90, ge=30, le=730)
     vpn_gateway_sku: Literal["VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ"] = "VpnGw2AZ"
     vpn_customer_gateway_bgp_asn: int = Field(65000, ge=1, le=4294967294)
-    # Egress ranges of whoever runs Terraform: the Key Vault firewall lets them create keys.
-    deployer_ip_ranges: Annotated[list[Cidr], AfterValidator(_no_open_world)] = Field(default_factory=list)
+    # Public egress ranges of whoever runs Terraform from outside Azure: the Key Vault firewall lets
+    # them create keys. Empty (the default): the vault has no public endpoint, and the runner in the
+    # AWS VPC reaches its private endpoint over the site-to-site VPN (README: deploying).
+    deployer_ip_ranges: list[PublicAllowListCidr] = Field(default_factory=list)
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from iworkz.config import catalog
-from iworkz.config.base import LogRetentionDays, Model, reject_number, rule_error, validate_cidr
+from iworkz.config.base import LogRetentionDays, Model, PublicAllowListCidr, reject_number, rule_error
 
 GPU_INSTANCE_FAMILIES = ("g4dn", "g5", "g5g", "g6", "g6e", "gr6", "p4d", "p4de", "p5", "p5e")
 GPU_AMI_TYPES = ("AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA")
@@ -179,8 +179,10 @@ class EksConfig(Model):
     kubernetes_version: KubernetesVersion = Field(
         default_factory=lambda: catalog.calendar("eks").newest(catalog.today())
     )
-    endpoint_public_access: bool = True
-    public_access_cidrs: list[Annotated[str, AfterValidator(validate_cidr)]] = Field(min_length=1)
+    # Private endpoint only (EksClusterProps' default): deployments run from inside the VPC (README).
+    # A public endpoint needs public_access_cidrs: real, public egress ranges.
+    endpoint_public_access: bool = False
+    public_access_cidrs: list[PublicAllowListCidr] = Field(default_factory=list)
     log_retention_days: LogRetentionDays = 90
     access: list[AccessPrincipal] = Field(default_factory=list)
     node_groups: dict[str, NodeGroupConfig] = Field(min_length=1)
@@ -194,6 +196,13 @@ class EksConfig(Model):
 
     @model_validator(mode="after")
     def _check_names(self) -> EksConfig:
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            raise rule_error(
+                "a public EKS endpoint needs an allow-list of public_access_cidrs",
+                "list the operators' public egress CIDRs, or set endpoint_public_access: false",
+                field="public_access_cidrs",
+                value=[],
+            )
         for what in ("arn", "username"):
             written = [getattr(principal, what) for principal in self.access]
             repeated = sorted({value for value in written if written.count(value) > 1})

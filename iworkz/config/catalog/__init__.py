@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -126,6 +127,14 @@ def calendar(service: str) -> Calendar:
         releases,
         bool(entry.get("lists_every_supported")),
     )
+
+
+def newest_in_standard_support(service: str) -> Callable[[], str]:
+    """A default factory: the newest ``service`` version in standard support on the day of the synth.
+
+    The one default of an engine version: the configuration models and the construct props use it.
+    """
+    return lambda: calendar(service).newest(today())
 
 
 def values(file: str, name: str) -> Any:
