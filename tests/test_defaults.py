@@ -24,7 +24,7 @@ from iworkz_constructs.opensearch import OpenSearchProps
 from iworkz_constructs.postgres import PostgresProps
 from iworkz_constructs.redis import RedisProps
 from iworkz_constructs.vpc import VpcProps
-from tests.configs import write_config
+from tests.configs import ENVIRONMENTS, write_config
 
 # (config model, field) -> (props class, prop): the config field is passed as that prop.
 FEEDS = {
@@ -125,7 +125,7 @@ def _with(patch: dict, cidr: str) -> dict:
     }
 
 
-@pytest.mark.parametrize("environment", ["production", "staging", "dev"])
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
 @pytest.mark.parametrize("cidr", ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"])
 @pytest.mark.parametrize("patch", PLACEHOLDER_FIELDS, ids=["eks", "aks", "key-vault"])
 def test_documentation_ranges_are_refused_everywhere(tmp_path, environment, cidr, patch):

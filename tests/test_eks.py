@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 from iworkz.config import ConfigError, load_settings
-from tests.configs import write_config
+from tests.configs import ENVIRONMENTS, write_config
 from tests.tf import data_sources, one, outputs, resources
 
-ENVIRONMENTS = ("production", "staging", "dev")
 NETWORK_STATE = "data.terraform_remote_state.cross-stack-reference-input-network-{env}.outputs."
 ADDONS = {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
 

@@ -18,7 +18,7 @@ from iworkz_constructs.k8s_workload import IMAGE_ATTRIBUTE, REPLICAS_ATTRIBUTE
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
 from iworkz_constructs.scheduling import Toleration, schedulable_node_groups, useless_tolerations
-from tests.configs import DELETE, write_config
+from tests.configs import DELETE, ENVIRONMENTS, write_config
 from tests.tf import one, resources
 
 STACK = "platform-production"
@@ -714,7 +714,7 @@ def test_a_toleration_of_an_existing_taint_is_accepted(tmp_path):
     assert workload["backend-api"].tolerations[0].key == "memory-optimized"
 
 
-@pytest.mark.parametrize("environment", ["production", "staging", "dev"])
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_scheduling_is_consistent_in_every_environment(stack, environment):
     """Skipped for environments not synthesised in this session (ENVS=...)."""
     platform = stack(f"platform-{environment}")

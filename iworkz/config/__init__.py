@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from iworkz.config import catalog
-from iworkz.config.base import Model, rule_error, validate_aws_region
+from iworkz.config.base import Model, Templated, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
 from iworkz.config.dr_azure import DrAzureConfig
 from iworkz.config.eks import EksConfig
@@ -67,7 +67,7 @@ def _validate_tags(tags: dict[str, str]) -> dict[str, str]:
     return tags
 
 
-Tags = Annotated[dict[str, str], AfterValidator(_validate_tags)]
+Tags = Annotated[dict[str, Annotated[str, Templated]], AfterValidator(_validate_tags)]
 
 
 class S3BackendSettings(Model):
@@ -141,7 +141,8 @@ class EnvironmentConfig(Model):
     data: DataConfig = DataConfig()
     dr_azure: DrAzureConfig = DrAzureConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
-    platform: PlatformConfig = PlatformConfig()
+    # Validated with the environment (validate_default): its defaults derive from the environment name.
+    platform: PlatformConfig = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
 
     @property
     def is_production(self) -> bool:
@@ -248,8 +249,10 @@ def load_settings(config_dir: Path = DEFAULT_CONFIG_DIR, environments: Iterable[
     problems: list[Problem] = []
     common = _load_model(config_dir / COMMON_FILE, CommonConfig, {}, problems, required=False)
     loaded: dict[str, EnvironmentConfig] = {}
+    project = (common or CommonConfig()).project
     for name in names:
-        env = _load_model(config_dir / f"{name}.yaml", EnvironmentConfig, {"name": name}, problems)
+        templates = {"environment": name, "project": project, "prefix": f"{project}-{name}"}
+        env = _load_model(config_dir / f"{name}.yaml", EnvironmentConfig, {"name": name}, problems, templates=templates)
         if env is not None:
             loaded[name] = env
     warnings: list[str] = []
@@ -305,6 +308,7 @@ def _load_model(
     injected: dict[str, Any],
     problems: list[Problem],
     required: bool = True,
+    templates: Mapping[str, str] | None = None,
 ) -> Any:
     file = _display(path)
     text: str | None = None
@@ -317,7 +321,7 @@ def _load_model(
             return None
         text = read
         # The defaults of engine versions depend on the date of the synth.
-        cache_key = (model, text, tuple(injected.items()), catalog.today())
+        cache_key = (model, text, tuple(injected.items()), tuple((templates or {}).items()), catalog.today())
         if (cached := _VALIDATED.get(cache_key)) is not None:
             return cached
         raw = parse_yaml(text, file)
@@ -351,7 +355,7 @@ def _load_model(
             return None
         raw = {**raw, key: value}
     try:
-        validated = model.model_validate(raw)
+        validated = model.model_validate(raw, context={"templates": dict(templates or {})})
     except ValidationError as exc:
         problems.extend(_problems_from(file, model, exc))
         return None
@@ -364,7 +368,7 @@ def _load_model(
 
 # Validated (frozen) models by file text: watch mode re-reads unchanged files on every cycle,
 # and the tests load copies of config/ with one file changed ~120 times.
-_VALIDATED: dict[tuple[type[BaseModel], str, tuple[tuple[str, Any], ...], Any], BaseModel] = {}
+_VALIDATED: dict[tuple[Any, ...], BaseModel] = {}
 _VALIDATED_LIMIT = 64
 
 
@@ -465,21 +469,71 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _cross_environment_problems(config_dir: Path, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def free_vpc_cidr(envs: Mapping[str, EnvironmentConfig]) -> str:
+    """The first /16 of 10.0.0.0/8 that overlaps no VPC and no routed DR range of any environment."""
+    taken = [ipaddress.ip_network(env.network.vpc_cidr) for env in envs.values()]
+    taken += [ipaddress.ip_network(c) for env in envs.values() for c in env.dr_azure.routed_ranges().values()]
+    for candidate in ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=16):
+        if not any(candidate.overlaps(other) for other in taken):
+            return str(candidate)
+    raise LookupError("no free /16 left in 10.0.0.0/8")
+
+
+def _other_environment_problems(config_dir: Path, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:
+    """A value that names another environment is a copy left unchanged (e.g. a cluster-admin role ARN)."""
     problems = []
+    for name, env in envs.items():
+        others = [other for other in envs if other != name]
+        for field, value in _strings(env.model_dump(exclude={"name"})):
+            named = [o for o in others if re.search(rf"(?<![a-z0-9]){re.escape(o)}(?![a-z0-9])", value)]
+            if named:
+                problems.append(
+                    Problem(
+                        _display(config_dir / f"{name}.yaml"),
+                        field,
+                        value,
+                        f"names the environment {named[0]!r} in the configuration of {name!r} (a copied value?)",
+                        "derive it from this environment: write {environment} for its name or {prefix} for "
+                        "<project>-<environment>, e.g. role/{prefix}-cluster-admin",
+                    )
+                )
+    return problems
+
+
+def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [item for key, child in value.items() for item in _strings(child, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list | tuple):
+        return [item for i, child in enumerate(value) for item in _strings(child, f"{path}[{i}]")]
+    return []
+
+
+def _cross_environment_problems(config_dir: Path, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:
+    problems = _other_environment_problems(config_dir, envs)
     vpcs = {name: ipaddress.ip_network(env.network.vpc_cidr) for name, env in envs.items()}
     names = sorted(vpcs)
     for i, name in enumerate(names):
         for other in names[i + 1 :]:
             if vpcs[name].overlaps(vpcs[other]):
+                # The newer file is the one just added or edited: it gets the message.
+                kept, changed = sorted((name, other), key=lambda n: _modified(config_dir / f"{n}.yaml"))
                 problems.append(
                     Problem(
-                        _display(config_dir / f"{other}.yaml"),
+                        _display(config_dir / f"{changed}.yaml"),
                         "network.vpc_cidr",
-                        str(vpcs[other]),
-                        f"overlaps the {name} VPC {vpcs[name]} (environments must not overlap: "
+                        str(vpcs[changed]),
+                        f"overlaps the {kept} VPC {vpcs[kept]} (environments must not overlap: "
                         "they are peered and routed to the DR site)",
-                        "pick a free /16, e.g. 10.1.0.0/16 or 10.2.0.0/16",
+                        f"pick a free /16, e.g. {free_vpc_cidr(envs)}",
                     )
                 )
     for name, env in envs.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from iworkz.config import catalog
@@ -28,6 +28,23 @@ def rule_error(rule: str, fix: str = "", *, field: str | None = None, value: Any
         ctx["field"] = field
         ctx["value"] = value
     return PydanticCustomError("iworkz_rule", "{rule}", ctx)
+
+
+def substitute_templates(value: Any, info: ValidationInfo) -> Any:
+    """Fills ``{environment}``, ``{project}`` and ``{prefix}`` (``<project>-<environment>``) in a value.
+
+    Values that name an environment are derived from its name this way, so that a copied file
+    names its own environment (README: adding an environment). ``{account_id}`` stays: the
+    stacks fill it in at plan time.
+    """
+    templates = (info.context or {}).get("templates", {})
+    if isinstance(value, str):
+        for key, replacement in templates.items():
+            value = value.replace("{" + key + "}", replacement)
+    return value
+
+
+Templated = BeforeValidator(substitute_templates)
 
 
 def reject_number(field: str) -> Any:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from iworkz.config import catalog
-from iworkz.config.base import LogRetentionDays, Model, PublicAllowListCidr, reject_number, rule_error
+from iworkz.config.base import LogRetentionDays, Model, PublicAllowListCidr, Templated, reject_number, rule_error
 
 GPU_INSTANCE_FAMILIES = ("g4dn", "g5", "g5g", "g6", "g6e", "gr6", "p4d", "p4de", "p5", "p5e")
 GPU_AMI_TYPES = ("AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA")
@@ -164,7 +164,9 @@ class AccessPrincipal(Model):
     ``arn`` may contain ``{account_id}``, filled in from the caller identity at plan time.
     """
 
-    arn: str = Field(pattern=r"^arn:aws:iam::(\{account_id\}|\d{12}):(role|user)/[\w+=,.@/-]+$")
+    # {prefix} is <project>-<environment>: the cluster-admin role the eks stack creates is
+    # arn:aws:iam::{account_id}:role/{prefix}-cluster-admin in every environment.
+    arn: Annotated[str, Templated] = Field(pattern=r"^arn:aws:iam::(\{account_id\}|\d{12}):(role|user)/[\w+=,.@/-]+$")
     username: str
     policy: Literal[
         "AmazonEKSClusterAdminPolicy",

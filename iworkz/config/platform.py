@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from iworkz.config.base import Model, reject_number, rule_error
+from iworkz.config.base import Model, Templated, reject_number, rule_error
 
 _DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # An image repository without tag or digest: registry host[:port] and path components.
@@ -156,11 +156,15 @@ class WorkloadConfig(Model):
 
 
 class PlatformConfig(Model):
-    domain: str = "iworkz.com"
+    # {environment} is the environment's name: staging and dev serve {environment}.iworkz.com.
+    domain: Annotated[str, Templated] = "iworkz.com"
     # Let's Encrypt account e-mail of the letsencrypt-prod ClusterIssuer (expiry notices).
     acme_email: str = "devops@iworkz.com"
     # SageMaker endpoint name ai-services calls (ai-config ConfigMap, seed 12.2).
-    sagemaker_endpoint: str = Field("iworkz-ai-matching", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    # Derived from the environment ({prefix} is <project>-<environment>) unless set.
+    sagemaker_endpoint: Annotated[str, Templated] = Field(
+        "{prefix}-ai-matching", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", validate_default=True
+    )
     # Google Analytics measurement ID of the frontend (public, in frontend-config); none: unset.
     google_analytics_id: str | None = Field(None, pattern=r"^(G-[A-Z0-9]{4,12}|UA-\d{4,10}-\d{1,4})$")
     # The images live in the seed's private GitLab registry (12.3): pods pull with the seed's
