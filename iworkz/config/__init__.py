@@ -142,7 +142,7 @@ class EnvironmentConfig(Model):
     dr_azure: DrAzureConfig = DrAzureConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     # Validated with the environment (validate_default): its defaults derive from the environment name.
-    platform: PlatformConfig = Field(default_factory=dict, validate_default=True)  # type: ignore[arg-type]
+    platform: PlatformConfig = Field(default_factory=dict, validate_default=True)
 
     @property
     def is_production(self) -> bool:
