@@ -76,9 +76,11 @@ env: install ## add an environment: make env NAME=qa [FROM=staging]; regenerates
 	@test -n "$(NAME)" || { echo "error: make env NAME=<environment> [FROM=staging]" >&2; exit 2; }
 	$(PY) scripts/new_environment.py "$(NAME)" --from "$(or $(FROM),staging)"
 
-fmt: install ## format the code with ruff
-	$(VENV)/bin/ruff check --fix .
-	$(VENV)/bin/ruff format .
+# FMT_PATHS: what to format (default: the repository).
+FMT_PATHS ?= .
+
+fmt: install ## format the code with ruff (formats even when ruff check finds something it cannot fix; then fails)
+	@status=0; $(VENV)/bin/ruff check --fix $(FMT_PATHS) || status=$$?; $(VENV)/bin/ruff format $(FMT_PATHS); exit $$status
 
 scan: install $(CHECKOV_STAMP) ## checkov (pinned, offline) over every synthesised stack; fails on any failed check
 	$(PY) main.py

@@ -1,7 +1,7 @@
 """Which stacks exist, what they depend on and which providers they load.
 
 Stack modules are imported only when a selected stack needs them, so that a selection
-loads only its providers (the aws provider alone costs ~10 s; see DESIGN.md).
+loads only its providers (the aws provider alone costs ~10 s; README: performance).
 """
 
 from __future__ import annotations
