@@ -1,11 +1,11 @@
 """An External Secrets Operator ``ExternalSecret``: a Kubernetes Secret synced from Secrets Manager.
 
 The secret values never pass through Terraform: the manifest only names the Secrets Manager
-entries (by ARN) and the keys to copy; the operator reads them with its own IRSA role.
+entries (by ARN) and the keys to copy; the operator reads them through the store, which
+authenticates as the namespace's own service account (constructs/secret_store.py).
 
-``kubernetes_manifest`` needs the ExternalSecret CRD at plan time: on a new cluster the
-External Secrets release (which installs the CRDs) is applied first (README: first apply of
-the platform stack).
+``kubernetes_manifest`` needs the ExternalSecret CRD at plan time: the stacks holding these
+deploy after the platform stack, whose External Secrets release installs the CRDs.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
 
 API_VERSION = "external-secrets.io/v1"
+# The CRD's defaults, written out: the API server adds them, and kubernetes_manifest reports any
+# field it did not plan as a change (or an inconsistent result after apply).
+REMOTE_REF_DEFAULTS = {"conversionStrategy": "Default", "decodingStrategy": "None", "metadataPolicy": "None"}
+TEMPLATE_DEFAULTS = {"engineVersion": "v2", "mergePolicy": "Replace"}
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 _KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 _INTERVAL = re.compile(r"^([0-9]+(\.[0-9]+)?(s|m|h))+$")
@@ -47,7 +51,7 @@ class RemoteValue:
             raise ValueError(f"{self.secret_key}: remote_key must name a Secrets Manager secret")
 
     def as_values(self) -> dict[str, Any]:
-        remote: dict[str, Any] = {"key": self.remote_key}
+        remote: dict[str, Any] = {"key": self.remote_key, **REMOTE_REF_DEFAULTS}
         if self.property is not None:
             remote["property"] = self.property
         return {"secretKey": self.secret_key, "remoteRef": remote}
@@ -65,7 +69,7 @@ class ExternalSecretProps:
     | values | :class:`RemoteValue` entries read from Secrets Manager | required |
     | template | target keys rendered from the values (ESO template v2, ``{{ .secret_key }}``); none: keys as read | none |
     | secret_type | type of the created Secret, e.g. ``kubernetes.io/dockerconfigjson`` | ``Opaque`` |
-    | store_kind | ``ClusterSecretStore`` or ``SecretStore`` | ``ClusterSecretStore`` |
+    | store_kind | ``SecretStore`` (the namespace's own, :mod:`secret_store`) or ``ClusterSecretStore`` | ``SecretStore`` |
     | refresh_interval | how often the operator re-reads the values (rotation) | ``1h`` |
     | deletion_policy | what happens to the Secret when the remote value disappears | ``Retain`` |
     | labels | labels on the ExternalSecret and the Secret | none |
@@ -79,7 +83,7 @@ class ExternalSecretProps:
     values: Sequence[RemoteValue]
     template: Mapping[str, str] | None = None
     secret_type: str = "Opaque"
-    store_kind: str = "ClusterSecretStore"
+    store_kind: str = "SecretStore"
     refresh_interval: str = "1h"
     deletion_policy: str = "Retain"
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -142,7 +146,7 @@ def external_secret_manifest(props: ExternalSecretProps) -> dict[str, Any]:
         "creationPolicy": "Owner",
         "deletionPolicy": props.deletion_policy,
     }
-    template: dict[str, Any] = {"engineVersion": "v2", "type": props.secret_type}
+    template: dict[str, Any] = {**TEMPLATE_DEFAULTS, "type": props.secret_type}
     if props.labels:
         template["metadata"] = {"labels": dict(props.labels)}
     if props.template is not None:

@@ -53,6 +53,8 @@ from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1,
 from cdktf_cdktf_provider_kubernetes.service_v1 import ServiceV1, ServiceV1Metadata, ServiceV1Spec, ServiceV1SpecPort
 from constructs import Construct
 
+from iworkz_constructs.autoscaler import Autoscaler, AutoscalerProps
+from iworkz_constructs.network_policy import EgressPort, IngressRule, NetworkPolicy, NetworkPolicyProps
 from iworkz_constructs.scheduling import Placement
 
 # Terraform address of the image inside kubernetes_deployment_v1 (one pod template, one container).
@@ -61,6 +63,16 @@ IMAGE_ATTRIBUTE = "spec[0].template[0].spec[0].container[0].image"
 REPLICAS_ATTRIBUTE = "spec[0].replicas"
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _IMAGE = re.compile(r"^[^\s@]+/?[^\s@:/]+:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$")
+
+
+def service_name(workload: str) -> str:
+    """The design's Service naming (12.2): ``backend-api`` is reached as ``backend-api-service``."""
+    return f"{workload}-service"
+
+
+def metrics_target(workload: str, namespace: str, port: int) -> str:
+    """Fully qualified address of a workload's metrics port: resolves from any namespace."""
+    return f"{service_name(workload)}.{namespace}.svc:{port}"
 
 
 def check_image(label: str, image: str) -> None:
@@ -231,18 +243,26 @@ class K8sWorkload(Construct):
     """ServiceAccount, Deployment and ClusterIP Service of one application.
 
     Attributes: ``service_account``, ``deployment``, ``service`` (the resources), ``name``,
-    ``service_name``, ``service_account_name``, ``selector_labels`` (``{"app": name}``),
-    ``service_port``, ``metrics_port``.
+    ``namespace``, ``service_name``, ``service_account_name``, ``selector_labels`` (``{"app": name}``),
+    ``service_port``, ``metrics_port``, ``metrics_target`` (``<service>.<namespace>.svc:<port>``),
+    and, once added, ``autoscaler`` (:meth:`autoscale`) and ``network_policy`` (:meth:`restrict_traffic`).
     """
 
     def __init__(self, scope: Construct, id: str, props: K8sWorkloadProps) -> None:
         super().__init__(scope, id)
+        self._props = props
         self.name = props.name
-        self.service_name = f"{props.name}-service"
+        self.namespace = props.namespace
+        self.service_name = service_name(props.name)
         self.service_account_name = props.sa_name
         self.selector_labels = {"app": props.name}
         self.service_port = props.service_port
         self.metrics_port = props.metrics_port
+        self.metrics_target = (
+            metrics_target(props.name, props.namespace, props.metrics_port) if props.metrics_port else None
+        )
+        self.autoscaler: Autoscaler | None = None
+        self.network_policy: NetworkPolicy | None = None
         labels = {**self.selector_labels, **props.labels}
 
         self.service_account = ServiceAccountV1(
@@ -299,6 +319,53 @@ class K8sWorkload(Construct):
             spec=ServiceV1Spec(type="ClusterIP", selector=self.selector_labels, port=ports),
             provider=props.provider,
         )
+
+    def autoscale(
+        self,
+        min_replicas: int,
+        max_replicas: int,
+        cpu_utilization: int,
+        memory_utilization: int,
+        *,
+        after: Sequence[ITerraformDependable] = (),
+    ) -> Autoscaler:
+        """A HorizontalPodAutoscaler ``<name>-hpa`` on CPU and memory (``autoscaled`` hands it the replicas)."""
+        if not self._props.autoscaled:
+            raise ValueError(f"workload {self.name}: set autoscaled=True so Terraform leaves the replicas to the HPA")
+        self.autoscaler = Autoscaler(
+            self,
+            "autoscaler",
+            AutoscalerProps(
+                name=f"{self.name}-hpa",
+                namespace=self.namespace,
+                deployment=self.name,
+                min_replicas=min_replicas,
+                max_replicas=max_replicas,
+                cpu_utilization=cpu_utilization,
+                memory_utilization=memory_utilization,
+                depends_on=[self.deployment, *after],
+                provider=self._props.provider,
+            ),
+        )
+        return self.autoscaler
+
+    def restrict_traffic(
+        self, ingress: Sequence[IngressRule], egress: Sequence[EgressPort] | None = None
+    ) -> NetworkPolicy:
+        """A NetworkPolicy ``<name>-netpol``: only ``ingress`` reaches the pods; ``egress`` limits where they go."""
+        self.network_policy = NetworkPolicy(
+            self,
+            "network-policy",
+            NetworkPolicyProps(
+                name=f"{self.name}-netpol",
+                namespace=self.namespace,
+                pod_selector=self.selector_labels,
+                ingress=ingress,
+                egress=egress,
+                provider=self._props.provider,
+            ),
+        )
+        return self.network_policy
 
     def _pod_spec(self, props: K8sWorkloadProps) -> DeploymentV1SpecTemplateSpec:
         volumes = [

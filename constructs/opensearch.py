@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cdktf import Fn, TerraformResourceLifecycle, Token
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -323,7 +323,7 @@ class OpenSearch(Construct):
                 throughput=props.volume_throughput,
             ),
             vpc_options=OpensearchDomainVpcOptions(
-                subnet_ids=Token.as_list(Fn.slice(props.subnet_ids, 0, zones)),
+                subnet_ids=list(props.subnet_ids)[:zones],
                 security_group_ids=[security_group.id],
             ),
             encrypt_at_rest=OpensearchDomainEncryptAtRest(enabled=True, kms_key_id=props.kms_key_arn),

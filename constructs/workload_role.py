@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import Token
+import jsii
+from cdktf import IAnyProducer, IResolveContext, Lazy, Token
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -16,6 +17,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 STS_AUDIENCE = "sts.amazonaws.com"
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
 # Kubernetes object names (RFC 1123 labels for namespaces, subdomains for service accounts).
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
@@ -39,8 +41,8 @@ class WorkloadRoleProps:
     | max_session_duration | seconds a session lasts | 3600 |
     | provider | provider of the role | the stack's default |
 
-    At least one of policy_statements and managed_policy_arns is required; ``Action: "*"``
-    is refused (least privilege).
+    ``Action: "*"`` is refused (least privilege); further statements come from grants
+    (:meth:`WorkloadRole.add_to_policy`).
     """
 
     role_name: str
@@ -58,17 +60,8 @@ class WorkloadRoleProps:
         if not _ROLE_NAME.match(self.role_name):
             raise ValueError(f"role_name {self.role_name!r}: 1-64 characters of letters, digits and +=,.@_-")
         check_service_account(self.oidc_issuer, self.namespace, self.service_account)
-        if not self.policy_statements and not self.managed_policy_arns:
-            raise ValueError(f"workload role {self.role_name}: give policy_statements or managed_policy_arns")
         if not 3600 <= self.max_session_duration <= 43200:
             raise ValueError(f"max_session_duration must be 3600-43200 seconds, got {self.max_session_duration}")
-        for index, statement in enumerate(self.policy_statements):
-            missing = [k for k in ("Effect", "Action", "Resource") if k not in statement]
-            if missing:
-                raise ValueError(f"workload role {self.role_name}: policy_statements[{index}] lacks {missing}")
-            actions = [statement["Action"]] if isinstance(statement["Action"], str) else list(statement["Action"])
-            if statement["Effect"] == "Allow" and "*" in actions:
-                raise ValueError(f"workload role {self.role_name}: policy_statements[{index}] allows Action '*'")
 
     @property
     def subject(self) -> str:
@@ -80,11 +73,13 @@ class WorkloadRole(Construct):
 
     The trust policy pins both ``<issuer>:sub`` (the namespace and service account) and
     ``<issuer>:aud`` (``sts.amazonaws.com``). Attributes: ``role`` (the resource), ``arn``,
-    ``name``; annotate the service account with ``eks.amazonaws.com/role-arn: <arn>``.
+    ``name``, ``service_account_annotations`` (what the service account carries to use it).
+    Owners of a resource grant access with :meth:`add_to_policy` (e.g. ``RedisOutputs.grant_connect``).
     """
 
     def __init__(self, scope: Construct, id: str, props: WorkloadRoleProps) -> None:
         super().__init__(scope, id)
+        self._props = props
         self.role = IamRole(
             self,
             "role",
@@ -96,15 +91,10 @@ class WorkloadRole(Construct):
         )
         self.arn = self.role.arn
         self.name = self.role.name
-        if props.policy_statements:
-            IamRolePolicy(
-                self,
-                "policy",
-                name=props.role_name,
-                role=self.role.id,
-                policy=json.dumps({"Version": "2012-10-17", "Statement": [dict(s) for s in props.policy_statements]}),
-                provider=props.provider,
-            )
+        self.service_account_annotations = {IRSA_ANNOTATION: self.arn}
+        self._statements: list[dict[str, Any]] = []
+        self.policy: IamRolePolicy | None = None
+        self.add_to_policy(*props.policy_statements)
         for index, policy_arn in enumerate(props.managed_policy_arns):
             IamRolePolicyAttachment(
                 self,
@@ -113,6 +103,42 @@ class WorkloadRole(Construct):
                 policy_arn=policy_arn,
                 provider=props.provider,
             )
+
+    def add_to_policy(self, *statements: Mapping[str, Any]) -> None:
+        """Adds statements to the role's inline policy (least privilege: no ``Action: "*"``)."""
+        for statement in statements:
+            check_statement(self._props.role_name, len(self._statements), statement)
+            self._statements.append(dict(statement))
+        if self._statements and self.policy is None:
+            self.policy = IamRolePolicy(
+                self,
+                "policy",
+                name=self._props.role_name,
+                role=self.role.id,
+                policy=Token.as_string(Lazy.any_value(_Producer(self._policy_document))),
+                provider=self._props.provider,
+            )
+
+    def _policy_document(self) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": self._statements})
+
+
+@jsii.implements(IAnyProducer)
+class _Producer:
+    def __init__(self, produce: Any) -> None:
+        self._produce = produce
+
+    def produce(self, context: IResolveContext) -> Any:
+        return self._produce()
+
+
+def check_statement(role_name: str, index: int, statement: Mapping[str, Any]) -> None:
+    missing = [k for k in ("Effect", "Action", "Resource") if k not in statement]
+    if missing:
+        raise ValueError(f"workload role {role_name}: policy statement {index} lacks {missing}")
+    actions = [statement["Action"]] if isinstance(statement["Action"], str) else list(statement["Action"])
+    if statement["Effect"] == "Allow" and "*" in actions:
+        raise ValueError(f"workload role {role_name}: policy statement {index} allows Action '*'")
 
 
 def trust_policy(props: WorkloadRoleProps) -> dict[str, Any]:

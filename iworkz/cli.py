@@ -1,19 +1,36 @@
 """Command line of the synth: `python main.py [--stacks ...] [--envs ...]` (also run by the cdktf CLI).
 
 Exit status: 0 on success, 2 on bad input (configuration, selection, policy), with one
-message naming the file, field, value and rule, and no traceback.
+message naming the file, field, value and rule, and no traceback; 130 when interrupted
+(Ctrl-C or SIGTERM), with one line: ``cdktf.out`` then holds the complete old tree.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 
 from iworkz.config import DEFAULT_CONFIG_DIR, load_settings
 from iworkz.errors import EXIT_USER_ERROR, UserError
+
+EXIT_INTERRUPTED = 130
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM: the synth stops, whatever it was waiting for (jsii's node gets it too)."""
+
+
+_signals: list[int] = []
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    _signals.append(signum)
+    raise Interrupted(signal.Signals(signum).name)
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -37,6 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         from iworkz.registry import plan
         from iworkz.synth import synthesize
@@ -50,6 +68,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error.render()}", file=sys.stderr)
         print(f"nothing was written to {args.outdir}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except (Interrupted, KeyboardInterrupt):
+        print(f"interrupted: {args.outdir} is as it was before this synth", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception:
+        if _signals:
+            # The signal reached jsii's node first and the kernel call failed: still an interruption.
+            print(f"interrupted: {args.outdir} is as it was before this synth", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     for stack in written:
         count = f"{stack.resources:4d} resources" if stack.resources is not None else "     (hcl)    "
         print(f"  wrote {stack.name:<24} {count}  {_relative(stack.path)}")

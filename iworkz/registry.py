@@ -1,7 +1,9 @@
-"""Which stacks exist, what they depend on and which providers they load.
+"""Which stacks exist, which contracts they read and publish, and which providers they load.
 
-Stack modules are imported only when a selected stack needs them, so that a selection
-loads only its providers (the aws provider alone costs ~10 s; README: performance).
+Stack modules are imported only when a selected stack is built, so that a selection loads
+only its providers (the aws provider alone costs ~10 s). A stack reads the stacks it depends
+on only through their contracts (:mod:`iworkz.contracts`), from their state: building a stack
+never builds its producers, so a selection writes exactly the stacks it names.
 """
 
 from __future__ import annotations
@@ -11,48 +13,87 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from iworkz.config import EnvironmentConfig, Settings
+from iworkz.backend import STATE_STACK
+from iworkz.config import Settings
+from iworkz.context import StackContext
+from iworkz.contract import Contract
+from iworkz.contracts import (
+    ClusterOutputs,
+    DataOutputs,
+    DrAzureOutputs,
+    MonitoringOutputs,
+    NetworkOutputs,
+    PlatformOutputs,
+    StateOutputs,
+    WorkloadsOutputs,
+)
 from iworkz.errors import UserError
 
 if TYPE_CHECKING:  # cdktf starts jsii; the registry is read before the input is validated
-    from cdktf import TerraformStack
-
-STATE_STACK = "state"
+    from stacks.base import IworkzStack
 
 
 @dataclass(frozen=True)
 class StackSpec:
     component: str
-    module: str
+    # "<module>:<class>" of the stack; its build(<dependency>=<contract>, ...) returns `contract`.
+    stack: str
     providers: tuple[str, ...]
+    contract: type[Contract] | None = None
     depends_on: tuple[str, ...] = ()
     per_environment: bool = True
-    enabled: Callable[[EnvironmentConfig], bool] = field(default=lambda env: True)
+    enabled: Callable[[StackContext], bool] = field(default=lambda context: True)
 
     def stack_name(self, environment: str | None) -> str:
         return f"{self.component}-{environment}" if self.per_environment else self.component
 
-    def load(self) -> Callable[..., TerraformStack]:
-        """The module's ``build(scope, context, dependencies)`` function."""
-        build: Callable[..., TerraformStack] = importlib.import_module(self.module).build
-        return build
+    @property
+    def module(self) -> str:
+        return self.stack.partition(":")[0]
+
+    def load(self) -> type[IworkzStack]:
+        module, _, name = self.stack.partition(":")
+        stack_class: type[IworkzStack] = getattr(importlib.import_module(module), name)
+        return stack_class
 
 
 SPECS: tuple[StackSpec, ...] = (
-    StackSpec(STATE_STACK, "stacks.state", ("aws",), per_environment=False),
-    StackSpec("network", "stacks.network", ("aws",)),
-    StackSpec("eks", "stacks.eks", ("aws",), ("network",)),
-    StackSpec("data", "stacks.data", ("aws",), ("network", "eks")),
+    # Terraform Cloud keeps the state itself: the state stack exists only for the S3 backend.
+    StackSpec(
+        STATE_STACK,
+        "stacks.state:StateStack",
+        ("aws",),
+        StateOutputs,
+        per_environment=False,
+        enabled=lambda context: context.common.backend.type == "s3",
+    ),
+    StackSpec("network", "stacks.network:NetworkStack", ("aws",), NetworkOutputs),
+    StackSpec("eks", "stacks.eks:EksStack", ("aws",), ClusterOutputs, ("network",)),
+    StackSpec("data", "stacks.data:DataStack", ("aws",), DataOutputs, ("network", "eks")),
     StackSpec(
         "dr-azure",
-        "stacks.dr_azure",
+        "stacks.dr_azure:DrAzureStack",
         ("aws", "azurerm"),
+        DrAzureOutputs,
         ("network",),
-        enabled=lambda env: env.dr_azure.enabled,
+        enabled=lambda context: context.env.dr_azure.enabled,
     ),
-    # monitoring's ExternalSecrets need the CRDs that platform installs: platform deploys first.
-    StackSpec("monitoring", "stacks.monitoring", ("aws", "helm", "kubernetes"), ("eks", "data", "platform")),
-    StackSpec("platform", "stacks.platform", ("aws", "helm", "kubernetes"), ("eks", "data")),
+    # The cluster add-ons install CRDs; the stacks holding objects of those kinds deploy after them.
+    StackSpec("platform", "stacks.platform:PlatformStack", ("aws", "helm", "kubernetes"), PlatformOutputs, ("eks",)),
+    StackSpec(
+        "workloads",
+        "stacks.workloads:WorkloadsStack",
+        ("aws", "kubernetes"),
+        WorkloadsOutputs,
+        ("eks", "data", "platform"),
+    ),
+    StackSpec(
+        "monitoring",
+        "stacks.monitoring:MonitoringStack",
+        ("aws", "helm", "kubernetes"),
+        MonitoringOutputs,
+        ("eks", "data", "platform", "workloads"),
+    ),
 )
 BY_COMPONENT = {spec.component: spec for spec in SPECS}
 
@@ -66,40 +107,57 @@ class PlannedStack:
     def name(self) -> str:
         return self.spec.stack_name(self.environment)
 
+    def context(self, settings: Settings) -> StackContext:
+        return StackContext(settings, self.name, self.spec.component, self.environment)
+
+    def dependencies(self) -> list[PlannedStack]:
+        """The stacks this one reads (and deploys after), in the same environment."""
+        return [
+            PlannedStack(BY_COMPONENT[component], self.environment if BY_COMPONENT[component].per_environment else None)
+            for component in self.spec.depends_on
+        ]
+
 
 def plan(settings: Settings, selection: list[str] | None) -> tuple[list[PlannedStack], set[str]]:
-    """Resolves a selection (components or stack names) into stacks to build, in dependency order.
+    """Resolves a selection (components or stack names) into the stacks to build, in dependency order.
 
-    Returns the stacks to build (selected ones plus their dependencies) and the names of
-    the selected ones. ``None`` or an empty selection means every stack.
+    Returns the stacks and their names. ``None`` or an empty selection means every stack.
     """
-    wanted: list[PlannedStack] = []
+    wanted: set[PlannedStack] = set()
     for token in selection or [spec.component for spec in SPECS]:
-        wanted.extend(_resolve(settings, token))
-    ordered: list[PlannedStack] = []
-    for stack in wanted:
-        _add_with_dependencies(settings, stack, ordered)
-    return ordered, {stack.name for stack in wanted}
+        wanted.update(_resolve(settings, token))
+    ordered = [stack for stack in every_stack(settings) if stack in wanted]
+    return ordered, {stack.name for stack in ordered}
+
+
+def every_stack(settings: Settings) -> list[PlannedStack]:
+    """Every enabled stack of the selected environments, in dependency order (producers first)."""
+    stacks = []
+    for spec in SPECS:
+        environments = list(settings.environments) if spec.per_environment else [None]
+        for environment in environments:
+            stack = PlannedStack(spec, environment)
+            if spec.enabled(stack.context(settings)):
+                stacks.append(stack)
+    return stacks
 
 
 def _resolve(settings: Settings, token: str) -> list[PlannedStack]:
     if token in BY_COMPONENT:
-        spec = BY_COMPONENT[token]
-        if not spec.per_environment:
-            return [PlannedStack(spec, None)]
-        return [PlannedStack(spec, env) for env, cfg in settings.environments.items() if spec.enabled(cfg)]
+        return [stack for stack in every_stack(settings) if stack.spec.component == token]
     for spec in SPECS:
-        for env, cfg in settings.environments.items():
-            if spec.per_environment and token == spec.stack_name(env):
-                if not spec.enabled(cfg):
+        for env in settings.environments if spec.per_environment else [None]:
+            stack = PlannedStack(spec, env)
+            if token == stack.name:
+                if not spec.enabled(stack.context(settings)):
                     raise UserError.single(
                         "STACKS",
                         "stack",
                         token,
-                        f"is disabled in config/{env}.yaml",
+                        f"is disabled in {stack.context(settings).config_file}",
                         "enable it in that file",
                     )
-                return [PlannedStack(spec, env)]
+                return [stack]
     known = [s.component for s in SPECS]
     raise UserError.single(
         "STACKS",
@@ -109,11 +167,3 @@ def _resolve(settings: Settings, token: str) -> list[PlannedStack]:
         f"of the selected environments ({', '.join(settings.environments)})",
         "e.g. STACKS=network or STACKS=eks-production",
     )
-
-
-def _add_with_dependencies(settings: Settings, stack: PlannedStack, ordered: list[PlannedStack]) -> None:
-    if stack in ordered:
-        return
-    for dependency in stack.spec.depends_on:
-        _add_with_dependencies(settings, PlannedStack(BY_COMPONENT[dependency], stack.environment), ordered)
-    ordered.append(stack)

@@ -1,7 +1,7 @@
-"""Synthesises into a staging folder and publishes only complete stacks into cdktf.out.
+"""Synthesises into a staging folder and publishes the whole tree into cdktf.out (iworkz/publish.py).
 
-Nothing half-written reaches the output: a failure (bad configuration, a policy
-violation, a crash) leaves cdktf.out exactly as it was.
+Nothing half-written reaches the output: a failure (bad configuration, a policy violation,
+a crash, an interruption) leaves cdktf.out exactly as it was.
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from iworkz.config import Settings
-from iworkz.registry import PlannedStack
+from iworkz.publish import publish, staging_folder
+from iworkz.registry import PlannedStack, every_stack
 
 if TYPE_CHECKING:
     from cdktf import TerraformStack
@@ -35,50 +35,37 @@ def hcl_output() -> bool:
 
 
 def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) -> list[WrittenStack]:
-    """Builds and synthesises the planned stacks; returns what was written, in build order."""
+    """Builds and synthesises the planned stacks; returns what was written, in build order.
+
+    A synth of every stack of every environment leaves exactly those in ``outdir``; a
+    selection keeps the other stacks there as they were.
+    """
     from iworkz.app import build_app  # imports cdktf (jsii) only once the input is known good
     from iworkz.policy.aspect import enforce as enforce_policy
     from iworkz.policy.report import REPORT_FILE as POLICY_REPORT_FILE
 
     outdir = outdir.resolve()
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
+    staging = staging_folder(outdir)
     try:
         app, built = build_app(settings, planned, staging)
         policy = enforce_policy(app)  # guardrails (iworkz/policy): a violation raises before anything is published
         app.synth()
         report = policy.check_synthesized(staging)
-        written = _publish(staging, outdir, {stack.name: built[stack.name] for stack in planned})
-        report.write(outdir / POLICY_REPORT_FILE)
+        report.write(staging / POLICY_REPORT_FILE)
+        names = [stack.name for stack in planned]
+        graph = {stack.name: [d.name for d in stack.dependencies()] for stack in every_stack(settings)}
+        complete = set(names) == set(graph) and len(settings.environments) == len(_configured(settings))
+        publish(staging, outdir, names, keep_others=not complete, dependencies=graph.get)
         print(report.summary(outdir / POLICY_REPORT_FILE))
-        return written
+        return [_describe(stack.name, outdir / "stacks" / stack.name, built[stack.name]) for stack in planned]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _publish(staging: Path, outdir: Path, stacks: dict[str, TerraformStack]) -> list[WrittenStack]:
-    manifest_path = outdir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"stacks": {}}
-    new_manifest = json.loads((staging / "manifest.json").read_text())
-    (outdir / "stacks").mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, stack in stacks.items():
-        source = staging / "stacks" / name
-        target = outdir / "stacks" / name
-        # Replace the stack folder in two renames so a reader never sees a mix of old and new.
-        previous = target.with_name(f".{name}.old")
-        shutil.rmtree(previous, ignore_errors=True)
-        if target.exists():
-            target.rename(previous)
-        shutil.move(str(source), str(target))
-        shutil.rmtree(previous, ignore_errors=True)
-        manifest["stacks"][name] = new_manifest["stacks"][name]
-        written.append(_describe(name, target, stack))
-    manifest["version"] = new_manifest.get("version")
-    temporary = manifest_path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(manifest, indent=2) + "\n")
-    temporary.replace(manifest_path)
-    return written
+def _configured(settings: Settings) -> list[str]:
+    from iworkz.config import available_environments
+
+    return available_environments(settings.config_dir)
 
 
 def _describe(name: str, folder: Path, stack: TerraformStack) -> WrittenStack:

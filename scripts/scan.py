@@ -86,16 +86,23 @@ def run_checkov(checkov: Path, stacks_dir: Path) -> list[dict[str, Any]]:
     return reports
 
 
+STATE_MOVE_BLOCKS = ("import", "moved", "removed")
+
+
 def prepare(stacks_dir: Path, scanned: Path, names: list[str]) -> list[str]:
     """Copies the stacks to scan, working around checkov's terraform_json parser; returns notes.
 
     checkov 3.3.30 aborts the whole file ("this method receives only dicts") on a plain value
-    in the ``terraform`` block, e.g. ``required_version``; no check reads that value, so the
-    copy leaves it out. Nothing else changes.
+    in the ``terraform`` block, e.g. ``required_version``, and on the state-move blocks
+    (``moved``, ``import``, ``removed``: lists at the top level). No check reads them, so the
+    copy leaves them out. Nothing else changes.
     """
     notes = []
     for name in names:
         document = json.loads((stacks_dir / name / "cdk.tf.json").read_text())
+        moves = sorted(block for block in STATE_MOVE_BLOCKS if document.pop(block, None) is not None)
+        if moves:
+            notes.append(f"{name}: {', '.join(moves)} blocks left out for checkov's parser")
         settings = document.get("terraform")
         if isinstance(settings, dict):
             plain = sorted(key for key, value in settings.items() if not isinstance(value, (dict, list)))

@@ -8,7 +8,7 @@ from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
-from iworkz.app import StackContext
+from iworkz.context import StackContext
 
 BACKUP_ALIAS = "backup"
 

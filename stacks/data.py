@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cdktf import TerraformOutput, TerraformStack, Token
-from constructs import Construct
-
-from iworkz.app import StackContext
 from iworkz.config.data import ACCESS_LOGS_BUCKET
 from iworkz.config.dr_azure import dr_azure_subnets
+from iworkz.context import StackContext
+from iworkz.contracts import (
+    OPENSEARCH_ADMIN_NAMESPACE,
+    OPENSEARCH_ADMIN_SERVICE_ACCOUNT,
+    REDIS_APP_USER,
+    REDIS_METRICS_USER,
+    ClusterOutputs,
+    DataOutputs,
+    NetworkOutputs,
+    OpenSearchOutputs,
+    PostgresOutputs,
+    RedisOutputs,
+)
 from iworkz_constructs.bucket_replication import BucketReplication, BucketReplicationProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.opensearch import AdminServiceAccount, OpenSearch, OpenSearchProps
@@ -27,24 +36,13 @@ from stacks.base import IworkzStack
 
 SSE_S3_REASON = "S3 server access logging delivers only to SSE-S3 encrypted target buckets"
 LOG_TARGET_REASON = "this bucket is the access-log target; logging it would loop"
-# Redis users (IAM authentication): the workloads' and redis_exporter's (read-only, no keys).
-REDIS_APP_USER = "app"
-REDIS_METRICS_USER = "monitoring"
-# The in-cluster Job that applies the OpenSearch role mappings and ISM policies (monitoring
-# stack) runs as this service account and assumes the domain's master role through IRSA. Its
-# namespace holds nothing else: only who may create pods there can act as the master user.
-OPENSEARCH_ADMIN_NAMESPACE = "opensearch-setup"
-OPENSEARCH_ADMIN_SERVICE_ACCOUNT = "opensearch-bootstrap"
 
 
 class DataStack(IworkzStack):
-    """Attributes (contract): ``postgres``, ``redis``, ``opensearch``, ``secrets`` ("database",
-    "redis", "jwt" → secret ARN), ``secrets_kms_key_arn``, ``buckets`` (name → SecureBucket;
-    replicas as ``<name>-replica``), ``kms_key_arns`` (purpose → key ARN).
-    """
+    """PostgreSQL, Redis, OpenSearch, buckets, keys and secrets; publishes :class:`DataOutputs`."""
 
-    def __init__(self, scope: Construct, context: StackContext, network: Any, eks: Any) -> None:
-        super().__init__(scope, context)
+    def build(self, network: NetworkOutputs, eks: ClusterOutputs) -> DataOutputs:
+        context = self.context
         # The JWT secret is written from an ephemeral resource into a write-only argument
         # (iworkz_constructs.secret): ephemeral resources need Terraform 1.10, write-only 1.11.
         self.add_override("terraform.required_version", ">= 1.11")
@@ -53,16 +51,14 @@ class DataStack(IworkzStack):
         prefix = context.prefix
         region, backup_region = self.aws.region, self.aws.backup_region
         account_id = self.aws.account_id
-        vpc = network.vpc
-        cluster = eks.cluster
+        vpc = network
+        cluster = eks
         eks_groups = {
             "eks-nodes": cluster.node_security_group_id,
             "eks-cluster": cluster.cluster_security_group_id,
         }
 
         keys = self._keys(prefix, account_id, region, backup_region)
-        self.kms_key_arns = {purpose: key.arn for purpose, key in keys.items()}
-        self.secrets_kms_key_arn = keys["secrets"].arn
 
         pg = data.postgres
         self.postgres = Postgres(
@@ -147,8 +143,8 @@ class DataStack(IworkzStack):
                 warm_instance_type=search.warm_instance_type,
                 cold_storage=search.cold_storage,
                 admin_service_account=AdminServiceAccount(
-                    oidc_provider_arn=Token.as_string(cluster.oidc_provider_arn),
-                    oidc_issuer=Token.as_string(cluster.oidc_issuer),
+                    oidc_provider_arn=cluster.oidc_provider_arn,
+                    oidc_issuer=cluster.oidc_issuer,
                     namespace=OPENSEARCH_ADMIN_NAMESPACE,
                     service_account=OPENSEARCH_ADMIN_SERVICE_ACCOUNT,
                 ),
@@ -167,13 +163,31 @@ class DataStack(IworkzStack):
                 generated=GeneratedValue(length=64),
             ),
         )
-        self.secrets: dict[str, str] = {
-            # RDS creates and rotates this secret itself (manage_master_user_password).
-            "database": self.postgres.master_user_secret_arn,
-            "redis": self.redis.auth_secret_arn,
-            "jwt": jwt.arn,
-        }
-        self._outputs()
+        return DataOutputs(
+            postgres=PostgresOutputs.of(
+                context,
+                address=self.postgres.address,
+                endpoint=self.postgres.endpoint,
+                reader_endpoint=self.postgres.reader_endpoint,
+                # RDS creates and rotates this secret itself (manage_master_user_password).
+                master_user_secret_arn=self.postgres.master_user_secret_arn,
+            ),
+            redis=RedisOutputs(
+                arn=self.redis.arn,
+                configuration_endpoint=self.redis.configuration_endpoint,
+                user_arns=self.redis.user_arns,
+                auth_secret_arn=self.redis.auth_secret_arn,
+            ),
+            opensearch=OpenSearchOutputs.of(
+                context,
+                endpoint=self.opensearch.endpoint,
+                domain_arn=self.opensearch.domain_arn,
+                master_user_arn=self.opensearch.master_user_arn,
+            ),
+            jwt_secret_arn=jwt.arn,
+            secrets_kms_key_arn=keys["secrets"].arn,
+            buckets={name: bucket.name for name, bucket in self.buckets.items()},
+        )
 
     def _keys(self, prefix: str, account_id: str, region: str, backup_region: str) -> dict[str, KmsKey]:
         logs = f"logs.{region}.amazonaws.com"
@@ -302,47 +316,3 @@ class DataStack(IworkzStack):
             buckets[bucket] = source
             buckets[f"{bucket}-replica"] = replica
         return buckets
-
-    def _outputs(self) -> None:
-        # Seed 12.4 names and sensitivity for the two endpoints.
-        TerraformOutput(
-            self, "rds_endpoint", value=self.postgres.endpoint, description="RDS PostgreSQL endpoint", sensitive=True
-        )
-        TerraformOutput(
-            self,
-            "redis_endpoint",
-            value=self.redis.configuration_endpoint,
-            description="ElastiCache Redis configuration endpoint (cluster mode)",
-            sensitive=True,
-        )
-        TerraformOutput(
-            self,
-            "rds_reader_endpoint",
-            value=self.postgres.reader_endpoint,
-            description="RDS PostgreSQL read replica endpoint",
-        )
-        TerraformOutput(
-            self, "opensearch_endpoint", value=self.opensearch.endpoint, description="OpenSearch VPC endpoint"
-        )
-        TerraformOutput(
-            self,
-            "opensearch_master_role_arn",
-            value=self.opensearch.master_user_arn,
-            description="OpenSearch fine-grained access control master user (IAM role)",
-        )
-        for name, bucket in self.buckets.items():
-            TerraformOutput(
-                self,
-                f"{name.replace('-', '_')}_bucket",
-                value=bucket.name,
-                description=f"S3 bucket {name}",
-            )
-        for name, arn in self.secrets.items():
-            TerraformOutput(self, f"{name}_secret_arn", value=arn, description=f"Secrets Manager secret: {name}")
-        TerraformOutput(
-            self, "secrets_kms_key_arn", value=self.secrets_kms_key_arn, description="KMS key of the secrets"
-        )
-
-
-def build(scope: Construct, context: StackContext, dependencies: Mapping[str, TerraformStack]) -> DataStack:
-    return DataStack(scope, context, dependencies["network"], dependencies["eks"])

@@ -28,7 +28,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 
-from cdktf import TerraformOutput, TerraformResourceLifecycle, TerraformStack
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.provider import (
@@ -41,10 +41,9 @@ from cdktf_cdktf_provider_azurerm.provider import (
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
-from constructs import Construct
 
-from iworkz.app import StackContext
 from iworkz.config.dr_azure import AksPoolConfig, dns_resolver_inbound_ip
+from iworkz.contracts import DrAzureOutputs, NetworkOutputs
 from iworkz_constructs.aks_cluster import AksCluster, AksClusterProps, AksNodePoolSpec
 from iworkz_constructs.azure_backup_storage import BLOB_DNS_ZONE, AzureBackupStorage, AzureBackupStorageProps
 from iworkz_constructs.azure_key_vault import KEY_VAULT_DNS_ZONE, AzureKeyVault, AzureKeyVaultProps, rotating_key
@@ -84,11 +83,10 @@ def _pool(name: str, config: AksPoolConfig, labels: Mapping[str, str]) -> AksNod
 
 
 class DrAzureStack(IworkzStack):
-    """Attributes: ``resource_group``, ``vnet``, ``key_vault``, ``backup_storage``, ``postgres``,
-    ``aks``, ``vpn``, ``dns``, ``log_analytics_workspace_id``."""
+    """The Korea Central site and its VPN to the AWS VPC; publishes :class:`DrAzureOutputs`."""
 
-    def __init__(self, scope: Construct, context: StackContext, network: TerraformStack) -> None:
-        super().__init__(scope, context)
+    def build(self, network: NetworkOutputs) -> DrAzureOutputs:
+        context = self.context
         config = context.env.dr_azure
         prefix = f"{context.prefix}-dr"
         tags = default_tags(context)
@@ -256,7 +254,7 @@ class DrAzureStack(IworkzStack):
             ),
         )
 
-        vpc = network.vpc  # type: ignore[attr-defined]
+        vpc = network
         log_key = KmsKey(
             self,
             "vpn-log-key",
@@ -307,32 +305,13 @@ class DrAzureStack(IworkzStack):
             ),
         )
 
-        TerraformOutput(self, "aks_cluster_name", value=self.aks.cluster_name, description="AKS backup cluster")
-        TerraformOutput(self, "aks_cluster_id", value=self.aks.cluster_id, description="AKS backup cluster resource ID")
-        TerraformOutput(
-            self,
-            "postgres_fqdn",
-            value=self.postgres.fqdn,
-            sensitive=True,
-            description="Private FQDN of the DR PostgreSQL flexible server",
-        )
-        TerraformOutput(
-            self,
-            "backup_storage_account_name",
-            value=self.backup_storage.account_name,
-            description="Storage account receiving the S3 backup copies",
-        )
-        TerraformOutput(
-            self,
-            "backup_container_name",
-            value=self.backup_storage.container_name,
-            description="Immutable container of the backup copies",
-        )
-        TerraformOutput(
-            self,
-            "vpn_gateway_public_ip",
-            value=self.vpn.public_ip_address,
-            description="Public IP of the Azure VPN gateway (the AWS customer gateway)",
+        return DrAzureOutputs(
+            aks_cluster_name=self.aks.cluster_name,
+            aks_cluster_id=self.aks.cluster_id,
+            postgres_fqdn=self.postgres.fqdn,
+            backup_storage_account_name=self.backup_storage.account_name,
+            backup_container_name=self.backup_storage.container_name,
+            vpn_gateway_public_ip=self.vpn.public_ip_address,
         )
 
     def _private_zones(self) -> tuple[str, ...]:
@@ -358,7 +337,3 @@ class DrAzureStack(IworkzStack):
             tags=dict(tags),
         )
         return PostgresAdmin(identity.principal_id, identity.name, "ServicePrincipal")
-
-
-def build(scope: Construct, context: StackContext, dependencies: Mapping[str, TerraformStack]) -> DrAzureStack:
-    return DrAzureStack(scope, context, dependencies["network"])

@@ -17,21 +17,14 @@ Differences from the seed, each for a current or safer form (the platform design
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
-from cdktf import TerraformOutput, TerraformStack
-from constructs import Construct
-
-from iworkz.app import StackContext
+from iworkz.contracts import ClusterOutputs, NetworkOutputs
 from iworkz_constructs.eks_cluster import AccessPrincipal, EksCluster, EksClusterProps
 from iworkz_constructs.fargate_profile import FargateProfile, FargateProfileProps
 from iworkz_constructs.node_group import NodeGroup, NodeGroupProps, NodeTaint
 from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
 from stacks.base import IworkzStack
-
-if TYPE_CHECKING:
-    from stacks.network import NetworkStack
 
 EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 FARGATE_PROFILE = "default"  # seed 12.4 fargate_profiles.default
@@ -39,12 +32,11 @@ VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true"}
 
 
 class EksStack(IworkzStack):
-    """Attribute ``cluster`` (:class:`EksCluster`) is the contract of the stacks built on this one."""
+    """The cluster (:class:`EksCluster`), its node groups and add-ons; publishes :class:`ClusterOutputs`."""
 
-    def __init__(self, scope: Construct, context: StackContext, network: NetworkStack) -> None:
-        super().__init__(scope, context)
+    def build(self, network: NetworkOutputs) -> ClusterOutputs:
+        context = self.context
         config = context.env.eks
-        vpc = network.vpc
         name = context.prefix
         admin_role_name = f"{name}-cluster-admin"
         self.cluster = EksCluster(
@@ -53,9 +45,9 @@ class EksStack(IworkzStack):
             EksClusterProps(
                 name=name,
                 kubernetes_version=config.kubernetes_version,
-                vpc_id=vpc.vpc_id,
-                vpc_cidr=vpc.vpc_cidr,
-                subnet_ids=vpc.private_subnet_ids,
+                vpc_id=network.vpc_id,
+                vpc_cidr=network.vpc_cidr,
+                subnet_ids=network.private_subnet_ids,
                 account_id=self.aws.account_id,
                 region=self.aws.region,
                 endpoint_public_access=config.endpoint_public_access,
@@ -94,7 +86,7 @@ class EksStack(IworkzStack):
                     cluster_name=name,
                     name=group_name,
                     node_role_arn=cluster.node_role_arn,
-                    subnet_ids=vpc.private_subnet_ids,
+                    subnet_ids=network.private_subnet_ids,
                     security_group_ids=(cluster.node_security_group_id,),
                     volume_kms_key_arn=cluster.node_volume_kms_key_arn,
                     instance_types=tuple(group.instance_types),
@@ -137,7 +129,7 @@ class EksStack(IworkzStack):
                 cluster_name=name,
                 name=FARGATE_PROFILE,
                 namespaces=tuple(config.fargate_namespaces),
-                subnet_ids=vpc.private_subnet_ids,
+                subnet_ids=network.private_subnet_ids,
                 account_id=self.aws.account_id,
                 region=self.aws.region,
                 tags={"Owner": "fargate"},  # seed 12.4
@@ -145,28 +137,16 @@ class EksStack(IworkzStack):
             ),
         )
 
-        TerraformOutput(self, "eks_cluster_endpoint", value=cluster.endpoint, description="EKS control plane endpoint")
-        TerraformOutput(self, "eks_cluster_name", value=cluster.name, description="EKS cluster name")
-        TerraformOutput(
-            self,
-            "eks_cluster_certificate_authority_data",
-            value=cluster.certificate_authority_data,
-            description="base64 CA bundle of the EKS API server",
-        )
-        TerraformOutput(
-            self, "eks_oidc_provider_arn", value=cluster.oidc_provider_arn, description="IAM OIDC provider (IRSA)"
-        )
-        TerraformOutput(
-            self,
-            "eks_node_security_group_id",
-            value=cluster.node_security_group_id,
-            description="security group of the managed nodes",
-        )
-        TerraformOutput(
-            self,
-            "eks_cluster_security_group_id",
-            value=cluster.cluster_security_group_id,
-            description="EKS-managed cluster security group (control plane, Fargate pods)",
+        return ClusterOutputs.of(
+            context,
+            name=cluster.name,
+            endpoint=cluster.endpoint,
+            certificate_authority_data=cluster.certificate_authority_data,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer,
+            node_security_group_id=cluster.node_security_group_id,
+            cluster_security_group_id=cluster.cluster_security_group_id,
+            vpc_id=cluster.cluster.vpc_config.vpc_id,
         )
 
 
@@ -187,7 +167,3 @@ def ebs_csi_kms_statements(key_arn: str) -> tuple[dict[str, Any], ...]:
             "Resource": key_arn,
         },
     )
-
-
-def build(scope: Construct, context: StackContext, dependencies: Mapping[str, TerraformStack]) -> EksStack:
-    return EksStack(scope, context, cast("NetworkStack", dependencies["network"]))

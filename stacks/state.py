@@ -1,30 +1,28 @@
 """`state`: the S3 bucket and DynamoDB lock table every other stack keeps its state in.
 
-Bootstrap once per account with its local backend (README: bootstrapping the state backend).
+Bootstrap once per account with local state, then move it into its own bucket
+(iworkz/backend.py; README: bootstrapping the state backend).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from cdktf import TerraformOutput, TerraformResourceLifecycle, TerraformStack
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
     DynamodbTableAttribute,
     DynamodbTablePointInTimeRecovery,
     DynamodbTableServerSideEncryption,
 )
-from constructs import Construct
 
-from iworkz.app import StackContext
+from iworkz.contracts import StateOutputs
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps
 from stacks.base import IworkzStack
 
 
 class StateStack(IworkzStack):
-    def __init__(self, scope: Construct, context: StackContext) -> None:
-        super().__init__(scope, context)
+    def build(self) -> StateOutputs:
+        context = self.context
         s3 = context.common.backend.s3
         state = context.common.state
         key = KmsKey(
@@ -79,15 +77,4 @@ class StateStack(IworkzStack):
             deletion_protection_enabled=True,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
-        TerraformOutput(
-            self,
-            "state_bucket",
-            value=bucket.name,
-            description="S3 bucket holding every stack's state",
-        )
-        TerraformOutput(self, "lock_table", value=table.name, description="DynamoDB table locking the state")
-        TerraformOutput(self, "state_kms_key_arn", value=key.arn, description="KMS key encrypting the state")
-
-
-def build(scope: Construct, context: StackContext, dependencies: Mapping[str, TerraformStack]) -> StateStack:
-    return StateStack(scope, context)
+        return StateOutputs(state_bucket=bucket.name, lock_table=table.name, state_kms_key_arn=key.arn)

@@ -173,6 +173,42 @@ def synth_with_bad_config_over_previous_output(workdir: Path) -> list[str]:
     return [sys.executable, str(ROOT / "main.py"), "--config-dir", str(config), "--outdir", str(outdir)]
 
 
+# --- Ctrl-C in the middle of a synth (tests/test_output_integrity.py) --------------------------
+
+INTERRUPT_PROBE = """
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+root, outdir = Path(sys.argv[1]), Path(sys.argv[2])
+(outdir / "stacks" / "network-dev").mkdir(parents=True)
+(outdir / "stacks" / "network-dev" / "cdk.tf.json").write_text("previous")
+before = sorted(str(p) for p in outdir.rglob("*"))
+synth = subprocess.Popen(
+    [sys.executable, str(root / "main.py"), "--stacks", "network", "--envs", "dev", "--outdir", str(outdir)],
+    cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+)
+staging = outdir.parent / f".{outdir.name}.staging-{synth.pid}"
+deadline = time.monotonic() + 120
+while not staging.exists() and synth.poll() is None and time.monotonic() < deadline:
+    time.sleep(0.05)
+time.sleep(0.5)  # in the middle of building the stacks (jsii is running)
+synth.send_signal(signal.SIGINT)
+out, err = synth.communicate(timeout=120)
+print(json.dumps({
+    "status": synth.returncode,
+    "stderr": err,
+    "unchanged": sorted(str(p) for p in outdir.rglob("*")) == before
+    and (outdir / "stacks" / "network-dev" / "cdk.tf.json").read_text() == "previous",
+    "leftovers": sorted(p.name for p in outdir.parent.iterdir() if p.name.startswith(".cdktf.out.staging")),
+}))
+"""
+
+
+@before_collection
+def interrupted_synth(workdir: Path) -> list[str]:
+    """A synth interrupted with SIGINT (Ctrl-C) while it builds: exit 130, one line, the old tree kept."""
+    return [sys.executable, "-c", INTERRUPT_PROBE, str(ROOT), str(workdir / "cdktf.out")]
+
+
 # --- watch mode's module reload (tests/test_watch.py) -----------------------------------------
 
 RELOAD_PROBE = f"""

@@ -12,8 +12,8 @@ from iworkz.config import ConfigError, load_settings
 from tests.configs import ENVIRONMENTS, write_config
 from tests.tf import one, outputs, resources
 
-EKS_REMOTE = "${data.terraform_remote_state.cross-stack-reference-input-eks-production.outputs."
-NETWORK_REMOTE = "${data.terraform_remote_state.cross-stack-reference-input-network-production.outputs."
+EKS_REMOTE = "${data.terraform_remote_state.eks-production.outputs."
+NETWORK_REMOTE = "${data.terraform_remote_state.network-production.outputs."
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_postgres_primary_matches_the_issue(prod, settings):
     assert attachment["role"] == f"${{{role}.name}}"
     assert db["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
     assert db["iam_database_authentication_enabled"] is True
-    assert db["db_subnet_group_name"].startswith(NETWORK_REMOTE) and "db-subnet-group" in db["db_subnet_group_name"]
+    assert db["db_subnet_group_name"] == NETWORK_REMOTE + "db_subnet_group_name}"
     assert not {"password", "password_wo"} & set(db)
 
 
@@ -240,7 +240,7 @@ def test_redis_matches_the_issue(prod, settings):
     assert group["snapshot_retention_limit"] == cfg.snapshot_retention_days >= 1
     assert group["final_snapshot_identifier"] == "iworkz-production-redis-final"
     assert group["lifecycle"]["prevent_destroy"] is True
-    assert group["subnet_group_name"].startswith(NETWORK_REMOTE) and "cache-subnet-group" in group["subnet_group_name"]
+    assert group["subnet_group_name"] == NETWORK_REMOTE + "elasticache_subnet_group_name}"
     assert "auth_token" not in group
     users = resources(prod, "aws_elasticache_user").values()
     assert {u["authentication_mode"]["type"] for u in users if u["user_name"] != "default"} == {"iam"}
@@ -277,8 +277,8 @@ def test_opensearch_matches_the_issue(prod):
     master = _ref(prod, "aws_iam_role", lambda r: r["name"] == "iworkz-production-search-admin")
     assert security["master_user_options"] == {"master_user_arn": f"${{{master}.arn}}"}
     subnets = domain["vpc_options"]["subnet_ids"]
-    assert subnets.startswith("${slice([" + NETWORK_REMOTE.removeprefix("${")) and subnets.endswith(", 0, 3)}")
-    assert subnets.count("private-ap-northeast-1") == 3
+    remote = NETWORK_REMOTE.removeprefix("${")
+    assert subnets == [f"${{element({remote}private_subnet_ids, {zone})}}" for zone in range(3)]
     [statement] = json.loads(domain["access_policies"])["Statement"]
     assert statement["Principal"] == {"AWS": "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"}
     assert statement["Resource"].endswith(":domain/iworkz-production-search/*")
@@ -319,20 +319,16 @@ def _master_role(doc: dict[str, Any], env: str) -> tuple[str, dict[str, Any]]:
 
 
 def _eks_output(eks_doc: dict[str, Any], remote: str, pattern: str) -> str:
-    """``<remote>.<output>`` of the one cross-stack EKS output whose value matches ``pattern``."""
-    [name] = [
-        name
-        for name, out in eks_doc["output"].items()
-        if name.startswith("cross-stack-output-") and re.fullmatch(pattern, out["value"])
-    ]
+    """``<remote>.<output>`` of the one EKS output (its contract) whose value matches ``pattern``."""
+    [name] = [name for name, out in eks_doc["output"].items() if re.fullmatch(pattern, out["value"])]
     return f"{remote.removeprefix('${')}{name}"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_opensearch_bootstrap_service_account_assumes_the_master_role(stack, env):
-    from stacks.data import OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT
+    from iworkz.contracts import OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT
 
-    # The names the monitoring stack's bootstrap Job uses (imported from stacks.data).
+    # The names the monitoring stack's bootstrap Job uses (the data stack's contract).
     assert (OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT) == (
         "opensearch-setup",
         "opensearch-bootstrap",
@@ -346,8 +342,8 @@ def test_opensearch_bootstrap_service_account_assumes_the_master_role(stack, env
     )
     # The EKS cluster's OIDC provider and its issuer without https:// (Terraform's replace()).
     provider_arn = "${" + _eks_output(eks, remote, r"\$\{aws_iam_openid_connect_provider\.[\w-]+\.arn\}") + "}"
-    issuer_url = _eks_output(eks, remote, r"\$\{aws_eks_cluster\.[\w-]+\.identity\[0\]\.oidc\[0\]\.issuer\}")
-    issuer = f'${{replace({issuer_url}, "https://", "")}}'
+    issuer_pattern = r'\$\{replace\(aws_eks_cluster\.[\w-]+\.identity\[0\]\.oidc\[0\]\.issuer, "https://", ""\)\}'
+    issuer = "${" + _eks_output(eks, remote, issuer_pattern) + "}"
     # The policy is JSON once Terraform has interpolated the issuer (whose quotes break plain JSON).
     trust = role["assume_role_policy"]
     assert trust.count(issuer) == 2
@@ -548,8 +544,9 @@ def test_outputs(prod):
     assert out["opensearch_endpoint"]["value"].endswith(".endpoint}")
     logical, _ = _master_role(prod, "production")
     assert out["opensearch_master_role_arn"]["value"] == f"${{aws_iam_role.{logical}.arn}}"
-    for name in ("documents", "backups", "access_logs", "documents_replica", "backups_replica"):
-        assert out[f"{name}_bucket"]["value"].startswith("${aws_s3_bucket.")
+    buckets = out["buckets"]["value"]
+    assert set(buckets) == {f"{b}{s}" for b in ("documents", "backups", "access-logs") for s in ("", "-replica")}
+    assert all(name.startswith("${aws_s3_bucket.") for name in buckets.values())
     assert out["database_secret_arn"]["value"].endswith(".master_user_secret[0].secret_arn}")
     assert out["redis_secret_arn"]["value"].startswith("${aws_secretsmanager_secret.")
     assert out["jwt_secret_arn"]["value"].startswith("${aws_secretsmanager_secret.")
@@ -559,17 +556,24 @@ def test_outputs(prod):
 
 
 def test_data_stack_contract(stack_construct):
-    data = stack_construct("data-staging")
-    for attribute in ("endpoint", "address", "reader_endpoint", "master_user_secret_arn"):
-        assert isinstance(getattr(data.postgres, attribute), str)
-    assert data.postgres.port == 5432 and data.redis.port == 6379
-    assert isinstance(data.redis.configuration_endpoint, str) and isinstance(data.redis.auth_secret_arn, str)
-    for attribute in ("endpoint", "domain_arn", "domain_name"):
-        assert isinstance(getattr(data.opensearch, attribute), str)
-    assert sorted(data.secrets) == ["database", "jwt", "redis"]
-    assert isinstance(data.secrets_kms_key_arn, str)
-    assert {"documents", "backups", "access-logs"} <= set(data.buckets)
-    assert all(hasattr(bucket, "arn") and hasattr(bucket, "name") for bucket in data.buckets.values())
+    """What the stack returns is what it publishes: every field a reference into this stack."""
+    from iworkz.contracts import DataOutputs
+
+    contract = stack_construct("data-staging").outputs
+    assert isinstance(contract, DataOutputs)
+    for value in (
+        contract.postgres.endpoint,
+        contract.postgres.master_user_secret_arn,
+        contract.redis.configuration_endpoint,
+        contract.redis.auth_secret_arn,
+        contract.opensearch.domain_arn,
+        contract.jwt_secret_arn,
+        contract.secrets_kms_key_arn,
+    ):
+        assert "${TfToken" in value
+    assert contract.postgres.database_name == "iworkz"
+    assert set(contract.redis.user_arns) == {"app", "monitoring"}
+    assert {"documents", "backups", "access-logs"} <= set(contract.buckets)
 
 
 # --- bad input -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from iworkz.config import ConfigError, load_settings
 from tests.configs import ENVIRONMENTS, write_config
 from tests.tf import data_sources, one, outputs, resources
 
-NETWORK_STATE = "data.terraform_remote_state.cross-stack-reference-input-network-{env}.outputs."
+NETWORK_STATE = "data.terraform_remote_state.network-{env}.outputs."
 ADDONS = {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
 
 
@@ -49,12 +49,12 @@ def test_cluster_is_named_versioned_and_in_the_private_subnets(eks, settings):
     assert cluster["version"] == config.kubernetes_version == "1.35"
     subnets = cluster["vpc_config"]["subnet_ids"]
     assert len(subnets) == len(settings.environments["production"].network.availability_zones)
-    for subnet in subnets:
-        assert subnet.startswith("${" + NETWORK_STATE.format(env="production")) and "private" in subnet
+    remote = NETWORK_STATE.format(env="production")
+    assert subnets == [f"${{element({remote}private_subnet_ids, {zone})}}" for zone in range(len(subnets))]
 
 
 def test_network_values_come_from_the_network_stack_remote_state(eks):
-    state = data_sources(eks, "terraform_remote_state")["cross-stack-reference-input-network-production"]
+    state = data_sources(eks, "terraform_remote_state")["network-production"]
     assert state["backend"] == "s3"
     assert state["config"]["key"] == "production/network.tfstate"
     prefix = "${" + NETWORK_STATE.format(env="production")

@@ -13,29 +13,30 @@ import pytest
 import yaml
 
 from iworkz.app import HELM_VALUES_DIR
+from iworkz.charts import CHARTS as ALL_CHARTS
 from iworkz.config import ConfigError, load_settings
+from iworkz.contracts import OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT
 from iworkz.errors import UserError
 from iworkz.helm_values import load_values
-from iworkz_constructs.helm_chart import HelmChartProps
-from stacks.data import OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT
-from stacks.monitoring import (
-    CHARTS,
+from iworkz.monitoring_values import (
     DASHBOARD_FILE,
     NAMESPACE,
     REQUIRED_KEYS,
-    _check_service_ports,
     alertmanager_config,
+    check_service_ports,
     ism_policies,
     load_dashboard,
     receiver_names,
 )
+from iworkz_constructs.helm_chart import HelmChartProps
 from tests.configs import write_config
 from tests.tf import outputs, resources
 
 ENV = "production"
 STACK = f"monitoring-{ENV}"
-EKS_STATE = "data.terraform_remote_state.cross-stack-reference-input-eks-production"
-DATA_STATE = "data.terraform_remote_state.cross-stack-reference-input-data-production"
+EKS_STATE = "data.terraform_remote_state.eks-production"
+DATA_STATE = "data.terraform_remote_state.data-production"
+CHARTS = {release: ALL_CHARTS[release] for release in REQUIRED_KEYS}
 
 # Seed 12.5 prometheus-alert-rules: name -> (expr, for, severity, team, summary).
 SEED_ALERTS = {
@@ -292,7 +293,7 @@ def test_exporters_read_data_stack_endpoints_and_secrets(doc) -> None:
         "replication_group_id": "replication_group_id",
     }
     (secret_arn,) = {ref["key"] for ref in refs.values()}
-    assert secret_arn.startswith(f"${{{DATA_STATE}.outputs.") and "redis_auth-secret" in secret_arn
+    assert secret_arn == f"${{{DATA_STATE}.outputs.redis_secret_arn}}"
 
 
 def test_redis_exporter_connects_with_its_own_role_as_the_metrics_user(doc, stack) -> None:
@@ -307,7 +308,14 @@ def test_redis_exporter_connects_with_its_own_role_as_the_metrics_user(doc, stac
     (statement,) = json.loads(policy["policy"])["Statement"]
     assert statement["Action"] == "elasticache:Connect"
     group, user = statement["Resource"]
-    assert "aws_elasticache_replication_group" in group and "aws_elasticache_userredis_user-monitoring" in user
+    assert group == f"${{{DATA_STATE}.outputs.redis_arn}}"
+    assert user == f"${{{DATA_STATE}.outputs.redis_user_arns.monitoring}}"
+    # ... which the data stack publishes from its replication group and its metrics user.
+    published = outputs(stack("data-production"))
+    assert published["redis_arn"]["value"].startswith("${aws_elasticache_replication_group.")
+    assert published["redis_user_arns"]["value"]["monitoring"].startswith(
+        "${aws_elasticache_user.redis_user-monitoring"
+    )
     # ... and that user is read-only in the data stack: no key access, no write commands.
     data_users = resources(stack("data-production"), "aws_elasticache_user")
     (metrics_user,) = [u for u in data_users.values() if u["user_name"].endswith("-redis-monitoring")]
@@ -532,7 +540,7 @@ def test_writers_are_mapped_to_their_own_opensearch_roles(doc) -> None:
 def test_setup_job_runs_as_the_domain_master_before_the_writers(doc) -> None:
     account = named(doc, "kubernetes_service_account_v1", "opensearch-bootstrap")
     master = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
-    assert master.startswith(f"${{{DATA_STATE}.outputs.") and "master-role" in master
+    assert master == f"${{{DATA_STATE}.outputs.opensearch_master_role_arn}}"
     (job_id, job), *more = resources(doc, "kubernetes_job_v1").items()
     assert not more and job["wait_for_completion"] is True
     env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["container"][0]["env"]}
@@ -640,13 +648,13 @@ def test_fails_unpinned_chart_version(version: str) -> None:
 
 def test_fails_exporter_renamed_or_on_another_port() -> None:
     postgres = load_values("prometheus-postgres-exporter")
-    _check_service_ports(postgres)
+    check_service_ports(postgres)
     with pytest.raises(
         UserError, match=r"prometheus-postgres-exporter\.yaml: service\.port = 80\n  rule: must be 9187"
     ):
-        _check_service_ports({**postgres, "service": {"port": 80}})
+        check_service_ports({**postgres, "service": {"port": 80}})
     with pytest.raises(UserError, match=r"fullnameOverride = 'pg'\n  rule: must be 'postgres-exporter'"):
-        _check_service_ports({**postgres, "fullnameOverride": "pg"})
+        check_service_ports({**postgres, "fullnameOverride": "pg"})
 
 
 def test_fails_dashboard_without_its_eight_panels(tmp_path: Path) -> None:

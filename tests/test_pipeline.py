@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from iworkz.config import load_settings
-from iworkz.registry import SPECS
+from iworkz.registry import every_stack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import gitlab_ci
@@ -53,14 +53,7 @@ def makefile_targets(text: str) -> set[str]:
 
 def expected_stacks() -> set[str]:
     """Every stack the app synthesises, from the registry and the configuration."""
-    settings = load_settings()
-    names = set()
-    for spec in SPECS:
-        if not spec.per_environment:
-            names.add(spec.stack_name(None))
-            continue
-        names.update(spec.stack_name(env) for env, config in settings.environments.items() if spec.enabled(config))
-    return names
+    return {stack.name for stack in every_stack(load_settings())}
 
 
 def test_every_make_target_the_pipeline_calls_exists(pipeline: dict[str, Any]) -> None:
@@ -97,21 +90,17 @@ def test_every_stack_has_a_plan_job_running_cdktf_diff(pipeline: dict[str, Any])
 
 def test_every_environment_stack_has_a_deploy_job_after_its_dependencies(pipeline: dict[str, Any]) -> None:
     all_jobs = jobs(pipeline)
-    settings = load_settings()
-    for spec in SPECS:
-        if not spec.per_environment:
-            assert f"deploy:{spec.stack_name(None)}" not in all_jobs  # local backend: bootstrapped by hand
+    for stack in every_stack(load_settings()):
+        name = stack.name
+        if stack.environment is None:
+            assert f"deploy:{name}" not in all_jobs  # local backend: bootstrapped by hand
             continue
-        for env, config in settings.environments.items():
-            if not spec.enabled(config):
-                continue
-            name = spec.stack_name(env)
-            job = all_jobs[f"deploy:{name}"]
-            assert any(f"cdktf deploy {name} " in f"{line} " and "--auto-approve" in line for line in job["script"])
-            needed = {need["job"] for need in job["needs"]}
-            assert f"plan:{name}" in needed
-            for dependency in spec.depends_on:
-                assert f"deploy:{dependency}-{env}" in needed, (name, needed)
+        job = all_jobs[f"deploy:{name}"]
+        assert any(f"cdktf deploy {name} " in f"{line} " and "--auto-approve" in line for line in job["script"])
+        needed = {need["job"] for need in job["needs"]}
+        assert f"plan:{name}" in needed
+        for dependency in stack.dependencies():
+            assert f"deploy:{dependency.name}" in needed, (name, needed)
 
 
 def test_production_deploys_are_manual_and_only_on_the_default_branch(pipeline: dict[str, Any]) -> None:

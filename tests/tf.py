@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from cdktf import App, TerraformStack, Testing
@@ -46,3 +47,25 @@ def synth_stack(stack: TerraformStack) -> StackJson:
 
 def new_app() -> App:
     return Testing.app()
+
+
+_REMOTE_OUTPUT = re.compile(
+    r"^\$\{(?:element\()?data\.terraform_remote_state\.[\w-]+\.outputs\.(?P<output>\w+)(?:, (?P<index>\d+)\))?"
+    r"(?:\.(?P<key>[\w-]+))?\}$"
+)
+
+
+def through_contract(reference: str, producer: StackJson) -> Any:
+    """The producer's own value behind a consumer's reference to one of its outputs.
+
+    ``${data.terraform_remote_state.<p>.outputs.<o>}``, ``${element(...outputs.<o>, <i>)}`` and
+    ``${...outputs.<o>.<key>}`` resolve to the output's value, its i-th element or its key.
+    """
+    match = _REMOTE_OUTPUT.match(reference)
+    assert match, f"{reference} is not a reference to a remote output"
+    value = producer["output"][match["output"]]["value"]
+    if match["index"] is not None:
+        return value[int(match["index"])]
+    if match["key"] is not None:
+        return value[match["key"]]
+    return value

@@ -87,6 +87,9 @@ class CloudBackendSettings(Model):
 
 class BackendSettings(Model):
     type: Literal["s3", "cloud"] = "s3"
+    # The state stack creates the bucket: it applies first with local state (state-bootstrap/),
+    # then `s3` moves its state into that bucket (README: bootstrapping the state backend).
+    state_stack: Literal["local", "s3"] = "local"
     s3: S3BackendSettings = S3BackendSettings()
     cloud: CloudBackendSettings | None = None
 
@@ -132,6 +135,16 @@ class AwsConfig(Model):
         return self
 
 
+class MigrationsConfig(Model):
+    """State moves of refactors this environment has yet to apply (iworkz/migrations.py).
+
+    ``platform-split``: the environment ran the pre-split platform stack, so workloads-E
+    imports the objects platform-E held. A new environment lists nothing.
+    """
+
+    pending: list[Literal["platform-split"]] = Field(default_factory=list)
+
+
 class EnvironmentConfig(Model):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,15}$")
     aws: AwsConfig = AwsConfig()
@@ -143,6 +156,7 @@ class EnvironmentConfig(Model):
     monitoring: MonitoringConfig = MonitoringConfig()
     # Validated with the environment (validate_default): its defaults derive from the environment name.
     platform: PlatformConfig = Field(default_factory=dict, validate_default=True)
+    migrations: MigrationsConfig = MigrationsConfig()
 
     @property
     def is_production(self) -> bool:

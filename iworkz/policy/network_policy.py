@@ -20,7 +20,9 @@ NETWORK_POLICY_ENFORCED = "NETWORK_POLICY_ENFORCED"
 RULE = "a kubernetes_network_policy is applied only to a cluster that enforces NetworkPolicies"
 FIX = 'turn on the VPC CNI network policy agent: vpc-cni add-on configuration_values {"enableNetworkPolicy": "true"}'
 POLICY_TYPES = ("kubernetes_network_policy", "kubernetes_network_policy_v1")
-_CLUSTER_STACK = re.compile(r"cross-stack-reference-input-(?P<stack>[A-Za-z0-9-]+)\.outputs")
+# ${data.terraform_remote_state.<stack>.outputs.eks_cluster_endpoint} (cdktf's own cross-stack
+# references name the data source cross-stack-reference-input-<stack>).
+_CLUSTER_STACK = re.compile(r"terraform_remote_state\.(cross-stack-reference-input-)?(?P<stack>[A-Za-z0-9-]+)\.outputs")
 
 
 def enforces_network_policies(doc: Mapping[str, Any]) -> bool:

@@ -6,7 +6,7 @@ import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
 
-from iworkz_constructs.external_secret import ExternalSecret, ExternalSecretProps, RemoteValue
+from iworkz_constructs.external_secret import REMOTE_REF_DEFAULTS, ExternalSecret, ExternalSecretProps, RemoteValue
 from tests.tf import new_app, one, synth_stack
 
 ARN = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:app/db-AbCdEf"
@@ -33,14 +33,17 @@ def test_all_defaults():
     assert manifest["metadata"] == {"name": "db-secret", "namespace": "apps"}
     spec = manifest["spec"]
     assert spec["refreshInterval"] == "1h"
-    assert spec["secretStoreRef"] == {"name": "aws-secrets-manager", "kind": "ClusterSecretStore"}
+    # A namespace's own store by default; the CRD's defaults written out (no drift after apply).
+    assert spec["secretStoreRef"] == {"name": "aws-secrets-manager", "kind": "SecretStore"}
     assert spec["target"] == {
         "name": "db-secret",
         "creationPolicy": "Owner",
         "deletionPolicy": "Retain",
-        "template": {"engineVersion": "v2", "type": "Opaque"},
+        "template": {"engineVersion": "v2", "mergePolicy": "Replace", "type": "Opaque"},
     }
-    assert spec["data"] == [{"secretKey": "password", "remoteRef": {"key": ARN, "property": "password"}}]
+    assert spec["data"] == [
+        {"secretKey": "password", "remoteRef": {"key": ARN, "property": "password", **REMOTE_REF_DEFAULTS}}
+    ]
     assert secret.secret_keys == ("password",)
 
 
@@ -49,23 +52,24 @@ def test_all_options():
         values=(RemoteValue("user", ARN, "username"), RemoteValue("token", ARN)),
         template={"url": "https://{{ .user }}:{{ .token }}@example.com"},
         secret_type="kubernetes.io/basic-auth",
-        store_kind="SecretStore",
+        store_kind="ClusterSecretStore",
         refresh_interval="15m",
         deletion_policy="Delete",
         labels={"app": "api"},
     )
     spec = manifest["spec"]
     assert manifest["metadata"]["labels"] == {"app": "api"}
-    assert spec["secretStoreRef"]["kind"] == "SecretStore"
+    assert spec["secretStoreRef"]["kind"] == "ClusterSecretStore"
     assert spec["refreshInterval"] == "15m"
     assert spec["target"]["deletionPolicy"] == "Delete"
     assert spec["target"]["template"] == {
         "engineVersion": "v2",
+        "mergePolicy": "Replace",
         "type": "kubernetes.io/basic-auth",
         "metadata": {"labels": {"app": "api"}},
         "data": {"url": "https://{{ .user }}:{{ .token }}@example.com"},
     }
-    assert spec["data"][1] == {"secretKey": "token", "remoteRef": {"key": ARN}}
+    assert spec["data"][1] == {"secretKey": "token", "remoteRef": {"key": ARN, **REMOTE_REF_DEFAULTS}}
     assert secret.secret_keys == ("url",)
 
 

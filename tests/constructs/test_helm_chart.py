@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 import yaml
 from cdktf import TerraformStack, TerraformVariable
 from cdktf_cdktf_provider_helm.provider import HelmProvider
 
+from iworkz.contracts import ClusterOutputs
 from iworkz.errors import UserError
 from iworkz_constructs.helm_chart import HelmChart, HelmChartProps
 from stacks.cluster_providers import EXEC_API_VERSION, cluster_providers
@@ -117,12 +116,18 @@ def test_cluster_providers_use_eks_outputs_and_exec() -> None:
     endpoint = TerraformVariable(stack, "endpoint", type="string")
     ca = TerraformVariable(stack, "ca", type="string")
     name = TerraformVariable(stack, "name", type="string")
-    eks = SimpleNamespace(
-        cluster=SimpleNamespace(
-            endpoint=endpoint.string_value, certificate_authority_data=ca.string_value, name=name.string_value
-        )
+    eks = ClusterOutputs(
+        name=name.string_value,
+        endpoint=endpoint.string_value,
+        certificate_authority_data=ca.string_value,
+        oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/example",
+        oidc_issuer="example",
+        node_security_group_id="sg-1",
+        cluster_security_group_id="sg-2",
+        vpc_id="vpc-1",
+        region="ap-northeast-1",
     )
-    providers = cluster_providers(stack, eks, region="ap-northeast-1")
+    providers = cluster_providers(stack, eks)
     assert providers.kubernetes is not None and providers.helm is not None
     doc = synth_stack(stack)
     kubernetes = doc["provider"]["kubernetes"][0]

@@ -99,9 +99,6 @@ def test_trust_is_the_shared_web_identity_statement():
         ({"namespace": "*"}, "namespace"),
         ({"service_account": "api-*"}, "service_account"),
         ({"oidc_issuer": "https://" + ISSUER}, "without the scheme"),
-        ({"policy_statements": (), "managed_policy_arns": ()}, "give policy_statements or managed_policy_arns"),
-        ({"policy_statements": ({"Effect": "Allow", "Action": "*", "Resource": "*"},)}, "allows Action"),
-        ({"policy_statements": ({"Effect": "Allow", "Action": "s3:GetObject"},)}, "lacks"),
         ({"role_name": "x" * 65}, "role_name"),
         ({"max_session_duration": 60}, "max_session_duration"),
     ],
@@ -109,3 +106,19 @@ def test_trust_is_the_shared_web_identity_statement():
 def test_fails_on_bad_props(overrides, message):
     with pytest.raises(ValueError, match=message):
         _props(**overrides)
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ({"Effect": "Allow", "Action": "*", "Resource": "*"}, "allows Action"),
+        ({"Effect": "Allow", "Action": "s3:GetObject"}, "lacks"),
+    ],
+)
+def test_fails_on_a_bad_grant(statement, message):
+    """Statements from props and from grants pass the same least-privilege check."""
+    stack = TerraformStack(new_app(), "bad-grant")
+    AwsProvider(stack, "aws", region="ap-northeast-1")
+    role = WorkloadRole(stack, "role", _props(policy_statements=()))
+    with pytest.raises(ValueError, match=message):
+        role.add_to_policy(statement)

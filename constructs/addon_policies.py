@@ -1,8 +1,7 @@
-"""IAM policy statements of the platform add-ons' IRSA roles (least privilege, per the projects' docs)."""
+"""IAM policy statements of the cluster add-ons' IRSA roles (least privilege, per the projects' docs)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 _LBC_TAG = "elbv2.k8s.aws/cluster"
@@ -248,51 +247,4 @@ def cluster_autoscaler_statements(cluster_name: str) -> list[dict[str, Any]]:
             },
         },
         {"Sid": "Describe", "Effect": "Allow", "Action": list(AUTOSCALER_DESCRIBE_ACTIONS), "Resource": "*"},
-    ]
-
-
-SECRET_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
-
-
-def external_secrets_statements(
-    secret_arns: Sequence[str], kms_key_arn: str, secret_name_patterns: Sequence[str] = ()
-) -> list[dict[str, Any]]:
-    """Read exactly the listed Secrets Manager secrets (plus ARN patterns of other stacks' secrets
-    whose ARNs this stack cannot reference) and decrypt them with their key."""
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "ReadListedSecrets",
-            "Effect": "Allow",
-            "Action": list(SECRET_READ_ACTIONS),
-            "Resource": list(secret_arns),
-        }
-    ]
-    if secret_name_patterns:
-        statements.append(
-            {
-                "Sid": "ReadSecretsByName",
-                "Effect": "Allow",
-                "Action": list(SECRET_READ_ACTIONS),
-                "Resource": list(secret_name_patterns),
-            }
-        )
-    return [
-        *statements,
-        {
-            "Sid": "DecryptWithSecretsKey",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": kms_key_arn,
-        },
-    ]
-
-
-def sagemaker_invoke_statements(endpoint_arn: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "Sid": "InvokeMatchingEndpoint",
-            "Effect": "Allow",
-            "Action": "sagemaker:InvokeEndpoint",
-            "Resource": endpoint_arn,
-        }
     ]

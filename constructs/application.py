@@ -1,0 +1,290 @@
+"""The iWORKZ application of the platform design's 12.2: backend-api, ai-services and web-frontend.
+
+Cloud-neutral: the caller passes where the databases are, which Secrets hold the credentials
+(synced by its own secret store) and what each service account carries (an IRSA role on EKS,
+a workload identity on AKS), so the primary and the DR site deploy the same application.
+
+Differences from the design, on purpose:
+
+- images are ``repository:tag`` from configuration (no ``latest``); after creation the
+  application pipeline owns the image (``ignore_changes``, see constructs/k8s_workload.py);
+- ai-services' tolerations and node selector come from its node group (``placements``; the
+  design's ``ai-workload`` toleration and ``instance-type`` selector match no node group);
+- containers also run with a read-only root filesystem, no privilege escalation and no
+  capabilities;
+- the design's ``nvidia.com/gpu: 0`` request is dropped: Kubernetes requires requests equal to
+  limits for extended resources, so the request defaults to the limit;
+- the Services also expose the metrics port 9090 the design's Prometheus jobs scrape, and
+  backend-api's NetworkPolicy admits the namespaces labelled as metrics scrapers on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import yaml
+from cdktf import ITerraformDependable, TerraformProvider
+from cdktf_cdktf_provider_kubernetes.config_map_v1 import ConfigMapV1, ConfigMapV1Metadata
+from constructs import Construct
+
+from iworkz.config.platform import WorkloadConfig
+from iworkz_constructs.k8s_workload import ConfigVolume, EnvVar, HttpProbe, K8sWorkload, K8sWorkloadProps
+from iworkz_constructs.network_policy import EgressPort, IngressRule, Peer
+from iworkz_constructs.scheduling import Placement
+
+METRICS_PORT = 9090  # design 12.5 scrape targets <service>:9090 and backend app.yaml monitoring.prometheus.port
+IMAGE_PULL_SECRET = "docker-registry-secret"  # design 12.2 imagePullSecrets
+HTTPS_PORT = 443
+DNS_PORT = 53
+# The Kubernetes Secrets the design's Deployments read (created by the caller's secret store).
+DATABASE_SECRET = "database-secret"
+REDIS_SECRET = "redis-secret"
+JWT_SECRET = "jwt-secret"
+AI_SECRETS = "ai-secrets"
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """The design's fixed per-workload values (12.2); image, replicas and placement come from config."""
+
+    port: int
+    tier: str
+    requests: Mapping[str, str]
+    limits: Mapping[str, str]
+    liveness: HttpProbe
+    readiness: HttpProbe
+    max_surge: int
+    max_unavailable: int
+    writable_paths: tuple[str, ...] = ("/tmp",)
+
+
+SEED_WORKLOADS: dict[str, WorkloadSpec] = {
+    "backend-api": WorkloadSpec(
+        port=3000,
+        tier="backend",
+        requests={"memory": "512Mi", "cpu": "250m"},
+        limits={"memory": "1Gi", "cpu": "500m"},
+        liveness=HttpProbe("/health", initial_delay_seconds=30, period_seconds=10, timeout_seconds=5),
+        readiness=HttpProbe("/ready", initial_delay_seconds=5, period_seconds=5, timeout_seconds=3),
+        max_surge=1,
+        max_unavailable=0,
+    ),
+    "ai-services": WorkloadSpec(
+        port=8000,
+        tier="ai",
+        requests={"memory": "2Gi", "cpu": "1000m"},
+        limits={"memory": "4Gi", "cpu": "2000m"},
+        liveness=HttpProbe("/health", initial_delay_seconds=60, period_seconds=30, timeout_seconds=10),
+        readiness=HttpProbe("/ready", initial_delay_seconds=10, period_seconds=10, timeout_seconds=5),
+        max_surge=1,
+        max_unavailable=0,
+    ),
+    "web-frontend": WorkloadSpec(
+        port=3000,
+        tier="frontend",
+        requests={"memory": "256Mi", "cpu": "100m"},
+        limits={"memory": "512Mi", "cpu": "250m"},
+        liveness=HttpProbe("/api/health", initial_delay_seconds=30, period_seconds=10),
+        readiness=HttpProbe("/api/ready", initial_delay_seconds=5, period_seconds=5),
+        max_surge=2,
+        max_unavailable=1,
+        # Next.js standalone writes its image cache below .next/cache (WORKDIR /app in the design).
+        writable_paths=("/tmp", "/app/.next/cache"),
+    ),
+}
+
+
+def _environment(region: str) -> dict[str, tuple[EnvVar, ...]]:
+    """Environment of each workload (design 12.2), by the Secrets and ConfigMaps above."""
+    return {
+        "backend-api": (
+            # Node's runtime mode (optimisations), not the deployment environment.
+            EnvVar("NODE_ENV", value="production"),
+            EnvVar("DATABASE_URL", secret=(DATABASE_SECRET, "url")),
+            EnvVar("REDIS_URL", secret=(REDIS_SECRET, "url")),
+            EnvVar("JWT_SECRET", secret=(JWT_SECRET, "secret")),
+        ),
+        "ai-services": (
+            EnvVar("OPENAI_API_KEY", secret=(AI_SECRETS, "openai-key")),
+            EnvVar("AWS_REGION", value=region),
+            EnvVar("SAGEMAKER_ENDPOINT", config_map=("ai-config", "sagemaker-endpoint")),
+        ),
+        "web-frontend": (
+            EnvVar("NEXT_PUBLIC_API_URL", config_map=("frontend-config", "api-url")),
+            EnvVar("NEXT_PUBLIC_GA_ID", config_map=("frontend-config", "ga-id"), optional=True),
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class ApplicationProps:
+    """Properties of :class:`Application`.
+
+    | name | meaning | default |
+    |---|---|---|
+    | namespace | namespace of the workloads (created by the caller) | required |
+    | workloads | configuration of each workload of ``SEED_WORKLOADS`` (image, replicas, GPUs, HPA) | required |
+    | region | cloud region the services call (``AWS_REGION`` of ai-services) | required |
+    | api_host / app_host | public host names of the API and the web app | required |
+    | database / database_name | PostgreSQL endpoint and database | required |
+    | redis | Redis configuration endpoint | required |
+    | sagemaker_endpoint | model endpoint ai-services calls (``ai-config``) | required |
+    | ingress_namespace | namespace of the ingress controller (may reach backend-api) | required |
+    | metrics_scrapers | labels of the namespaces that may scrape the metrics port | required |
+    | placements | node selector and tolerations per workload | none |
+    | service_account_annotations | per workload, e.g. its IAM role | none |
+    | image_pull_secret | Secret with the registry credentials; None: public images | ``docker-registry-secret`` |
+    | google_analytics_id | frontend measurement ID (public) | none |
+    | depends_on | what must exist first (the namespace, the synced Secrets) | none |
+    | provider | kubernetes provider | the stack's default |
+    """
+
+    namespace: str
+    workloads: Mapping[str, WorkloadConfig]
+    region: str
+    api_host: str
+    app_host: str
+    database: Endpoint
+    database_name: str
+    redis: Endpoint
+    sagemaker_endpoint: str
+    ingress_namespace: str
+    metrics_scrapers: Mapping[str, str]
+    placements: Mapping[str, Placement] = field(default_factory=dict)
+    service_account_annotations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    image_pull_secret: str | None = IMAGE_PULL_SECRET
+    google_analytics_id: str | None = None
+    depends_on: Sequence[ITerraformDependable] = ()
+    provider: TerraformProvider | None = None
+
+    def __post_init__(self) -> None:
+        missing = sorted(set(SEED_WORKLOADS) - set(self.workloads))
+        if missing:
+            raise ValueError(f"the application needs a configuration for {missing}")
+
+
+class Application(Construct):
+    """The three workloads, their ConfigMaps, backend-api's autoscaler and NetworkPolicy.
+
+    Attributes: ``workloads`` (name -> :class:`K8sWorkload`), ``config_maps`` (name -> resource),
+    ``metrics_targets`` (workload -> ``<service>.<namespace>.svc:9090``).
+    """
+
+    def __init__(self, scope: Construct, id: str, props: ApplicationProps) -> None:
+        super().__init__(scope, id)
+        self.config_maps = {
+            name: ConfigMapV1(
+                self,
+                name,
+                metadata=ConfigMapV1Metadata(name=name, namespace=props.namespace),
+                data=data,
+                provider=props.provider,
+            )
+            for name, data in _config_maps(props).items()
+        }
+        depends_on = [*props.depends_on, *self.config_maps.values()]
+        self.workloads: dict[str, K8sWorkload] = {}
+        environment = _environment(props.region)
+        for name, seed in SEED_WORKLOADS.items():
+            config = props.workloads[name]
+            limits = dict(seed.limits)
+            if config.gpus:
+                limits["nvidia.com/gpu"] = str(config.gpus)
+            self.workloads[name] = K8sWorkload(
+                self,
+                name,
+                K8sWorkloadProps(
+                    name=name,
+                    namespace=props.namespace,
+                    image=config.image.reference,
+                    container_port=seed.port,
+                    replicas=config.replicas,
+                    requests=seed.requests,
+                    limits=limits,
+                    liveness=seed.liveness,
+                    readiness=seed.readiness,
+                    labels={"tier": seed.tier},
+                    env=environment[name],
+                    max_surge=seed.max_surge,
+                    max_unavailable=seed.max_unavailable,
+                    metrics_port=METRICS_PORT,
+                    service_account_annotations=props.service_account_annotations.get(name, {}),
+                    writable_paths=seed.writable_paths,
+                    config_volumes=(ConfigVolume("backend-api-config", "/app/config"),)
+                    if name == "backend-api"
+                    else (),
+                    image_pull_secrets=(props.image_pull_secret,) if props.image_pull_secret else (),
+                    placement=props.placements.get(name),
+                    # The HPA owns the replica count once it exists (replicas is the initial count).
+                    autoscaled=config.autoscaling is not None,
+                    depends_on=depends_on,
+                    provider=props.provider,
+                ),
+            )
+            if config.autoscaling is not None:
+                hpa = config.autoscaling
+                self.workloads[name].autoscale(
+                    hpa.min_replicas, hpa.max_replicas, hpa.cpu_utilization, hpa.memory_utilization
+                )
+        self.metrics_targets = {name: str(w.metrics_target) for name, w in self.workloads.items()}
+        backend, frontend = self.workloads["backend-api"], self.workloads["web-frontend"]
+        backend.restrict_traffic(
+            ingress=[
+                IngressRule(
+                    [Peer.namespace(props.ingress_namespace), Peer(pods=frontend.selector_labels)],
+                    [SEED_WORKLOADS["backend-api"].port],
+                ),
+                # Prometheus (design 12.5 job backend-api) scrapes the metrics port.
+                IngressRule([Peer(namespaces=props.metrics_scrapers)], [METRICS_PORT]),
+            ],
+            egress=[
+                EgressPort(props.database.port),
+                EgressPort(props.redis.port),
+                EgressPort(HTTPS_PORT),
+                EgressPort(DNS_PORT, "TCP"),
+                EgressPort(DNS_PORT, "UDP"),
+            ],
+        )
+
+
+def _config_maps(props: ApplicationProps) -> dict[str, dict[str, str]]:
+    app_yaml = {
+        "server": {
+            "port": SEED_WORKLOADS["backend-api"].port,
+            "host": "0.0.0.0",
+            "cors": {"enabled": True, "origins": [f"https://{props.app_host}"]},
+        },
+        "database": {
+            "host": props.database.host,
+            "port": props.database.port,
+            "name": props.database_name,
+            "pool": {"min": 5, "max": 20, "idle_timeout": 10000},
+            "ssl": True,
+        },
+        "redis": {
+            "host": props.redis.host,
+            "port": props.redis.port,
+            "tls": True,
+            "cluster_mode": True,
+            "connection_timeout": 5000,
+            "command_timeout": 3000,
+        },
+        "logging": {"level": "info", "format": "json"},
+        "monitoring": {"prometheus": {"enabled": True, "port": METRICS_PORT}},
+        "features": {"ai_matching": True, "voice_interface": True, "business_card_scanner": True},
+    }
+    frontend = {"api-url": f"https://{props.api_host}"}
+    if props.google_analytics_id:
+        frontend["ga-id"] = props.google_analytics_id
+    return {
+        "backend-api-config": {"app.yaml": yaml.safe_dump(app_yaml, sort_keys=False, width=1_000_000)},
+        "ai-config": {"sagemaker-endpoint": props.sagemaker_endpoint},
+        "frontend-config": frontend,
+    }

@@ -1,0 +1,397 @@
+"""What each stack exposes to the stacks built on it (see :mod:`iworkz.contract` for the mechanics).
+
+A producing stack builds its contract from its constructs and publishes it; the registry hands
+each consumer the contracts of the components it declares, read from the producers' state. A
+stack reads nothing of another stack except through these classes.
+
+| contract | produced by | read by |
+|---|---|---|
+| :class:`StateOutputs` | ``state`` | (people: the backend settings) |
+| :class:`NetworkOutputs` | ``network-E`` | eks, data, dr-azure |
+| :class:`ClusterOutputs` | ``eks-E`` | data, platform, workloads, monitoring |
+| :class:`DataOutputs` | ``data-E`` | workloads, monitoring |
+| :class:`DrAzureOutputs` | ``dr-azure-E`` | (people: the runbook) |
+| :class:`PlatformOutputs` | ``platform-E`` (cluster add-ons) | workloads, monitoring |
+| :class:`WorkloadsOutputs` | ``workloads-E`` | monitoring |
+| :class:`MonitoringOutputs` | ``monitoring-E`` | (people: Grafana, the OTLP endpoint) |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+
+from iworkz.context import StackContext
+from iworkz.contract import Configured, Contract, Published
+
+if TYPE_CHECKING:
+    from constructs import Construct
+
+    from iworkz_constructs.workload_role import WorkloadRole
+
+# The ElastiCache users (IAM authentication) the data stack creates for its consumers.
+REDIS_APP_USER = "app"
+REDIS_METRICS_USER = "monitoring"  # redis_exporter: read-only, no keys
+REDIS_CLIENTS = (REDIS_APP_USER, REDIS_METRICS_USER)
+# The service account (in a namespace of its own) that may act as the OpenSearch master user:
+# the monitoring stack's setup Job applies roles and ISM policies with it.
+OPENSEARCH_ADMIN_NAMESPACE = "opensearch-setup"
+OPENSEARCH_ADMIN_SERVICE_ACCOUNT = "opensearch-bootstrap"
+
+
+# Count and key functions of the contracts' list and mapping fields (named: annotations are
+# evaluated in the class's namespace, where a lambda would not see this module's names).
+def _redis_clients(context: StackContext) -> tuple[str, ...]:
+    return REDIS_CLIENTS
+
+
+def _public_hosts(context: StackContext) -> tuple[str, ...]:
+    return ("api", "app")
+
+
+def _zones(context: StackContext) -> int:
+    return len(context.env.network.availability_zones)
+
+
+def _nat_gateways(context: StackContext) -> int:
+    return 1 if context.env.network.nat_gateways == "single" else _zones(context)
+
+
+def _buckets(context: StackContext) -> list[str]:
+    from iworkz.config.data import ACCESS_LOGS_BUCKET
+
+    names = [ACCESS_LOGS_BUCKET, *context.env.data.buckets]
+    return [f"{name}{suffix}" for name in names for suffix in ("", "-replica")]
+
+
+# --- state -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StateOutputs(Contract):
+    """The shared state backend of the account."""
+
+    component: ClassVar[str] = "state"
+
+    state_bucket: Annotated[str, Published("S3 bucket holding every stack's state")]
+    lock_table: Annotated[str, Published("DynamoDB table locking the state")]
+    state_kms_key_arn: Annotated[str, Published("KMS key encrypting the state")]
+
+
+# --- network -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkOutputs(Contract):
+    """The VPC of an environment: its subnets by tier, route tables and subnet groups."""
+
+    component: ClassVar[str] = "network"
+
+    vpc_id: Annotated[str, Published("ID of the VPC (seed output name)")]
+    vpc_cidr: Annotated[str, Published("IPv4 CIDR of the VPC", configured=True)]
+    public_subnet_ids: Annotated[list[str], Published("public subnets, one per zone", count=_zones)]
+    private_subnet_ids: Annotated[list[str], Published("private subnets, one per zone", count=_zones)]
+    database_subnet_ids: Annotated[list[str], Published("database subnets, one per zone", count=_zones)]
+    public_subnet_cidrs: Annotated[list[str], Published("CIDRs of the public subnets", count=_zones, configured=True)]
+    private_subnet_cidrs: Annotated[list[str], Published("CIDRs of the private subnets", count=_zones, configured=True)]
+    database_subnet_cidrs: Annotated[
+        list[str], Published("CIDRs of the database subnets", count=_zones, configured=True)
+    ]
+    private_route_table_ids: Annotated[
+        list[str], Published("route tables of the private subnets, one per zone", count=_zones)
+    ]
+    database_route_table_ids: Annotated[
+        list[str], Published("route tables of the database subnets, one per zone", count=_zones)
+    ]
+    db_subnet_group_name: Annotated[str, Published("RDS subnet group over the database subnets")]
+    elasticache_subnet_group_name: Annotated[str, Published("ElastiCache subnet group over the database subnets")]
+    nat_public_ips: Annotated[
+        list[str], Published("public IPs of the NAT gateways (egress allow-lists)", count=_nat_gateways)
+    ]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        network = context.env.network
+        return {
+            "vpc_cidr": network.vpc_cidr,
+            **{f"{tier}_subnet_cidrs": network.tier_cidrs(tier) for tier in ("public", "private", "database")},
+        }
+
+
+# --- eks ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterOutputs(Contract):
+    """The EKS cluster of an environment: how to reach it and trust its service accounts."""
+
+    component: ClassVar[str] = "eks"
+
+    name: Annotated[str, Published("EKS cluster name", name="eks_cluster_name")]
+    endpoint: Annotated[str, Published("EKS control plane endpoint", name="eks_cluster_endpoint")]
+    certificate_authority_data: Annotated[
+        str, Published("base64 CA bundle of the EKS API server", name="eks_cluster_certificate_authority_data")
+    ]
+    oidc_provider_arn: Annotated[str, Published("IAM OIDC provider (IRSA)", name="eks_oidc_provider_arn")]
+    oidc_issuer: Annotated[
+        str, Published("OIDC issuer of the cluster, without https:// (IRSA trust)", name="eks_oidc_issuer")
+    ]
+    node_security_group_id: Annotated[
+        str, Published("security group of the managed nodes", name="eks_node_security_group_id")
+    ]
+    cluster_security_group_id: Annotated[
+        str,
+        Published(
+            "EKS-managed cluster security group (control plane, Fargate pods)", name="eks_cluster_security_group_id"
+        ),
+    ]
+    vpc_id: Annotated[str, Published("VPC of the cluster", name="eks_vpc_id")]
+    region: Annotated[str, Configured("AWS region of the cluster")]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        return {"region": context.env.aws.region}
+
+    def service_account_role(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        role_name: str,
+        namespace: str,
+        service_account: str,
+        statements: Sequence[Mapping[str, Any]] = (),
+        description: str | None = None,
+    ) -> WorkloadRole:
+        """An IAM role (IRSA) that exactly this service account of the cluster may assume.
+
+        The service account carries ``role.service_account_annotations``; grants add statements.
+        IRSA rather than EKS Pod Identity: External Secrets authenticates a namespace's store as
+        that namespace's service account through web identity, which Pod Identity does not offer.
+        """
+        from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
+
+        return WorkloadRole(
+            scope,
+            id,
+            WorkloadRoleProps(
+                role_name=role_name,
+                oidc_provider_arn=self.oidc_provider_arn,
+                oidc_issuer=self.oidc_issuer,
+                namespace=namespace,
+                service_account=service_account,
+                policy_statements=statements,
+                description=description,
+            ),
+        )
+
+
+# --- data --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostgresOutputs(Contract):
+    address: Annotated[str, Published("RDS PostgreSQL host name", name="rds_address")]
+    endpoint: Annotated[str, Published("RDS PostgreSQL endpoint", name="rds_endpoint", sensitive=True)]
+    reader_endpoint: Annotated[str, Published("RDS PostgreSQL read replica endpoint", name="rds_reader_endpoint")]
+    master_user_secret_arn: Annotated[
+        str, Published("Secrets Manager secret of the RDS-managed master user", name="database_secret_arn")
+    ]
+    database_name: Annotated[str, Configured("the application database")]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        return {"database_name": context.env.data.postgres.database_name}
+
+
+@dataclass(frozen=True)
+class RedisOutputs(Contract):
+    arn: Annotated[str, Published("ARN of the ElastiCache replication group", name="redis_arn")]
+    configuration_endpoint: Annotated[
+        str,
+        Published("ElastiCache Redis configuration endpoint (cluster mode)", name="redis_endpoint", sensitive=True),
+    ]
+    user_arns: Annotated[
+        Mapping[str, str],
+        Published("ElastiCache users (IAM authentication) by client", name="redis_user_arns", keys=_redis_clients),
+    ]
+    auth_secret_arn: Annotated[
+        str, Published("Secrets Manager secret: Redis connection details", name="redis_secret_arn")
+    ]
+
+    def grant_connect(self, role: WorkloadRole, *clients: str) -> None:
+        """Lets ``role`` connect as the given clients (ElastiCache IAM authentication)."""
+        role.add_to_policy(
+            {
+                "Sid": "ElastiCacheIamConnect",
+                "Effect": "Allow",
+                "Action": "elasticache:Connect",
+                "Resource": [self.arn, *(self.user_arns[name] for name in clients)],
+            }
+        )
+
+
+@dataclass(frozen=True)
+class OpenSearchOutputs(Contract):
+    endpoint: Annotated[str, Published("OpenSearch VPC endpoint", name="opensearch_endpoint")]
+    domain_arn: Annotated[str, Published("ARN of the OpenSearch domain", name="opensearch_domain_arn")]
+    master_user_arn: Annotated[
+        str,
+        Published("OpenSearch fine-grained access control master user (IAM role)", name="opensearch_master_role_arn"),
+    ]
+    warm_enabled: Annotated[bool, Configured("the domain has UltraWarm nodes")]
+    cold_storage_enabled: Annotated[bool, Configured("the domain has cold storage")]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        search = context.env.data.opensearch
+        return {"warm_enabled": search.warm_count > 0, "cold_storage_enabled": search.cold_storage}
+
+    def grant_http_write(self, role: WorkloadRole) -> None:
+        """Lets ``role`` call the domain's HTTP API; fine-grained access control decides which indices."""
+        role.add_to_policy(
+            {
+                "Sid": "OpenSearchHttp",
+                "Effect": "Allow",
+                "Action": ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"],
+                "Resource": [self.domain_arn, f"{self.domain_arn}/*"],
+            }
+        )
+
+
+@dataclass(frozen=True)
+class DataOutputs(Contract):
+    """The data services of an environment and the secrets that reach them."""
+
+    component: ClassVar[str] = "data"
+
+    postgres: PostgresOutputs
+    redis: RedisOutputs
+    opensearch: OpenSearchOutputs
+    jwt_secret_arn: Annotated[str, Published("Secrets Manager secret: JWT signing key")]
+    secrets_kms_key_arn: Annotated[str, Published("KMS key of the workloads' secrets")]
+    buckets: Annotated[
+        Mapping[str, str], Published("S3 bucket names by purpose (replicas as <name>-replica)", keys=_buckets)
+    ]
+
+
+# --- dr-azure ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DrAzureOutputs(Contract):
+    """The Korea Central disaster-recovery site of an environment."""
+
+    component: ClassVar[str] = "dr-azure"
+
+    aks_cluster_name: Annotated[str, Published("AKS backup cluster")]
+    aks_cluster_id: Annotated[str, Published("AKS backup cluster resource ID")]
+    postgres_fqdn: Annotated[str, Published("Private FQDN of the DR PostgreSQL flexible server", sensitive=True)]
+    backup_storage_account_name: Annotated[str, Published("Storage account receiving the S3 backup copies")]
+    backup_container_name: Annotated[str, Published("Immutable container of the backup copies")]
+    vpn_gateway_public_ip: Annotated[str, Published("Public IP of the Azure VPN gateway (the AWS customer gateway)")]
+
+
+# --- platform ----------------------------------------------------------------------------------
+
+# The ingress controller the platform stack installs (ingress-nginx) and its class.
+INGRESS_CLASS = "nginx"
+INGRESS_NAMESPACE = "ingress-nginx"
+
+
+@dataclass(frozen=True)
+class PlatformOutputs(Contract):
+    """What the cluster add-ons offer the stacks deployed on them (their CRDs come with them)."""
+
+    component: ClassVar[str] = "platform"
+
+    ingress_class: Annotated[str, Configured("IngressClass of the ingress controller")]
+    ingress_namespace: Annotated[str, Configured("namespace of the ingress controller's pods")]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        return {"ingress_class": INGRESS_CLASS, "ingress_namespace": INGRESS_NAMESPACE}
+
+
+# --- workloads ---------------------------------------------------------------------------------
+
+# Namespaces carrying this label may scrape the workloads' metrics port (their NetworkPolicies
+# admit it): the monitoring stack labels its namespace so; the workloads need not know its name.
+METRICS_SCRAPER_LABEL = {"iworkz.io/metrics-scraper": "true"}
+
+
+def _workload_names(context: StackContext) -> list[str]:
+    from iworkz.config.platform import WORKLOADS
+
+    return list(WORKLOADS)
+
+
+@dataclass(frozen=True)
+class WorkloadsOutputs(Contract):
+    """The design's 12.2 workloads of an environment, as the stacks around them see them."""
+
+    component: ClassVar[str] = "workloads"
+
+    namespace: Annotated[str, Published("namespace of the design's workloads", name="app_namespace", configured=True)]
+    metrics_targets: Annotated[
+        Mapping[str, str],
+        Published(
+            "Prometheus scrape target (<service>.<namespace>.svc:<port>) of each workload",
+            keys=_workload_names,
+            configured=True,
+        ),
+    ]
+    hosts: Annotated[
+        Mapping[str, str],
+        Published("public hosts: api, app", name="ingress_hosts", keys=_public_hosts, configured=True),
+    ]
+    metrics_scraper_label: Annotated[Mapping[str, str], Configured("label of the namespaces that may scrape metrics")]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        from iworkz_constructs.application import METRICS_PORT
+        from iworkz_constructs.k8s_workload import metrics_target
+
+        namespace = context.prefix  # design 12.2: iworkz-production
+        domain = context.env.platform.domain
+        return {
+            "namespace": namespace,
+            "metrics_targets": {
+                name: metrics_target(name, namespace, METRICS_PORT) for name in _workload_names(context)
+            },
+            "hosts": {"api": f"api.{domain}", "app": f"app.{domain}"},
+            "metrics_scraper_label": METRICS_SCRAPER_LABEL,
+        }
+
+
+# --- monitoring --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonitoringOutputs(Contract):
+    """Where the environment's telemetry goes and where people look at it."""
+
+    component: ClassVar[str] = "monitoring"
+
+    monitoring_namespace: Annotated[str, Published("Namespace of the monitoring stack", configured=True)]
+    grafana_service_name: Annotated[
+        str, Published("Grafana Service in namespace monitoring (port 80)", configured=True)
+    ]
+    prometheus_service_name: Annotated[
+        str, Published("Prometheus Service in namespace monitoring (port 9090)", configured=True)
+    ]
+    otlp_endpoint: Annotated[
+        str, Published("OTLP gRPC endpoint the services send traces to (HTTP: port 4318)", configured=True)
+    ]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        from iworkz import monitoring_values as values
+
+        return {
+            "monitoring_namespace": values.NAMESPACE,
+            "grafana_service_name": values.GRAFANA_SERVICE,
+            "prometheus_service_name": values.PROMETHEUS_SERVICE,
+            "otlp_endpoint": f"http://{values.JAEGER_SERVICE}.{values.NAMESPACE}.svc:{values.OTLP_GRPC_PORT}",
+        }

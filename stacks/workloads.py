@@ -1,0 +1,269 @@
+"""`workloads-<environment>`: the platform design's 12.2 application and what it reads.
+
+In the application namespace ``iworkz-<environment>`` (Pod Security ``restricted``): the
+three workloads (:class:`Application`), their secrets synced from Secrets Manager by the
+namespace's own secret store (the data stack's entries and the two the operators fill), the
+IAM roles of backend-api and ai-services (granted by the resources' owners), the ACME
+ClusterIssuer and the Ingress. Deployed after the platform stack, whose CRDs these objects use.
+
+Until the split these lived in the platform stack; an environment that ran it imports them
+(``migrations.pending: [platform-split]``, iworkz/migrations.py).
+"""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1, NamespaceV1Metadata
+
+from iworkz.config.platform import WorkloadConfig
+from iworkz.contracts import (
+    REDIS_APP_USER,
+    ClusterOutputs,
+    DataOutputs,
+    PlatformOutputs,
+    WorkloadsOutputs,
+)
+from iworkz.migrations import PLATFORM_SPLIT, adopt
+from iworkz_constructs.acme_issuer import AcmeIssuer, AcmeIssuerProps
+from iworkz_constructs.application import (
+    AI_SECRETS,
+    DATABASE_SECRET,
+    IMAGE_PULL_SECRET,
+    JWT_SECRET,
+    REDIS_SECRET,
+    Application,
+    ApplicationProps,
+    Endpoint,
+)
+from iworkz_constructs.external_secret import ExternalSecret, RemoteValue
+from iworkz_constructs.host_ingress import HostIngress, HostIngressProps, Route
+from iworkz_constructs.operator_secret import OperatorSecret, OperatorSecretProps
+from iworkz_constructs.postgres import POSTGRES_PORT
+from iworkz_constructs.redis import REDIS_PORT
+from iworkz_constructs.scheduling import Placement, Toleration, placement_on
+from iworkz_constructs.secret_store import NamespaceSecretStore, NamespaceSecretStoreProps
+from stacks.base import IworkzStack
+from stacks.cluster_providers import kubernetes_provider
+
+CLUSTER_ISSUER = "letsencrypt-prod"
+TLS_SECRET = "iworkz-tls"
+
+
+class WorkloadsStack(IworkzStack):
+    """Attributes: ``application``, ``secret_store``, ``roles``; publishes :class:`WorkloadsOutputs`."""
+
+    def build(self, eks: ClusterOutputs, data: DataOutputs, platform: PlatformOutputs) -> WorkloadsOutputs:
+        context = self.context
+        config = context.env.platform
+        prefix = context.prefix
+        hosts = WorkloadsOutputs.configured(context)["hosts"]
+        k8s = kubernetes_provider(self, eks)
+        namespace = NamespaceV1(
+            self,
+            "app-namespace",
+            metadata=NamespaceV1Metadata(
+                name=prefix,  # design 12.2: iworkz-production
+                labels={
+                    "name": prefix,  # design 12.2
+                    "environment": str(context.environment_name),  # design 12.2
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                },
+            ),
+            provider=k8s,
+        )
+        self.secret_store = NamespaceSecretStore(
+            self,
+            "secret-store",
+            NamespaceSecretStoreProps(
+                namespace=prefix,
+                cluster=eks,
+                role_name=f"{prefix}-app-secrets",
+                kms_key_arn=data.secrets_kms_key_arn,
+                depends_on=[namespace],
+                provider=k8s,
+            ),
+        )
+        operator_secrets = self._operator_secrets(prefix, data)
+        secrets = self._external_secrets(data, operator_secrets)
+
+        self.roles = {
+            "backend-api": eks.service_account_role(
+                self,
+                "backend-api-role",
+                role_name=f"{prefix}-backend-api",
+                namespace=prefix,
+                service_account="backend-api-sa",
+            ),
+            "ai-services": eks.service_account_role(
+                self,
+                "ai-services-role",
+                role_name=f"{prefix}-ai-services",
+                namespace=prefix,
+                service_account="ai-services-sa",
+                # Until the AI stack owns the endpoint: invoke exactly the configured one.
+                statements=[
+                    {
+                        "Sid": "InvokeMatchingEndpoint",
+                        "Effect": "Allow",
+                        "Action": "sagemaker:InvokeEndpoint",
+                        "Resource": f"arn:aws:sagemaker:{eks.region}:{self.aws.account_id}:endpoint/"
+                        + config.sagemaker_endpoint.lower(),
+                    }
+                ],
+            ),
+        }
+        data.redis.grant_connect(self.roles["backend-api"], REDIS_APP_USER)
+
+        self.application = Application(
+            self,
+            "application",
+            ApplicationProps(
+                namespace=prefix,
+                workloads=config.workloads,
+                region=eks.region,
+                api_host=hosts["api"],
+                app_host=hosts["app"],
+                database=Endpoint(data.postgres.address, POSTGRES_PORT),
+                database_name=data.postgres.database_name,
+                redis=Endpoint(data.redis.configuration_endpoint, REDIS_PORT),
+                sagemaker_endpoint=config.sagemaker_endpoint,
+                ingress_namespace=platform.ingress_namespace,
+                metrics_scrapers=WorkloadsOutputs.configured(context)["metrics_scraper_label"],
+                placements=self._placements(config.workloads),
+                service_account_annotations={
+                    name: role.service_account_annotations for name, role in self.roles.items()
+                },
+                image_pull_secret=IMAGE_PULL_SECRET if config.image_pull_secret else None,
+                google_analytics_id=config.google_analytics_id,
+                depends_on=[namespace, *(secret.manifest for secret in secrets)],
+                provider=k8s,
+            ),
+        )
+        workloads = self.application.workloads
+        issuer = AcmeIssuer(
+            self,
+            "cluster-issuer",
+            AcmeIssuerProps(CLUSTER_ISSUER, config.acme_email, platform.ingress_class, provider=k8s),
+        )
+        ingress = HostIngress(
+            self,
+            "ingress",
+            HostIngressProps(
+                name="iworkz-ingress",
+                namespace=prefix,
+                ingress_class=platform.ingress_class,
+                routes=[
+                    Route(hosts["api"], workloads["backend-api"].service_name, workloads["backend-api"].service_port),
+                    Route(hosts["app"], workloads["web-frontend"].service_name, workloads["web-frontend"].service_port),
+                ],
+                tls_secret=TLS_SECRET,
+                cluster_issuer=CLUSTER_ISSUER,
+                cors_origin=f"https://{hosts['app']}",
+                rate_limit=config.rate_limit,
+                rate_limit_window=config.rate_limit_window,
+                depends_on=[issuer, workloads["backend-api"].service, workloads["web-frontend"].service],
+                provider=k8s,
+            ),
+        )
+        adopt(
+            context,
+            PLATFORM_SPLIT,
+            namespace,
+            *operator_secrets.values(),
+            *secrets,
+            *self.roles.values(),
+            self.application,
+            issuer,
+            ingress,
+        )
+        return WorkloadsOutputs.of(
+            context, namespace=prefix, metrics_targets=self.application.metrics_targets, hosts=hosts
+        )
+
+    def _operator_secrets(self, prefix: str, data: DataOutputs) -> dict[str, OperatorSecret]:
+        """Secrets Manager entries the operators fill (no value in code or state)."""
+        config = self.context.env.platform
+        secrets = {
+            "openai": OperatorSecret(
+                self,
+                "openai-api-key",
+                OperatorSecretProps(
+                    f"{prefix}/platform/openai-api-key",
+                    "OpenAI API key of ai-services (plain string)",
+                    data.secrets_kms_key_arn,
+                ),
+            )
+        }
+        if config.image_pull_secret:
+            registries = ", ".join(self._registry_hosts())
+            secrets["registry"] = OperatorSecret(
+                self,
+                "registry-credentials",
+                OperatorSecretProps(
+                    f"{prefix}/platform/registry-credentials",
+                    f'Read-only registry token for {registries}: JSON {{"username": ..., "password": ...}}',
+                    data.secrets_kms_key_arn,
+                ),
+            )
+        return secrets
+
+    def _external_secrets(self, data: DataOutputs, operator: dict[str, OperatorSecret]) -> list[ExternalSecret]:
+        store = self.secret_store
+        database, redis = data.postgres.master_user_secret_arn, data.redis.auth_secret_arn
+        # RDS manages the master secret ({"username", "password"}) and rotates it. The server
+        # enforces TLS (rds.force_ssl); verify-full needs the RDS CA bundle inside the image.
+        host = f"{data.postgres.address}:{POSTGRES_PORT}/{data.postgres.database_name}"
+        secrets = [
+            store.external_secret(
+                self,
+                DATABASE_SECRET,
+                [RemoteValue("username", database, "username"), RemoteValue("password", database, "password")],
+                template={
+                    "url": "postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@"
+                    + f"{host}?sslmode=require"
+                },
+            ),
+            # Redis uses IAM authentication: the URL names the user; the app signs a token with its role.
+            store.external_secret(
+                self,
+                REDIS_SECRET,
+                [RemoteValue(key, redis, key) for key in ("username", "host", "port")],
+                template={"url": "rediss://{{ .username }}@{{ .host }}:{{ .port }}"},
+            ),
+            store.external_secret(self, JWT_SECRET, [RemoteValue("secret", data.jwt_secret_arn)]),
+            store.external_secret(self, AI_SECRETS, [RemoteValue("openai-key", operator["openai"].arn)]),
+        ]
+        if "registry" in operator:
+            registry = operator["registry"].arn
+            auths = ",".join(
+                f'"{host}":{{"username":"{{{{ .username }}}}","password":"{{{{ .password }}}}",'
+                f'"auth":"{{{{ printf "%s:%s" .username .password | b64enc }}}}"}}'
+                for host in self._registry_hosts()
+            )
+            secrets.append(
+                store.external_secret(
+                    self,
+                    IMAGE_PULL_SECRET,
+                    [RemoteValue("username", registry, "username"), RemoteValue("password", registry, "password")],
+                    template={".dockerconfigjson": f'{{"auths":{{{auths}}}}}'},
+                    secret_type="kubernetes.io/dockerconfigjson",
+                )
+            )
+        return secrets
+
+    def _registry_hosts(self) -> list[str]:
+        return sorted({w.image.repository.split("/")[0] for w in self.context.env.platform.workloads.values()})
+
+    def _placements(self, workloads: dict[str, WorkloadConfig]) -> dict[str, Placement]:
+        """Node selector and tolerations from each workload's node group, plus its extra tolerations."""
+        node_groups = self.context.env.eks.node_groups
+        placements = {}
+        for name, workload in workloads.items():
+            extra = tuple(Toleration(t.key, t.operator, t.value, t.effect) for t in workload.tolerations)
+            if workload.node_group is not None:
+                base = placement_on(workload.node_group, node_groups)
+                placements[name] = Placement(
+                    base.node_selector, base.tolerations + tuple(t for t in extra if t not in base.tolerations)
+                )
+            elif extra:
+                placements[name] = Placement({}, extra)
+        return placements
