@@ -40,12 +40,25 @@ FROM_CODE = {
     "vpc_endpoints.VpcEndpointsProps": "route tables, subnets and CIDRs come from the VPC; services: twins below",
     "workload_role.check_service_account": "namespaces and service accounts are the stack's constants",
     "workload_role.WorkloadRoleProps": "policies and durations are the stack's; role names: derived-name twin",
+    "cluster_addon.ClusterAddonProps": "add-ons and their charts are the stack's (iworkz/charts.py)",
+    "namespace.NamespaceProps": "namespaces and their Pod Security Standards are the stacks' constants",
+    "network_policy.Peer": "NetworkPolicy peers are the stacks' constants",
+    "secret_store.NamespaceSecretStoreProps": "the store name is the construct default; namespaces are the stacks'",
+    "workload_role.check_statement": "policy statements are the stacks' constants",
     "scheduling.Toleration": "tolerations from config are validated by TolerationConfig (Literal operator, key required)",
 }
 
 # "module.Owner: message head" -> (environment, patch) that would feed the construct the bad value;
 # the configuration must refuse it.
 TWINS: dict[str, tuple[str | None, dict]] = {
+    "application.ApplicationProps: the application needs a configuration": (
+        "dev",
+        {"platform": {"workloads": {"web-frontend": DELETE}}},
+    ),
+    "autoscaler.AutoscalerProps: autoscaler {}: need 1 <= min_replicas": (
+        "dev",
+        {"platform": {"workloads": {"backend-api": {"autoscaling": {"min_replicas": 5, "max_replicas": 2}}}}},
+    ),
     "aks_cluster.AksNodePoolSpec: node pool {}: need 0 <= min_count": (
         "production",
         {"dr_azure": {"aks_user_pool": {"min_count": 30}}},
@@ -318,6 +331,7 @@ TWINS: dict[str, tuple[str | None, dict]] = {
 
 # Rules of a construct that no configuration value can reach, each with its reason.
 UNREACHABLE = {
+    "k8s_workload.K8sWorkload: workload {}: set autoscaled": "the stack passes autoscaled with the HPA it builds",
     "aks_cluster.AksClusterProps: AKS {}: give disk_encryption_key_id": "the stack always passes the Key Vault key",
     "aks_cluster.AksClusterProps: AKS {}: disk_encryption_key_id needs": "the stack always passes both",
     "aks_cluster.AksClusterProps: AKS {}: the user pool needs": "pool names are the stack's constants",

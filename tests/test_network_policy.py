@@ -22,6 +22,15 @@ def test_the_vpc_cni_enforces_network_policies(settings, stack):
         assert json.loads(_vpc_cni(stack(f"eks-{name}"))["configuration_values"]) == {"enableNetworkPolicy": "true"}
 
 
+def test_a_selection_without_the_cluster_stack_is_judged_by_the_eks_stack(synthesized, monkeypatch):
+    import stacks.eks
+
+    policies = {n: d for n, d in synthesized.items() if "kubernetes_network_policy_v1" in d.get("resource", {})}
+    assert list(network_policy_findings(policies)) == []  # the eks stack turns the agent on
+    monkeypatch.setattr(stacks.eks, "VPC_CNI_CONFIGURATION", {})
+    assert list(network_policy_findings(policies))
+
+
 def test_the_shipped_network_policies_are_enforced(synthesized):
     with_policies = [n for n, d in synthesized.items() if "kubernetes_network_policy_v1" in d.get("resource", {})]
     assert with_policies, "the platform stacks write NetworkPolicies"
@@ -36,11 +45,12 @@ def _without_enforcement(synthesized, environment):
 
 
 def test_a_network_policy_on_a_cluster_without_enforcement_is_a_violation(synthesized):
-    environment = next(n.removeprefix("platform-") for n in synthesized if n.startswith("platform-"))
+    environment = next(n.removeprefix("eks-") for n in synthesized if n.startswith("eks-"))
     documents = _without_enforcement(synthesized, environment)
     findings = list(network_policy_findings(documents))
     assert findings and {f.rule for f in findings} == {NETWORK_POLICY_ENFORCED}
-    assert {f.stack for f in findings} >= {f"platform-{environment}"}
+    with_policies = {n for n, d in documents.items() if "kubernetes_network_policy_v1" in d.get("resource", {})}
+    assert {f.stack for f in findings} == with_policies
     assert all(
         f.address.startswith("kubernetes_network_policy_v1.") and f.value == f"eks-{environment}" for f in findings
     )

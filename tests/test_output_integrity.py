@@ -111,7 +111,9 @@ def test_a_failure_while_publishing_leaves_the_old_tree_and_the_next_synth_clean
 
     monkeypatch.setattr(publishing, "_exchange", crash)
     with pytest.raises(OSError, match="disk full"):
-        publishing.publish(staging, outdir, ["network-dev", "eks-dev"], keep_others=False, dependencies=_no_dependencies)
+        publishing.publish(
+            staging, outdir, ["network-dev", "eks-dev"], keep_others=False, dependencies=_no_dependencies
+        )
     assert _contents(outdir) == before
     # An interrupted synth's staging folder (its process is gone) goes with the next publish.
     dead = tmp_path / ".cdktf.out.staging-999999999"

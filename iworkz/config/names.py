@@ -48,7 +48,8 @@ NAME_RULES = {
     "azure_postgres": NameRule("Azure PostgreSQL server name", 63, _HYPHENATED, "lower-case letters, digits, '-'"),
 }
 
-# The IAM roles every environment has, by suffix (their stacks: eks, network, data, monitoring, platform).
+# The IAM roles every environment has, by suffix (their stacks: eks, network, data, monitoring,
+# platform, workloads); tests/test_config_edge.py compares them with the synth.
 ROLE_SUFFIXES = (
     "cluster-admin",
     "eks-cluster",
@@ -62,11 +63,12 @@ ROLE_SUFFIXES = (
     "fluent-bit",
     "jaeger",
     "redis-exporter",
+    "monitoring-secrets",
     "ai-services",
+    "app-secrets",
     "aws-load-balancer-controller",
     "backend-api",
     "cluster-autoscaler",
-    "external-secrets",
 )
 REDIS_USERS = ("default", "app", "monitoring")
 
