@@ -52,21 +52,25 @@ synth-hcl: install ## the same as HCL (cdk.tf) through the cdktf CLI
 test: install $(CHECKOV_STAMP) ## run the test suite (one synth per session; its policy tests run checkov)
 	$(PY) -m pytest
 
-lint: install ## ruff (lint + format check), mypy and the secret scan of the repository
+lint: typecheck ## ruff (lint + format check), mypy (make typecheck) and the secret scan of the repository
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy iworkz stacks constructs main.py runtime/*.py
 	$(PY) -m iworkz.policy.secret_scan
 
-bench: install ## benchmark floor / full synth / single stacks / tests (wall, CPU, peak memory) -> docs/bench.json
-	$(PY) scripts/bench.py --repeat 3
+typecheck: install ## mypy over the app, stacks, constructs (every prop they take), runtime, scripts and tests
+	$(VENV)/bin/mypy
+
+# The figures go to reports/bench.json (ignored); UPDATE=1 rewrites the committed docs/bench.json.
+# BENCH_FRESH=1 adds the fresh-clone install measurement (locked uv install vs the former pip one, ~10 min).
+bench: install ## benchmark floor / full synth / single stacks / tests -> reports/bench.json (UPDATE=1: docs/bench.json; BENCH_FRESH=1: fresh installs)
+	$(PY) scripts/bench.py --repeat 3 $(if $(filter 1,$(UPDATE)),--update) $(if $(filter 1,$(BENCH_FRESH)),--fresh)
 
 diff: install ## synth diff against BASE=<git ref>: per-stack resource changes, stateful alerts; fails if anything changed
 	@test -n "$(BASE)" || { echo "error: make diff BASE=<git ref> (e.g. BASE=origin/main)" >&2; exit 2; }
 	@rm -f reports/synth-diff.md
 	$(PY) scripts/synth_diff.py --base "$(BASE)" --markdown reports/synth-diff.md
 
-watch: install ## keep providers loaded, re-synthesise STACKS/ENVS on every source/config/helm_values change
+watch: install ## keep providers loaded, re-synthesise STACKS/ENVS on every source/config/helm_values/runtime change
 	$(PY) scripts/watch.py
 
 snapshots: install ## refresh tests/snapshots/<stack>.json from a fresh synth (STACKS/ENVS refresh only those)
@@ -76,11 +80,11 @@ env: install ## add an environment: make env NAME=qa [FROM=staging]; regenerates
 	@test -n "$(NAME)" || { echo "error: make env NAME=<environment> [FROM=staging]" >&2; exit 2; }
 	$(PY) scripts/new_environment.py "$(NAME)" --from "$(or $(FROM),staging)"
 
-# FMT_PATHS: what to format (default: the repository).
+# Formats even when `ruff check --fix` leaves something it cannot fix (listed, and the target fails
+# after formatting). FMT_PATHS narrows it (default: the repository).
 FMT_PATHS ?= .
-
-fmt: install ## format the code with ruff (formats even when ruff check finds something it cannot fix; then fails)
-	@status=0; $(VENV)/bin/ruff check --fix $(FMT_PATHS) || status=$$?; $(VENV)/bin/ruff format $(FMT_PATHS); exit $$status
+fmt: install ## format the code with ruff (after its automatic lint fixes)
+	@status=0; $(VENV)/bin/ruff check --fix $(FMT_PATHS) || status=$$?; $(VENV)/bin/ruff format $(FMT_PATHS) && exit $$status
 
 scan: install $(CHECKOV_STAMP) ## checkov (pinned, offline) over every synthesised stack; fails on any failed check
 	$(PY) main.py

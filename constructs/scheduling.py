@@ -21,9 +21,14 @@ REPELLING_EFFECTS = frozenset({"NoSchedule", "NoExecute"})
 
 
 class TaintLike(Protocol):
-    key: str
-    value: str
-    effect: str
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def effect(self) -> str: ...
 
 
 class NodeGroupLike(Protocol):

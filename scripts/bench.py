@@ -13,7 +13,13 @@ In one run it measures, each in a fresh process:
 and prints wall time, CPU time and peak memory of each with the ratios to its floor, checks
 the targets (full synth <= 1.3x its floor; a network-only synth loads neither azurerm nor
 kubernetes nor helm; test suite <= 2.5x a full synth; full synth peak <= 1.6 GB) and writes
-everything to docs/bench.json (the figures the README quotes).
+everything to reports/bench.json (ignored by git); ``--update`` (``make bench UPDATE=1``)
+writes docs/bench.json instead, the committed figures the README quotes.
+
+(e) with ``--fresh`` (``make bench BENCH_FRESH=1``; ~10 minutes): a fresh clone's installs and
+    first synth, the locked install against the former pip install, with cold and warm
+    caches (scripts/fresh_install.py; target: locked at most 0.4x pip). An ``--update`` run
+    without ``--fresh`` keeps the committed file's fresh-install figures.
 
 How memory is measured: jsii runs the provider code in a ``node`` child of the Python
 process, so the peak of one process is not the peak of the synth. A sampler thread walks
@@ -59,8 +65,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from fresh_install import FRESH_TARGET, fresh_failed, fresh_targets, measure_fresh_installs, print_fresh
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-REPORT = PROJECT_ROOT / "docs" / "bench.json"
+REPORT = PROJECT_ROOT / "reports" / "bench.json"
+COMMITTED_REPORT = PROJECT_ROOT / "docs" / "bench.json"
 PROFILE_REPORT = PROJECT_ROOT / "reports" / "bench-profile.txt"
 # As this process got it: importing iworkz adds the app's node preload (lazy_providers), which
 # the floors, plain provider imports, must not have.
@@ -100,7 +109,7 @@ sys.exit(status)
 @dataclass
 class Run:
     name: str
-    kind: str  # floor | full | single | tests
+    kind: str  # floor | full | single | tests | fresh
     command: list[str]
     env: dict[str, str]
     providers: list[str] = field(default_factory=list)
@@ -368,6 +377,18 @@ def print_table(runs: dict[str, Run], checks: list[dict[str, object]]) -> None:
             print(f"  [{'met' if check['met'] else 'MISSED'}] {check['target']}: {check['value']}{extra}")
 
 
+def report_path(output: Path | None, update: bool) -> Path:
+    """Where the report goes: --output, else docs/bench.json with --update, else the ignored reports/bench.json."""
+    if output is not None:
+        return output
+    return COMMITTED_REPORT if update else REPORT
+
+
+def _measure_step(name: str, command: list[str], env: dict[str, str], cwd: Path) -> Run:
+    """One step of a fresh-clone install (scripts/fresh_install.py), timed like every other run, no sampler."""
+    return measure(Run(name, "fresh", command, env), None, cwd)
+
+
 def _parse_single(item: str) -> tuple[str, str, str | None]:
     stacks, _, envs = item.partition(":")
     label = f"{stacks}-{envs}" if envs and "," not in stacks + envs else f"{stacks} ({envs or 'every env'})"
@@ -383,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--parts",
         default="floor,full,single,tests",
-        help="comma-separated parts to run: floor, full, single, tests (default: all)",
+        help="comma-separated parts to run: floor, full, single, tests, fresh (default: all but fresh)",
     )
     parser.add_argument(
         "--single",
@@ -398,13 +419,22 @@ def main(argv: list[str] | None = None) -> int:
         help="measure each N times and keep the fastest run (the machine is shared: noise only adds time)",
     )
     parser.add_argument("--interval", type=float, default=0.1, help="memory sampling interval in seconds")
-    parser.add_argument("--output", type=Path, default=REPORT, help="JSON report (default docs/bench.json)")
+    parser.add_argument("--output", type=Path, default=None, help="JSON report (default reports/bench.json)")
+    parser.add_argument(
+        "--update", action="store_true", help="write the committed figures, docs/bench.json (unless --output)"
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="also measure fresh-clone installs and first synth, locked vs pip (same as adding 'fresh' to --parts)",
+    )
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile a full synth into reports/bench-profile.txt"
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
-    parts = {part.strip() for part in args.parts.split(",") if part.strip()}
+    parts = {part.strip() for part in args.parts.split(",") if part.strip()} | ({"fresh"} if args.fresh else set())
+    output = report_path(args.output, args.update)
 
     import iworkz  # noqa: F401  (project Node first on PATH for providers_of's imports; no cdktf loaded here)
 
@@ -476,9 +506,27 @@ def main(argv: list[str] | None = None) -> int:
             profile_full_synth(work / "profile.out", PROFILE_REPORT)
             print(f"wrote {PROFILE_REPORT}")
 
-    checks = targets(runs)
+    fresh = None
+    if "fresh" in parts:
+        print("measuring fresh-clone installs ...", flush=True)
+        fresh = measure_fresh_installs(_measure_step, NODE_OPTIONS_OUTSIDE_THE_APP)
+    elif args.update and output.exists():
+        fresh = json.loads(output.read_text()).get("fresh_install")  # not measured now: keep the committed figures
+    if "fresh" in parts and fresh and not runs and output.exists():  # only the fresh part ran: keep the rest
+        report = json.loads(output.read_text())
+        report["fresh_install"] = fresh
+        kept = [check for check in report.get("targets", []) if not str(check["target"]).startswith(FRESH_TARGET)]
+        report["targets"] = kept + fresh_targets(fresh)
+        output.write_text(json.dumps(report, indent=2) + "\n")
+        print_fresh(fresh)
+        print(f"\nwrote {output}")
+        return 2 if fresh_failed(fresh) else 0
+
+    checks = targets(runs) + (fresh_targets(fresh) if fresh else [])
     print()
     print_table(runs, checks)
+    if fresh:
+        print_fresh(fresh)
     node_version = subprocess.run(
         ["node", "--version"], env=base_env(), capture_output=True, text=True, check=False
     ).stdout.strip()
@@ -501,12 +549,12 @@ def main(argv: list[str] | None = None) -> int:
         "runs": {name: {k: v for k, v in asdict(run).items() if k not in ("env",)} for name, run in runs.items()},
         "targets": checks,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(
-        f"\nwrote {args.output.relative_to(PROJECT_ROOT) if args.output.is_relative_to(PROJECT_ROOT) else args.output}"
-    )
-    if any(run.exit_status != 0 for run in runs.values()):
+    if fresh:
+        report["fresh_install"] = fresh
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {output.relative_to(PROJECT_ROOT) if output.is_relative_to(PROJECT_ROOT) else output}")
+    if any(run.exit_status != 0 for run in runs.values()) or ("fresh" in parts and fresh and fresh_failed(fresh)):
         return 2
     if args.strict and not all(check["met"] for check in checks):
         return 1

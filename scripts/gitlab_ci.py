@@ -54,12 +54,32 @@ def stacks_by_environment() -> list[tuple[str, str | None, tuple[str, ...]]]:
     return result
 
 
+# The venvs and uv's own cache are keyed on the lock files, node_modules on package-lock.json:
+# a job whose locks did not change restores them and `make install` has nothing to do. uv's
+# cache beside the venvs lets a re-sync within the same lock (a new uv version in the Makefile
+# rebuilds .venv-tools, and then .venv) install without downloading.
+PYTHON_LOCKS = ["uv.lock", "requirements/checkov.txt"]
+CACHES = [
+    {
+        "key": {"prefix": "python", "files": PYTHON_LOCKS},
+        "paths": [".venv/", ".venv-tools/", ".venv-checkov/", ".cache/uv/", ".cache/pip/"],
+    },
+    {"key": {"prefix": "node", "files": ["package-lock.json"]}, "paths": ["node_modules/", ".cache/npm/"]},
+]
+# make's stamps, in dependency order: a restored cache is older than the fresh checkout of the
+# files it was built from (its key guarantees it matches them), so make would reinstall.
+INSTALL_STAMPS = [
+    ".venv-tools/.installed-uv-*",
+    ".venv/.installed",
+    ".venv-checkov/.installed",
+    "node_modules/.installed",
+]
+
 INSTALL = [
     # npm only to bootstrap: `make install` then installs the Node 22 of package.json
     # into node_modules/.bin, which the Makefile puts first on PATH.
     "command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }",
-    # a restored cache matches pyproject.toml/package-lock.json (its key): keep make from reinstalling
-    "touch -c .venv/.installed node_modules/.installed",
+    f"touch -c {' '.join(INSTALL_STAMPS)}",
     "make install",
     'export PATH="$CI_PROJECT_DIR/node_modules/.bin:$CI_PROJECT_DIR/.venv/bin:$PATH"',
 ]
@@ -77,16 +97,14 @@ def _base() -> dict[str, Any]:
             ]
         },
         "variables": {
+            "UV_CACHE_DIR": "$CI_PROJECT_DIR/.cache/uv",
             "PIP_CACHE_DIR": "$CI_PROJECT_DIR/.cache/pip",
             "npm_config_cache": "$CI_PROJECT_DIR/.cache/npm",
             "CHECKPOINT_DISABLE": "1",
             "CDKTF_DISABLE_TELEMETRY": "true",
         },
         "default": {
-            "cache": {
-                "key": {"files": ["pyproject.toml", "package-lock.json"]},
-                "paths": [".venv/", "node_modules/", ".cache/pip/", ".cache/npm/"],
-            },
+            "cache": CACHES,
             "before_script": INSTALL,
             "interruptible": True,
         },

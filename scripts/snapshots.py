@@ -9,7 +9,12 @@ request shows every infrastructure change and nothing else:
 - absolute paths of the checkout or the synth folder inside values (replaced by ``<root>``
   and ``<outdir>``), so that a synth in another directory or a CI runner gives the same file.
 
-Keys are sorted and indented by two spaces: one attribute per line, easy to review.
+Keys are sorted and indented by two spaces: one attribute per line, easy to review. The
+documents Terraform holds in strings (policies, Helm values, ConfigMap files, dashboards,
+scripts, long ``jsonencode(...)`` expressions) are written in their readable form
+(scripts/readable.py: pretty-printed JSON, or a list of lines), so that a one-word change
+shows as one changed line; :func:`load_snapshot` turns a snapshot back into the exact
+Terraform JSON (the tests check both directions).
 
 Usage: ``python scripts/snapshots.py [--stacks ...] [--envs ...]`` (``make snapshots``)
 synthesises the selection into a temporary folder and rewrites its snapshots; without a
@@ -27,6 +32,8 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from readable import readable, restore
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT_DIR = PROJECT_ROOT / "tests" / "snapshots"
@@ -66,8 +73,14 @@ def path_replacements(outdir: Path | None = None, root: Path = PROJECT_ROOT) -> 
 
 
 def render(document: StackJson) -> str:
-    """The snapshot file's text: sorted keys, two-space indent, non-ASCII kept, final newline."""
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The snapshot file's text: the readable form (sorted keys), two-space indent, non-ASCII kept, final newline."""
+    return json.dumps(readable(document), indent=2, ensure_ascii=False) + "\n"
+
+
+def load_snapshot(text: str) -> StackJson:
+    """The normalised Terraform JSON a snapshot's text holds (the inverse of :func:`render`)."""
+    document: StackJson = restore(json.loads(text))
+    return document
 
 
 def snapshot_path(stack: str, directory: Path = SNAPSHOT_DIR) -> Path:

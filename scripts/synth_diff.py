@@ -2,8 +2,11 @@
 
 ``make diff BASE=<git ref>`` (``python scripts/synth_diff.py --base <ref>``) synthesises the
 base revision and the working tree, each in a fresh process with the current venv, and
-prints per stack the resources added, removed and changed (with the changed attribute
-paths) and the other blocks that changed (outputs, providers, backend, data sources).
+prints per stack the resources added, removed and changed and the other blocks that changed
+(outputs, providers, backend, data sources), each changed attribute with its old and new
+value (``path: old -> new``). Inside a string that holds JSON (a policy) the changed keys are
+named (``policy{Statement[0].Action}``); a multi-line string (Helm values, a ConfigMap file,
+a script) or a long value shows as the changed lines with a line of context.
 The removal of a stateful resource (a database, a bucket, a key...), a logical-ID rename
 (Terraform destroys the old one), an attribute change that replaces a stateful resource,
 and lowered protection (prevent_destroy or deletion protection switched off) are flagged
@@ -22,6 +25,7 @@ venv and node_modules. The comparison itself is the pure function :func:`compare
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import subprocess
@@ -34,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from readable import embedded_json, text_lines
 from snapshots import PROJECT_ROOT, normalise, path_replacements
 
 from iworkz.policy.rules import STATEFUL_TYPES as POLICY_STATEFUL_TYPES
@@ -129,6 +134,25 @@ def force_new_attributes(resource_type: str) -> frozenset[str]:
     return FORCE_NEW_ATTRIBUTES.get(resource_type, frozenset())
 
 
+class _Absent:
+    """The value of an attribute that one side does not have."""
+
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+ABSENT: Any = _Absent()
+
+
+@dataclass(frozen=True)
+class AttributeChange:
+    """One changed leaf: its dotted path (``a.b[0].c``, ``policy{Statement[0].Action}``), old and new value."""
+
+    path: str
+    old: Any = ABSENT
+    new: Any = ABSENT
+
+
 @dataclass(frozen=True)
 class ResourceChange:
     """One resource added, removed or changed in one stack."""
@@ -137,8 +161,12 @@ class ResourceChange:
     resource_type: str
     name: str
     kind: str  # "added" | "removed" | "changed"
-    paths: tuple[str, ...] = ()
+    changes: tuple[AttributeChange, ...] = ()
     alerts: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(change.path for change in self.changes)
 
     @property
     def address(self) -> str:
@@ -154,7 +182,7 @@ class StackDiff:
     name: str
     status: str  # "added" | "removed" | "changed" | "unchanged"
     resources: tuple[ResourceChange, ...] = ()
-    other: tuple[str, ...] = ()  # changed paths outside `resource` (outputs, providers, backend, data...)
+    other: tuple[AttributeChange, ...] = ()  # outside `resource` (outputs, providers, backend, data...)
 
     def count(self, kind: str) -> int:
         return sum(1 for change in self.resources if change.kind == kind)
@@ -193,9 +221,9 @@ def compare(base: Mapping[str, StackJson], head: Mapping[str, StackJson]) -> Dif
         new = normalise(head.get(name, {}))
         status = "added" if name not in base else "removed" if name not in head else "changed"
         resources = tuple(_resource_changes(name, old.get(RESOURCE_BLOCK, {}), new.get(RESOURCE_BLOCK, {})))
-        other: list[str] = []
+        other: list[AttributeChange] = []
         for block in sorted((set(old) | set(new)) - {RESOURCE_BLOCK}):
-            other.extend(_changed_paths(old.get(block), new.get(block), block))
+            other.extend(_changes(old.get(block, ABSENT), new.get(block, ABSENT), block))
         if status == "changed" and not resources and not other:
             status = "unchanged"
         diffs.append(StackDiff(name, status, resources, tuple(other)))
@@ -227,12 +255,13 @@ def _resource_changes(
         for name in added:
             yield ResourceChange(stack, resource_type, name, "added")
         for name in sorted(set(before) & set(after)):
-            paths = tuple(_changed_paths(before[name], after[name], ""))
-            if paths:
+            changes = tuple(_changes(before[name], after[name], ""))
+            if changes:
+                paths = tuple(change.path for change in changes)
                 alerts = (
                     _change_alerts(stack, resource_type, name, before[name], after[name], paths) if stateful else ()
                 )
-                yield ResourceChange(stack, resource_type, name, "changed", paths, alerts)
+                yield ResourceChange(stack, resource_type, name, "changed", changes, alerts)
 
 
 def _change_alerts(
@@ -264,39 +293,62 @@ def _lookup(document: Any, dotted: str) -> Any:
     return document
 
 
-def _changed_paths(old: Any, new: Any, prefix: str) -> Iterator[str]:
-    """Dotted paths (``a.b[0].c``) of the leaves that differ; a list that changes length is one path."""
+def _changes(old: Any, new: Any, prefix: str) -> Iterator[AttributeChange]:
+    """The leaves that differ (dotted paths ``a.b[0].c``); a list that changes length is one change."""
     if old == new:
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in sorted(set(old) | set(new), key=str):
-            yield from _changed_paths(old.get(key), new.get(key), f"{prefix}.{key}" if prefix else str(key))
+            path = f"{prefix}.{key}" if prefix else str(key)
+            yield from _changes(old.get(key, ABSENT), new.get(key, ABSENT), path)
         return
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         for index, (before, after) in enumerate(zip(old, new, strict=True)):
-            yield from _changed_paths(before, after, f"{prefix}[{index}]")
+            yield from _changes(before, after, f"{prefix}[{index}]")
         return
     if isinstance(old, str) and isinstance(new, str):
-        parsed_old, parsed_new = _json_document(old), _json_document(new)
+        parsed_old, parsed_new = embedded_json(old), embedded_json(new)
         if parsed_old is not None and parsed_new is not None:  # a JSON policy: show where inside it changed
-            inner = list(_changed_paths(parsed_old, parsed_new, ""))
+            inner = list(_changes(parsed_old, parsed_new, ""))
             if inner:
-                yield from (f"{prefix}{{{path}}}" for path in inner)
+                yield from (AttributeChange(f"{prefix}{{{change.path}}}", change.old, change.new) for change in inner)
                 return
-    yield prefix or "(whole block)"
-
-
-def _json_document(text: str) -> Any:
-    if not text.lstrip().startswith(("{", "[")):
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
+    yield AttributeChange(prefix or "(whole block)", old, new)
 
 
 # ---------------------------------------------------------------------------------------------
 # Rendering
+
+
+# A value longer than this, or a multi-line string, shows as a line diff instead of `old -> new`.
+INLINE_VALUE_WIDTH = 100
+MAX_DIFF_LINES_PER_CHANGE = 40
+
+
+def _inline(value: Any) -> str:
+    return repr(value) if value is ABSENT else json.dumps(value, ensure_ascii=False)
+
+
+def _shown_as_lines(change: AttributeChange) -> bool:
+    def long(value: Any) -> bool:
+        if isinstance(value, str):
+            return "\n" in value or len(value) > INLINE_VALUE_WIDTH
+        return isinstance(value, dict | list) and len(_inline(value)) > INLINE_VALUE_WIDTH
+
+    return long(change.old) or long(change.new)
+
+
+def change_lines(change: AttributeChange) -> list[str]:
+    """``path: old -> new``, or ``path:`` and the changed lines of the two values (unified, one line of context)."""
+    if not _shown_as_lines(change):
+        return [f"{change.path}: {_inline(change.old)} -> {_inline(change.new)}"]
+    old = [] if change.old is ABSENT else text_lines(change.old)
+    new = [] if change.new is ABSENT else text_lines(change.new)
+    diff = [line for line in difflib.unified_diff(old, new, lineterm="", n=1)][2:]  # without the file header
+    if len(diff) > MAX_DIFF_LINES_PER_CHANGE:
+        diff = [*diff[:MAX_DIFF_LINES_PER_CHANGE], f"... {len(diff) - MAX_DIFF_LINES_PER_CHANGE} more diff lines"]
+    was = " (was absent)" if change.old is ABSENT else " (now absent)" if change.new is ABSENT else ""
+    return [f"{change.path}:{was}", *(f"  {line}" for line in diff)]
 
 
 def render_text(report: DiffReport, base_label: str = "base", head_label: str = "working tree") -> str:
@@ -311,9 +363,11 @@ def render_text(report: DiffReport, base_label: str = "base", head_label: str = 
         for change in stack.resources:
             flag = "  [stateful]" if change.stateful and change.kind != "added" else ""
             lines.append(f"    {symbols[change.kind]} {change.address}{flag}")
-            lines.extend(f"        {path}" for path in change.paths)
-        for path in stack.other:
-            lines.append(f"    ~ {path}")
+            lines.extend(f"        {line}" for attribute in change.changes for line in change_lines(attribute))
+        for attribute in stack.other:
+            first, *rest = change_lines(attribute)
+            lines.append(f"    ~ {first}")
+            lines.extend(f"      {line}" for line in rest)
     changed = sum(1 for stack in report.stacks if stack.status != "unchanged")
     lines.append(f"{changed} of {len(report.stacks)} stacks changed")
     if report.alerts:
@@ -322,6 +376,14 @@ def render_text(report: DiffReport, base_label: str = "base", head_label: str = 
         lines.extend(f"!!! {alert}" for alert in report.alerts)
         lines.append(bar)
     return "\n".join(lines) + "\n"
+
+
+def _markdown_change(change: AttributeChange, indent: str) -> list[str]:
+    if not _shown_as_lines(change):
+        return [f"{indent}- `{change.path}`: `{_inline(change.old)}` → `{_inline(change.new)}`"]
+    first, *diff = change_lines(change)
+    fence = [f"{indent}  ```diff", *(f"{indent}  {line[2:]}" for line in diff), f"{indent}  ```"]
+    return [f"{indent}- `{first.removesuffix(':')}`", *fence]
 
 
 def render_markdown(report: DiffReport, base_label: str = "base", head_label: str = "working tree") -> str:
@@ -342,9 +404,11 @@ def render_markdown(report: DiffReport, base_label: str = "base", head_label: st
         lines += ["", f"## `{stack.name}` ({stack.status})", ""]
         for change in stack.resources:
             stateful = " **(stateful)**" if change.stateful and change.kind != "added" else ""
-            paths = f": {', '.join(f'`{path}`' for path in change.paths)}" if change.paths else ""
-            lines.append(f"- {change.kind} `{change.address}`{stateful}{paths}")
-        lines.extend(f"- changed `{path}`" for path in stack.other)
+            lines.append(f"- {change.kind} `{change.address}`{stateful}")
+            for attribute in change.changes:
+                lines.extend(_markdown_change(attribute, "  "))
+        for attribute in stack.other:
+            lines.extend(_markdown_change(attribute, ""))
     if not report.changed:
         lines += ["", "No stack changed."]
     return "\n".join(lines) + "\n"

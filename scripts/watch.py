@@ -2,9 +2,9 @@
 
 The cdktf runtime and the provider packages (the 10-30 s and ~1.3 GB of a cold synth) are
 loaded once and stay loaded in this process; after an edit under iworkz/, stacks/,
-constructs/, config/ or helm_values/ the project's own modules are reloaded and the
-selection (STACKS/ENVS, or --stacks/--envs) is synthesised again into cdktf.out, which
-takes seconds. Each cycle prints which stacks changed compared with the previous cycle,
+constructs/, config/, helm_values/ or runtime/ (the scripts the ConfigMaps embed, read at
+synth time) the selection (STACKS/ENVS, or --stacks/--envs) is synthesised again into
+cdktf.out, which takes seconds; an edited Python module of the app is reloaded first. Each cycle prints which stacks changed compared with the previous cycle,
 with the resources added, removed and changed (same comparison as ``make diff``).
 
 A configuration error, a policy violation or a Python error is printed and the watch goes
@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from snapshots import PROJECT_ROOT, normalise, path_replacements
-from synth_diff import DiffReport, compare
+from synth_diff import DiffReport, change_lines, compare
 
-WATCHED_DIRS = ("iworkz", "stacks", "constructs", "config", "helm_values")
+WATCHED_DIRS = ("iworkz", "stacks", "constructs", "config", "helm_values", "runtime")
 RELOADED_DIRS = ("iworkz", "stacks", "constructs")
 WATCHED_SUFFIXES = (".py", ".yaml", ".yml", ".json", ".tpl", ".txt")
 
@@ -50,6 +50,22 @@ def project_modules(root: Path = PROJECT_ROOT) -> list[str]:
         if any(str(Path(location).resolve()).startswith(tuple(folders)) for location in locations if location):
             names.append(name)
     return sorted(names)
+
+
+def needs_reload(changed: Collection[Path], root: Path = PROJECT_ROOT) -> bool:
+    """Whether an edited file is a module of the app (runtime/ scripts are data the synth reads, not imports)."""
+    folders = [(root / name).resolve() for name in RELOADED_DIRS]
+    return any(
+        path.suffix == ".py" and any(path.resolve().is_relative_to(folder) for folder in folders) for path in changed
+    )
+
+
+def watched_folders(config_dir: Path, root: Path = PROJECT_ROOT) -> list[Path]:
+    """The folders whose changes start a new cycle: the project's sources and data, and the configuration."""
+    folders = [root / name for name in WATCHED_DIRS if (root / name).exists()]
+    if not config_dir.resolve().is_relative_to(root):
+        folders.append(config_dir.resolve())
+    return folders
 
 
 def purge_project_modules(root: Path = PROJECT_ROOT) -> list[str]:
@@ -84,11 +100,12 @@ class CycleResult:
             lines.append(f"  changed   {stack.name} ({stack.status}, {counts} resources)")
             symbols = {"added": "+", "removed": "-", "changed": "~"}
             for change in stack.resources[:20]:
-                paths = f"  {', '.join(change.paths[:6])}" if change.paths else ""
-                lines.append(f"      {symbols[change.kind]} {change.address}{paths}")
+                lines.append(f"      {symbols[change.kind]} {change.address}")
+                # the first line of each: `path: old -> new`, or `path:` for a value shown by `make diff` as lines
+                lines.extend(f"          {change_lines(attribute)[0]}" for attribute in change.changes[:6])
             if len(stack.resources) > 20:
                 lines.append(f"      ... {len(stack.resources) - 20} more")
-            lines.extend(f"      ~ {path}" for path in stack.other[:10])
+            lines.extend(f"      ~ {change_lines(attribute)[0]}" for attribute in stack.other[:10])
         if unchanged:
             lines.append(f"  unchanged {', '.join(unchanged)}")
         lines.extend(f"  !!! {alert}" for alert in self.report.alerts)
@@ -107,9 +124,9 @@ class Watcher:
         self.cycles = 0
 
     def cycle(self, changed: Collection[Path] = (), reload: bool = True) -> CycleResult:
-        """Reloads the project modules if Python sources changed, synthesises, compares with the last synth."""
+        """Reloads the project modules if their sources changed, synthesises, compares with the last synth."""
         started = time.monotonic()
-        if reload and any(path.suffix == ".py" for path in changed):
+        if reload and needs_reload(changed):
             purge_project_modules()
         try:
             from iworkz.errors import UserError
@@ -169,9 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"watch: {selection}; first synth loads the providers (cold start)...", flush=True)
     result = watcher.cycle(reload=False)
     print(result.render(), flush=True)
-    folders = [PROJECT_ROOT / name for name in WATCHED_DIRS if (PROJECT_ROOT / name).exists()]
-    if not args.config_dir.resolve().is_relative_to(PROJECT_ROOT):
-        folders.append(args.config_dir.resolve())
+    folders = watched_folders(args.config_dir)
     print(f"watching {', '.join(_display(folder) + '/' for folder in folders)} (Ctrl-C to stop)", flush=True)
     try:
         for changes in watch(*folders, watch_filter=_watch_filter, debounce=400):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 from bench import tree_pids  # noqa: E402  (scripts/ is not a package)
+from snapshots import load_snapshot  # noqa: E402
 
 EarlyCommand = Callable[..., list[str]]
 BEFORE_COLLECTION: list[EarlyCommand] = []
@@ -114,9 +116,12 @@ def scan_with_negative_cases(outdir: Path, stacks: dict[str, bytes]) -> list[str
 
 @before_collection
 def scan_snapshots(workdir: Path) -> list[str]:
-    """The checked-in snapshots laid out as a synth output (tests/test_snapshots.py proves each
-    equals the session synth but for metadata, which no check reads)."""
-    snapshots = {path.stem: path.read_bytes() for path in sorted((ROOT / "tests" / "snapshots").glob("*.json"))}
+    """The checked-in snapshots laid out as a synth output, back in Terraform's form
+    (tests/test_snapshots.py proves each equals the session synth but for metadata, which no check reads)."""
+    snapshots = {
+        path.stem: json.dumps(load_snapshot(path.read_text(encoding="utf-8"))).encode()
+        for path in sorted((ROOT / "tests" / "snapshots").glob("*.json"))
+    }
     return scan_with_negative_cases(workdir / "cdktf.out", snapshots)
 
 
@@ -209,6 +214,28 @@ def interrupted_synth(workdir: Path) -> list[str]:
     return [sys.executable, "-c", INTERRUPT_PROBE, str(ROOT), str(workdir / "cdktf.out")]
 
 
+# --- the type checker on a planted mistake (tests/test_typecheck.py) --------------------------
+
+
+@before_collection
+def planted_wrong_prop(workdir: Path) -> list[str]:
+    """mypy, with the project's settings, over stacks/network.py with ``cidr_block=12345`` planted."""
+    source = (ROOT / "stacks" / "network.py").read_text(encoding="utf-8")
+    planted = source.replace("cidr_block=network.vpc_cidr,", "cidr_block=12345,")
+    assert planted != source, "stacks/network.py no longer passes cidr_block=network.vpc_cidr"
+    (workdir / "network_planted.py").write_text(planted, encoding="utf-8")
+    return [
+        sys.executable,
+        "-m",
+        "mypy",
+        "--config-file",
+        str(ROOT / "pyproject.toml"),
+        "--cache-dir",
+        str(workdir / "mypy-cache"),
+        str(workdir / "network_planted.py"),
+    ]
+
+
 # --- watch mode's module reload (tests/test_watch.py) -----------------------------------------
 
 RELOAD_PROBE = f"""
@@ -270,6 +297,70 @@ def measure_a_process_tree(workdir: Path) -> list[str]:
         "print(json.dumps(asdict(run)))\n"
     )
     return [sys.executable, "-c", probe]
+
+
+# --- the repository's configuration and lock checks (tests/test_repository_habits.py, test_lock.py) ---
+
+# Runs each named command (JSON: name -> argv) one after the other, without the outer make's
+# variables, and prints name -> {returncode, stdout, stderr} as JSON.
+COMMANDS_RUNNER = """
+import json, os, subprocess, sys
+env = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+results = {}
+for name, argv in json.loads(sys.argv[1]).items():
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    results[name] = {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+print(json.dumps(results))
+"""
+VENV_BIN = ROOT / ".venv" / "bin"
+UV = ROOT / ".venv-tools" / "bin" / "uv"
+BROKEN_RENOVATE = {"extends": ["config:recommended"], "packageRules": {"matchDatasources": "helm"}}
+BROKEN_PRE_COMMIT = "repos:\n  - repo: local\n    hooks:\n      - id: no-entry\n        language: system\n"
+UNFIXABLE_SOURCE = "import os\nprint(  undefined_name )\n"  # F401 fixable, F821 not, and unformatted
+CHANGED_PIN = "pydantic==2.0.0"
+
+
+def with_changed_pin(pyproject: str) -> str:
+    """pyproject.toml with one pin changed and uv.lock not re-resolved (what the lock check must catch)."""
+    changed = re.sub(r'"pydantic==[^"]+"', f'"{CHANGED_PIN}"', pyproject, count=1)
+    assert changed != pyproject, "pyproject.toml pins no pydantic"
+    return changed
+
+
+@before_collection
+def repository_checks(workdir: Path) -> list[str]:
+    """check-jsonschema (vendored Renovate and GitLab CI schemas), pre-commit validate-config,
+    ``uv lock --check --offline`` and ``make fmt``, each on the real file and on a broken copy."""
+    broken_renovate = workdir / "broken-renovate.json"
+    broken_renovate.write_text(json.dumps(BROKEN_RENOVATE))
+    broken_pre_commit = workdir / "pre-commit" / ".pre-commit-config.yaml"
+    broken_pre_commit.parent.mkdir()
+    broken_pre_commit.write_text(BROKEN_PRE_COMMIT)
+    lock_copy = workdir / "lock-copy"
+    lock_copy.mkdir()
+    (lock_copy / "uv.lock").write_bytes((ROOT / "uv.lock").read_bytes())
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    (lock_copy / "pyproject.toml").write_text(with_changed_pin(pyproject), encoding="utf-8")
+    unfixable = workdir / "unfixable.py"
+    unfixable.write_text(UNFIXABLE_SOURCE)
+    schema = [str(VENV_BIN / "check-jsonschema"), "--output-format", "json", "--builtin-schema"]
+    lock_check = [str(UV), "lock", "--check", "--offline", "--quiet", "--project"]
+    commands = {
+        "renovate": [*schema, "vendor.renovate", str(ROOT / "renovate.json"), str(broken_renovate)],
+        "gitlab-ci": [*schema, "vendor.gitlab-ci", str(ROOT / ".gitlab-ci.yml")],
+        "pre-commit": [str(VENV_BIN / "pre-commit"), "validate-config", str(ROOT / ".pre-commit-config.yaml")],
+        "pre-commit-broken": [str(VENV_BIN / "pre-commit"), "validate-config", str(broken_pre_commit)],
+        "uv-lock": [*lock_check, str(ROOT)],
+        "uv-lock-changed-pin": [*lock_check, str(lock_copy)],
+        "make-fmt": ["make", "-s", "-C", str(ROOT), "fmt", f"FMT_PATHS={unfixable}"],
+    }
+    return [sys.executable, "-c", COMMANDS_RUNNER, json.dumps(commands)]
+
+
+def repository_check_results(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
+    assert result.returncode == 0, result.stderr
+    results: dict[str, dict[str, Any]] = json.loads(result.stdout)
+    return results
 
 
 # --- adding an environment in a copy of the repository (tests/test_new_environment.py) --------

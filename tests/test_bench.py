@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,73 @@ def test_a_failing_command_reports_its_exit_status_and_output() -> None:
     run = measure(Run("fails", "test", [sys.executable, "-c", "print('boom'); raise SystemExit(3)"], env={}), 0.05)
     assert run.exit_status == 3
     assert "boom" in asdict(run)["output_tail"]
+
+
+def test_the_report_goes_to_an_ignored_file_unless_the_committed_figures_are_updated() -> None:
+    sys.path.insert(0, str(SCRIPTS))
+    from bench import COMMITTED_REPORT, PROJECT_ROOT, REPORT, report_path
+
+    assert report_path(None, update=False) == REPORT == PROJECT_ROOT / "reports" / "bench.json"
+    assert report_path(None, update=True) == COMMITTED_REPORT == PROJECT_ROOT / "docs" / "bench.json"
+    assert report_path(Path("/tmp/x.json"), update=True) == Path("/tmp/x.json")
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(REPORT)], cwd=PROJECT_ROOT, check=False)
+    assert ignored.returncode == 0, "reports/bench.json must be ignored by git"
+    tracked = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", str(COMMITTED_REPORT)], cwd=PROJECT_ROOT, capture_output=True
+    )
+    assert tracked.returncode == 0
+
+
+def test_a_fresh_install_runs_each_method_in_its_own_clone_with_its_own_caches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sys.path.insert(0, str(SCRIPTS))
+    import fresh_install
+
+    def fake_clone(commit: str, target: Path) -> None:
+        (target / "requirements").mkdir(parents=True)
+        (target / "requirements" / "checkov.in").write_text("checkov==3.3.30\n")
+
+    seen: list[tuple[str, list[str], dict[str, str], Path]] = []
+
+    @dataclass
+    class Result:
+        wall_s: float
+        cpu_s: float
+        exit_status: int
+        output_tail: str = ""
+        load_average_before: float = 0.5
+
+    def fake_measure(name: str, command: list[str], env: dict[str, str], cwd: Path) -> Result:
+        seen.append((name, command, env, cwd))
+        return Result(2.0, 1.0, 1 if "main.py" in command else 0)
+
+    monkeypatch.setattr(fresh_install, "clone_commit", fake_clone)
+    monkeypatch.setenv("MAKEFLAGS", "-j2")
+    caches = tmp_path / "caches"
+    locked = fresh_install.run_method("locked", "cold", "HEAD", tmp_path, caches, fake_measure, "python3.11", None)
+    assert [step.command[:2] for step in locked.steps] == [
+        ["make", ".venv/.installed"],
+        ["make", "node_modules/.installed"],
+        ["make", "synth"],
+    ]
+    assert locked.ok and locked.summary()["install_s"] == 4.0 and locked.summary()["total_s"] == 6.0
+    # the two install steps are exactly what `make install` runs
+    makefile = (SCRIPTS.parent / "Makefile").read_text(encoding="utf-8")
+    prerequisites = re.search(r"^install: (.*?) ##", makefile, re.MULTILINE).group(1).split()  # type: ignore[union-attr]
+    venv = re.search(r"^VENV := (\S+)", makefile, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    assert [item.replace("$(VENV)", venv) for item in prerequisites] == [
+        step.command[1] for step in locked.steps if step.phase == fresh_install.INSTALL
+    ]
+    _, _, env, cwd = seen[0]
+    assert cwd == tmp_path / "locked-cold" and not cwd.exists()  # the clone is gone afterwards
+    assert env["UV_CACHE_DIR"] == str(caches / "uv") and env["npm_config_cache"] == str(caches / "npm")
+    assert env["JSII_RUNTIME_PACKAGE_CACHE_ROOT"] == str(caches / "jsii") and "MAKEFLAGS" not in env
+    assert not [entry for entry in env["PATH"].split(":") if entry.startswith(str(SCRIPTS.parent) + "/")]
+
+    pip = fresh_install.run_method("pip", "cold", "HEAD", tmp_path, caches, fake_measure, "python3.11", None)
+    commands = [" ".join(step.command) for step in pip.steps]
+    assert commands[2].endswith("pip install --quiet --disable-pip-version-check -e .[dev]")
+    assert "npm ci --no-audit --no-fund --loglevel=error" in commands
+    assert commands[-2].endswith("pip install --quiet --disable-pip-version-check checkov==3.3.30")
+    assert not pip.ok and pip.steps[-1].exit_status == 1  # the failed first synth is recorded, not hidden

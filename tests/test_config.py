@@ -46,7 +46,7 @@ def test_staging_and_dev_are_smaller_than_production(settings):
 
 def test_models_are_frozen(settings):
     with pytest.raises(Exception, match="frozen"):
-        settings.environments["production"].network.vpc_cidr = "10.9.0.0/16"  # type: ignore[misc]
+        settings.environments["production"].network.vpc_cidr = "10.9.0.0/16"
 
 
 def _error(config_dir: Path, envs: list[str] | None = None) -> str:

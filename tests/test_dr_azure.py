@@ -177,9 +177,9 @@ def test_vnet_uses_the_configured_space_and_computed_subnets(doc, dr):
     assert subnets["GatewaySubnet"]["address_prefixes"] == [expected["gateway"]]
     assert subnets["iworkz-production-dr-vnet-dns-resolver"]["address_prefixes"] == [expected["dns_resolver"]]
     assert len(subnets) == 5
-    vnet_range = ipaddress.ip_network(dr.vnet_cidr)
+    vnet_range = ipaddress.IPv4Network(dr.vnet_cidr)
     for body in subnets.values():
-        assert ipaddress.ip_network(body["address_prefixes"][0]).subnet_of(vnet_range)
+        assert ipaddress.IPv4Network(body["address_prefixes"][0]).subnet_of(vnet_range)
 
 
 def test_vnet_overlaps_no_aws_vpc_of_any_environment(settings, dr):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,7 +58,7 @@ def test_fails_missing_file(tmp_path: Path) -> None:
 
 
 def test_merge_is_deep_and_pure() -> None:
-    static = {"a": {"b": 1, "c": {"d": 2}}, "l": [1, 2], "k": "static"}
+    static: dict[str, Any] = {"a": {"b": 1, "c": {"d": 2}}, "l": [1, 2], "k": "static"}
     computed = {"a": {"c": {"e": 3}}, "l": [3], "n": {"x": 1}}
     merged = merge_values(static, computed)
     assert merged == {"a": {"b": 1, "c": {"d": 2, "e": 3}}, "l": [3], "k": "static", "n": {"x": 1}}

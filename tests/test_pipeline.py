@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import sys
 from pathlib import Path
@@ -49,6 +50,17 @@ def script_lines(pipeline: dict[str, Any]) -> list[str]:
 
 def makefile_targets(text: str) -> set[str]:
     return {match.group(1) for match in re.finditer(r"^([A-Za-z0-9][\w.-]*)\s*:(?!=)", text, re.MULTILINE)}
+
+
+def install_stamps(makefile: str) -> list[str]:
+    """The stamp files of the Makefile's install rules (``$(VENV)/.installed: ...``), variables expanded."""
+    variables = dict(re.findall(r"^([A-Z_]+)\s*:=\s*(.*)$", makefile, re.MULTILINE))
+
+    def expand(text: str) -> str:
+        return re.sub(r"\$\(([A-Z_]+)\)", lambda match: expand(variables[match.group(1)]), text)
+
+    targets = re.findall(r"^(\S*\.installed\S*|\$\([A-Z_]+\)):(?!=)", makefile, re.MULTILINE)
+    return [stamp for stamp in map(expand, targets) if ".installed" in stamp]
 
 
 def expected_stacks() -> set[str]:
@@ -128,10 +140,28 @@ def test_merge_requests_get_the_synth_diff_as_an_artifact(pipeline: dict[str, An
     assert job["artifacts"]["when"] == "always"
 
 
-def test_caches_venv_and_node_modules(pipeline: dict[str, Any]) -> None:
-    cache = pipeline["default"]["cache"]
-    assert {".venv/", "node_modules/"} <= set(cache["paths"])
-    assert set(cache["key"]["files"]) == {"pyproject.toml", "package-lock.json"}
+def test_caches_the_venvs_and_uv_cache_keyed_on_the_locks_and_node_modules_on_package_lock(
+    pipeline: dict[str, Any],
+) -> None:
+    caches = {cache["key"]["prefix"]: cache for cache in pipeline["default"]["cache"]}
+    python, node = caches["python"], caches["node"]
+    assert set(python["key"]["files"]) == {"uv.lock", "requirements/checkov.txt"}
+    assert {".venv/", ".venv-tools/", ".venv-checkov/", ".cache/uv/"} <= set(python["paths"])
+    assert pipeline["variables"]["UV_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/uv"
+    assert node["key"]["files"] == ["package-lock.json"] and "node_modules/" in node["paths"]
+    # every stamp make checks is touched after the restore, so that make does not reinstall
+    install = pipeline["default"]["before_script"]
+    touch = next(line for line in install if line.startswith("touch -c "))
+    assert install.index(touch) < install.index("make install")
+    globs = touch.split()[2:]
+    stamps = install_stamps(MAKEFILE.read_text(encoding="utf-8"))
+    assert {".venv/.installed", "node_modules/.installed"} <= set(stamps), stamps
+    for stamp in stamps:
+        assert any(fnmatch.fnmatchcase(stamp, glob) for glob in globs), (stamp, touch)
+    uv_stamp = next(stamp for stamp in stamps if stamp.startswith(".venv-tools/"))
+    assert fnmatch.fnmatchcase(uv_stamp, globs[0]), "uv's stamp comes first: the venvs' stamps depend on it"
+    # the make targets the pipeline runs install exactly the lock (uv sync --frozen)
+    assert re.search(r"^\t\$\(UV\) sync .*--frozen", MAKEFILE.read_text(encoding="utf-8"), re.MULTILINE)
 
 
 def test_the_pipeline_file_is_what_the_generator_writes() -> None:

@@ -294,7 +294,9 @@ def test_public_ip_only_allowed_in_subnets_routed_to_an_internet_gateway() -> No
 
 def test_eks_public_endpoint_is_a_violation_only_in_production() -> None:
     encrypted = [{"resources": ["secrets"], "provider": {"key_arn": "arn:aws:kms:key"}}]
-    cluster = {"aws_eks_cluster": {"main": {"vpc_config": {"subnet_ids": []}, "encryption_config": encrypted}}}
+    cluster: dict[str, Any] = {
+        "aws_eks_cluster": {"main": {"vpc_config": {"subnet_ids": []}, "encryption_config": encrypted}}
+    }
     assert _found(_doc(cluster, "production")) == {("aws_eks_cluster.main", EKS_PUBLIC_ENDPOINT)}
     assert _found(_doc(cluster, "dev")) == set()
     restricted = copy.deepcopy(cluster)
@@ -328,7 +330,7 @@ def test_provider_without_mandatory_default_tags() -> None:
 
 
 def test_azurerm_resources_that_take_tags_need_them() -> None:
-    storage = {
+    storage: dict[str, Any] = {
         "azurerm_storage_account": {
             "backup": {
                 "location": "koreacentral",

@@ -1,15 +1,17 @@
 """Every synthesised stack matches its checked-in snapshot (tests/snapshots/<stack>.json).
 
 A merge request that changes infrastructure therefore changes a snapshot, and the review
-shows exactly what Terraform will see. Refresh after an intended change with
+shows exactly what Terraform will see: in both directions, the synth renders to the
+snapshot's text and the snapshot restores to the synth's exact JSON (embedded documents
+such as policies and Helm values are stored in their readable form, scripts/readable.py). Refresh after an intended change with
 ``make snapshots`` (or ``UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_snapshots.py``,
 which reuses the session synth). The session synth is shared: nothing is synthesised here.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
-import json
 import os
 import sys
 from pathlib import Path
@@ -22,6 +24,7 @@ from snapshots import (
     REFRESH_COMMAND,
     SNAPSHOT_DIR,
     existing_snapshots,
+    load_snapshot,
     normalise,
     path_replacements,
     render,
@@ -44,6 +47,26 @@ def _expected(name: str) -> str:
 
 def _actual(document: dict[str, Any], outdir: Path) -> str:
     return render(normalise(document, path_replacements(outdir)))
+
+
+def _replace_first(container: Any, key: Any, word: str, replacement: str) -> bool:
+    """Replaces the first ``word`` in the strings of ``container[key]`` (in place); whether one was found."""
+    value = container[key]
+    if isinstance(value, str):
+        if word in value:
+            container[key] = value.replace(word, replacement, 1)
+            return True
+        return False
+    keys = value.keys() if isinstance(value, dict) else range(len(value)) if isinstance(value, list) else ()
+    return any(_replace_first(value, inner, word, replacement) for inner in keys)
+
+
+def _changed_lines(before: str, after: str) -> list[str]:
+    return [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
 
 
 def test_every_synthesised_stack_has_a_snapshot_and_every_snapshot_a_stack(
@@ -78,8 +101,12 @@ def test_stack_matches_its_snapshot(name: str, synthesized: dict[str, Any], synt
         snapshot_path(name).write_text(actual, encoding="utf-8")
     expected = _expected(name)
     if actual == expected:
+        # and back: the snapshot holds exactly the synthesised Terraform, embedded documents included
+        assert load_snapshot(expected) == normalise(synthesized[name], path_replacements(synth_outdir))
         return
-    summary = render_text(compare({name: json.loads(expected)}, {name: json.loads(actual)}), "snapshot", "this synth")
+    summary = render_text(
+        compare({name: load_snapshot(expected)}, {name: load_snapshot(actual)}), "snapshot", "this synth"
+    )
     lines = list(
         difflib.unified_diff(
             expected.splitlines(),
@@ -135,3 +162,56 @@ def test_write_snapshots_reports_changes_and_prunes_only_when_asked(tmp_path: Pa
     assert write_snapshots(stacks, directory=directory, prune=True) == ([], ["old-stack"])
     assert existing_snapshots(directory) == {"network-dev"}
     assert '"//"' not in (directory / "network-dev.json").read_text()
+
+
+# (stack, resource type, attribute, a word in its value, its replacement): a one-word change of
+# each kind of embedded document, as a merge request would make it.
+ONE_WORD_CHANGES = [
+    pytest.param("data-production", "aws_kms_key", "policy", '"kms:Decrypt"', '"kms:Encrypt"', id="kms-key-policy"),
+    pytest.param("data-production", "aws_s3_bucket_policy", "policy", '"Deny"', '"Allow"', id="bucket-policy"),
+    pytest.param("monitoring-production", "helm_release", "values", "replicas: 2", "replicas: 3", id="helm-values"),
+    pytest.param("monitoring-production", "kubernetes_config_map_v1", "data", "timeout", "deadline", id="configmap"),
+    pytest.param(
+        "data-production", "aws_secretsmanager_secret_version", "secret_string", "6379", "6380", id="jsonencode"
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "resource_type", "attribute", "word", "replacement"), ONE_WORD_CHANGES)
+def test_a_one_word_change_of_an_embedded_document_is_one_short_changed_line(
+    name: str,
+    resource_type: str,
+    attribute: str,
+    word: str,
+    replacement: str,
+    synthesized: dict[str, Any],
+    synth_outdir: Path,
+) -> None:
+    if name not in synthesized:
+        pytest.skip(f"{name} is not in the STACKS/ENVS selection")
+    document = normalise(synthesized[name], path_replacements(synth_outdir))
+    edited = copy.deepcopy(document)
+    for resource in edited["resource"][resource_type].values():
+        if attribute in resource and _replace_first(resource, attribute, word, replacement):
+            break
+    else:
+        pytest.fail(f"no {word!r} in the {attribute} of any {resource_type} of {name}")
+    before, after = render(document), render(edited)
+
+    lines = _changed_lines(before, after)
+    assert len(lines) == 2, "\n".join(lines)
+    assert lines[0].startswith("-") and word in lines[0] and lines[1].startswith("+") and replacement in lines[1]
+    assert max(len(line) for line in lines) < 200, lines
+    assert load_snapshot(after) == edited  # the edited snapshot still restores exactly
+
+
+def test_a_policy_is_one_line_in_terraform_and_many_short_lines_in_the_snapshot(
+    synthesized: dict[str, Any], synth_outdir: Path
+) -> None:
+    if "data-production" not in synthesized:
+        pytest.skip("data-production is not in the STACKS/ENVS selection")
+    document = normalise(synthesized["data-production"], path_replacements(synth_outdir))
+    longest = max((key["policy"] for key in document["resource"]["aws_kms_key"].values()), key=len)
+    assert "\n" not in longest and len(longest) > 500
+    lines = render({"policy": longest}).splitlines()
+    assert len(lines) > 20 and max(len(line) for line in lines) < 200

@@ -83,12 +83,20 @@ def test_a_change_lists_the_changed_attribute_paths() -> None:
     assert set(changes) == {"aws_db_instance.postgres_db_1A2B3C4D", "aws_security_group.postgres_sg_5E6F7A8B"}
     assert changes["aws_db_instance.postgres_db_1A2B3C4D"].paths == ("instance_class", "tags.Team")
     assert changes["aws_security_group.postgres_sg_5E6F7A8B"].paths == ("ingress[0].cidr_blocks[0]",)
-    assert stack.other == ("output.port",)
+    assert [(change.path, change.old, change.new) for change in stack.other] == [
+        ("output.port", synth_diff.ABSENT, {"value": 5432})
+    ]
     # an in-place change of a stateful resource is a change, not an alert
     assert report.alerts == []
     text = render_text(report)
     assert "~ aws_db_instance.postgres_db_1A2B3C4D  [stateful]" in text
-    assert "        instance_class" in text
+    # old -> new for each changed attribute, not only its path
+    assert '        instance_class: "db.r6g.xlarge" -> "db.r6g.2xlarge"' in text
+    assert '        tags.Team: (absent) -> "platform"' in text
+    assert '        ingress[0].cidr_blocks[0]: "10.0.0.0/16" -> "10.0.1.0/24"' in text
+    assert '    ~ output.port: (absent) -> {"value": 5432}' in text
+    markdown = render_markdown(report)
+    assert '- `instance_class`: `"db.r6g.xlarge"` → `"db.r6g.2xlarge"`' in markdown
 
 
 def test_a_change_inside_a_json_policy_names_the_path_inside() -> None:
@@ -99,6 +107,51 @@ def test_a_change_inside_a_json_policy_names_the_path_inside() -> None:
     report = compare(synth(data_production=stack_json()), synth(data_production=head_doc))
     (change,) = report.stacks[0].resources
     assert change.paths == ("policy{Statement[0].Action}",)
+    assert '        policy{Statement[0].Action}: "s3:GetObject" -> "s3:*"' in render_text(report)
+
+
+def test_a_change_inside_a_multi_line_string_shows_the_changed_lines_with_context() -> None:
+    values = "controller:\n  replicaCount: 2\n  resources:\n    limits:\n      memory: 256Mi\n"
+    base_doc, head_doc = stack_json(), stack_json()
+    base_doc["resource"]["helm_release"] = {"lb": {"values": [values]}}
+    head_doc["resource"]["helm_release"] = {"lb": {"values": [values.replace("replicaCount: 2", "replicaCount: 3")]}}
+    text = render_text(compare(synth(data_production=base_doc), synth(data_production=head_doc)))
+    block = text[text.index("~ helm_release.lb") :].splitlines()[1:6]
+    assert block == [
+        "        values[0]:",
+        "          @@ -1,3 +1,3 @@",
+        "           controller:",
+        "          -  replicaCount: 2",
+        "          +  replicaCount: 3",
+    ]
+
+
+def test_a_change_inside_a_jsonencode_expression_shows_the_changed_lines() -> None:
+    def secret(port: int) -> str:
+        return (
+            '${jsonencode({"host" = aws_elasticache_replication_group.redis.configuration_endpoint_address, '
+            f'"port" = {port}, "tls" = true, "users" = {{"app" = aws_elasticache_user.app.user_id}}}})}}'
+        )
+
+    base_doc, head_doc = stack_json(), stack_json()
+    base_doc["resource"]["aws_secretsmanager_secret_version"] = {"redis": {"secret_string": secret(6379)}}
+    head_doc["resource"]["aws_secretsmanager_secret_version"] = {"redis": {"secret_string": secret(6380)}}
+    markdown = render_markdown(compare(synth(data_production=base_doc), synth(data_production=head_doc)))
+    assert (
+        "\n".join(
+            [
+                "  - `secret_string`",
+                "    ```diff",
+                "    @@ -2,3 +2,3 @@",
+                '       "host" = aws_elasticache_replication_group.redis.configuration_endpoint_address,',
+                '    -  "port" = 6379,',
+                '    +  "port" = 6380,',
+                '       "tls" = true,',
+                "    ```",
+            ]
+        )
+        in markdown
+    )
 
 
 def test_a_stateful_removal_is_flagged_loudly() -> None:

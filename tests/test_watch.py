@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from configs import write_config
 
+from tests.configs import write_config
 from tests.early import watch_reload_probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from watch import Watcher
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+PROJECT_ROOT = SCRIPTS.parent
 
 
 def test_a_cycle_reports_the_changed_stack_and_survives_a_config_error(tmp_path: Path) -> None:
@@ -65,3 +68,43 @@ def test_the_watch_reacts_to_sources_configuration_and_values_only() -> None:
     assert not _watch_filter(None, "/repo/stacks/__pycache__/network.cpython-311.pyc")
     assert not _watch_filter(None, "/repo/config/.production.yaml.swp")
     assert not _watch_filter(None, "/repo/stacks/.#network.py")
+
+
+def test_the_watch_covers_runtime_scripts_without_reloading_the_app_for_them() -> None:
+    from watch import _watch_filter, needs_reload, watched_folders
+
+    assert PROJECT_ROOT / "runtime" in watched_folders(PROJECT_ROOT / "config")
+    assert _watch_filter(None, str(PROJECT_ROOT / "runtime" / "sigv4.py"))
+    # runtime/ holds files the synth reads into ConfigMaps, not modules of the app
+    assert not needs_reload([PROJECT_ROOT / "runtime" / "sigv4.py", PROJECT_ROOT / "config" / "dev.yaml"])
+    assert needs_reload([PROJECT_ROOT / "constructs" / "redis_exporter.py"])
+
+
+def test_a_cycle_after_a_runtime_edit_reports_the_configmap_that_embeds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthesized: dict[str, Any], synth_outdir: Path
+) -> None:
+    from snapshots import normalise, path_replacements
+
+    import iworkz_constructs.runtime_files as runtime_files
+
+    if "monitoring-dev" not in synthesized:
+        pytest.skip("monitoring-dev is not in the STACKS/ENVS selection")
+    runtime = tmp_path / "runtime"
+    shutil.copytree(runtime_files.RUNTIME_DIR, runtime)
+    script = runtime / "sigv4.py"
+    script.write_text(script.read_text(encoding="utf-8").replace("Signature Version 4", "SigV4", 1), encoding="utf-8")
+    monkeypatch.setattr(runtime_files, "RUNTIME_DIR", runtime)
+
+    watcher = Watcher(PROJECT_ROOT / "config", ["monitoring"], ["dev"], tmp_path / "cdktf.out")
+    # the session synth (same configuration) stands for the cycle before the edit
+    watcher.previous = {"monitoring-dev": normalise(synthesized["monitoring-dev"], path_replacements(synth_outdir))}
+    result = watcher.cycle([script])
+    assert result.error is None, result.error
+    assert result.report is not None
+    (stack,) = [stack for stack in result.report.stacks if stack.name == "monitoring-dev"]
+    changed = {(change.address.split(".")[0], path) for change in stack.resources for path in change.paths}
+    assert ("kubernetes_config_map_v1", "data.sigv4.py") in changed
+    # besides the ConfigMaps, only the checksum annotations that roll the pods using the script
+    others = {path for kind, path in changed if kind != "kubernetes_config_map_v1"}
+    assert all(path.startswith("spec.template.metadata.annotations.") and "sha256" in path for path in others), changed
+    assert "~ kubernetes_config_map_v1." in result.render()

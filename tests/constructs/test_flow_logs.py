@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from cdktf import TerraformStack
@@ -11,7 +12,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from iworkz_constructs.flow_logs import FlowLogs, FlowLogsProps
 from tests.tf import new_app, one, resources, synth_stack
 
-BASE = {"name": "test", "vpc_id": "vpc-0123", "account_id": "123456789012", "region": "ap-northeast-1"}
+BASE: dict[str, Any] = {"name": "test", "vpc_id": "vpc-0123", "account_id": "123456789012", "region": "ap-northeast-1"}
 
 
 def _stack() -> TerraformStack:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
@@ -9,7 +11,12 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from iworkz_constructs.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 from tests.tf import new_app, one, resources, synth_stack
 
-BASE = {"name": "test", "vpc_id": "vpc-0123", "region": "ap-northeast-1", "allowed_cidrs": ("10.20.0.0/16",)}
+BASE: dict[str, Any] = {
+    "name": "test",
+    "vpc_id": "vpc-0123",
+    "region": "ap-northeast-1",
+    "allowed_cidrs": ("10.20.0.0/16",),
+}
 
 
 def _stack() -> TerraformStack:

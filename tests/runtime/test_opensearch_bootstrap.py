@@ -23,7 +23,7 @@ from tests.runtime.conftest import RUNTIME_DIR, irsa_environ
 
 # What the stand-in STS of conftest hands out.
 STS_CREDENTIALS = BotoCredentials("ASIAFROMSTS", "secret-from-sts", "token-from-sts")
-CONFIG = {
+CONFIG: dict[str, Any] = {
     "roles": {"iworkz_log_writer": {"cluster_permissions": ["cluster_composite_ops"]}},
     "role_mappings": {"iworkz_log_writer": {"backend_roles": ["arn:aws:iam::123456789012:role/fluent-bit"]}},
     "ism_policies": {
