@@ -371,7 +371,7 @@ def _sites() -> list[str]:
                             continue
                         message = node.exc.args[0]
                         parts = message.values if isinstance(message, ast.JoinedStr) else [message]
-                        text = "".join(p.value if isinstance(p, ast.Constant) else "{}" for p in parts)
+                        text = "".join(str(p.value) if isinstance(p, ast.Constant) else "{}" for p in parts)
                         sites.append(f"{path.stem}.{owner.name}: {text}")
     return sites
 

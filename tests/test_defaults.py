@@ -112,14 +112,14 @@ def test_a_config_default_is_the_construct_default(source, target):
     )
 
 
-PLACEHOLDER_FIELDS = [
+PLACEHOLDER_FIELDS: list[dict[str, dict[str, object]]] = [
     {"eks": {"endpoint_public_access": True, "public_access_cidrs": ["{cidr}"]}},
     {"dr_azure": {"aks_private_cluster": False, "aks_authorized_ip_ranges": ["{cidr}"]}},
     {"dr_azure": {"deployer_ip_ranges": ["{cidr}"]}},
 ]
 
 
-def _with(patch: dict, cidr: str) -> dict:
+def _with(patch: dict[str, dict[str, object]], cidr: str) -> dict[str, dict[str, object]]:
     return {
         section: {k: [cidr] if v == ["{cidr}"] else v for k, v in values.items()} for section, values in patch.items()
     }
