@@ -17,6 +17,7 @@ from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
 from constructs import Construct
 
 from iworkz.policy import suppress
+from iworkz.policy.rules import OPEN_INGRESS
 
 SUBNET_KEYS = ("aks_nodes", "postgres", "private_endpoints", "gateway", "dns_resolver")
 # Azure requires this exact name for the virtual network gateway's subnet.
@@ -193,7 +194,7 @@ class AzureVnet(Construct):
             if key == "aks_nodes" and props.aks_public_ingress_ports:
                 suppress(
                     nsg,
-                    "OPEN_INGRESS",
+                    OPEN_INGRESS,
                     "the DR cluster's ingress load balancer serves the public site over HTTPS after a failover",
                 )
 

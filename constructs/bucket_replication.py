@@ -7,7 +7,6 @@ through S3 in the destination region — nothing else.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +28,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 )
 from constructs import Construct
 
+from iworkz_constructs.policy_document import PolicyDocument, service_trust
 from iworkz_constructs.secure_bucket import SecureBucket
 
 ENABLED = "Enabled"
@@ -78,21 +78,14 @@ class BucketReplication(Construct):
             "role",
             name=props.role_name,
             description="S3 cross-region replication",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "s3.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"ArnLike": {"aws:SourceArn": props.source.arn}},
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=PolicyDocument(
+                self,
+                "trust-policy",
+                [service_trust("s3.amazonaws.com", condition={"ArnLike": {"aws:SourceArn": props.source.arn}})],
+            ).json,
         )
-        IamRolePolicy(self, "policy", role=role.id, name="replicate", policy=json.dumps(role_policy(props)))
+        policy = PolicyDocument(self, "policy-document", role_policy(props))
+        IamRolePolicy(self, "policy", role=role.id, name="replicate", policy=policy.json)
         self.role_arn = role.arn
         time_control = props.replication_time_control
         self.configuration = S3BucketReplicationConfigurationA(
@@ -140,53 +133,50 @@ class BucketReplication(Construct):
         )
 
 
-def role_policy(props: BucketReplicationProps) -> dict[str, Any]:
+def role_policy(props: BucketReplicationProps) -> list[dict[str, Any]]:
     source, destination = props.source.arn, props.destination.arn
     # With S3 Bucket Keys the encryption context is the bucket ARN, without them the object ARN.
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadReplicationConfiguration",
-                "Effect": "Allow",
-                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-                "Resource": source,
+    return [
+        {
+            "Sid": "ReadReplicationConfiguration",
+            "Effect": "Allow",
+            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+            "Resource": source,
+        },
+        {
+            "Sid": "ReadSourceVersions",
+            "Effect": "Allow",
+            "Action": [
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionTagging",
+            ],
+            "Resource": f"{source}/*",
+        },
+        {
+            "Sid": "WriteReplicas",
+            "Effect": "Allow",
+            "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+            "Resource": f"{destination}/*",
+        },
+        {
+            "Sid": "DecryptSource",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": props.source_kms_key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{props.source_region}.amazonaws.com"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [source, f"{source}/*"]},
             },
-            {
-                "Sid": "ReadSourceVersions",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:GetObjectVersionForReplication",
-                    "s3:GetObjectVersionAcl",
-                    "s3:GetObjectVersionTagging",
-                ],
-                "Resource": f"{source}/*",
+        },
+        {
+            "Sid": "EncryptReplicas",
+            "Effect": "Allow",
+            "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+            "Resource": props.destination_kms_key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{props.destination_region}.amazonaws.com"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [destination, f"{destination}/*"]},
             },
-            {
-                "Sid": "WriteReplicas",
-                "Effect": "Allow",
-                "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-                "Resource": f"{destination}/*",
-            },
-            {
-                "Sid": "DecryptSource",
-                "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": props.source_kms_key_arn,
-                "Condition": {
-                    "StringEquals": {"kms:ViaService": f"s3.{props.source_region}.amazonaws.com"},
-                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [source, f"{source}/*"]},
-                },
-            },
-            {
-                "Sid": "EncryptReplicas",
-                "Effect": "Allow",
-                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
-                "Resource": props.destination_kms_key_arn,
-                "Condition": {
-                    "StringEquals": {"kms:ViaService": f"s3.{props.destination_region}.amazonaws.com"},
-                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [destination, f"{destination}/*"]},
-                },
-            },
-        ],
-    }
+        },
+    ]

@@ -45,6 +45,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from iworkz_constructs.kms_key import KEY_USAGE_ACTIONS, KmsKey, KmsKeyProps
+from iworkz_constructs.policy_document import PolicyDocument, account_trust_with_mfa, service_trust
 from iworkz_constructs.workload_role import STS_AUDIENCE, WorkloadRole, WorkloadRoleProps
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -229,7 +230,9 @@ class EksCluster(Construct):
             "cluster-role",
             name=f"{props.name}-eks-cluster",
             description=f"EKS control plane of {props.name}",
-            assume_role_policy=json.dumps(_service_trust("eks.amazonaws.com", tag_session=True)),
+            assume_role_policy=PolicyDocument(
+                self, "cluster-trust-policy", [service_trust("eks.amazonaws.com", tag_session=True)], provider=provider
+            ).json,
             provider=provider,
         )
         attachments: list[ITerraformDependable] = [
@@ -248,19 +251,19 @@ class EksCluster(Construct):
                 "cluster-role-encryption",
                 name="secrets-encryption",
                 role=cluster_role.id,
-                policy=json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "EncryptKubernetesSecrets",
-                                "Effect": "Allow",
-                                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
-                                "Resource": self.secrets_key.arn,
-                            }
-                        ],
-                    }
-                ),
+                policy=PolicyDocument(
+                    self,
+                    "cluster-encryption-policy",
+                    [
+                        {
+                            "Sid": "EncryptKubernetesSecrets",
+                            "Effect": "Allow",
+                            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                            "Resource": self.secrets_key.arn,
+                        }
+                    ],
+                    provider=provider,
+                ).json,
                 provider=provider,
             )
         )
@@ -347,7 +350,9 @@ class EksCluster(Construct):
             "node-role",
             name=f"{props.name}-eks-node",
             description=f"EKS managed nodes of {props.name}",
-            assume_role_policy=json.dumps(_service_trust("ec2.amazonaws.com")),
+            assume_role_policy=PolicyDocument(
+                self, "node-trust-policy", [service_trust("ec2.amazonaws.com")], provider=props.provider
+            ).json,
             provider=props.provider,
         )
         policies = (*NODE_POLICIES, *(() if props.cni_on_irsa else (CNI_POLICY,)))
@@ -464,20 +469,9 @@ class EksCluster(Construct):
             "admin-role",
             name=props.admin_role_name,
             description=f"Administrators of the EKS cluster {props.name} (EKS access entry)",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountPrincipalsWithMfa",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=PolicyDocument(
+                self, "admin-trust-policy", [account_trust_with_mfa(props.account_id)], provider=props.provider
+            ).json,
             max_session_duration=3600,
             provider=props.provider,
         )
@@ -486,19 +480,19 @@ class EksCluster(Construct):
             "admin-role-describe",
             name="describe-cluster",
             role=role.id,
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "Kubeconfig",
-                            "Effect": "Allow",
-                            "Action": ["eks:DescribeCluster", "eks:ListClusters"],
-                            "Resource": self.arn,
-                        }
-                    ],
-                }
-            ),
+            policy=PolicyDocument(
+                self,
+                "admin-describe-policy",
+                [
+                    {
+                        "Sid": "Kubeconfig",
+                        "Effect": "Allow",
+                        "Action": ["eks:DescribeCluster", "eks:ListClusters"],
+                        "Resource": self.arn,
+                    }
+                ],
+                provider=props.provider,
+            ).json,
             provider=props.provider,
         )
         self.admin_role = role
@@ -561,14 +555,6 @@ class EksCluster(Construct):
             depends_on=list(depends_on) or None,
             provider=self._props.provider,
         )
-
-
-def _service_trust(service: str, *, tag_session: bool = False) -> dict[str, Any]:
-    actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else "sts:AssumeRole"
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": actions}],
-    }
 
 
 def autoscaling_key_statements(account_id: str) -> tuple[dict[str, Any], ...]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
+
+from iworkz_constructs.policy_document import PolicyDocument, service_trust
 
 POD_EXECUTION_POLICY = "arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy"
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -74,19 +75,12 @@ class FargateProfile(Construct):
             "pod-execution-role",
             name=f"{props.cluster_name}-fargate-{props.name}",
             description=f"Fargate pod execution role of {props.cluster_name}/{props.name}",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "eks-fargate-pods.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"ArnLike": {"aws:SourceArn": source_arn}},
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=PolicyDocument(
+                self,
+                "trust-policy",
+                [service_trust("eks-fargate-pods.amazonaws.com", condition={"ArnLike": {"aws:SourceArn": source_arn}})],
+                provider=props.provider,
+            ).json,
             provider=props.provider,
         )
         attachment = IamRolePolicyAttachment(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ from constructs import Construct
 
 from iworkz.config.network import CLOUDWATCH_RETENTION_DAYS, MIN_FLOW_LOG_RETENTION_DAYS
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
+from iworkz_constructs.policy_document import PolicyDocument
 
 MIN_RETENTION_DAYS = MIN_FLOW_LOG_RETENTION_DAYS
 TRAFFIC_TYPES = ("ALL", "ACCEPT", "REJECT")
@@ -102,14 +102,14 @@ class FlowLogs(Construct):
             "role",
             name=f"{props.name}-vpc-flow-logs",
             description=f"Delivers the VPC flow logs of {props.name} to CloudWatch Logs",
-            assume_role_policy=json.dumps(trust_policy(props.account_id, props.region)),
+            assume_role_policy=PolicyDocument(self, "trust-policy", trust_policy(props.account_id, props.region)).json,
         )
         IamRolePolicy(
             self,
             "role-policy",
             name="write-flow-logs",
             role=role.id,
-            policy=json.dumps(write_policy(group.arn, props.account_id, props.region)),
+            policy=PolicyDocument(self, "write-policy", write_policy(group.arn, props.account_id, props.region)).json,
         )
         flow_log = FlowLog(
             self,
@@ -128,40 +128,34 @@ class FlowLogs(Construct):
         self.role_arn = role.arn
 
 
-def trust_policy(account_id: str, region: str) -> dict[str, Any]:
+def trust_policy(account_id: str, region: str) -> list[dict[str, Any]]:
     """Only this account's VPC flow logs (confused-deputy guard) may assume the role."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*"},
-                },
-            }
-        ],
-    }
+    return [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*"},
+            },
+        }
+    ]
 
 
-def write_policy(log_group_arn: str, account_id: str, region: str) -> dict[str, Any]:
+def write_policy(log_group_arn: str, account_id: str, region: str) -> list[dict[str, Any]]:
     """Writing streams of the one log group; DescribeLogGroups cannot be narrowed below the account."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "WriteFlowLogStreams",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
-            },
-            {
-                "Sid": "FindLogGroup",
-                "Effect": "Allow",
-                "Action": "logs:DescribeLogGroups",
-                "Resource": f"arn:aws:logs:{region}:{account_id}:log-group:*",
-            },
-        ],
-    }
+    return [
+        {
+            "Sid": "WriteFlowLogStreams",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+        },
+        {
+            "Sid": "FindLogGroup",
+            "Effect": "Allow",
+            "Action": "logs:DescribeLogGroups",
+            "Resource": f"arn:aws:logs:{region}:{account_id}:log-group:*",
+        },
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +11,8 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey as KmsKeyResource
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
+
+from iworkz_constructs.policy_document import PolicyDocument
 
 KEY_USAGE_ACTIONS = (
     "kms:Encrypt",
@@ -59,18 +60,20 @@ class KmsKeyProps:
 class KmsKey(Construct):
     """Customer-managed key, rotation on; the account administers it, named services use it.
 
-    Attributes: ``key`` (the resource), ``arn``, ``key_id``, ``alias_name``.
+    Attributes: ``key`` (the resource), ``policy`` (its :class:`PolicyDocument`), ``arn``, ``key_id``,
+    ``alias_name``.
     """
 
     def __init__(self, scope: Construct, id: str, props: KmsKeyProps) -> None:
         super().__init__(scope, id)
+        self.policy = PolicyDocument(self, "policy", key_policy(props), provider=props.provider)
         self.key = KmsKeyResource(
             self,
             "key",
             description=props.description,
             enable_key_rotation=True,
             deletion_window_in_days=props.deletion_window_in_days,
-            policy=json.dumps(key_policy(props)),
+            policy=self.policy.json,
             provider=props.provider,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=props.prevent_destroy),
         )
@@ -86,7 +89,7 @@ class KmsKey(Construct):
         self.key_id = self.key.key_id
 
 
-def key_policy(props: KmsKeyProps) -> dict[str, Any]:
+def key_policy(props: KmsKeyProps) -> list[dict[str, Any]]:
     statements: list[dict[str, Any]] = [
         {
             "Sid": "AccountAdministers",
@@ -132,7 +135,7 @@ def key_policy(props: KmsKeyProps) -> dict[str, Any]:
             }
         )
     statements.extend(props.extra_statements)
-    return {"Version": "2012-10-17", "Statement": statements}
+    return statements
 
 
 def _service_condition(principal: str, account_id: str) -> dict[str, Any]:

@@ -11,7 +11,6 @@ tiers the ISM actions ``warm_migration`` and ``cold_migration`` need.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -38,6 +37,7 @@ from cdktf_cdktf_provider_aws.opensearch_domain import (
 from constructs import Construct
 
 from iworkz.config.catalog import newest_in_standard_support
+from iworkz_constructs.policy_document import PolicyDocument, account_trust_with_mfa
 from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
 from iworkz_constructs.workload_role import check_service_account, web_identity_statement
 
@@ -209,14 +209,7 @@ class OpenSearch(Construct):
         self.cold_storage_enabled = props.cold_storage
         self.master_role: IamRole | None = None
         if props.master_user_arn is None:
-            trusted = [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
-                }
-            ]
+            trusted = [account_trust_with_mfa(props.account_id)]
             service_account = props.admin_service_account
             if service_account is not None:
                 trusted.append(
@@ -232,26 +225,25 @@ class OpenSearch(Construct):
                 "master-role",
                 name=f"{name}-admin",
                 description=f"Fine-grained access control master user of {name}",
-                assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": trusted}),
+                assume_role_policy=PolicyDocument(self, "master-trust-policy", trusted).json,
             )
             IamRolePolicy(
                 self,
                 "master-policy",
                 name=f"{name}-admin-http",
                 role=admin.id,
-                policy=json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "OpenSearchHttp",
-                                "Effect": "Allow",
-                                "Action": list(MASTER_HTTP_ACTIONS),
-                                "Resource": [domain_arn, f"{domain_arn}/*"],
-                            }
-                        ],
-                    }
-                ),
+                policy=PolicyDocument(
+                    self,
+                    "master-http-policy",
+                    [
+                        {
+                            "Sid": "OpenSearchHttp",
+                            "Effect": "Allow",
+                            "Action": list(MASTER_HTTP_ACTIONS),
+                            "Resource": [domain_arn, f"{domain_arn}/*"],
+                        }
+                    ],
+                ).json,
             )
             self.master_role = admin
             self.master_user_arn = admin.arn
@@ -272,24 +264,23 @@ class OpenSearch(Construct):
             self,
             "log-policy",
             policy_name=f"{name}-logs",
-            policy_document=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "OpenSearchPublishesLogs",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "es.amazonaws.com"},
-                            "Action": ["logs:PutLogEvents", "logs:CreateLogStream"],
-                            "Resource": [f"{group.arn}:*" for group in log_groups.values()],
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": props.account_id},
-                                "ArnLike": {"aws:SourceArn": domain_arn},
-                            },
-                        }
-                    ],
-                }
-            ),
+            policy_document=PolicyDocument(
+                self,
+                "log-policy-document",
+                [
+                    {
+                        "Sid": "OpenSearchPublishesLogs",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "es.amazonaws.com"},
+                        "Action": ["logs:PutLogEvents", "logs:CreateLogStream"],
+                        "Resource": [f"{group.arn}:*" for group in log_groups.values()],
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": props.account_id},
+                            "ArnLike": {"aws:SourceArn": domain_arn},
+                        },
+                    }
+                ],
+            ).json,
         )
         zones = props.availability_zones
         dedicated_masters = props.master_count > 0
@@ -341,20 +332,19 @@ class OpenSearch(Construct):
             ),
             # Only this account's principals reach the domain; fine-grained access control
             # then maps IAM roles to OpenSearch roles.
-            access_policies=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountPrincipalsOnly",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"},
-                            "Action": "es:ESHttp*",
-                            "Resource": f"{domain_arn}/*",
-                        }
-                    ],
-                }
-            ),
+            access_policies=PolicyDocument(
+                self,
+                "access-policy",
+                [
+                    {
+                        "Sid": "AccountPrincipalsOnly",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{props.account_id}:root"},
+                        "Action": "es:ESHttp*",
+                        "Resource": f"{domain_arn}/*",
+                    }
+                ],
+            ).json,
             log_publishing_options=[
                 OpensearchDomainLogPublishingOptions(
                     log_type=log_type, cloudwatch_log_group_arn=group.arn, enabled=True

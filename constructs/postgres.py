@@ -11,7 +11,6 @@ Differences from the seed, on purpose:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +28,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from iworkz.config.catalog import newest_in_standard_support
+from iworkz_constructs.policy_document import PolicyDocument, service_trust
 from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
 
 POSTGRES_PORT = 5432
@@ -181,18 +181,9 @@ class Postgres(Construct):
             self,
             "monitoring-role",
             name=f"{props.identifier}-monitoring",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=PolicyDocument(
+                self, "monitoring-trust-policy", [service_trust("monitoring.rds.amazonaws.com")]
+            ).json,
         )
         IamRolePolicyAttachment(
             self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +38,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 from constructs import Construct
 
 from iworkz.policy import suppress
+from iworkz.policy.rules import ACCESS_LOGGING, ENCRYPTION_CMK
+from iworkz_constructs.policy_document import PolicyDocument
 
 SSE_S3 = "AES256"
 
@@ -93,7 +94,7 @@ class SecureBucket(Construct):
     """Versioned, SSE-KMS, all public access blocked, BucketOwnerEnforced, TLS-only, logged.
 
     Attributes: ``bucket`` (the resource), ``name``, ``arn``, ``versioning`` (replication
-    depends on it).
+    depends on it), ``policy`` (the bucket policy's :class:`PolicyDocument`).
     """
 
     def __init__(self, scope: Construct, id: str, props: SecureBucketProps) -> None:
@@ -141,7 +142,7 @@ class SecureBucket(Construct):
             by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
                 sse_algorithm=SSE_S3
             )
-            suppress(self, "ENCRYPTION_CMK", str(props.sse_s3_reason))
+            suppress(self.bucket, ENCRYPTION_CMK, str(props.sse_s3_reason))
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
@@ -164,12 +165,13 @@ class SecureBucket(Construct):
                 provider=provider,
             )
         else:
-            suppress(self, "ACCESS_LOGGING", str(props.access_log_opt_out))
+            suppress(self.bucket, ACCESS_LOGGING, str(props.access_log_opt_out))
+        self.policy = PolicyDocument(self, "policy-document", self._policy(props), provider=provider)
         S3BucketPolicy(
             self,
             "policy",
             bucket=self.bucket.id,
-            policy=json.dumps(self._policy(props)),
+            policy=self.policy.json,
             provider=provider,
         )
         S3BucketLifecycleConfiguration(
@@ -181,7 +183,7 @@ class SecureBucket(Construct):
             provider=provider,
         )
 
-    def _policy(self, props: SecureBucketProps) -> dict[str, Any]:
+    def _policy(self, props: SecureBucketProps) -> list[dict[str, Any]]:
         deny_insecure = {
             "Sid": "DenyInsecureTransport",
             "Effect": "Deny",
@@ -190,10 +192,7 @@ class SecureBucket(Construct):
             "Resource": [self.arn, f"{self.arn}/*"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }
-        return {
-            "Version": "2012-10-17",
-            "Statement": [deny_insecure, *props.extra_policy_statements],
-        }
+        return [deny_insecure, *props.extra_policy_statements]
 
     @staticmethod
     def _lifecycle_rule(props: SecureBucketProps) -> S3BucketLifecycleConfigurationRule:

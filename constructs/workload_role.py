@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsii
-from cdktf import IAnyProducer, IResolveContext, Lazy, Token
+from cdktf import Token
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
+
+from iworkz_constructs.policy_document import PolicyDocument
 
 STS_AUDIENCE = "sts.amazonaws.com"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -85,14 +85,14 @@ class WorkloadRole(Construct):
             "role",
             name=props.role_name,
             description=props.description or f"IRSA role for {props.namespace}/{props.service_account}",
-            assume_role_policy=json.dumps(trust_policy(props)),
+            assume_role_policy=PolicyDocument(self, "trust-policy", trust_policy(props), provider=props.provider).json,
             max_session_duration=props.max_session_duration,
             provider=props.provider,
         )
         self.arn = self.role.arn
         self.name = self.role.name
         self.service_account_annotations = {IRSA_ANNOTATION: self.arn}
-        self._statements: list[dict[str, Any]] = []
+        self.policy_document: PolicyDocument | None = None
         self.policy: IamRolePolicy | None = None
         self.add_to_policy(*props.policy_statements)
         for index, policy_arn in enumerate(props.managed_policy_arns):
@@ -106,30 +106,23 @@ class WorkloadRole(Construct):
 
     def add_to_policy(self, *statements: Mapping[str, Any]) -> None:
         """Adds statements to the role's inline policy (least privilege: no ``Action: "*"``)."""
-        for statement in statements:
-            check_statement(self._props.role_name, len(self._statements), statement)
-            self._statements.append(dict(statement))
-        if self._statements and self.policy is None:
-            self.policy = IamRolePolicy(
-                self,
-                "policy",
-                name=self._props.role_name,
-                role=self.role.id,
-                policy=Token.as_string(Lazy.any_value(_Producer(self._policy_document))),
-                provider=self._props.provider,
-            )
-
-    def _policy_document(self) -> str:
-        return json.dumps({"Version": "2012-10-17", "Statement": self._statements})
-
-
-@jsii.implements(IAnyProducer)
-class _Producer:
-    def __init__(self, produce: Any) -> None:
-        self._produce = produce
-
-    def produce(self, context: IResolveContext) -> Any:
-        return self._produce()
+        existing = len(self.policy_document.statements) if self.policy_document else 0
+        for index, statement in enumerate(statements, start=existing):
+            check_statement(self._props.role_name, index, statement)
+        if not statements:
+            return
+        if self.policy_document is not None:
+            self.policy_document.add_statements(*statements)
+            return
+        self.policy_document = PolicyDocument(self, "policy-document", statements, provider=self._props.provider)
+        self.policy = IamRolePolicy(
+            self,
+            "policy",
+            name=self._props.role_name,
+            role=self.role.id,
+            policy=self.policy_document.json,
+            provider=self._props.provider,
+        )
 
 
 def check_statement(role_name: str, index: int, statement: Mapping[str, Any]) -> None:
@@ -141,13 +134,8 @@ def check_statement(role_name: str, index: int, statement: Mapping[str, Any]) ->
         raise ValueError(f"workload role {role_name}: policy statement {index} allows Action '*'")
 
 
-def trust_policy(props: WorkloadRoleProps) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            web_identity_statement(props.oidc_provider_arn, props.oidc_issuer, props.namespace, props.service_account)
-        ],
-    }
+def trust_policy(props: WorkloadRoleProps) -> list[dict[str, Any]]:
+    return [web_identity_statement(props.oidc_provider_arn, props.oidc_issuer, props.namespace, props.service_account)]
 
 
 def web_identity_statement(

@@ -45,7 +45,7 @@ class DataStack(IworkzStack):
         context = self.context
         # The JWT secret is written from an ephemeral resource into a write-only argument
         # (iworkz_constructs.secret): ephemeral resources need Terraform 1.10, write-only 1.11.
-        self.add_override("terraform.required_version", ">= 1.11")
+        self.require_terraform(">= 1.11")
         env = context.env
         data = env.data
         prefix = context.prefix

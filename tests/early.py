@@ -131,6 +131,45 @@ def scan_synthesised_stacks(workdir: Path, synthesized: dict[str, Any], synth_ou
     return scan_with_negative_cases(workdir / "cdktf.out", stacks)
 
 
+# --- HCL output (tests/test_hcl.py) ------------------------------------------------------------
+
+# @cdktf/hcl2json (node_modules, the cdktf CLI's own HCL parser): each file's HCL as JSON, or its error.
+HCL2JSON = """
+const { parse } = require(process.argv[1] + "/node_modules/@cdktf/hcl2json");
+const fs = require("fs");
+(async () => {
+  const parsed = {};
+  for (const file of process.argv.slice(2)) {
+    try {
+      parsed[file] = await parse(file, fs.readFileSync(file, "utf8"));
+    } catch (error) {
+      parsed[file] = { "//": { error: String(error).slice(0, 2000) } };
+    }
+  }
+  process.stdout.write(JSON.stringify(parsed));
+})().catch((error) => { console.error(error); process.exit(1); });
+"""
+
+HCL_PROBE = f"""
+import os, subprocess, sys
+from pathlib import Path
+outdir = Path(sys.argv[1])
+node_bin = {str(ROOT / "node_modules" / ".bin")!r}
+env = {{**os.environ, "PATH": node_bin + os.pathsep + os.environ["PATH"], "CHECKPOINT_DISABLE": "1", "CDKTF_DISABLE_TELEMETRY": "true"}}
+subprocess.run(["cdktf", "synth", "--hcl", "--output", str(outdir)], cwd={str(ROOT)!r}, env=env, check=True)
+files = sorted(str(path) for path in outdir.glob("stacks/*/cdk.tf"))
+parsed = subprocess.run(["node", "-e", {HCL2JSON!r}, {str(ROOT)!r}, *files], env=env, check=True, capture_output=True, text=True)
+(outdir / "hcl2json.json").write_text(parsed.stdout)
+"""
+
+
+@before_collection
+def synth_hcl(workdir: Path) -> list[str]:
+    """``make synth-hcl`` (``cdktf synth --hcl``, STACKS/ENVS as in the session) into ``workdir``, then
+    every ``cdk.tf`` parsed by @cdktf/hcl2json into ``hcl2json.json`` beside the stacks."""
+    return [sys.executable, "-c", HCL_PROBE, str(workdir / "cdktf.out")]
+
+
 # --- a synth in a fresh process (tests/test_selection.py, tests/test_lazy_providers.py) -------
 
 NETWORK_ONLY_PROBE = f"""

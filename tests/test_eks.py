@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from iworkz.config import ConfigError, load_settings
 from tests.configs import ENVIRONMENTS, write_config
-from tests.tf import data_sources, one, outputs, resources
+from tests.tf import data_sources, one, outputs, policy_json, resources
 
 NETWORK_STATE = "data.terraform_remote_state.network-{env}.outputs."
 ADDONS = {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
@@ -136,7 +135,7 @@ def test_access_policies_are_associated_cluster_wide(eks, settings):
 
 def test_cluster_admin_role_needs_mfa(eks):
     role = resources(eks, "aws_iam_role")[_id_of(eks, "aws_iam_role", name="iworkz-production-cluster-admin")]
-    statement = json.loads(role["assume_role_policy"])["Statement"][0]
+    statement = policy_json(eks, role["assume_role_policy"])["Statement"][0]
     assert statement["Principal"] == {"AWS": "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"}
     assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 
@@ -180,10 +179,10 @@ def test_ebs_csi_driver_runs_on_its_own_irsa_role_with_kms_permissions(eks):
     addon = next(a for a in resources(eks, "aws_eks_addon").values() if a["addon_name"] == "aws-ebs-csi-driver")
     role_id, role = _role_by_ref(eks, addon["service_account_role_arn"])
     assert role["name"] == "iworkz-production-ebs-csi-driver"
-    trust = role["assume_role_policy"]
-    assert '"sts:AssumeRoleWithWebIdentity"' in trust
-    assert ':sub": "system:serviceaccount:kube-system:ebs-csi-controller-sa"' in trust
-    assert ':aud": "sts.amazonaws.com"' in trust
+    (trust,) = policy_json(eks, role["assume_role_policy"])["Statement"]
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    claims = {key.rsplit(":", 1)[1]: value for key, value in trust["Condition"]["StringEquals"].items()}
+    assert claims == {"sub": "system:serviceaccount:kube-system:ebs-csi-controller-sa", "aud": "sts.amazonaws.com"}
     attached = [
         a["policy_arn"]
         for a in resources(eks, "aws_iam_role_policy_attachment").values()
@@ -193,7 +192,7 @@ def test_ebs_csi_driver_runs_on_its_own_irsa_role_with_kms_permissions(eks):
     inline = next(
         p for p in resources(eks, "aws_iam_role_policy").values() if p["role"] == _ref("aws_iam_role", role_id, "id")
     )
-    statements = {s["Sid"]: s for s in json.loads(inline["policy"])["Statement"]}
+    statements = {s["Sid"]: s for s in policy_json(eks, inline["policy"])["Statement"]}
     node_key = next(k for k in resources(eks, "aws_kms_key") if "node-volume-key" in k)
     for statement in statements.values():
         assert statement["Resource"] == _ref("aws_kms_key", node_key, "arn")
@@ -204,7 +203,9 @@ def test_ebs_csi_driver_runs_on_its_own_irsa_role_with_kms_permissions(eks):
 def test_vpc_cni_runs_on_irsa_and_nodes_hold_only_node_policies(eks):
     addon = next(a for a in resources(eks, "aws_eks_addon").values() if a["addon_name"] == "vpc-cni")
     _, cni_role = _role_by_ref(eks, addon["service_account_role_arn"])
-    assert ':sub": "system:serviceaccount:kube-system:aws-node"' in cni_role["assume_role_policy"]
+    (trust,) = policy_json(eks, cni_role["assume_role_policy"])["Statement"]
+    subjects = [value for key, value in trust["Condition"]["StringEquals"].items() if key.endswith(":sub")]
+    assert subjects == ["system:serviceaccount:kube-system:aws-node"]
     node_role = _id_of(eks, "aws_iam_role", name="iworkz-production-eks-node")
     node_policies = sorted(
         a["policy_arn"].rsplit("/", 1)[1]
@@ -313,7 +314,7 @@ def test_launch_templates_require_imdsv2_and_encrypt_gp3_root_volumes(eks, setti
 
 def test_node_volume_key_admits_the_auto_scaling_service_linked_role(eks):
     key = next(v for k, v in resources(eks, "aws_kms_key").items() if "node-volume-key" in k)
-    principals = [s["Principal"] for s in json.loads(key["policy"])["Statement"]]
+    principals = [s["Principal"] for s in policy_json(eks, key["policy"])["Statement"]]
     role = (
         "arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/aws-service-role/"
         "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
@@ -355,7 +356,7 @@ def test_fargate_profile(eks, settings):
     ]
     assert profile["selector"] == [{"namespace": "fargate-workloads"}]
     _, role = _role_by_ref(eks, profile["pod_execution_role_arn"])
-    assert json.loads(role["assume_role_policy"])["Statement"][0]["Principal"] == {
+    assert policy_json(eks, role["assume_role_policy"])["Statement"][0]["Principal"] == {
         "Service": "eks-fargate-pods.amazonaws.com"
     }
     attached = {a["policy_arn"] for a in resources(eks, "aws_iam_role_policy_attachment").values()}

@@ -14,7 +14,7 @@ from iworkz.config import load_settings
 from iworkz.context import StackContext
 from iworkz.registry import plan
 from tests.configs import ENVIRONMENTS, write_config
-from tests.tf import new_app, one, outputs, resources, synth_stack
+from tests.tf import new_app, one, outputs, policy_json, resources, synth_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -149,7 +149,7 @@ class TestStateStack:
 
     def test_bucket_policy_denies_non_tls_access(self, doc):
         for policy in resources(doc, "aws_s3_bucket_policy").values():
-            statements = json.loads(policy["policy"])["Statement"]
+            statements = policy_json(doc, policy["policy"])["Statement"]
             deny = next(s for s in statements if s["Sid"] == "DenyInsecureTransport")
             assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 

@@ -30,7 +30,7 @@ from iworkz.monitoring_values import (
 )
 from iworkz_constructs.helm_chart import HelmChartProps
 from tests.configs import write_config
-from tests.tf import outputs, resources
+from tests.tf import outputs, policy_json, resources
 
 ENV = "production"
 STACK = f"monitoring-{ENV}"
@@ -305,7 +305,7 @@ def test_redis_exporter_connects_with_its_own_role_as_the_metrics_user(doc, stac
     (policy,) = [
         p for p in resources(doc, "aws_iam_role_policy").values() if p["role"] == f"${{aws_iam_role.{logical_id}.id}}"
     ]
-    (statement,) = json.loads(policy["policy"])["Statement"]
+    (statement,) = policy_json(doc, policy["policy"])["Statement"]
     assert statement["Action"] == "elasticache:Connect"
     group, user = statement["Resource"]
     assert group == f"${{{DATA_STATE}.outputs.redis_arn}}"
@@ -417,11 +417,12 @@ def test_seed_dashboard_provisioned_through_sidecar(doc) -> None:
 
 
 def role_arn_reference(doc: dict[str, Any], service_account: str) -> str:
-    # The trust policy holds Terraform expressions (the OIDC issuer): match its text, not parsed JSON.
-    subject = f'"system:serviceaccount:monitoring:{service_account}"'
+    subject = f"system:serviceaccount:monitoring:{service_account}"
     for logical_id, role in resources(doc, "aws_iam_role").items():
-        if subject in role["assume_role_policy"] and "sts:AssumeRoleWithWebIdentity" in role["assume_role_policy"]:
-            return f"${{aws_iam_role.{logical_id}.arn}}"
+        for statement in policy_json(doc, role["assume_role_policy"])["Statement"]:
+            claims = (statement.get("Condition") or {}).get("StringEquals") or {}
+            if statement["Action"] == "sts:AssumeRoleWithWebIdentity" and subject in claims.values():
+                return f"${{aws_iam_role.{logical_id}.arn}}"
     raise AssertionError(f"no IRSA role for monitoring/{service_account}")
 
 
@@ -463,7 +464,7 @@ def test_workload_roles_limited_to_the_opensearch_domain(doc, service_account: s
     (policy,) = [
         p for p in resources(doc, "aws_iam_role_policy").values() if p["role"] == f"${{aws_iam_role.{logical_id}.id}}"
     ]
-    statements = json.loads(policy["policy"])["Statement"]
+    statements = policy_json(doc, policy["policy"])["Statement"]
     for statement in statements:
         assert all(action.startswith("es:ESHttp") for action in statement["Action"])
         domain = statement["Resource"][0]

@@ -12,7 +12,7 @@ import pytest
 from iworkz.cli import main
 from iworkz.config import ConfigError, load_settings
 from tests.configs import write_config
-from tests.tf import data_sources, one, outputs, resources
+from tests.tf import data_sources, one, outputs, policy_json, resources
 
 ZONES = ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]
 ENVIRONMENTS = {"production": "10.0", "staging": "10.1", "dev": "10.2"}
@@ -191,7 +191,7 @@ def test_flow_logs_of_all_traffic_to_an_encrypted_log_group_kept_a_year(stack):
     assert _ref(key_key, group["kms_key_id"])
     key = resources(doc, "aws_kms_key")[key_key]
     assert key["enable_key_rotation"] is True
-    principals = [s["Principal"] for s in json.loads(key["policy"])["Statement"]]
+    principals = [s["Principal"] for s in policy_json(doc, key["policy"])["Statement"]]
     assert {"Service": "logs.ap-northeast-1.amazonaws.com"} in principals
 
 
@@ -200,12 +200,12 @@ def test_flow_log_role_is_least_privilege(stack):
     (role_key,) = resources(doc, "aws_iam_role")
     role = resources(doc, "aws_iam_role")[role_key]
     assert _ref(role_key, one(doc, "aws_flow_log")["iam_role_arn"])
-    (trust,) = json.loads(role["assume_role_policy"])["Statement"]
+    (trust,) = policy_json(doc, role["assume_role_policy"])["Statement"]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert set(trust["Condition"]) == {"StringEquals", "ArnLike"}
     policy = one(doc, "aws_iam_role_policy")
     assert _ref(role_key, policy["role"])
-    statements = json.loads(policy["policy"])["Statement"]
+    statements = policy_json(doc, policy["policy"])["Statement"]
     actions = sorted(a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
     assert actions == [
         "logs:CreateLogStream",

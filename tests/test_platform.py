@@ -5,14 +5,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.tf import resources
+from tests.tf import policy_json, resources, trusted_service_accounts
 
 STACK = "platform-production"
 NAMESPACE = "iworkz-production"
@@ -44,16 +43,8 @@ def _policy_of(doc, role_key: str) -> dict[str, Any]:
     ]
     for body in resources(doc, "aws_iam_role_policy").values():
         if body["role"] == f"${{aws_iam_role.{role}.id}}":
-            return json.loads(body["policy"])
+            return policy_json(doc, body["policy"])
     raise AssertionError(f"no inline policy for {role_key}")
-
-
-def _trusted_subjects(role) -> list[str]:
-    """Service accounts in the trust policy (the issuer key is a Terraform expression, so not JSON yet)."""
-    policy = role["assume_role_policy"]
-    assert '"Action": "sts:AssumeRoleWithWebIdentity"' in policy
-    assert ':aud": "sts.amazonaws.com"' in policy
-    return re.findall(r':sub": "(system:serviceaccount:[^"]+)"', policy)
 
 
 # ---------------------------------------------------------------- add-ons
@@ -131,7 +122,7 @@ def test_addon_roles_trust_only_their_service_account(doc, release, path, role_k
     logical = arn.removeprefix("${aws_iam_role.").removesuffix(".arn}")
     role = resources(doc, "aws_iam_role")[logical]
     assert role["name"] == f"iworkz-production-{role_key}"
-    assert _trusted_subjects(role) == [f"system:serviceaccount:{namespace}:{service_account}"]
+    assert trusted_service_accounts(doc, role) == [f"system:serviceaccount:{namespace}:{service_account}"]
     values = _values(_releases(doc)[release])
     node = values
     for part in path:

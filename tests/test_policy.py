@@ -24,6 +24,7 @@ from iworkz.policy import SuppressionError, suppress
 from iworkz.policy.aspect import PolicyAspect, check_stack
 from iworkz.policy.report import REPORT_FILE, PolicyError
 from iworkz.policy.rules import (
+    ACCESS_LOGGING,
     DELETION_PROTECTION,
     EKS_PUBLIC_ENDPOINT,
     ENCRYPTION_CMK,
@@ -87,8 +88,9 @@ def test_state_stack_access_log_bucket_is_suppressed_with_reasons(
     if "state" not in synthesized:
         pytest.skip("state stack not selected")
     report = json.loads((synth_outdir / REPORT_FILE).read_text())
-    rules = {s["rule"] for s in report["suppressions"] if s["path"] == "state/state-access-logs"}
-    assert rules == {ENCRYPTION_CMK, "ACCESS_LOGGING"}
+    # on the bucket resource itself, not on the SecureBucket construct (and its other resources)
+    rules = {s["rule"] for s in report["suppressions"] if s["path"] == "state/state-access-logs/bucket"}
+    assert rules == {ENCRYPTION_CMK, ACCESS_LOGGING}
 
 
 def test_every_synthesised_stack_passes_the_rules_again(synthesized: dict[str, Any], synth_outdir: Path) -> None:
@@ -119,7 +121,7 @@ def test_fails_unencrypted_public_bucket_with_path_rule_and_fix() -> None:
     with pytest.raises(PolicyError) as caught:
         check_stack(stack)
     found = rules_of(caught.value)
-    for rule in (ENCRYPTION_CMK, PUBLIC_BUCKET, TLS_ONLY, PREVENT_DESTROY, "ACCESS_LOGGING"):
+    for rule in (ENCRYPTION_CMK, PUBLIC_BUCKET, TLS_ONLY, PREVENT_DESTROY, ACCESS_LOGGING):
         assert ("policy-test/naked", rule) in found
     message = caught.value.render()
     assert "policy-test/naked (aws_s3_bucket.naked)" in message
@@ -189,12 +191,11 @@ def test_secure_bucket_passes_and_a_suppression_is_counted() -> None:
     report = check_stack(stack)
     assert report.violations == []
     assert report.suppression_count == 2
-    assert {s.path for s, _ in report.suppressed} == {"policy-test/logs"}
-    assert sorted(f.rule for _, f in report.suppressed) == ["ACCESS_LOGGING", ENCRYPTION_CMK]
+    assert {s.path for s, _ in report.suppressed} == {"policy-test/logs/bucket"}
+    assert sorted(f.rule for _, f in report.suppressed) == [ACCESS_LOGGING, ENCRYPTION_CMK]
 
 
-def test_suppression_on_an_ancestor_covers_the_resource_only_for_its_rule() -> None:
-    stack = tiny_stack()
+def _open_web_group(stack: TerraformStack) -> Construct:
     group = Construct(stack, "legacy")
     SecurityGroup(
         group,
@@ -202,7 +203,25 @@ def test_suppression_on_an_ancestor_covers_the_resource_only_for_its_rule() -> N
         name="web",
         ingress=[SecurityGroupIngress(from_port=443, to_port=443, protocol="tcp", cidr_blocks=["0.0.0.0/0"])],
     )
-    suppress(group, OPEN_INGRESS, "public HTTPS entry point behind AWS Shield, reviewed by security")
+    return group
+
+
+def test_suppression_on_an_ancestor_covers_its_children_only_when_asked() -> None:
+    stack = tiny_stack()
+    suppress(_open_web_group(stack), OPEN_INGRESS, "public HTTPS entry point behind AWS Shield, reviewed by security")
+    with pytest.raises(PolicyError) as caught:
+        check_stack(stack)
+    assert rules_of(caught.value) == {("policy-test/legacy/web", OPEN_INGRESS)}
+
+
+def test_suppression_with_children_covers_the_resource_only_for_its_rule() -> None:
+    stack = tiny_stack()
+    suppress(
+        _open_web_group(stack),
+        OPEN_INGRESS,
+        "public HTTPS entry point behind AWS Shield, reviewed by security",
+        include_children=True,
+    )
     report = check_stack(stack)
     assert report.suppression_count == 1
     assert [(s.rule, f.path) for s, f in report.suppressed] == [(OPEN_INGRESS, "policy-test/legacy/web")]
@@ -212,7 +231,7 @@ def test_suppression_on_an_ancestor_covers_the_resource_only_for_its_rule() -> N
     S3Bucket(
         bucket_scope, "naked", bucket="iworkz-policy-naked", lifecycle=TerraformResourceLifecycle(prevent_destroy=True)
     )
-    suppress(bucket_scope, ENCRYPTION_CMK, "the test suppresses only encryption on purpose")
+    suppress(bucket_scope, ENCRYPTION_CMK, "the test suppresses only encryption on purpose", include_children=True)
     with pytest.raises(PolicyError) as caught:
         check_stack(other)
     rules = {rule for _, rule in rules_of(caught.value)}
@@ -502,3 +521,18 @@ def test_a_violation_stops_the_synth_before_anything_is_published(
     assert {item.path for item in caught.value.violations} == {"bad-stack/naked"}
     assert not (outdir / "stacks").exists() and not (outdir / REPORT_FILE).exists()
     assert main(["--stacks", "state", "--outdir", str(outdir)]) == 2  # the CLI turns it into exit status 2
+
+
+def test_every_rule_has_its_own_module_with_id_description_fix_and_check() -> None:
+    import importlib
+    import pkgutil
+
+    import iworkz.policy.rules as package
+    from iworkz.policy.rules import REGISTRY
+
+    modules = [m.name for m in pkgutil.iter_modules(package.__path__) if m.name != "base"]
+    rules = [importlib.import_module(f"iworkz.policy.rules.{name}").RULE for name in modules]
+    assert sorted(rule.id for rule in rules) == sorted(rule.id for rule in REGISTRY) == sorted(RULES)
+    for rule in REGISTRY:
+        assert rule.description and rule.fix and callable(rule.check)
+        assert RULES[rule.id] == rule.description

@@ -19,7 +19,7 @@ from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
 from iworkz_constructs.scheduling import Toleration, schedulable_node_groups, useless_tolerations
 from tests.configs import DELETE, ENVIRONMENTS, write_config
-from tests.tf import one, resources
+from tests.tf import one, policy_json, resources, trusted_service_accounts
 
 STACK = "workloads-production"
 NAMESPACE = "iworkz-production"
@@ -75,16 +75,8 @@ def _policy_of(doc, role_key: str) -> dict[str, Any]:
     ]
     for body in resources(doc, "aws_iam_role_policy").values():
         if body["role"] == f"${{aws_iam_role.{role}.id}}":
-            return json.loads(body["policy"])
+            return policy_json(doc, body["policy"])
     raise AssertionError(f"no inline policy for {role_key}")
-
-
-def _trusted_subjects(role) -> list[str]:
-    """Service accounts in the trust policy (the issuer key is a Terraform expression, so not JSON yet)."""
-    policy = role["assume_role_policy"]
-    assert '"Action": "sts:AssumeRoleWithWebIdentity"' in policy
-    assert ':aud": "sts.amazonaws.com"' in policy
-    return re.findall(r':sub": "(system:serviceaccount:[^"]+)"', policy)
 
 
 def _eks_node_groups(eks_doc) -> dict[str, Any]:
@@ -204,7 +196,7 @@ def test_service_accounts_and_workload_roles(doc):
     roles = _roles(doc)
     backend = accounts["backend-api-sa"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
     assert backend == "${aws_iam_role.backend-api-role_885028FD.arn}"
-    assert _trusted_subjects(roles["iworkz-production-backend-api"]) == [
+    assert trusted_service_accounts(doc, roles["iworkz-production-backend-api"]) == [
         f"system:serviceaccount:{NAMESPACE}:backend-api-sa"
     ]
     redis_connect = _policy_of(doc, "backend-api")["Statement"][0]
@@ -425,12 +417,13 @@ def test_the_namespace_store_reads_exactly_the_secrets_its_external_secrets_name
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith(
         "${aws_iam_role.secret-store_role"
     )
-    assert _trusted_subjects(role) == [f"system:serviceaccount:{NAMESPACE}:aws-secrets-manager"]
+    assert trusted_service_accounts(doc, role) == [f"system:serviceaccount:{NAMESPACE}:aws-secrets-manager"]
     statements = _policy_of(doc, "app-secrets")["Statement"]
     reads = [s for s in statements if s["Action"] != "kms:Decrypt"]
     (decrypt,) = [s for s in statements if s["Action"] == "kms:Decrypt"]
     assert decrypt["Resource"] == "${data.terraform_remote_state.data-production.outputs.secrets_kms_key_arn}"
-    readable = {arn for s in reads for arn in s["Resource"]}
+    # IAM writes one resource as a string
+    readable = {arn for s in reads for arn in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])}
     assert all(set(s["Action"]) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"} for s in reads)
     assert "*" not in json.dumps(sorted(readable))
     named = {item["remoteRef"]["key"] for m in _external_secrets(doc).values() for item in m["spec"]["data"]}

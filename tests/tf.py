@@ -49,6 +49,66 @@ def new_app() -> App:
     return Testing.app()
 
 
+_POLICY_DOCUMENT = re.compile(r"^\$\{data\.aws_iam_policy_document\.([^.}]+)\.json\}$")
+
+
+def policy_json(doc: StackJson, value: str) -> dict[str, Any]:
+    """The IAM JSON of a ``policy`` argument: a JSON string, or ``${data.aws_iam_policy_document.X.json}``
+    read back from the data source's statement blocks (one identifier, action... as a string, as
+    IAM writes it)."""
+    match = _POLICY_DOCUMENT.match(value)
+    if match is None:
+        return dict(json.loads(value))
+    document = doc["data"]["aws_iam_policy_document"][match.group(1)]
+    return {
+        "Version": document.get("version", "2012-10-17"),
+        "Statement": [_statement(s) for s in document["statement"]],
+    }
+
+
+def trusted_service_accounts(doc: StackJson, role: dict[str, Any]) -> list[str]:
+    """The service accounts an IRSA role's trust policy admits (``<issuer>:sub``; ``<issuer>:aud`` is STS)."""
+    subjects = []
+    for statement in policy_json(doc, role["assume_role_policy"])["Statement"]:
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        claims = {key.rsplit(":", 1)[1]: value for key, value in statement["Condition"]["StringEquals"].items()}
+        assert claims["aud"] == "sts.amazonaws.com"
+        subjects.append(claims["sub"])
+    return subjects
+
+
+def _statement(block: dict[str, Any]) -> dict[str, Any]:
+    def single(values: list[Any]) -> Any:
+        return values[0] if len(values) == 1 else list(values)
+
+    def principals(blocks: list[dict[str, Any]]) -> Any:
+        if [(b["type"], b["identifiers"]) for b in blocks] == [("*", ["*"])]:
+            return "*"
+        return {b["type"]: single(b["identifiers"]) for b in blocks}
+
+    statement: dict[str, Any] = {}
+    if block.get("sid"):
+        statement["Sid"] = block["sid"]
+    statement["Effect"] = block.get("effect", "Allow")
+    for key, name in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+        if block.get(key):
+            statement[name] = principals(block[key])
+    for key, name in (
+        ("actions", "Action"),
+        ("not_actions", "NotAction"),
+        ("resources", "Resource"),
+        ("not_resources", "NotResource"),
+    ):
+        if block.get(key):
+            statement[name] = single(block[key])
+    if block.get("condition"):
+        conditions: dict[str, dict[str, Any]] = {}
+        for condition in block["condition"]:
+            conditions.setdefault(condition["test"], {})[condition["variable"]] = single(condition["values"])
+        statement["Condition"] = conditions
+    return statement
+
+
 _REMOTE_OUTPUT = re.compile(
     r"^\$\{(?:element\()?data\.terraform_remote_state\.[\w-]+\.outputs\.(?P<output>\w+)(?:, (?P<index>\d+)\))?"
     r"(?:\.(?P<key>[\w-]+))?\}$"

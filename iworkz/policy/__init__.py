@@ -1,12 +1,14 @@
 """Synth-time policy (cdk-nag style): rules run as cdktf Aspects over every resource.
 
-A construct that must break a rule says so next to itself, with a reason::
+A construct that must break a rule says so next to the resource, with a reason::
 
-    suppress(bucket, "ENCRYPTION_CMK", "S3 server access logs only support SSE-S3 targets")
+    suppress(bucket, ENCRYPTION_CMK, "S3 server access logs only support SSE-S3 targets")
 
-Suppressions are counted and listed in the synth report (``cdktf.out/policy-report.json``).
-The rules and their identifiers are in :mod:`iworkz.policy.rules` (``RULES``); the aspect
-that applies them to every stack is :func:`iworkz.policy.aspect.enforce`.
+A suppression covers the construct it names; ``include_children=True`` extends it to every
+construct below, for a reason that holds for all of them. Suppressions are counted and listed
+in the synth report (``cdktf.out/policy-report.json``). The rules are in
+:mod:`iworkz.policy.rules`, one module each, with their ids as constants (``ENCRYPTION_CMK``,
+...); the aspect that applies them to every stack is :func:`iworkz.policy.aspect.enforce`.
 """
 
 from __future__ import annotations
@@ -29,20 +31,25 @@ class SuppressionError(UserError, ValueError):
     """A suppression without a written reason, or of a rule that does not exist."""
 
     def __init__(self, message: str) -> None:
-        super().__init__([Problem("iworkz.policy.suppress()", "suppression", message, "see iworkz/policy/rules.py")])
+        super().__init__([Problem("iworkz.policy.suppress()", "suppression", message, "see iworkz/policy/rules/")])
 
 
-def suppress(scope: IConstruct, rule: str, reason: str) -> None:
-    """Exempts ``scope`` and everything below it from ``rule``; the reason is mandatory."""
+def suppress(scope: IConstruct, rule: str, reason: str, *, include_children: bool = False) -> None:
+    """Exempts ``scope`` (and, with ``include_children``, everything below it) from ``rule``.
+
+    The reason is mandatory; ``rule`` is one of the ids of :mod:`iworkz.policy.rules`.
+    """
     if rule not in RULES:
         raise SuppressionError(f"{scope.node.path}: unknown policy rule {rule!r} (rules: {', '.join(RULES)})")
     if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_LENGTH:
         raise SuppressionError(
             f"suppressing {rule} on {scope.node.path} needs a written reason (at least {MIN_REASON_LENGTH} characters)"
         )
-    scope.node.add_metadata(SUPPRESSION_METADATA, {"rule": rule, "reason": reason.strip()})
+    scope.node.add_metadata(
+        SUPPRESSION_METADATA, {"rule": rule, "reason": reason.strip(), "include_children": include_children}
+    )
     entries = getattr(scope, SUPPRESSIONS_ATTRIBUTE, None)
     if entries is None:
         entries = []
         setattr(scope, SUPPRESSIONS_ATTRIBUTE, entries)
-    entries.append((rule, reason.strip()))
+    entries.append((rule, reason.strip(), include_children))

@@ -47,8 +47,8 @@ class PolicyAspect:
         entries = getattr(node, SUPPRESSIONS_ATTRIBUTE, None)
         if entries:
             path = node.node.path
-            for rule, reason in entries:
-                self.suppressions.append(Suppression(path.split("/")[0], path, rule, reason))
+            for rule, reason, include_children in entries:
+                self.suppressions.append(Suppression(path.split("/")[0], path, rule, reason, include_children))
         if isinstance(node, TerraformResource):
             cls = type(node)
             if cls not in self._classes:

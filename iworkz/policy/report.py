@@ -15,15 +15,18 @@ REPORT_FILE = "policy-report.json"
 
 @dataclass(frozen=True)
 class Suppression:
-    """``suppress(construct, rule, reason)`` as the aspect found it in the construct tree."""
+    """``suppress(construct, rule, reason, include_children=...)`` as the aspect found it in the construct tree."""
 
     stack: str
     path: str
     rule: str
     reason: str
+    include_children: bool = False
 
     def covers(self, item: Finding) -> bool:
-        return item.rule == self.rule and (item.path == self.path or item.path.startswith(f"{self.path}/"))
+        if item.rule != self.rule:
+            return False
+        return item.path == self.path or (self.include_children and item.path.startswith(f"{self.path}/"))
 
 
 @dataclass
@@ -47,6 +50,7 @@ class PolicyReport:
                     "path": suppression.path,
                     "rule": suppression.rule,
                     "reason": suppression.reason,
+                    "include_children": suppression.include_children,
                     "suppressed_findings": covered,
                 }
             )
@@ -90,8 +94,8 @@ class PolicyError(UserError):
                     field=item.attribute,
                     value=item.value,
                     rule=f"{item.rule}: {item.problem}",
-                    fix=f"{item.fix}; or, if this is intended, iworkz.policy.suppress(construct, "
-                    f'"{item.rule}", "<reason>") next to the construct',
+                    fix=f"{item.fix}; or, if this is intended, iworkz.policy.suppress(resource, "
+                    f'iworkz.policy.rules.{item.rule}, "<reason>") next to the resource',
                 )
                 for item in violations
             ]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from iworkz_constructs.bucket_replication import BucketReplication, BucketReplicationProps
 from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps
-from tests.tf import new_app, one, resources, synth_stack
+from tests.tf import new_app, one, policy_json, resources, synth_stack
 
 SOURCE_KEY = "arn:aws:kms:ap-northeast-1:123456789012:key/source"
 REPLICA_KEY = "arn:aws:kms:ap-northeast-3:123456789012:key/replica"
@@ -59,10 +57,10 @@ def test_defaults_replicate_kms_objects_with_a_least_privilege_role():
     assert destination["storage_class"] == "STANDARD_IA" and "replication_time" not in destination
     assert len(config["depends_on"]) == 2 and all("aws_s3_bucket_versioning" in d for d in config["depends_on"])
     role = one(doc, "aws_iam_role")
-    trust = json.loads(role["assume_role_policy"])["Statement"][0]
+    trust = policy_json(doc, role["assume_role_policy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "s3.amazonaws.com"}
     assert trust["Condition"] == {"ArnLike": {"aws:SourceArn": f"${{{source}.arn}}"}}
-    statements = {s["Sid"]: s for s in json.loads(one(doc, "aws_iam_role_policy")["policy"])["Statement"]}
+    statements = {s["Sid"]: s for s in policy_json(doc, one(doc, "aws_iam_role_policy")["policy"])["Statement"]}
     assert all(s["Resource"] != "*" for s in statements.values())
     actions = [a for s in statements.values() for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])]
     assert not any("*" in action for action in actions)

@@ -14,7 +14,7 @@ from iworkz_constructs.eks_cluster import (
     EksCluster,
     EksClusterProps,
 )
-from tests.tf import new_app, one, resources, synth_stack
+from tests.tf import new_app, one, policy_json, resources, synth_stack
 
 ACCOUNT = "123456789012"
 AUTOSCALING_ROLE = (
@@ -94,7 +94,7 @@ def test_defaults_are_private_encrypted_logged_and_protected(defaults):
     assert log_group["retention_in_days"] == 90
     assert log_group["kms_key_id"] == f"${{aws_kms_key.{secrets_key}.arn}}"
     assert f"aws_cloudwatch_log_group.{log_group_id}" in body["depends_on"]
-    logs_statement = json.loads(keys[secrets_key]["policy"])["Statement"][1]
+    logs_statement = policy_json(doc, keys[secrets_key]["policy"])["Statement"][1]
     assert logs_statement["Principal"] == {"Service": "logs.ap-northeast-1.amazonaws.com"}
 
     oidc = one(doc, "aws_iam_openid_connect_provider")
@@ -109,9 +109,9 @@ def test_defaults_are_private_encrypted_logged_and_protected(defaults):
 def test_cluster_role_can_use_the_secrets_key(defaults):
     _, doc = defaults
     roles = _by_name(doc, "aws_iam_role")
-    trust = json.loads(roles["iworkz-test-eks-cluster"]["assume_role_policy"])["Statement"][0]
+    trust = policy_json(doc, roles["iworkz-test-eks-cluster"]["assume_role_policy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "eks.amazonaws.com"}
-    policies = [json.loads(p["policy"]) for p in resources(doc, "aws_iam_role_policy").values()]
+    policies = [policy_json(doc, p["policy"]) for p in resources(doc, "aws_iam_role_policy").values()]
     encryption = next(p for p in policies if p["Statement"][0]["Sid"] == "EncryptKubernetesSecrets")
     assert encryption["Statement"][0]["Resource"].startswith("${aws_kms_key.cluster_secrets-key")
     attachments = [a["policy_arn"] for a in resources(doc, "aws_iam_role_policy_attachment").values()]
@@ -133,12 +133,12 @@ def test_node_role_holds_only_what_nodes_need_and_cni_runs_on_irsa(defaults):
         "AmazonEKSWorkerNodePolicy",
         "AmazonSSMManagedInstanceCore",
     ]
-    # The trust policy keys on the issuer (an expression), so it is checked as text.
-    cni_trust = roles["iworkz-test-vpc-cni"]["assume_role_policy"]
-    assert (
-        '.identity[0].oidc[0].issuer, "https://", "")}:sub": "system:serviceaccount:kube-system:aws-node"' in cni_trust
-    )
-    assert "sts:AssumeRoleWithWebIdentity" in cni_trust
+    # The trust policy keys on the issuer (an expression).
+    (cni_trust,) = policy_json(doc, roles["iworkz-test-vpc-cni"]["assume_role_policy"])["Statement"]
+    assert cni_trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    (subject,) = [key for key in cni_trust["Condition"]["StringEquals"] if key.endswith(":sub")]
+    assert '.identity[0].oidc[0].issuer, "https://", "")}:sub' in subject
+    assert cni_trust["Condition"]["StringEquals"][subject] == "system:serviceaccount:kube-system:aws-node"
 
 
 def test_node_role_carries_cni_policy_without_irsa():
@@ -154,7 +154,7 @@ def test_node_role_carries_cni_policy_without_irsa():
 def test_node_volume_key_lets_auto_scaling_launch_encrypted_nodes(defaults):
     _, doc = defaults
     key = next(v for k, v in resources(doc, "aws_kms_key").items() if "node-volume-key" in k)
-    statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
+    statements = {s["Sid"]: s for s in policy_json(doc, key["policy"])["Statement"]}
     assert statements["AutoScalingUsesKey"]["Principal"] == {"AWS": AUTOSCALING_ROLE}
     assert "kms:GenerateDataKey*" in statements["AutoScalingUsesKey"]["Action"]
     assert statements["AutoScalingGrantsToEbs"]["Action"] == "kms:CreateGrant"
@@ -220,7 +220,7 @@ def test_all_options():
 
     admin_ref, admin = next((k, v) for k, v in resources(doc, "aws_iam_role").items() if "admin-role" in k)
     assert admin["name"] == "iworkz-test-cluster-admin"
-    trust = json.loads(admin["assume_role_policy"])["Statement"][0]
+    trust = policy_json(doc, admin["assume_role_policy"])["Statement"][0]
     assert trust["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
     assert trust["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from iworkz_constructs.fargate_profile import FargateProfile, FargateProfileProps
-from tests.tf import new_app, one, synth_stack
+from tests.tf import new_app, one, policy_json, synth_stack
 
 
 def _stack() -> TerraformStack:
@@ -41,7 +39,7 @@ def test_defaults():
     assert profile["timeouts"] == {"create": "20m", "delete": "20m"}
     assert profile["pod_execution_role_arn"].startswith("${aws_iam_role.")
     role = one(doc, "aws_iam_role")
-    trust = json.loads(role["assume_role_policy"])["Statement"][0]
+    trust = policy_json(doc, role["assume_role_policy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "eks-fargate-pods.amazonaws.com"}
     assert trust["Condition"] == {
         "ArnLike": {"aws:SourceArn": "arn:aws:eks:ap-northeast-1:123456789012:fargateprofile/iworkz-test/*"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from iworkz_constructs.flow_logs import FlowLogs, FlowLogsProps
-from tests.tf import new_app, one, resources, synth_stack
+from tests.tf import new_app, one, policy_json, resources, synth_stack
 
 BASE: dict[str, Any] = {"name": "test", "vpc_id": "vpc-0123", "account_id": "123456789012", "region": "ap-northeast-1"}
 
@@ -36,18 +35,18 @@ def test_defaults_log_all_traffic_encrypted_for_a_year():
     assert group["lifecycle"]["prevent_destroy"] is True
     (key_id,) = resources(doc, "aws_kms_key")
     assert key_id in group["kms_key_id"]
-    key_policy = json.loads(one(doc, "aws_kms_key")["policy"])
+    key_policy = policy_json(doc, one(doc, "aws_kms_key")["policy"])
     (logs_statement,) = [
         s for s in key_policy["Statement"] if s["Principal"] == {"Service": "logs.ap-northeast-1.amazonaws.com"}
     ]
     assert logs_statement["Condition"]["ArnLike"] == {
         "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:ap-northeast-1:123456789012:*"
     }
-    (trust,) = json.loads(one(doc, "aws_iam_role")["assume_role_policy"])["Statement"]
+    (trust,) = policy_json(doc, one(doc, "aws_iam_role")["assume_role_policy"])["Statement"]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
     assert trust["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws:ec2:ap-northeast-1:123456789012:vpc-flow-log/*"}
-    statements = json.loads(one(doc, "aws_iam_role_policy")["policy"])["Statement"]
+    statements = policy_json(doc, one(doc, "aws_iam_role_policy")["policy"])["Statement"]
     write = next(s for s in statements if s["Sid"] == "WriteFlowLogStreams")
     (group_id,) = resources(doc, "aws_cloudwatch_log_group")
     assert all(group_id in r for r in write["Resource"])

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
-from tests.tf import new_app, one, synth_stack
+from tests.tf import new_app, one, policy_json, synth_stack
 
 
 def _stack() -> TerraformStack:
@@ -26,7 +24,7 @@ def test_defaults_rotate_and_protect_the_key():
     assert key["enable_key_rotation"] is True
     assert key["deletion_window_in_days"] == 30
     assert key["lifecycle"]["prevent_destroy"] is True
-    policy = json.loads(key["policy"])
+    policy = policy_json(doc, key["policy"])
     assert [s["Sid"] for s in policy["Statement"]] == ["AccountAdministers"]
     assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
     assert one(doc, "aws_kms_alias")["name"] == "alias/iworkz-test"
@@ -53,7 +51,7 @@ def test_all_options():
     key = one(doc, "aws_kms_key")
     assert key["provider"] == "aws.backup" and key["deletion_window_in_days"] == 7
     assert "lifecycle" not in key or key["lifecycle"].get("prevent_destroy") is False
-    statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
+    statements = {s["Sid"]: s for s in policy_json(doc, key["policy"])["Statement"]}
     assert statements["ServiceUsesLogs"]["Condition"] == {
         "ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:ap-northeast-3:123456789012:*"}
     }

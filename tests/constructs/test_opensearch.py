@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from iworkz_constructs.opensearch import AdminServiceAccount, OpenSearch, OpenSearchProps
-from tests.tf import new_app, one, resources, synth_stack
+from tests.tf import new_app, one, policy_json, resources, synth_stack
 
 SOURCES = {"eks-nodes": "sg-nodes", "eks-cluster": "sg-cluster"}
 DOMAIN_ARN = "arn:aws:es:ap-northeast-1:123456789012:domain/iworkz-test-search"
@@ -45,7 +43,7 @@ def _master_policy(doc) -> dict:
     role = next(iter(resources(doc, "aws_iam_role")))
     policy = one(doc, "aws_iam_role_policy")
     assert policy["role"] == f"${{aws_iam_role.{role}.id}}"
-    return json.loads(policy["policy"])
+    return policy_json(doc, policy["policy"])
 
 
 def test_defaults_private_encrypted_fine_grained():
@@ -83,7 +81,7 @@ def test_defaults_private_encrypted_fine_grained():
     assert domain["vpc_options"]["security_group_ids"][0].startswith("${aws_security_group.")
     assert domain["lifecycle"]["prevent_destroy"] is True
     # access policy: only this account's principals
-    policy = json.loads(domain["access_policies"])
+    policy = policy_json(doc, domain["access_policies"])
     [statement] = policy["Statement"]
     assert statement["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
     assert statement["Resource"] == "arn:aws:es:ap-northeast-1:123456789012:domain/iworkz-test-search/*"
@@ -92,7 +90,7 @@ def test_defaults_private_encrypted_fine_grained():
     assert published == {"AUDIT_LOGS", "SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS", "ES_APPLICATION_LOGS"}
     groups = resources(doc, "aws_cloudwatch_log_group").values()
     assert len(groups) == 4 and all(g["kms_key_id"].endswith("key/search") for g in groups)
-    log_policy = json.loads(one(doc, "aws_cloudwatch_log_resource_policy")["policy_document"])
+    log_policy = policy_json(doc, one(doc, "aws_cloudwatch_log_resource_policy")["policy_document"])
     [allow] = log_policy["Statement"]
     assert allow["Principal"] == {"Service": "es.amazonaws.com"}
     assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
@@ -102,7 +100,7 @@ def test_defaults_private_encrypted_fine_grained():
     assert sorted(r["referenced_security_group_id"] for r in rules) == ["sg-cluster", "sg-nodes"]
     assert all((r["from_port"], r["to_port"]) == (443, 443) for r in rules)
     # master role assumable only from the account, with MFA
-    trust = json.loads(one(doc, "aws_iam_role")["assume_role_policy"])
+    trust = policy_json(doc, one(doc, "aws_iam_role")["assume_role_policy"])
     [human] = trust["Statement"]
     assert human["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
     assert human["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
@@ -177,7 +175,7 @@ def test_all_options_warm_cold_and_admin_service_account():
     assert one(doc, "aws_opensearch_domain")["advanced_security_options"]["master_user_options"] == {
         "master_user_arn": f"${{aws_iam_role.{role_name}.arn}}"
     }
-    human, service_account = json.loads(role["assume_role_policy"])["Statement"]
+    human, service_account = policy_json(doc, role["assume_role_policy"])["Statement"]
     assert human["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
     assert service_account["Principal"] == {"Federated": PROVIDER_ARN}
     assert service_account["Action"] == "sts:AssumeRoleWithWebIdentity"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
@@ -11,7 +9,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from iworkz.config.catalog import calendar, today
 from iworkz_constructs.postgres import POSTGRES_PORT, BackupReplica, Postgres, PostgresProps
 from iworkz_constructs.service_security_group import ServiceSecurityGroupProps
-from tests.tf import new_app, one, outputs, resources, synth_stack
+from tests.tf import new_app, one, outputs, policy_json, resources, synth_stack
 
 SOURCES = {"eks-nodes": "sg-nodes", "eks-cluster": "sg-cluster"}
 
@@ -99,7 +97,7 @@ def test_defaults_are_secure_and_durable():
     assert primary["parameter_group_name"].startswith("${aws_db_parameter_group.")
     # enhanced monitoring role
     role = one(doc, "aws_iam_role")
-    trust = json.loads(role["assume_role_policy"])
+    trust = policy_json(doc, role["assume_role_policy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
     assert one(doc, "aws_iam_role_policy_attachment")["policy_arn"].endswith(
         "service-role/AmazonRDSEnhancedMonitoringRole"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps, web_identity_statement
-from tests.tf import new_app, one, resources, synth_stack
+from tests.tf import new_app, one, policy_json, resources, synth_stack
 
 PROVIDER_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.ap-northeast-1.amazonaws.com/id/ABC"
 ISSUER = "oidc.eks.ap-northeast-1.amazonaws.com/id/ABC"
@@ -42,7 +40,7 @@ def test_defaults_trust_exactly_one_service_account():
     body = one(doc, "aws_iam_role")
     assert body["name"] == "iworkz-test-app"
     assert body["max_session_duration"] == 3600
-    trust = json.loads(body["assume_role_policy"])["Statement"]
+    trust = policy_json(doc, body["assume_role_policy"])["Statement"]
     assert len(trust) == 1
     assert trust[0]["Principal"] == {"Federated": PROVIDER_ARN}
     assert trust[0]["Action"] == "sts:AssumeRoleWithWebIdentity"
@@ -52,8 +50,8 @@ def test_defaults_trust_exactly_one_service_account():
             f"{ISSUER}:aud": "sts.amazonaws.com",
         }
     }
-    policy = json.loads(one(doc, "aws_iam_role_policy")["policy"])
-    assert policy["Statement"] == [STATEMENT]
+    policy = policy_json(doc, one(doc, "aws_iam_role_policy")["policy"])
+    assert policy["Statement"] == [{**STATEMENT, "Action": "s3:GetObject"}]  # one action, written as IAM does
     assert resources(doc, "aws_iam_role_policy_attachment") == {}
 
 
@@ -84,7 +82,7 @@ def test_trust_is_the_shared_web_identity_statement():
     # Other constructs (the OpenSearch master role) reuse the same statement builder.
     stack = _stack()
     WorkloadRole(stack, "app-role", _props(namespace="monitoring", service_account="opensearch-bootstrap"))
-    trust = json.loads(one(synth_stack(stack), "aws_iam_role")["assume_role_policy"])
+    trust = policy_json(synth_stack(stack), one(synth_stack(stack), "aws_iam_role")["assume_role_policy"])
     statement = web_identity_statement(PROVIDER_ARN, ISSUER, "monitoring", "opensearch-bootstrap")
     assert trust["Statement"] == [statement]
     assert (

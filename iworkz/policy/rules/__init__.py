@@ -1,0 +1,86 @@
+"""The guardrail rules, one module per rule (cdk-nag's layout), and their registry.
+
+Each module holds one rule: its ``ID`` (the constant callers pass to
+``iworkz.policy.suppress()``), ``DESCRIPTION``, ``FIX`` and ``check`` (a function of the
+synthesised stack document that yields a finding per resource breaking the rule), bundled as
+``RULE``. :data:`REGISTRY` lists every rule; :func:`evaluate` runs them over one stack.
+"""
+
+from __future__ import annotations
+
+from iworkz.policy.rules import (
+    access_logging,
+    deletion_protection,
+    eks_public_endpoint,
+    encryption_cmk,
+    imdsv2,
+    mandatory_tags,
+    open_ingress,
+    prevent_destroy,
+    public_bucket,
+    public_database,
+    public_ip,
+    tls_only,
+)
+from iworkz.policy.rules.base import STATEFUL_TYPES, Finding, Resource, Rule, StackDocument, StackJson
+
+ENCRYPTION_CMK = encryption_cmk.ID
+PUBLIC_IP = public_ip.ID
+OPEN_INGRESS = open_ingress.ID
+PUBLIC_BUCKET = public_bucket.ID
+PUBLIC_DATABASE = public_database.ID
+EKS_PUBLIC_ENDPOINT = eks_public_endpoint.ID
+DELETION_PROTECTION = deletion_protection.ID
+PREVENT_DESTROY = prevent_destroy.ID
+MANDATORY_TAGS = mandatory_tags.ID
+IMDSV2 = imdsv2.ID
+TLS_ONLY = tls_only.ID
+ACCESS_LOGGING = access_logging.ID
+
+REGISTRY: tuple[Rule, ...] = (
+    encryption_cmk.RULE,
+    public_ip.RULE,
+    open_ingress.RULE,
+    public_bucket.RULE,
+    public_database.RULE,
+    eks_public_endpoint.RULE,
+    deletion_protection.RULE,
+    prevent_destroy.RULE,
+    mandatory_tags.RULE,
+    imdsv2.RULE,
+    tls_only.RULE,
+    access_logging.RULE,
+)
+# Rule id -> what it requires (the policy report lists it; suppress() accepts only these ids).
+RULES: dict[str, str] = {rule.id: rule.description for rule in REGISTRY}
+
+
+def evaluate(stack: StackDocument) -> list[Finding]:
+    """Every finding of every rule in one stack, in a stable order."""
+    found = [item for rule in REGISTRY for item in rule.check(stack)]
+    return sorted(found, key=lambda f: (f.path, f.rule, f.attribute))
+
+
+__all__ = [
+    "ACCESS_LOGGING",
+    "DELETION_PROTECTION",
+    "EKS_PUBLIC_ENDPOINT",
+    "ENCRYPTION_CMK",
+    "IMDSV2",
+    "MANDATORY_TAGS",
+    "OPEN_INGRESS",
+    "PREVENT_DESTROY",
+    "PUBLIC_BUCKET",
+    "PUBLIC_DATABASE",
+    "PUBLIC_IP",
+    "REGISTRY",
+    "RULES",
+    "STATEFUL_TYPES",
+    "TLS_ONLY",
+    "Finding",
+    "Resource",
+    "Rule",
+    "StackDocument",
+    "StackJson",
+    "evaluate",
+]
