@@ -44,6 +44,8 @@ FROM_CODE = {
     "namespace.NamespaceProps": "namespaces and their Pod Security Standards are the stacks' constants",
     "network_policy.Peer": "NetworkPolicy peers are the stacks' constants",
     "secret_store.NamespaceSecretStoreProps": "the store name is the construct default; namespaces are the stacks'",
+    "policy_document.statement_block": "IAM policy statements are the stacks' and constructs' constants",
+    "policy_document._principals": "IAM principals are the stacks' and constructs' constants",
     "workload_role.check_statement": "policy statements are the stacks' constants",
     "scheduling.Toleration": "tolerations from config are validated by TolerationConfig (Literal operator, key required)",
 }

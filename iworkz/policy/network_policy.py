@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from iworkz.policy.rules import Finding, StackDocument, blocks
+from iworkz.policy.rules.base import Finding, StackDocument, blocks
 
 NETWORK_POLICY_ENFORCED = "NETWORK_POLICY_ENFORCED"
 RULE = "a kubernetes_network_policy is applied only to a cluster that enforces NetworkPolicies"
