@@ -453,6 +453,13 @@ def test_a_version_left_out_is_the_newest_in_standard_support(tmp_path, monkeypa
     )
 
 
+def test_a_stale_calendar_says_to_update_it(tmp_path, monkeypatch):
+    monkeypatch.setenv(catalog.TODAY_VARIABLE, "2030-01-01")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write_config(tmp_path))
+    assert "add the current releases to the calendar" in caught.value.render()
+
+
 def test_the_shipped_configuration_is_in_standard_support_today(settings):
     assert settings.warnings == ()
     eks = catalog.calendar("eks")

@@ -64,7 +64,12 @@ def version_problems(file: str, env: EnvironmentConfig, on: datetime.date) -> tu
         support = calendar.support(version, on)
         newest = calendar.newest(on)
         current = ", ".join(calendar.in_standard_support(on))
-        fix = f"use {newest} (the newest in standard support), or another of {current}"
+        fix = (
+            f"use {newest} (the newest in standard support), or another of {current}"
+            if current
+            else f"no {entry.label} version of iworkz/config/catalog/versions.yaml is in standard support on "
+            f"{on}: add the current releases to the calendar"
+        )
         if support == "standard":
             continue
         release = calendar.releases.get(version)
