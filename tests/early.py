@@ -451,3 +451,44 @@ def repository_check_results(result: subprocess.CompletedProcess[str]) -> dict[s
     assert result.returncode == 0, result.stderr
     results: dict[str, dict[str, Any]] = json.loads(result.stdout)
     return results
+
+
+# --- adding an environment in a copy of the repository (tests/test_new_environment.py) --------
+
+NEW_ENVIRONMENT = "qa"
+ADD_ENVIRONMENT_IN_A_COPY = f"""
+import os, shutil, subprocess, sys
+from pathlib import Path
+root, copy = Path(sys.argv[1]), Path(sys.argv[2])
+listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
+                        capture_output=True, text=True, check=True).stdout.split("\\0")
+for name in filter(None, listed):
+    if (root / name).is_file():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, copy / name)
+(copy / "node_modules").symlink_to(root / "node_modules")
+def run(*argv, **env):
+    print("$", *argv, flush=True)
+    # PYTHONPATH: the copy's packages, not the ones the virtualenv installed from the original
+    environment = {{**os.environ, "PYTHONPATH": str(copy), **env}}
+    status = subprocess.run([sys.executable, *argv], cwd=copy, env=environment).returncode
+    print("exit", status, flush=True)
+    return status
+statuses = [
+    run("scripts/new_environment.py", "{NEW_ENVIRONMENT}"),
+    run("scripts/gitlab_ci.py", "--check"),
+    # config load and synth of the new environment's stacks (the session synth of ENVS=qa), and the
+    # contracts over it; not_shadowed: the virtualenv maps iworkz_constructs to the original's constructs/, not the copy's
+    run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_config.py", "tests/test_config_edge.py",
+        "tests/test_foundation.py", "tests/test_pipeline.py", "-k", "not package_is_not_shadowed",
+        ENVS="{NEW_ENVIRONMENT}"),
+]
+print("statuses", statuses)
+sys.exit(max(statuses))
+"""
+
+
+def add_environment_in_a_copy(workdir: Path) -> list[str]:
+    copy = workdir / "repo"
+    copy.mkdir()
+    return [sys.executable, "-c", ADD_ENVIRONMENT_IN_A_COPY, str(ROOT), str(copy)]

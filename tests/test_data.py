@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from iworkz.config import ConfigError, load_settings
-from tests.configs import write_config
+from tests.configs import ENVIRONMENTS, write_config
 from tests.tf import one, outputs, policy_json, resources
 
 EKS_REMOTE = "${data.terraform_remote_state.eks-production.outputs."
@@ -324,7 +324,7 @@ def _eks_output(eks_doc: dict[str, Any], remote: str, pattern: str) -> str:
     return f"{remote.removeprefix('${')}{name}"
 
 
-@pytest.mark.parametrize("env", ["production", "staging", "dev"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_opensearch_bootstrap_service_account_assumes_the_master_role(stack, env):
     from iworkz.contracts import OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT
 
@@ -512,7 +512,7 @@ def _walk(value: Any, path: str = ""):
 SECRET_KEYS = re.compile(r"\.(password|password_wo|auth_token|passwords|master_password|secret_string_wo)(\[\d+\])?$")
 
 
-@pytest.mark.parametrize("env", ["production", "staging", "dev"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_no_literal_secret_anywhere(stack, env):
     doc = stack(f"data-{env}")
     for path, value in _walk(doc.get("resource", {})):
@@ -531,7 +531,7 @@ def test_no_literal_secret_anywhere(stack, env):
     assert not {"password", "auth_token", "token"} & set(re.findall(r'"([\w-]+)" =', document))
 
 
-@pytest.mark.parametrize("env", ["production", "staging", "dev"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_the_shared_secret_scanner_finds_nothing(stack, env):
     from iworkz.policy.secret_scan import scan_stack
 

@@ -19,7 +19,7 @@ from iworkz_constructs.k8s_workload import IMAGE_ATTRIBUTE, REPLICAS_ATTRIBUTE
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
 from iworkz_constructs.scheduling import Toleration, schedulable_node_groups, useless_tolerations
-from tests.configs import DELETE, write_config
+from tests.configs import DELETE, ENVIRONMENTS, write_config
 from tests.tf import HARDENED_CONTAINER, one, policy_json, resources, trusted_service_accounts
 
 STACK = "workloads-production"
@@ -560,7 +560,7 @@ BAD_INPUTS = [
     pytest.param(
         "production",
         _workload_patch("web-frontend", image={"tag": "latest"}),
-        ["production.yaml", "platform.workloads.web-frontend.image.tag", "latest", "pinned to a release tag"],
+        ["production.yaml", "platform.workloads.web-frontend.image.tag", "latest", "is not a release"],
         id="latest-in-production",
     ),
     pytest.param(
@@ -642,9 +642,11 @@ def test_fails_on_bad_platform_input(tmp_path, env, patch, expected):
         assert fragment in message, f"{fragment!r} not in:\n{message}"
 
 
-def test_latest_is_allowed_outside_production(tmp_path):
+def test_latest_is_refused_in_every_environment(tmp_path):
+    # iworkz_constructs.k8s_workload.check_image refuses it in every environment: so does the config.
     config = write_config(tmp_path, "dev", _workload_patch("web-frontend", image={"tag": "latest"}))
-    assert load_settings(config).environments["dev"].platform.workloads["web-frontend"].image.tag == "latest"
+    with pytest.raises(ConfigError, match="'latest' is not a release"):
+        load_settings(config)
 
 
 def test_image_shorthand_with_tag_is_accepted(tmp_path):
@@ -661,7 +663,7 @@ def test_a_toleration_of_an_existing_taint_is_accepted(tmp_path):
     assert workload["backend-api"].tolerations[0].key == "memory-optimized"
 
 
-@pytest.mark.parametrize("environment", ["production", "staging", "dev"])
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_scheduling_is_consistent_in_every_environment(stack, environment):
     """Skipped for environments not synthesised in this session (ENVS=...)."""
     node_groups = _eks_node_groups(stack(f"eks-{environment}"))
