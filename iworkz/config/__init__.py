@@ -11,13 +11,14 @@ import ipaddress
 import re
 import typing
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
+from iworkz.config.backup import BackupConfig
 from iworkz.config.base import Model, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
 from iworkz.config.dr_azure import DrAzureConfig
@@ -25,6 +26,7 @@ from iworkz.config.eks import EksConfig
 from iworkz.config.monitoring import MonitoringConfig
 from iworkz.config.network import NetworkConfig
 from iworkz.config.platform import PlatformConfig, platform_rules
+from iworkz.config.security import SecurityConfig
 from iworkz.errors import ConfigError, Problem
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
@@ -112,7 +114,22 @@ class CommonConfig(Model):
     project: str = Field("iworkz", pattern=r"^[a-z][a-z0-9-]{1,20}$")
     tags: Tags = Field(default_factory=lambda: {"Project": "iWORKZ", "ManagedBy": "Terraform", "Owner": "DevOps"})
     backend: BackendSettings = BackendSettings()
+    # Where the account-level stacks (state, security) copy what they hold: the state bucket and
+    # the audit trail are replicated there (the region of these stacks is backend.s3.region).
+    backup_region: AwsRegion = "ap-northeast-3"
     state: StateConfig = StateConfig()
+    security: SecurityConfig = SecurityConfig()
+
+    @model_validator(mode="after")
+    def _distinct_backup_region(self) -> CommonConfig:
+        if self.backup_region == self.backend.s3.region:
+            raise rule_error(
+                f"backup_region must differ from the account's region ({self.backend.s3.region}): cross-region copies",
+                "use ap-northeast-3 for Tokyo",
+                field="backup_region",
+                value=self.backup_region,
+            )
+        return self
 
 
 class AwsConfig(Model):
@@ -148,6 +165,7 @@ class EnvironmentConfig(Model):
     network: NetworkConfig
     eks: EksConfig
     data: DataConfig = DataConfig()
+    backup: BackupConfig = BackupConfig()
     dr_azure: DrAzureConfig = DrAzureConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     platform: PlatformConfig = PlatformConfig()
@@ -227,6 +245,9 @@ class Settings:
     config_dir: Path
     common: CommonConfig
     environments: Mapping[str, EnvironmentConfig]
+    # Every configured environment, whichever are selected: an account-level stack covers them all
+    # (the security stack's trail logs the data events of every environment's buckets).
+    every_environment: Mapping[str, EnvironmentConfig] = field(default_factory=dict)
 
     def file_of(self, environment: str) -> Path:
         return self.config_dir / f"{environment}.yaml"
@@ -282,10 +303,11 @@ def load_settings(config_dir: Path = DEFAULT_CONFIG_DIR, environments: Iterable[
             loaded[name] = env
     if not problems:
         problems.extend(_cross_environment_problems(config_dir, loaded))
+        problems.extend(_account_problems(config_dir, common, loaded))
     if problems:
         raise ConfigError(problems)
     assert common is not None
-    return Settings(config_dir, common, {name: loaded[name] for name in selected})
+    return Settings(config_dir, common, {name: loaded[name] for name in selected}, loaded)
 
 
 def _display(path: Path) -> str:
@@ -417,6 +439,26 @@ def _unwrap(annotation: Any) -> Any:
         annotation = models[0] if models else args[-1] if args else annotation
         if not typing.get_args(annotation):
             return annotation
+
+
+def _account_problems(
+    config_dir: Path, common: CommonConfig | None, envs: Mapping[str, EnvironmentConfig]
+) -> list[Problem]:
+    """Account-level settings that name environments must name configured ones."""
+    if common is None:
+        return []
+    return [
+        Problem(
+            _display(config_dir / COMMON_FILE),
+            f"security.findings.environments[{index}]",
+            name,
+            f"is not a configured environment (known: {', '.join(sorted(envs))}); the findings reach the critical "
+            "receivers of the environments listed here",
+            "name an environment of config/ (e.g. production)",
+        )
+        for index, name in enumerate(common.security.findings.environments)
+        if name not in envs
+    ]
 
 
 def _cross_environment_problems(config_dir: Path, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:

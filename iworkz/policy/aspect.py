@@ -25,8 +25,8 @@ import jsii
 from cdktf import App, Aspects, IAspect, TerraformResource, TerraformStack, Testing
 from constructs import IConstruct
 
-from iworkz.policy import SUPPRESSIONS_ATTRIBUTE
-from iworkz.policy.report import PolicyReport, Suppression
+from iworkz.policy import SUPPRESSIONS_ATTRIBUTE, WAIVERS_ATTRIBUTE
+from iworkz.policy.report import PolicyReport, Suppression, Waiver
 from iworkz.policy.rules import StackDocument, evaluate
 
 _AZURERM_MODULE = "cdktf_cdktf_provider_azurerm"
@@ -39,6 +39,7 @@ class PolicyAspect:
     def __init__(self) -> None:
         self.stacks: dict[str, TerraformStack] = {}
         self.suppressions: list[Suppression] = []
+        self.waivers: list[Waiver] = []
         self.taggable_types: set[str] = set()
         self._classes: dict[type, str | None] = {}
 
@@ -48,6 +49,8 @@ class PolicyAspect:
             path = node.node.path
             for rule, reason, include_children in entries:
                 self.suppressions.append(Suppression(path.split("/")[0], path, rule, reason, include_children))
+        for control, reason in getattr(node, WAIVERS_ATTRIBUTE, None) or ():
+            self.waivers.append(Waiver(node.node.path.split("/")[0], control, reason))
         if isinstance(node, TerraformResource):
             cls = type(node)
             if cls not in self._classes:
@@ -68,6 +71,7 @@ class PolicyAspect:
         """Evaluates the rules over the synthesised stacks; raises PolicyError on any violation."""
         report = PolicyReport(stacks=sorted(documents))
         report.suppressions = [s for s in self.suppressions if s.stack in documents]
+        report.waivers = [w for w in self.waivers if w.stack in documents]
         for name in report.stacks:
             stack = StackDocument(name, documents[name], frozenset(self.taggable_types))
             for item in evaluate(stack):
