@@ -48,6 +48,7 @@ class BucketReplicationProps:
     | storage_class | storage class of the replicas | ``STANDARD_IA`` |
     | replicate_delete_markers | delete markers follow the source | True |
     | replication_time_control | S3 RTC: 15-minute replication SLA (extra cost) | False |
+    | object_lock | both buckets have S3 Object Lock: replicas keep the source's retention | False |
     """
 
     role_name: str
@@ -60,6 +61,7 @@ class BucketReplicationProps:
     storage_class: str = "STANDARD_IA"
     replicate_delete_markers: bool = True
     replication_time_control: bool = False
+    object_lock: bool = False
 
     def __post_init__(self) -> None:
         if self.source_region == self.destination_region:
@@ -150,6 +152,8 @@ def role_policy(props: BucketReplicationProps) -> list[dict[str, Any]]:
                 "s3:GetObjectVersionForReplication",
                 "s3:GetObjectVersionAcl",
                 "s3:GetObjectVersionTagging",
+                # Object Lock: the retention and legal hold of each version travel with its replica.
+                *(("s3:GetObjectRetention", "s3:GetObjectLegalHold") if props.object_lock else ()),
             ],
             "Resource": f"{source}/*",
         },

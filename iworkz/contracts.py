@@ -274,6 +274,15 @@ class DataOutputs(Contract):
     buckets: Annotated[
         Mapping[str, str], Published("S3 bucket names by purpose (replicas as <name>-replica)", keys=_buckets)
     ]
+    backup_volume_tag: Annotated[
+        Mapping[str, str], Configured("tag that puts an EBS volume into the environment's AWS Backup plan")
+    ]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        from iworkz.policy.rules.backup_coverage import BACKUP_TAG_KEY
+
+        return {"backup_volume_tag": {BACKUP_TAG_KEY: context.prefix}}
 
 
 # --- dr-azure ----------------------------------------------------------------------------------

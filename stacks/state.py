@@ -1,7 +1,9 @@
 """`state`: the S3 bucket and DynamoDB lock table every other stack keeps its state in.
 
 Bootstrap once per account with local state, then move it into its own bucket
-(iworkz/backend.py; README: bootstrapping the state backend).
+(iworkz/backend.py; README: bootstrapping the state backend). The bucket is replicated to the
+account's backup region (``backup_region`` of config/common.yaml), so that the state of every
+stack survives the loss of the primary region.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 
 from iworkz.contracts import StateOutputs
+from iworkz.policy import suppress
+from iworkz.policy.rules import BACKUP_COVERAGE
+from iworkz_constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
+from iworkz_constructs.bucket_replication import BucketReplication, BucketReplicationProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps
 from stacks.base import IworkzStack
@@ -25,35 +31,21 @@ class StateStack(IworkzStack):
         context = self.context
         s3 = context.common.backend.s3
         state = context.common.state
+        region, backup_region = self.aws.region, self.aws.backup_region
+        account_id = self.aws.account_id
         key = KmsKey(
             self,
             "state-key",
             KmsKeyProps(
                 alias=f"{context.common.project}-terraform-state",
                 description="Terraform state bucket and lock table",
-                account_id=self.aws.account_id,
+                account_id=account_id,
             ),
         )
-        access_logs = SecureBucket(
+        access_logs = AccessLogBucket(
             self,
             "state-access-logs",
-            SecureBucketProps(
-                bucket_name=f"{s3.bucket}-access-logs",
-                sse_s3_reason="S3 server access logging delivers only to SSE-S3 encrypted target buckets",
-                access_log_opt_out="this bucket is the access-log target; logging it would loop",
-                expiration_days=state.access_log_retention_days,
-                noncurrent_version_expiration_days=30,
-                extra_policy_statements=(
-                    {
-                        "Sid": "S3ServerAccessLogsDelivery",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "logging.s3.amazonaws.com"},
-                        "Action": "s3:PutObject",
-                        "Resource": f"arn:aws:s3:::{s3.bucket}-access-logs/*",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": self.aws.account_id}},
-                    },
-                ),
-            ),
+            AccessLogBucketProps(f"{s3.bucket}-access-logs", account_id, state.access_log_retention_days),
         )
         bucket = SecureBucket(
             self,
@@ -65,6 +57,7 @@ class StateStack(IworkzStack):
                 noncurrent_version_expiration_days=state.noncurrent_version_expiration_days,
             ),
         )
+        self._replicate(bucket, key, account_id, region, backup_region)
         table = DynamodbTable(
             self,
             "lock-table",
@@ -77,4 +70,59 @@ class StateStack(IworkzStack):
             deletion_protection_enabled=True,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
+        suppress(table, BACKUP_COVERAGE, "holds only lock entries of running plans; point-in-time recovery is on")
         return StateOutputs(state_bucket=bucket.name, lock_table=table.name, state_kms_key_arn=key.arn)
+
+    def _replicate(self, bucket: SecureBucket, key: KmsKey, account_id: str, region: str, backup_region: str) -> None:
+        """Every state version also lands in the backup region, encrypted with a key of that region."""
+        s3 = self.context.common.backend.s3
+        state = self.context.common.state
+        backup = self.aws.backup
+        replica_key = KmsKey(
+            self,
+            "state-replica-key",
+            KmsKeyProps(
+                alias=f"{self.context.common.project}-terraform-state-replica",
+                description=f"Terraform state replica in {backup_region}",
+                account_id=account_id,
+                via_services=(f"s3.{backup_region}.amazonaws.com",),
+                provider=backup,
+            ),
+        )
+        replica_logs = AccessLogBucket(
+            self,
+            "state-replica-access-logs",
+            AccessLogBucketProps(
+                f"{s3.bucket}-access-logs-{backup_region}", account_id, state.access_log_retention_days, backup
+            ),
+        )
+        replica = SecureBucket(
+            self,
+            "state-replica-bucket",
+            SecureBucketProps(
+                bucket_name=f"{s3.bucket}-{backup_region}",
+                kms_key_arn=replica_key.arn,
+                access_log_bucket=replica_logs.name,
+                noncurrent_version_expiration_days=state.noncurrent_version_expiration_days,
+                provider=backup,
+            ),
+        )
+        BucketReplication(
+            self,
+            "state-replication",
+            BucketReplicationProps(
+                role_name=f"{s3.bucket}-replication",
+                source=bucket,
+                destination=replica,
+                source_kms_key_arn=key.arn,
+                destination_kms_key_arn=replica_key.arn,
+                source_region=region,
+                destination_region=backup_region,
+            ),
+        )
+        suppress(
+            bucket.bucket,
+            BACKUP_COVERAGE,
+            "Terraform state: every version is kept and replicated to the backup region; this account-level "
+            "bootstrap stack holds no backup vault",
+        )
