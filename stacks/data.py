@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from iworkz.config.data import ACCESS_LOGS_BUCKET
+from iworkz.config.data import ACCESS_LOGS_BUCKET, data_bucket_name, replica_bucket_name
 from iworkz.config.dr_azure import dr_azure_subnets
 from iworkz.context import StackContext
 from iworkz.contracts import (
@@ -325,7 +325,7 @@ class DataStack(IworkzStack):
                 self,
                 f"{bucket}-bucket",
                 SecureBucketProps(
-                    bucket_name=f"{prefix}-{bucket}",
+                    bucket_name=data_bucket_name(prefix, bucket),
                     kms_key_arn=keys["buckets"].arn,
                     access_log_bucket=log_targets[""].name,
                     **common,
@@ -335,7 +335,7 @@ class DataStack(IworkzStack):
                 self,
                 f"{bucket}-replica-bucket",
                 SecureBucketProps(
-                    bucket_name=f"{prefix}-{bucket}-{backup_region}",
+                    bucket_name=replica_bucket_name(prefix, bucket, backup_region),
                     kms_key_arn=keys["replica"].arn,
                     access_log_bucket=log_targets[f"-{backup_region}"].name,
                     provider=self.aws.backup,

@@ -174,6 +174,16 @@ class BucketLifecycleConfig(Model):
 ACCESS_LOGS_BUCKET = "access-logs"
 
 
+def data_bucket_name(prefix: str, bucket: str) -> str:
+    """The S3 name of an application bucket of an environment, e.g. ``iworkz-production-documents``."""
+    return f"{prefix}-{bucket}"
+
+
+def replica_bucket_name(prefix: str, bucket: str, backup_region: str) -> str:
+    """The S3 name of its replica in the backup region."""
+    return f"{data_bucket_name(prefix, bucket)}-{backup_region}"
+
+
 class DataConfig(Model):
     postgres: PostgresConfig = PostgresConfig()
     redis: RedisConfig = RedisConfig()
