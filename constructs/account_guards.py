@@ -66,4 +66,6 @@ class AccountGuards(Construct):
             password_reuse_prevention=props.password_reuse_prevention,
             max_password_age=props.max_password_age_days,
         )
-        self.analyzer_arn = AccessanalyzerAnalyzer(self, "access-analyzer", analyzer_name=props.name, type="ACCOUNT").arn
+        self.analyzer_arn = AccessanalyzerAnalyzer(
+            self, "access-analyzer", analyzer_name=props.name, type="ACCOUNT"
+        ).arn

@@ -69,7 +69,13 @@ POSTGRES_ALERTS = (
     MetricAlert("pg-down", "DR PostgreSQL is not alive", POSTGRES_METRICS, "is_db_alive", "Minimum", "LessThan", 1, 0),
     MetricAlert("pg-cpu", "DR PostgreSQL CPU above 80%", POSTGRES_METRICS, "cpu_percent", "Average", "GreaterThan", 80),
     MetricAlert(
-        "pg-storage", "DR PostgreSQL storage above 80%", POSTGRES_METRICS, "storage_percent", "Maximum", "GreaterThan", 80
+        "pg-storage",
+        "DR PostgreSQL storage above 80%",
+        POSTGRES_METRICS,
+        "storage_percent",
+        "Maximum",
+        "GreaterThan",
+        80,
     ),
 )
 STORAGE_ALERTS = (
@@ -120,7 +126,9 @@ class AzureSiteProtectionProps:
         if not self.alert_emails:
             raise ValueError(f"{self.name}: the alerts need at least one e-mail receiver")
         if not ACTIVITY_LOG_MIN_DAYS <= self.activity_log_total_retention_days <= ACTIVITY_LOG_MAX_DAYS:
-            raise ValueError(f"{self.name}: the activity log is kept {ACTIVITY_LOG_MIN_DAYS}-{ACTIVITY_LOG_MAX_DAYS} days")
+            raise ValueError(
+                f"{self.name}: the activity log is kept {ACTIVITY_LOG_MIN_DAYS}-{ACTIVITY_LOG_MAX_DAYS} days"
+            )
         unknown = [plan for plan in self.defender_plans if plan not in DEFENDER_PLANS]
         if unknown:
             raise ValueError(f"{self.name}: unknown Defender plans {unknown}")
@@ -142,7 +150,11 @@ class AzureSiteProtection(Construct):
             )
         for plan in props.defender_plans:
             SecurityCenterSubscriptionPricing(
-                self, f"defender-{plan.lower()}", tier="Standard", resource_type=plan, subplan=DEFENDER_SUBPLANS.get(plan)
+                self,
+                f"defender-{plan.lower()}",
+                tier="Standard",
+                resource_type=plan,
+                subplan=DEFENDER_SUBPLANS.get(plan),
             )
         MonitorDiagnosticSetting(
             self,
@@ -166,7 +178,9 @@ class AzureSiteProtection(Construct):
             resource_group_name=props.resource_group_name,
             short_name="iworkz-dr",
             email_receiver=[
-                MonitorActionGroupEmailReceiver(name=f"receiver-{index}", email_address=email, use_common_alert_schema=True)
+                MonitorActionGroupEmailReceiver(
+                    name=f"receiver-{index}", email_address=email, use_common_alert_schema=True
+                )
                 for index, email in enumerate(props.alert_emails)
             ],
             tags=dict(props.tags),

@@ -162,7 +162,9 @@ class BackupPlan(Construct):
         super().__init__(scope, id)
         self.volume_tag = {BACKUP_TAG_KEY: props.name}
         primary = self._vault("vault", props.name, props, props.region, None)
-        copy = self._vault("copy-vault", f"{props.name}-{props.backup_region}", props, props.backup_region, props.backup_provider)
+        copy = self._vault(
+            "copy-vault", f"{props.name}-{props.backup_region}", props, props.backup_region, props.backup_provider
+        )
         self.vault_arn, self.copy_vault_arn = primary.arn, copy.arn
         role = IamRole(
             self,

@@ -68,7 +68,11 @@ class ConfigRecorder(Construct):
             assume_role_policy=PolicyDocument(
                 self,
                 "trust-policy",
-                [service_trust("config.amazonaws.com", condition={"StringEquals": {"aws:SourceAccount": props.account_id}})],
+                [
+                    service_trust(
+                        "config.amazonaws.com", condition={"StringEquals": {"aws:SourceAccount": props.account_id}}
+                    )
+                ],
             ).json,
         )
         IamRolePolicyAttachment(self, "role-policy", role=role.name, policy_arn=CONFIG_ROLE_POLICY)
@@ -81,7 +85,12 @@ class ConfigRecorder(Construct):
                 self,
                 "delivery-policy-document",
                 [
-                    {"Sid": "CheckBucket", "Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": props.bucket_arn},
+                    {
+                        "Sid": "CheckBucket",
+                        "Effect": "Allow",
+                        "Action": "s3:GetBucketAcl",
+                        "Resource": props.bucket_arn,
+                    },
                     {
                         "Sid": "WriteHistory",
                         "Effect": "Allow",

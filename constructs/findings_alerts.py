@@ -241,7 +241,9 @@ def _topic_policy(props: FindingsAlertsProps, topic_arn: str, rules: dict[str, C
             "Principal": {"Service": "cloudwatch.amazonaws.com"},
             "Action": "sns:Publish",
             "Resource": topic_arn,
-            "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{props.region}:{props.account_id}:alarm:*"}},
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{props.region}:{props.account_id}:alarm:*"}
+            },
         },
         {
             "Sid": "DenyInsecureTransport",
@@ -266,7 +268,12 @@ def _forwarder_policy(props: FindingsAlertsProps, log_group_arn: str, queue_arn:
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Resource": f"{log_group_arn}:*",
         },
-        {"Sid": "ReadReceiverUrls", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arns},
+        {
+            "Sid": "ReadReceiverUrls",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": secret_arns,
+        },
         {
             # The secrets' keys belong to their environments' data stacks: decrypt only through
             # Secrets Manager, and only for these secrets.

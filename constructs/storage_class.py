@@ -24,7 +24,9 @@ class EncryptedGp3StorageClass(StorageClassV1):
         volume_tags: Mapping[str, str] | None = None,
         provider: TerraformProvider | None = None,
     ) -> None:
-        tags = {f"tagSpecification_{n}": f"{key}={value}" for n, (key, value) in enumerate((volume_tags or {}).items(), 1)}
+        tags = {
+            f"tagSpecification_{n}": f"{key}={value}" for n, (key, value) in enumerate((volume_tags or {}).items(), 1)
+        }
         super().__init__(
             scope,
             id,

@@ -74,7 +74,9 @@ class ThreatDetection(Construct):
             control_finding_generator="SECURITY_CONTROL",  # one finding per control across standards
             auto_enable_controls=True,
         )
-        self.standards_arns = [f"arn:aws:securityhub:{props.region}::standards/{s}" for s in props.security_hub_standards]
+        self.standards_arns = [
+            f"arn:aws:securityhub:{props.region}::standards/{s}" for s in props.security_hub_standards
+        ]
         for standard, arn in zip(props.security_hub_standards, self.standards_arns, strict=True):
             SecurityhubStandardsSubscription(
                 self, f"standard-{standard.split('/')[0]}", standards_arn=arn, depends_on=[hub]

@@ -13,9 +13,8 @@ out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from iworkz.config.data import ACCESS_LOGS_BUCKET, data_bucket_name, replica_bucket_name
+from iworkz.config.data import ACCESS_LOGS_BUCKET, data_bucket_name
 from iworkz.config.dr_azure import dr_azure_subnets
 from iworkz.context import StackContext
 from iworkz.contracts import (
@@ -31,17 +30,14 @@ from iworkz.contracts import (
     RedisOutputs,
 )
 from iworkz_constructs.backup_plan import BackupPlan, BackupPlanProps, RestoreTarget
-from iworkz_constructs.bucket_replication import BucketReplication, BucketReplicationProps
+from iworkz_constructs.bucket_replication import ReplicatedBucketProps, replicated_bucket
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.opensearch import AdminServiceAccount, OpenSearch, OpenSearchProps
 from iworkz_constructs.postgres import BackupReplica, Postgres, PostgresProps
 from iworkz_constructs.redis import DEFAULT_CLIENT_ACCESS, METRICS_CLIENT_ACCESS, Redis, RedisProps
 from iworkz_constructs.secret import GeneratedValue, Secret, SecretProps
-from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps, Transition
+from iworkz_constructs.secure_bucket import AccessLogBucket, AccessLogBucketProps, SecureBucket, Transition
 from stacks.base import IworkzStack
-
-SSE_S3_REASON = "S3 server access logging delivers only to SSE-S3 encrypted target buckets"
-LOG_TARGET_REASON = "this bucket is the access-log target; logging it would loop"
 
 
 class DataStack(IworkzStack):
@@ -279,82 +275,48 @@ class DataStack(IworkzStack):
         region: str,
         backup_region: str,
     ) -> dict[str, SecureBucket]:
+        """The access-log buckets of both regions, and each application bucket with its replica."""
         prefix = context.prefix
         data = context.env.data
         lifecycle = data.lifecycle
-        transitions = (
-            Transition(lifecycle.standard_ia_after_days, "STANDARD_IA"),
-            Transition(lifecycle.glacier_after_days, "GLACIER"),
-            Transition(lifecycle.deep_archive_after_days, "DEEP_ARCHIVE"),
-        )
-        buckets: dict[str, SecureBucket] = {}
-        log_targets = {}
-        for suffix, provider in (("", None), (f"-{backup_region}", self.aws.backup)):
-            name = f"{prefix}-{ACCESS_LOGS_BUCKET}{suffix}"
-            log_targets[suffix] = SecureBucket(
+        logs = {
+            replica: AccessLogBucket(
                 self,
-                f"{ACCESS_LOGS_BUCKET}{'-replica' if suffix else ''}-bucket",
-                SecureBucketProps(
-                    bucket_name=name,
-                    sse_s3_reason=SSE_S3_REASON,
-                    access_log_opt_out=LOG_TARGET_REASON,
-                    expiration_days=data.access_log_retention_days,
-                    noncurrent_version_expiration_days=30,
-                    extra_policy_statements=(
-                        {
-                            "Sid": "S3ServerAccessLogsDelivery",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "logging.s3.amazonaws.com"},
-                            "Action": "s3:PutObject",
-                            "Resource": f"arn:aws:s3:::{name}/*",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                        },
-                    ),
-                    provider=provider,
+                f"{ACCESS_LOGS_BUCKET}{'-replica' if replica else ''}-bucket",
+                AccessLogBucketProps(
+                    bucket_name=f"{prefix}-{ACCESS_LOGS_BUCKET}" + (f"-{backup_region}" if replica else ""),
+                    account_id=account_id,
+                    retention_days=data.access_log_retention_days,
+                    provider=self.aws.backup if replica else None,
                 ),
             )
-        buckets[ACCESS_LOGS_BUCKET] = log_targets[""]
-        buckets[f"{ACCESS_LOGS_BUCKET}-replica"] = log_targets[f"-{backup_region}"]
+            for replica in (False, True)
+        }
+        buckets: dict[str, SecureBucket] = {
+            ACCESS_LOGS_BUCKET: logs[False],
+            f"{ACCESS_LOGS_BUCKET}-replica": logs[True],
+        }
         for bucket in data.buckets:
-            common: dict[str, Any] = {
-                "transitions": transitions,
-                "expiration_days": lifecycle.expire_after_days,
-                "noncurrent_version_expiration_days": lifecycle.noncurrent_expire_after_days,
-            }
-            source = SecureBucket(
+            buckets[bucket], buckets[f"{bucket}-replica"] = replicated_bucket(
                 self,
-                f"{bucket}-bucket",
-                SecureBucketProps(
+                bucket,
+                ReplicatedBucketProps(
                     bucket_name=data_bucket_name(prefix, bucket),
-                    kms_key_arn=keys["buckets"].arn,
-                    access_log_bucket=log_targets[""].name,
-                    **common,
-                ),
-            )
-            replica = SecureBucket(
-                self,
-                f"{bucket}-replica-bucket",
-                SecureBucketProps(
-                    bucket_name=replica_bucket_name(prefix, bucket, backup_region),
-                    kms_key_arn=keys["replica"].arn,
-                    access_log_bucket=log_targets[f"-{backup_region}"].name,
-                    provider=self.aws.backup,
-                    **common,
-                ),
-            )
-            BucketReplication(
-                self,
-                f"{bucket}-replication",
-                BucketReplicationProps(
                     role_name=f"{prefix}-{bucket}-replication",
-                    source=source,
-                    destination=replica,
-                    source_kms_key_arn=keys["buckets"].arn,
-                    destination_kms_key_arn=keys["replica"].arn,
-                    source_region=region,
-                    destination_region=backup_region,
+                    kms_key_arn=keys["buckets"].arn,
+                    replica_kms_key_arn=keys["replica"].arn,
+                    access_log_bucket=logs[False].name,
+                    replica_access_log_bucket=logs[True].name,
+                    region=region,
+                    replica_region=backup_region,
+                    replica_provider=self.aws.backup,
+                    transitions=(
+                        Transition(lifecycle.standard_ia_after_days, "STANDARD_IA"),
+                        Transition(lifecycle.glacier_after_days, "GLACIER"),
+                        Transition(lifecycle.deep_archive_after_days, "DEEP_ARCHIVE"),
+                    ),
+                    expiration_days=lifecycle.expire_after_days,
+                    noncurrent_version_expiration_days=lifecycle.noncurrent_expire_after_days,
                 ),
             )
-            buckets[bucket] = source
-            buckets[f"{bucket}-replica"] = replica
         return buckets

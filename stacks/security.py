@@ -17,14 +17,13 @@ from iworkz.context import environment_prefix
 from iworkz.contracts import SecurityOutputs
 from iworkz.policy import suppress, waive
 from iworkz.policy.rules import BACKUP_COVERAGE
-from iworkz_constructs.access_log_bucket import AccessLogBucket, AccessLogBucketProps
 from iworkz_constructs.account_guards import AccountGuards, AccountGuardsProps
 from iworkz_constructs.audit_trail import AuditTrail, AuditTrailProps
-from iworkz_constructs.bucket_replication import BucketReplication, BucketReplicationProps
+from iworkz_constructs.bucket_replication import ReplicatedBucketProps, replicated_bucket
 from iworkz_constructs.config_recorder import CONFIG_PREFIX, ConfigRecorder, ConfigRecorderProps
 from iworkz_constructs.findings_alerts import FindingsAlerts, FindingsAlertsProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
-from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps, Transition
+from iworkz_constructs.secure_bucket import AccessLogBucket, AccessLogBucketProps, SecureBucket, Transition
 from iworkz_constructs.threat_detection import ThreatDetection, ThreatDetectionProps
 from stacks.base import IworkzStack
 
@@ -132,60 +131,59 @@ class SecurityStack(IworkzStack):
         """The trail's and AWS Config's bucket (Object Lock, COMPLIANCE) and its replica in the backup region."""
         config = self.context.common.security.audit_trail
         project = self.context.common.project
-        trail_arn = f"arn:aws:cloudtrail:{region}:{account_id}:trail/{project}-audit"
-        copies = {}
-        for suffix, provider in (("", None), (f"-{backup_region}", self.aws.backup)):
-            in_region = backup_region if suffix else region
-            key = KmsKey(
-                self,
-                f"audit{'-replica' if suffix else ''}-key",
-                KmsKeyProps(
-                    alias=f"{project}-audit{suffix}",
-                    description=f"Audit trail and AWS Config history in {in_region}",
-                    account_id=account_id,
-                    service_principals=() if suffix else ("cloudtrail.amazonaws.com", f"logs.{region}.amazonaws.com"),
-                    via_services=(f"s3.{in_region}.amazonaws.com",),
-                    provider=provider,
-                ),
-            )
-            logs = AccessLogBucket(
-                self,
-                f"audit{'-replica' if suffix else ''}-access-logs",
-                AccessLogBucketProps(
-                    f"{config.bucket}-access-logs{suffix}", account_id, config.access_log_retention_days, provider
-                ),
-            )
-            name = f"{config.bucket}{suffix}"
-            copies[suffix] = (
-                key,
-                SecureBucket(
+        keys, logs = [], []
+        for replica in (False, True):
+            in_region = backup_region if replica else region
+            provider = self.aws.backup if replica else None
+            keys.append(
+                KmsKey(
                     self,
-                    f"audit{'-replica' if suffix else ''}-bucket",
-                    SecureBucketProps(
-                        bucket_name=name,
-                        kms_key_arn=key.arn,
-                        access_log_bucket=logs.name,
-                        transitions=AUDIT_TRANSITIONS,
-                        expiration_days=config.retention_days,
-                        object_lock_days=config.object_lock_days,
-                        extra_policy_statements=() if suffix else _delivery_statements(name, account_id, trail_arn),
+                    f"audit{'-replica' if replica else ''}-key",
+                    KmsKeyProps(
+                        alias=f"{project}-audit" + (f"-{backup_region}" if replica else ""),
+                        description=f"Audit trail and AWS Config history in {in_region}",
+                        account_id=account_id,
+                        # CloudTrail encrypts the log files, CloudWatch Logs the trail's log group.
+                        service_principals=()
+                        if replica
+                        else ("cloudtrail.amazonaws.com", f"logs.{region}.amazonaws.com"),
+                        via_services=(f"s3.{in_region}.amazonaws.com",),
                         provider=provider,
                     ),
-                ),
+                )
             )
-        (self.audit_key, bucket), (replica_key, replica) = copies[""], copies[f"-{backup_region}"]
-        BucketReplication(
+            logs.append(
+                AccessLogBucket(
+                    self,
+                    f"audit{'-replica' if replica else ''}-access-logs",
+                    AccessLogBucketProps(
+                        bucket_name=f"{config.bucket}-access-logs" + (f"-{backup_region}" if replica else ""),
+                        account_id=account_id,
+                        retention_days=config.access_log_retention_days,
+                        provider=provider,
+                    ),
+                )
+            )
+        self.audit_key = keys[0]
+        bucket, _ = replicated_bucket(
             self,
-            "audit-replication",
-            BucketReplicationProps(
+            "audit",
+            ReplicatedBucketProps(
+                bucket_name=config.bucket,
                 role_name=f"{config.bucket}-replication",
-                source=bucket,
-                destination=replica,
-                source_kms_key_arn=self.audit_key.arn,
-                destination_kms_key_arn=replica_key.arn,
-                source_region=region,
-                destination_region=backup_region,
-                object_lock=True,
+                kms_key_arn=keys[0].arn,
+                replica_kms_key_arn=keys[1].arn,
+                access_log_bucket=logs[0].name,
+                replica_access_log_bucket=logs[1].name,
+                region=region,
+                replica_region=backup_region,
+                replica_provider=self.aws.backup,
+                transitions=AUDIT_TRANSITIONS,
+                expiration_days=config.retention_days,
+                object_lock_days=config.object_lock_days,
+                extra_policy_statements=_delivery_statements(
+                    config.bucket, account_id, f"arn:aws:cloudtrail:{region}:{account_id}:trail/{project}-audit"
+                ),
             ),
         )
         suppress(
@@ -217,7 +215,10 @@ def _delivery_statements(bucket: str, account_id: str, trail_arn: str) -> tuple[
             "Principal": {"Service": "cloudtrail.amazonaws.com"},
             "Action": "s3:PutObject",
             "Resource": f"{arn}/AWSLogs/{account_id}/*",
-            "Condition": {**trail, "StringEquals": {**trail["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"}},
+            "Condition": {
+                **trail,
+                "StringEquals": {**trail["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"},
+            },
         },
         {
             "Sid": "ConfigChecksBucket",
@@ -233,6 +234,8 @@ def _delivery_statements(bucket: str, account_id: str, trail_arn: str) -> tuple[
             "Principal": {"Service": "config.amazonaws.com"},
             "Action": "s3:PutObject",
             "Resource": f"{arn}/{CONFIG_PREFIX}/AWSLogs/{account_id}/Config/*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id, "s3:x-amz-acl": "bucket-owner-full-control"}},
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id, "s3:x-amz-acl": "bucket-owner-full-control"}
+            },
         },
     )

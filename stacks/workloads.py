@@ -12,9 +12,6 @@ Until the split these lived in the platform stack; an environment that ran it im
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1, NamespaceV1Metadata
-
-from iworkz.config.platform import WorkloadConfig
 from iworkz.contracts import (
     REDIS_APP_USER,
     ClusterOutputs,
@@ -36,10 +33,11 @@ from iworkz_constructs.application import (
 )
 from iworkz_constructs.external_secret import ExternalSecret, RemoteValue
 from iworkz_constructs.host_ingress import HostIngress, HostIngressProps, Route
+from iworkz_constructs.namespace import Namespace, NamespaceProps
 from iworkz_constructs.operator_secret import OperatorSecret, OperatorSecretProps
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
-from iworkz_constructs.scheduling import Placement, Toleration, placement_on
+from iworkz_constructs.scheduling import placements
 from iworkz_constructs.secret_store import NamespaceSecretStore, NamespaceSecretStoreProps
 from stacks.base import IworkzStack
 from stacks.cluster_providers import kubernetes_provider
@@ -57,18 +55,11 @@ class WorkloadsStack(IworkzStack):
         prefix = context.prefix
         hosts = WorkloadsOutputs.configured(context)["hosts"]
         k8s = kubernetes_provider(self, eks)
-        namespace = NamespaceV1(
+        namespace = Namespace(
             self,
             "app-namespace",
-            metadata=NamespaceV1Metadata(
-                name=prefix,  # design 12.2: iworkz-production
-                labels={
-                    "name": prefix,  # design 12.2
-                    "environment": str(context.environment_name),  # design 12.2
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                },
-            ),
-            provider=k8s,
+            # Design 12.2: iworkz-production, labelled with its name and environment.
+            NamespaceProps(prefix, labels={"environment": str(context.environment_name)}, provider=k8s),
         )
         self.secret_store = NamespaceSecretStore(
             self,
@@ -128,7 +119,7 @@ class WorkloadsStack(IworkzStack):
                 sagemaker_endpoint=config.sagemaker_endpoint,
                 ingress_namespace=platform.ingress_namespace,
                 metrics_scrapers=WorkloadsOutputs.configured(context)["metrics_scraper_label"],
-                placements=self._placements(config.workloads),
+                placements=placements(config.workloads, context.env.eks.node_groups),
                 service_account_annotations={
                     name: role.service_account_annotations for name, role in self.roles.items()
                 },
@@ -252,18 +243,3 @@ class WorkloadsStack(IworkzStack):
 
     def _registry_hosts(self) -> list[str]:
         return sorted({w.image.repository.split("/")[0] for w in self.context.env.platform.workloads.values()})
-
-    def _placements(self, workloads: dict[str, WorkloadConfig]) -> dict[str, Placement]:
-        """Node selector and tolerations from each workload's node group, plus its extra tolerations."""
-        node_groups = self.context.env.eks.node_groups
-        placements = {}
-        for name, workload in workloads.items():
-            extra = tuple(Toleration(t.key, t.operator, t.value, t.effect) for t in workload.tolerations)
-            if workload.node_group is not None:
-                base = placement_on(workload.node_group, node_groups)
-                placements[name] = Placement(
-                    base.node_selector, base.tolerations + tuple(t for t in extra if t not in base.tolerations)
-                )
-            elif extra:
-                placements[name] = Placement({}, extra)
-        return placements

@@ -728,7 +728,7 @@ def test_subnets_are_computed_from_any_vnet_size():
 
 
 def test_azure_names_fit_their_limits_and_stay_stable():
-    from stacks.dr_azure import compact_name
+    from iworkz_constructs.azure_names import compact_name
 
     assert compact_name("iworkz-production-dr-kv", 24) == "iworkz-production-dr-kv"
     long_vault = compact_name("iworkz-preproduction1-dr-kv", 24)

@@ -6,12 +6,13 @@ synth with a :class:`~iworkz.errors.ConfigError` naming the file, field, value a
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import ipaddress
 import re
 import typing
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -247,7 +248,7 @@ class Settings:
     environments: Mapping[str, EnvironmentConfig]
     # Every configured environment, whichever are selected: an account-level stack covers them all
     # (the security stack's trail logs the data events of every environment's buckets).
-    every_environment: Mapping[str, EnvironmentConfig] = field(default_factory=dict)
+    every_environment: Mapping[str, EnvironmentConfig] = dataclasses.field(default_factory=dict)
 
     def file_of(self, environment: str) -> Path:
         return self.config_dir / f"{environment}.yaml"

@@ -29,7 +29,9 @@ class ControlList:
     defaults: Sequence[str]
 
 
-def check_controls(lists: Sequence[ControlList], chosen: Mapping[str, Sequence[str]], disabled: Mapping[str, str]) -> None:
+def check_controls(
+    lists: Sequence[ControlList], chosen: Mapping[str, Sequence[str]], disabled: Mapping[str, str]
+) -> None:
     """Raises the configuration error of the first broken rule (see the module docstring)."""
     off: set[str] = set()
     for control in lists:
@@ -43,7 +45,9 @@ def check_controls(lists: Sequence[ControlList], chosen: Mapping[str, Sequence[s
                     value=item,
                 )
             if items.index(item) != index:
-                raise rule_error(f"{control.kind} listed twice", "remove the duplicate", field=control.field, value=item)
+                raise rule_error(
+                    f"{control.kind} listed twice", "remove the duplicate", field=control.field, value=item
+                )
         for item in control.defaults:
             if item in items:
                 continue

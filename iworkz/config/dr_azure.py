@@ -112,7 +112,14 @@ AZURE_REGION_PAIRS = {
 # Microsoft Defender for Cloud plans (pricing resource types) for what the DR site runs: the AKS
 # nodes (servers) and cluster (containers), PostgreSQL, the backup storage, the Key Vault and the
 # Resource Manager operations on all of them.
-DEFENDER_PLANS = ("VirtualMachines", "Containers", "OpenSourceRelationalDatabases", "StorageAccounts", "KeyVaults", "Arm")
+DEFENDER_PLANS = (
+    "VirtualMachines",
+    "Containers",
+    "OpenSourceRelationalDatabases",
+    "StorageAccounts",
+    "KeyVaults",
+    "Arm",
+)
 # The subscription's activity log in Log Analytics: searchable for log_retention_days, kept in
 # total for 7 years (the platform design, chapter 12.1); Azure keeps a table at most 4383 days.
 ACTIVITY_LOG_MIN_DAYS = 2555

@@ -220,4 +220,3 @@ class SecurityConfig(Model):
             self.disabled,
         )
         return self
-

@@ -83,7 +83,9 @@ class PolicyReport:
         where = f" (listed in {written_to})" if written_to is not None else ""
         rules = sorted({s.rule for s in self.suppressions})
         by_rule = f": {', '.join(rules)}" if rules else ""
-        off = f", {len(self.waivers)} controls off: {', '.join(w.control for w in self.waivers)}" if self.waivers else ""
+        off = (
+            f", {len(self.waivers)} controls off: {', '.join(w.control for w in self.waivers)}" if self.waivers else ""
+        )
         return (
             f"policy: {len(self.stacks)} stacks checked, {len(self.violations)} violations, "
             f"{self.suppression_count} suppressions{by_rule}{off}{where}"

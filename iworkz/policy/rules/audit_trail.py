@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from iworkz.policy.rules.base import Finding, Rule, StackDocument, finding, first, for_bucket, is_set, is_true, referenced
+from iworkz.policy.rules.base import (
+    Finding,
+    Rule,
+    StackDocument,
+    finding,
+    first,
+    for_bucket,
+    is_set,
+    is_true,
+    referenced,
+)
 
 ID = "AUDIT_TRAIL"
 DESCRIPTION = "CloudTrail is multi-region, validated, KMS-encrypted and delivered into a COMPLIANCE-locked bucket"

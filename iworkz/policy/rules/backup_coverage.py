@@ -45,7 +45,9 @@ def check(stack: StackDocument) -> Iterator[Finding]:
     stores = [r for t in _BACKED_UP for r in stack.of(t) if not is_set(r.get("replicate_source_db"))]
     for store in [*stores, *data_buckets(stack)]:
         if (store.type, store.name) not in selected:
-            yield finding(stack, store, ID, "aws_backup_selection", None, f"{store.type} is in no backup selection", FIX)
+            yield finding(
+                stack, store, ID, "aws_backup_selection", None, f"{store.type} is in no backup selection", FIX
+            )
     for storage_class in stack.of("kubernetes_storage_class_v1"):
         if storage_class.get("storage_provisioner") != _EBS_PROVISIONER:
             continue
