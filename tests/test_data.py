@@ -55,7 +55,8 @@ def test_one_rotating_key_per_purpose_and_a_replica_region_key(prod):
     keys = resources(prod, "aws_kms_key")
     aliases = sorted(a["name"] for a in resources(prod, "aws_kms_alias").values())
     assert aliases == [
-        f"alias/iworkz-production-{p}" for p in ("buckets", "cache", "database", "replica", "search", "secrets")
+        f"alias/iworkz-production-{p}"
+        for p in ("ap-northeast-3-backup", "backup", "buckets", "cache", "database", "replica", "search", "secrets")
     ]
     assert all(k["enable_key_rotation"] is True and k["lifecycle"]["prevent_destroy"] is True for k in keys.values())
     replica = keys[_key(prod, "iworkz-production-replica").split(".")[1]]
@@ -110,7 +111,9 @@ def test_postgres_primary_matches_the_issue(prod, settings):
     assert db["monitoring_interval"] == 60
     role = _ref(prod, "aws_iam_role", lambda r: _trusts(prod, r, "monitoring.rds.amazonaws.com"))
     assert db["monitoring_role_arn"] == f"${{{role}.arn}}"
-    attachment = one(prod, "aws_iam_role_policy_attachment")
+    [attachment] = [
+        a for a in resources(prod, "aws_iam_role_policy_attachment").values() if a["role"] == f"${{{role}.name}}"
+    ]
     assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
     assert attachment["role"] == f"${{{role}.name}}"
     assert db["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]

@@ -55,7 +55,11 @@ def test_only_production_builds_the_dr_site(settings):
 
 def test_another_environment_gets_its_site_by_configuration(tmp_path):
     settings = load_settings(
-        write_config(tmp_path, "staging", {"dr_azure": {"enabled": True, "vnet_cidr": "10.101.0.0/16"}}),
+        write_config(
+            tmp_path,
+            "staging",
+            {"dr_azure": {"enabled": True, "vnet_cidr": "10.101.0.0/16", "alert_emails": ["oncall@iworkz.com"]}},
+        ),
         ["staging"],
     )
     planned, _ = plan(settings, ["dr-azure"])
