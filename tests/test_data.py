@@ -61,7 +61,9 @@ def test_one_rotating_key_per_purpose_and_a_replica_region_key(prod):
     assert all(k["enable_key_rotation"] is True and k["lifecycle"]["prevent_destroy"] is True for k in keys.values())
     replica = keys[_key(prod, "iworkz-production-replica").split(".")[1]]
     assert replica["provider"] == "aws.backup"
-    assert all("provider" not in k for name, k in keys.items() if k is not replica)
+    copy_vault = keys[_key(prod, "iworkz-production-ap-northeast-3-backup").split(".")[1]]
+    assert copy_vault["provider"] == "aws.backup"
+    assert all("provider" not in k for k in keys.values() if k is not replica and k is not copy_vault)
 
 
 @pytest.mark.parametrize(

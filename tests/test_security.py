@@ -108,7 +108,7 @@ def test_audit_bucket_is_access_logged_and_replicated_to_osaka_with_its_locks(se
 
 def test_only_the_trail_and_config_of_this_account_write_into_the_audit_bucket(sec):
     reference = _satellite(sec, "aws_s3_bucket_policy", "iworkz-audit-logs")["policy"]
-    policy = sec["data"]["aws_iam_policy_document"][reference.split(".")[1]]
+    policy = sec["data"]["aws_iam_policy_document"][reference.split(".")[2]]
     by_sid = {s["sid"]: s for s in policy["statement"]}
     writes = by_sid["CloudTrailWrites"]
     assert writes["principals"] == [{"type": "Service", "identifiers": ["cloudtrail.amazonaws.com"]}]

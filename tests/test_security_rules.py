@@ -19,7 +19,7 @@ from iworkz.policy.rules import (
 
 
 def _findings(resource: dict[str, dict[str, dict[str, Any]]], rule: str) -> list[str]:
-    return [f.address for f in evaluate(StackDocument("test", {"resource": resource})) if f.rule == rule]
+    return sorted(f.address for f in evaluate(StackDocument("test", {"resource": resource})) if f.rule == rule)
 
 
 BUCKETS = {
