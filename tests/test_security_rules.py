@@ -18,11 +18,11 @@ from iworkz.policy.rules import (
 )
 
 
-def _findings(resource: dict[str, dict[str, dict[str, Any]]], rule: str) -> list[str]:
+def _findings(resource: dict[str, Any], rule: str) -> list[str]:
     return sorted(f.address for f in evaluate(StackDocument("test", {"resource": resource})) if f.rule == rule)
 
 
-BUCKETS = {
+BUCKETS: dict[str, Any] = {
     "aws_s3_bucket": {"data": {"bucket": "d"}, "logs": {"bucket": "l"}, "copy": {"bucket": "c"}},
     "aws_s3_bucket_logging": {
         "x": {"bucket": "${aws_s3_bucket.data.id}", "target_bucket": "${aws_s3_bucket.logs.bucket}"}
@@ -82,7 +82,7 @@ def test_bucket_replication_asks_only_the_buckets_that_hold_data():
 
 
 def test_azure_delete_lock():
-    server = {"azurerm_postgresql_flexible_server": {"pg": {}}}
+    server: dict[str, Any] = {"azurerm_postgresql_flexible_server": {"pg": {}}}
     assert _findings(server, AZURE_DELETE_LOCK) == ["azurerm_postgresql_flexible_server.pg"]
     read_only = {
         **server,

@@ -146,6 +146,6 @@ def _post(url: str, payload: Mapping[str, Any]) -> None:
 
 
 def _secrets_client() -> Any:
-    import boto3  # the Lambda runtime's
+    import boto3  # type: ignore[import-not-found]  # the Lambda runtime's
 
     return boto3.client("secretsmanager")

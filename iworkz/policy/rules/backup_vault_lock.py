@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from iworkz.policy.rules.base import Finding, Rule, StackDocument, blocks, finding, is_set, referenced
+from iworkz.policy.rules.base import Finding, Resource, Rule, StackDocument, blocks, finding, is_set, referenced
 
 ID = "BACKUP_VAULT_LOCK"
 DESCRIPTION = "backup vaults are locked in compliance mode; backup plans copy every recovery point to another region"
@@ -18,20 +18,20 @@ FIX = "use iworkz_constructs.backup_plan (vault lock with changeable_for_days, c
 
 
 def check(stack: StackDocument) -> Iterator[Finding]:
-    locks = {}
+    locks: dict[str, Resource] = {}
     for lock in stack.of("aws_backup_vault_lock_configuration"):
         name = referenced(lock.get("backup_vault_name"), "aws_backup_vault")
         if name is not None:
             locks[name] = lock
     for vault in stack.of("aws_backup_vault"):
-        lock = locks.get(vault.name)
-        if lock is None or not is_set(lock.get("changeable_for_days")):
+        vault_lock = locks.get(vault.name)
+        if vault_lock is None or not is_set(vault_lock.get("changeable_for_days")):
             yield finding(
                 stack,
                 vault,
                 ID,
                 "aws_backup_vault_lock_configuration.changeable_for_days",
-                None if lock is None else lock.get("changeable_for_days"),
+                None if vault_lock is None else vault_lock.get("changeable_for_days"),
                 "the vault has no compliance-mode lock: its recovery points can be deleted",
                 "add an aws_backup_vault_lock_configuration with changeable_for_days (3 or more)",
             )
