@@ -24,6 +24,7 @@ from iworkz.contracts import (
     MonitoringOutputs,
     NetworkOutputs,
     PlatformOutputs,
+    SecurityOutputs,
     StateOutputs,
     WorkloadsOutputs,
 )
@@ -67,6 +68,8 @@ SPECS: tuple[StackSpec, ...] = (
         per_environment=False,
         enabled=lambda context: context.common.backend.type == "s3",
     ),
+    # Once per account, like state; a second account is a second configuration directory (README).
+    StackSpec("security", "stacks.security:SecurityStack", ("aws",), SecurityOutputs, per_environment=False),
     StackSpec("network", "stacks.network:NetworkStack", ("aws",), NetworkOutputs),
     StackSpec("eks", "stacks.eks:EksStack", ("aws",), ClusterOutputs, ("network",)),
     StackSpec("data", "stacks.data:DataStack", ("aws",), DataOutputs, ("network", "eks")),
