@@ -3,8 +3,15 @@
 In the application namespace ``iworkz-<environment>`` (Pod Security ``restricted``): the
 three workloads (:class:`Application`), their secrets synced from Secrets Manager by the
 namespace's own secret store (the data stack's entries and the two the operators fill), the
-IAM roles of backend-api and ai-services (granted by the resources' owners), the ACME
-ClusterIssuer and the Ingress. Deployed after the platform stack, whose CRDs these objects use.
+IAM roles of backend-api and ai-services (granted by the resources' owners).
+
+North-south: the Gateway (Gateway API) the AWS Load Balancer Controller turns into an
+internet-facing ALB, named so that the edge stack finds it, with an ACM certificate for the hosts
+(validated by the edge stack's Cloudflare records) and a security group admitting only
+Cloudflare's published ranges; HTTPRoutes for the api and app hosts and the HTTP -> HTTPS
+redirect. East-west: the namespace is in the Istio ambient mesh, mesh-wide mTLS is STRICT, and
+only the ports the ALB reaches accept plaintext (from the ALB's subnets, by NetworkPolicy).
+Deployed after the platform stack, whose CRDs these objects use.
 
 Until the split these lived in the platform stack; an environment that ran it imports them
 (``migrations.pending: [platform-split]``, iworkz/migrations.py).
@@ -15,28 +22,34 @@ from __future__ import annotations
 from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1, NamespaceV1Metadata
 
 from iworkz.config.platform import WorkloadConfig
+from iworkz.config.edge import cloudflare_ranges
 from iworkz.contracts import (
     REDIS_APP_USER,
     ClusterOutputs,
     DataOutputs,
+    NetworkOutputs,
     PlatformOutputs,
     WorkloadsOutputs,
 )
 from iworkz.migrations import PLATFORM_SPLIT, adopt
-from iworkz_constructs.acme_issuer import AcmeIssuer, AcmeIssuerProps
+from iworkz_constructs.alb_gateway import AlbGateway, AlbGatewayProps, Route
 from iworkz_constructs.application import (
     AI_SECRETS,
     DATABASE_SECRET,
     IMAGE_PULL_SECRET,
     JWT_SECRET,
+    METRICS_PORT,
     REDIS_SECRET,
     Application,
     ApplicationProps,
     Endpoint,
 )
+from iworkz_constructs.dns_certificate import DnsCertificate, DnsCertificateProps
 from iworkz_constructs.external_secret import ExternalSecret, RemoteValue
-from iworkz_constructs.host_ingress import HostIngress, HostIngressProps, Route
+from iworkz_constructs.k8s_workload import K8sWorkload
+from iworkz_constructs.mesh_mtls import Entrypoint, MeshMtls, MeshMtlsProps
 from iworkz_constructs.operator_secret import OperatorSecret, OperatorSecretProps
+from iworkz_constructs.origin_security_group import OriginSecurityGroup, OriginSecurityGroupProps
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
 from iworkz_constructs.scheduling import Placement, Toleration, placement_on
@@ -44,19 +57,21 @@ from iworkz_constructs.secret_store import NamespaceSecretStore, NamespaceSecret
 from stacks.base import IworkzStack
 from stacks.cluster_providers import kubernetes_provider
 
-CLUSTER_ISSUER = "letsencrypt-prod"
-TLS_SECRET = "iworkz-tls"
+# The workloads behind the ALB, by host role (the design's Ingress rules).
+PUBLIC_WORKLOADS = {"api": "backend-api", "app": "web-frontend"}
 
 
 class WorkloadsStack(IworkzStack):
     """Attributes: ``application``, ``secret_store``, ``roles``; publishes :class:`WorkloadsOutputs`."""
 
-    def build(self, eks: ClusterOutputs, data: DataOutputs, platform: PlatformOutputs) -> WorkloadsOutputs:
+    def build(
+        self, network: NetworkOutputs, eks: ClusterOutputs, data: DataOutputs, platform: PlatformOutputs
+    ) -> WorkloadsOutputs:
         context = self.context
         config = context.env.platform
         prefix = context.prefix
         hosts = WorkloadsOutputs.configured(context)["hosts"]
-        k8s = kubernetes_provider(self, eks)
+        k8s = self._k8s = kubernetes_provider(self, eks)
         namespace = NamespaceV1(
             self,
             "app-namespace",
@@ -66,6 +81,7 @@ class WorkloadsStack(IworkzStack):
                     "name": prefix,  # design 12.2
                     "environment": str(context.environment_name),  # design 12.2
                     "pod-security.kubernetes.io/enforce": "restricted",
+                    **platform.mesh_member_labels,  # pods in the ambient mesh: mTLS through ztunnel
                 },
             ),
             provider=k8s,
@@ -126,7 +142,8 @@ class WorkloadsStack(IworkzStack):
                 database_name=data.postgres.database_name,
                 redis=Endpoint(data.redis.configuration_endpoint, REDIS_PORT),
                 sagemaker_endpoint=config.sagemaker_endpoint,
-                ingress_namespace=platform.ingress_namespace,
+                load_balancer_cidrs=network.public_subnet_cidrs,  # the ALB's nodes
+                in_mesh=True,
                 metrics_scrapers=WorkloadsOutputs.configured(context)["metrics_scraper_label"],
                 placements=self._placements(config.workloads),
                 service_account_annotations={
@@ -138,29 +155,25 @@ class WorkloadsStack(IworkzStack):
                 provider=k8s,
             ),
         )
-        workloads = self.application.workloads
-        issuer = AcmeIssuer(
+        gateway, certificate = self._north_south(network, eks, self.application.workloads, namespace)
+        public = list(self._public_workloads().values())
+        mesh = MeshMtls(
             self,
-            "cluster-issuer",
-            AcmeIssuerProps(CLUSTER_ISSUER, config.acme_email, platform.ingress_class, provider=k8s),
-        )
-        ingress = HostIngress(
-            self,
-            "ingress",
-            HostIngressProps(
-                name="iworkz-ingress",
-                namespace=prefix,
-                ingress_class=platform.ingress_class,
-                routes=[
-                    Route(hosts["api"], workloads["backend-api"].service_name, workloads["backend-api"].service_port),
-                    Route(hosts["app"], workloads["web-frontend"].service_name, workloads["web-frontend"].service_port),
+            "mesh-mtls",
+            MeshMtlsProps(
+                root_namespace=platform.mesh_root_namespace,
+                # The ALB reaches the public workloads' port; Prometheus (outside the mesh) every
+                # workload's metrics port.
+                entrypoints=[
+                    Entrypoint(
+                        name,
+                        prefix,
+                        workload.selector_labels,
+                        [*([workload.container_port] if workload in public else []), METRICS_PORT],
+                    )
+                    for name, workload in self.application.workloads.items()
                 ],
-                tls_secret=TLS_SECRET,
-                cluster_issuer=CLUSTER_ISSUER,
-                cors_origin=f"https://{hosts['app']}",
-                rate_limit=config.rate_limit,
-                rate_limit_window=config.rate_limit_window,
-                depends_on=[issuer, workloads["backend-api"].service, workloads["web-frontend"].service],
+                depends_on=[namespace],
                 provider=k8s,
             ),
         )
@@ -172,12 +185,67 @@ class WorkloadsStack(IworkzStack):
             *secrets,
             *self.roles.values(),
             self.application,
-            issuer,
-            ingress,
         )
+        self.gateway, self.mesh = gateway, mesh
         return WorkloadsOutputs.of(
-            context, namespace=prefix, metrics_targets=self.application.metrics_targets, hosts=hosts
+            context,
+            namespace=prefix,
+            metrics_targets=self.application.metrics_targets,
+            hosts=hosts,
+            certificate_arn=certificate.arn,
+            **{
+                f"certificate_validation_{part}s": {
+                    role: getattr(certificate.validation_record(host), part) for role, host in hosts.items()
+                }
+                for part in ("name", "type", "value")
+            },
         )
+
+    def _north_south(
+        self, network: NetworkOutputs, eks: ClusterOutputs, workloads: dict[str, K8sWorkload], namespace: NamespaceV1
+    ) -> tuple[AlbGateway, DnsCertificate]:
+        """The ALB (through the Gateway API), its certificate and its Cloudflare-only security group."""
+        context, prefix = self.context, self.context.prefix
+        configured = WorkloadsOutputs.configured(context)
+        hosts = configured["hosts"]
+        certificate = DnsCertificate(self, "certificate", DnsCertificateProps(hosts=list(hosts.values())))
+        public = self._public_workloads()
+        origin = OriginSecurityGroup(
+            self,
+            "origin-security-group",
+            OriginSecurityGroupProps(
+                name=f"{prefix}-web-origin",
+                vpc_id=eks.vpc_id,
+                vpc_cidr=network.vpc_cidr,
+                source_ranges=context.env.edge.origin_ranges,
+                source_label="cloudflare",
+                target_ports=[workload.container_port for workload in public.values()],
+            ),
+        )
+        gateway = AlbGateway(
+            self,
+            "gateway",
+            AlbGatewayProps(
+                name="iworkz",
+                namespace=prefix,
+                load_balancer_name=configured["load_balancer_name"],
+                routes=[
+                    Route(hosts[role], workload.service_name, workload.service_port, workload.readiness_path)
+                    for role, workload in public.items()
+                ],
+                certificate_arn=certificate.arn,
+                security_group_ids=[origin.id],
+                cors_origin=f"https://{hosts['app']}",
+                tags={"Environment": str(context.environment_name)},
+                depends_on=[namespace, *(workloads[name].service for name in PUBLIC_WORKLOADS.values())],
+                provider=self._k8s,
+            ),
+        )
+        return gateway, certificate
+
+    def _public_workloads(self) -> dict[str, K8sWorkload]:
+        """Host role -> the workload the ALB sends that host's requests to."""
+        return {role: self.application.workloads[name] for role, name in PUBLIC_WORKLOADS.items()}
 
     def _operator_secrets(self, prefix: str, data: DataOutputs) -> dict[str, OperatorSecret]:
         """Secrets Manager entries the operators fill (no value in code or state)."""

@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_va
 from iworkz.config.base import Model, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
 from iworkz.config.dr_azure import DrAzureConfig
+from iworkz.config.edge import MAX_LOAD_BALANCER_NAME, EdgeConfig, edge_rules, load_balancer_name
 from iworkz.config.eks import EksConfig
 from iworkz.config.monitoring import MonitoringConfig
 from iworkz.config.network import NetworkConfig
@@ -151,6 +152,7 @@ class EnvironmentConfig(Model):
     dr_azure: DrAzureConfig = DrAzureConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     platform: PlatformConfig = PlatformConfig()
+    edge: EdgeConfig = EdgeConfig()
     migrations: MigrationsConfig = MigrationsConfig()
 
     @property
@@ -177,6 +179,7 @@ class EnvironmentConfig(Model):
                 value=opensearch.instance_count,
             )
         platform_rules(self.platform, self.eks.node_groups, self.is_production)
+        edge_rules(self.edge, self.platform.domain)
         if self.is_production:
             self._production_rules()
         return self
@@ -282,6 +285,8 @@ def load_settings(config_dir: Path = DEFAULT_CONFIG_DIR, environments: Iterable[
             loaded[name] = env
     if not problems:
         problems.extend(_cross_environment_problems(config_dir, loaded))
+        assert common is not None
+        problems.extend(_derived_name_problems(config_dir, common, loaded))
     if problems:
         raise ConfigError(problems)
     assert common is not None
@@ -452,6 +457,47 @@ def _cross_environment_problems(config_dir: Path, envs: Mapping[str, Environment
                             "pick a range outside every AWS VPC, e.g. 10.100.0.0/16",
                         )
                     )
+    problems.extend(_zone_owner_problems(config_dir, envs))
+    return problems
+
+
+def _derived_name_problems(config_dir: Path, common: CommonConfig, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:
+    """Names derived from the project and the environment fit the services' limits."""
+    problems = []
+    for name in envs:
+        alb = load_balancer_name(f"{common.project}-{name}")
+        if len(alb) > MAX_LOAD_BALANCER_NAME:
+            problems.append(
+                Problem(
+                    _display(config_dir / COMMON_FILE),
+                    "project",
+                    common.project,
+                    f"the ALB name {alb} of {name} has {len(alb)} characters; AWS allows {MAX_LOAD_BALANCER_NAME}",
+                    f"shorten the project name (or the environment's) by {len(alb) - MAX_LOAD_BALANCER_NAME} characters",
+                )
+            )
+    return problems
+
+
+def _zone_owner_problems(config_dir: Path, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:
+    """A Cloudflare zone's settings and rulesets have one owner: at most one environment manages it."""
+    owners: dict[str, list[str]] = {}
+    for name, env in envs.items():
+        if env.edge.cloudflare.manage_zone:
+            owners.setdefault(env.edge.cloudflare.zone, []).append(name)
+    problems = []
+    for zone, names in owners.items():
+        for name in names[1:]:
+            problems.append(
+                Problem(
+                    _display(config_dir / f"{name}.yaml"),
+                    "edge.cloudflare.manage_zone",
+                    True,
+                    f"the zone {zone} is already managed by {names[0]} (its TLS settings and rulesets exist once "
+                    "per zone)",
+                    f"set manage_zone: false here; {names[0]}'s zone rules cover every environment's hosts in {zone}",
+                )
+            )
     return problems
 
 
