@@ -473,7 +473,8 @@ def _derived_name_problems(config_dir: Path, common: CommonConfig, envs: Mapping
                     "project",
                     common.project,
                     f"the ALB name {alb} of {name} has {len(alb)} characters; AWS allows {MAX_LOAD_BALANCER_NAME}",
-                    f"shorten the project name (or the environment's) by {len(alb) - MAX_LOAD_BALANCER_NAME} characters",
+                    f"shorten the project name so that <project>-{name}-web has at most {MAX_LOAD_BALANCER_NAME} "
+                    "characters",
                 )
             )
     return problems
