@@ -4,8 +4,9 @@ Objects of the Gateway API CRDs (``gateway.networking.k8s.io``, v1.5.0) and of t
 own (``gateway.k8s.aws``), all written as ``kubernetes_manifest``:
 
 - a ``GatewayClass`` for the controller (``gateway.k8s.aws/alb``);
-- a ``LoadBalancerConfiguration``: the ALB's name (the edge stack finds it by that name), its
-  security groups (given: the origin admits only Cloudflare), the certificate and TLS policy of
+- a ``LoadBalancerConfiguration``: the ALB's name (the edge stack finds it by that name), the
+  only address ranges its security group admits (the controller's own group; by default it
+  would admit ``0.0.0.0/0``: here Cloudflare's ranges), the certificate and TLS policy of
   the HTTPS listener, the design's CORS headers and HSTS as listener attributes (ALB header
   modification: the controller does not implement the CORS filter of HTTPRoute), and
   ``X-Forwarded-For`` kept and appended (the client address reaches the pods);
@@ -20,6 +21,7 @@ the controller leaves an association alone unless it manages one itself.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,7 +67,7 @@ class AlbGatewayProps:
     | load_balancer_name | the ALB's name (at most 32 characters) | required |
     | routes | host -> Service routes | required, at least one |
     | certificate_arn | ACM certificate of the HTTPS listener (covers every host) | required |
-    | security_group_ids | security groups of the ALB (what may connect) | required, at least one |
+    | source_ranges | the only IPv4 ranges that may connect to the listeners (e.g. Cloudflare's) | required, at least one |
     | cors_origin | the one origin allowed by CORS | required |
     | ssl_policy | TLS policy of the HTTPS listener | ``ELBSecurityPolicy-TLS13-1-2-Res-2021-06`` |
     | gateway_class | name of the GatewayClass created for the controller | ``aws-alb`` |
@@ -78,7 +80,7 @@ class AlbGatewayProps:
     load_balancer_name: str
     routes: Sequence[Route]
     certificate_arn: str
-    security_group_ids: Sequence[str]
+    source_ranges: Sequence[str]
     cors_origin: str
     ssl_policy: str = DEFAULT_SSL_POLICY
     gateway_class: str = "aws-alb"
@@ -93,8 +95,12 @@ class AlbGatewayProps:
             )
         if not self.routes:
             raise ValueError(f"gateway {self.name}: give at least one route")
-        if not self.security_group_ids:
-            raise ValueError(f"gateway {self.name}: give the ALB's security groups (the controller's own admit 0.0.0.0/0)")
+        if not self.source_ranges:
+            raise ValueError(f"gateway {self.name}: give the ranges that may connect (the default is 0.0.0.0/0)")
+        for cidr in self.source_ranges:
+            network = ipaddress.ip_network(cidr)
+            if network.prefixlen == 0 or network.version != 4:
+                raise ValueError(f"gateway {self.name}: source range {cidr} is not a bounded IPv4 range")
         if not self.ssl_policy.startswith("ELBSecurityPolicy-TLS13-"):
             raise ValueError(f"gateway {self.name}: ssl_policy {self.ssl_policy!r} is not a TLS 1.3 policy")
 
@@ -131,7 +137,12 @@ class AlbGateway(Construct):
                 "parametersRef": {"group": "gateway.k8s.aws", "kind": "LoadBalancerConfiguration", "name": config_name}
             },
             "listeners": [
-                {"name": "http", "protocol": "HTTP", "port": HTTP_PORT, "allowedRoutes": {"namespaces": {"from": "Same"}}},
+                {
+                    "name": "http",
+                    "protocol": "HTTP",
+                    "port": HTTP_PORT,
+                    "allowedRoutes": {"namespaces": {"from": "Same"}},
+                },
                 {
                     "name": "https",
                     "protocol": "HTTPS",
@@ -262,9 +273,9 @@ def _alb_spec(props: AlbGatewayProps) -> dict[str, Any]:
         "loadBalancerName": props.load_balancer_name,
         "scheme": "internet-facing",
         "ipAddressType": "ipv4",
-        "securityGroups": list(props.security_group_ids),
-        # The controller still opens the pods' security group to the ALB (its backend group).
-        "manageBackendSecurityGroupRules": True,
+        # The controller's security group of the ALB admits the listener ports from these only;
+        # it opens the pods' security group to the ALB itself (its backend group).
+        "sourceRanges": list(props.source_ranges),
         "loadBalancerAttributes": _attributes(load_balancer_attributes),
         "listenerConfigurations": [
             {

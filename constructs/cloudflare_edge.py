@@ -275,4 +275,3 @@ class CloudflareEdge(Construct):
                 )
             ],
         )
-

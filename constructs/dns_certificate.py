@@ -79,4 +79,6 @@ class DnsCertificate(Construct):
                 f'option.{attribute} if option.domain_name == "{host}"])}}'
             )
 
-        return ValidationRecord(option("resource_record_name"), option("resource_record_type"), option("resource_record_value"))
+        return ValidationRecord(
+            option("resource_record_name"), option("resource_record_type"), option("resource_record_value")
+        )

@@ -141,7 +141,8 @@ class HelmChart(Construct):
     def __init__(self, scope: Construct, id: str, props: HelmChartProps) -> None:
         super().__init__(scope, id)
         self.values_yaml = render_values(props.values)
-        chart, repository = props.chart, props.repository
+        chart: str = props.chart
+        repository: str | None = props.repository
         if props.local_chart is not None:
             # The folder travels with the synthesised stack; Terraform reads it relative to the stack.
             asset = TerraformAsset(self, "chart-folder", path=str(props.local_chart), type=AssetType.DIRECTORY)

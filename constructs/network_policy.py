@@ -125,14 +125,14 @@ class NetworkPolicy(NetworkPolicyV1):
 
 def _sources(peer: Peer) -> list[NetworkPolicyV1SpecIngressFrom]:
     if peer.cidrs:
-        return [NetworkPolicyV1SpecIngressFrom(ip_block=NetworkPolicyV1SpecIngressFromIpBlock(cidr=c)) for c in peer.cidrs]
+        return [
+            NetworkPolicyV1SpecIngressFrom(ip_block=NetworkPolicyV1SpecIngressFromIpBlock(cidr=c)) for c in peer.cidrs
+        ]
     return [
         NetworkPolicyV1SpecIngressFrom(
             namespace_selector=NetworkPolicyV1SpecIngressFromNamespaceSelector(match_labels=dict(peer.namespaces))
             if peer.namespaces
             else None,
-            pod_selector=NetworkPolicyV1SpecIngressFromPodSelector(match_labels=dict(peer.pods))
-            if peer.pods
-            else None,
+            pod_selector=NetworkPolicyV1SpecIngressFromPodSelector(match_labels=dict(peer.pods)) if peer.pods else None,
         )
     ]

@@ -114,7 +114,11 @@ class PlatformStack(IworkzStack):
         self.addons["istio-base"] = base
         for release in ("istiod", "istio-cni", "ztunnel"):
             # istiod also serves Gateway API (it watches the CRDs); the node agents need its CA.
-            after = [base.release, gateway_api.release, *([self.addons["istiod"].release] if release != "istiod" else [])]
+            after = [
+                base.release,
+                gateway_api.release,
+                *([self.addons["istiod"].release] if release != "istiod" else []),
+            ]
             self.addons[release] = ClusterAddon(
                 self,
                 release,

@@ -7,8 +7,8 @@ IAM roles of backend-api and ai-services (granted by the resources' owners).
 
 North-south: the Gateway (Gateway API) the AWS Load Balancer Controller turns into an
 internet-facing ALB, named so that the edge stack finds it, with an ACM certificate for the hosts
-(validated by the edge stack's Cloudflare records) and a security group admitting only
-Cloudflare's published ranges; HTTPRoutes for the api and app hosts and the HTTP -> HTTPS
+(validated by the edge stack's Cloudflare records) admitting only Cloudflare's published ranges;
+HTTPRoutes for the api and app hosts and the HTTP -> HTTPS
 redirect. East-west: the namespace is in the Istio ambient mesh, mesh-wide mTLS is STRICT, and
 only the ports the ALB reaches accept plaintext (from the ALB's subnets, by NetworkPolicy).
 Deployed after the platform stack, whose CRDs these objects use.
@@ -22,7 +22,6 @@ from __future__ import annotations
 from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1, NamespaceV1Metadata
 
 from iworkz.config.platform import WorkloadConfig
-from iworkz.config.edge import cloudflare_ranges
 from iworkz.contracts import (
     REDIS_APP_USER,
     ClusterOutputs,
@@ -49,7 +48,6 @@ from iworkz_constructs.external_secret import ExternalSecret, RemoteValue
 from iworkz_constructs.k8s_workload import K8sWorkload
 from iworkz_constructs.mesh_mtls import Entrypoint, MeshMtls, MeshMtlsProps
 from iworkz_constructs.operator_secret import OperatorSecret, OperatorSecretProps
-from iworkz_constructs.origin_security_group import OriginSecurityGroup, OriginSecurityGroupProps
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
 from iworkz_constructs.scheduling import Placement, Toleration, placement_on
@@ -155,7 +153,7 @@ class WorkloadsStack(IworkzStack):
                 provider=k8s,
             ),
         )
-        gateway, certificate = self._north_south(network, eks, self.application.workloads, namespace)
+        gateway, certificate = self._north_south(self.application.workloads, namespace)
         public = list(self._public_workloads().values())
         mesh = MeshMtls(
             self,
@@ -202,26 +200,14 @@ class WorkloadsStack(IworkzStack):
         )
 
     def _north_south(
-        self, network: NetworkOutputs, eks: ClusterOutputs, workloads: dict[str, K8sWorkload], namespace: NamespaceV1
+        self, workloads: dict[str, K8sWorkload], namespace: NamespaceV1
     ) -> tuple[AlbGateway, DnsCertificate]:
-        """The ALB (through the Gateway API), its certificate and its Cloudflare-only security group."""
+        """The ALB (through the Gateway API), open only to Cloudflare, and its certificate."""
         context, prefix = self.context, self.context.prefix
         configured = WorkloadsOutputs.configured(context)
         hosts = configured["hosts"]
         certificate = DnsCertificate(self, "certificate", DnsCertificateProps(hosts=list(hosts.values())))
         public = self._public_workloads()
-        origin = OriginSecurityGroup(
-            self,
-            "origin-security-group",
-            OriginSecurityGroupProps(
-                name=f"{prefix}-web-origin",
-                vpc_id=eks.vpc_id,
-                vpc_cidr=network.vpc_cidr,
-                source_ranges=context.env.edge.origin_ranges,
-                source_label="cloudflare",
-                target_ports=[workload.container_port for workload in public.values()],
-            ),
-        )
         gateway = AlbGateway(
             self,
             "gateway",
@@ -234,7 +220,8 @@ class WorkloadsStack(IworkzStack):
                     for role, workload in public.items()
                 ],
                 certificate_arn=certificate.arn,
-                security_group_ids=[origin.id],
+                # Only Cloudflare may connect (its published ranges, iworkz/config/catalog/edge.yaml).
+                source_ranges=context.env.edge.origin_ranges,
                 cors_origin=f"https://{hosts['app']}",
                 tags={"Environment": str(context.environment_name)},
                 depends_on=[namespace, *(workloads[name].service for name in PUBLIC_WORKLOADS.values())],

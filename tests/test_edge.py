@@ -71,44 +71,13 @@ def test_a_health_checked_load_balancer_sends_the_hosts_to_the_aws_origin_first(
     assert pool["monitor"].startswith("${cloudflare_load_balancer_monitor.")
     balancers = {b["name"]: b for b in resources(edge, "cloudflare_load_balancer").values()}
     assert set(balancers) == {"api.iworkz.com", "app.iworkz.com"}
-    pool_id = next(f"${{cloudflare_load_balancer_pool.{k}.id}}" for k in resources(edge, "cloudflare_load_balancer_pool"))
+    pool_id = next(
+        f"${{cloudflare_load_balancer_pool.{k}.id}}" for k in resources(edge, "cloudflare_load_balancer_pool")
+    )
     for balancer in balancers.values():
         # failover order; the DR pool joins after the AWS origin (CloudflareEdgeProps.failover_pools)
         assert balancer["default_pools"] == [pool_id] and balancer["fallback_pool"] == pool_id
         assert balancer["proxied"] is True and balancer["steering_policy"] == "off"
-
-
-def test_the_failover_pools_follow_the_primary_in_order():
-    from tests.tf import new_app, synth_stack
-
-    from cdktf import TerraformStack
-
-    from iworkz_constructs.cloudflare_edge import CloudflareEdge, CloudflareEdgeProps, OriginPool
-
-    app = new_app()
-    scope = TerraformStack(app, "edge-test")
-    from cdktf_cdktf_provider_cloudflare.provider import CloudflareProvider
-
-    CloudflareProvider(scope, "cloudflare-provider")
-    CloudflareEdge(
-        scope,
-        "edge",
-        CloudflareEdgeProps(
-            name="test",
-            zone="example.com",
-            hosts={"api": "api.example.com"},
-            origin="origin.example.com",
-            health_path="/health",
-            failover_pools=[OriginPool("azure", "dr.example.com", "the DR site")],
-        ),
-    )
-    doc = synth_stack(scope)
-    pools = {p["name"]: k for k, p in resources(doc, "cloudflare_load_balancer_pool").items()}
-    (balancer,) = resources(doc, "cloudflare_load_balancer").values()
-    order = [f"${{cloudflare_load_balancer_pool.{pools[name]}.id}}" for name in ("test-primary", "test-azure")]
-    assert balancer["default_pools"] == order and balancer["fallback_pool"] == order[-1]
-    # without manage_zone no zone-wide setting or ruleset is written
-    assert not resources(doc, "cloudflare_zone_setting") and not resources(doc, "cloudflare_ruleset")
 
 
 def test_the_gateway_routes_the_hosts_and_redirects_http(workloads):
@@ -129,7 +98,7 @@ def test_the_gateway_routes_the_hosts_and_redirects_http(workloads):
         "app.iworkz.com": {"name": "web-frontend-service", "port": 80},
     }
     (gateway,) = _manifests(workloads, "Gateway").values()
-    assert {(l["name"], l["protocol"], l["port"]) for l in gateway["spec"]["listeners"]} == {
+    assert {(x["name"], x["protocol"], x["port"]) for x in gateway["spec"]["listeners"]} == {
         ("http", "HTTP", 80),
         ("https", "HTTPS", 443),
     }
@@ -183,20 +152,13 @@ def test_the_certificate_is_validated_through_cloudflare(edge, workloads):
 
 
 def test_the_origin_admits_only_cloudflare(workloads):
+    """The controller's security group of the ALB admits the listener ports from these ranges only."""
     (config,) = _manifests(workloads, "LoadBalancerConfiguration").values()
-    groups = resources(workloads, "aws_security_group")
-    (origin,) = [k for k, g in groups.items() if g["name"] == "iworkz-production-web-origin"]
-    # the ALB takes this group instead of the controller's own (which admits 0.0.0.0/0)
-    assert config["spec"]["securityGroups"] == [f"${{aws_security_group.{origin}.id}}"]
-    assert "sourceRanges" not in config["spec"]
-    rules = [r for r in resources(workloads, "aws_vpc_security_group_ingress_rule").values()]
-    origin_rules = [r for r in rules if r["security_group_id"] == f"${{aws_security_group.{origin}.id}}"]
-    published = [ipaddress.ip_network(c) for c in cloudflare_ranges("ipv4")]
-    assert {(r["cidr_ipv4"], r["from_port"]) for r in origin_rules} == {
-        (str(c), port) for c in published for port in (80, 443)
-    }
-    (egress,) = {r["cidr_ipv4"] for r in resources(workloads, "aws_vpc_security_group_egress_rule").values()}
-    assert egress == "10.0.0.0/16"
+    assert config["spec"]["sourceRanges"] == cloudflare_ranges("ipv4")
+    assert "securityGroups" not in config["spec"]  # so the controller writes the group from sourceRanges
+    published = [ipaddress.IPv4Network(c) for c in cloudflare_ranges("ipv4")]
+    assert all(any(ipaddress.IPv4Network(c).subnet_of(p) for p in published) for c in config["spec"]["sourceRanges"])
+    assert config["spec"]["ipAddressType"] == "ipv4"  # Cloudflare reaches an IPv4 origin over IPv4
 
 
 @pytest.mark.parametrize("component", ["workloads", "edge", "platform"])
@@ -272,7 +234,9 @@ def test_only_the_zone_owner_writes_zone_wide_settings(stack, environment):
 def test_the_web_acl_protects_the_alb_with_the_managed_rule_groups(edge):
     acl_key, acl = next(iter(resources(edge, "aws_wafv2_web_acl").items()))
     groups = [
-        r["statement"]["managed_rule_group_statement"]["name"] for r in acl["rule"] if "managed_rule_group_statement" in r["statement"]
+        r["statement"]["managed_rule_group_statement"]["name"]
+        for r in acl["rule"]
+        if "managed_rule_group_statement" in r["statement"]
     ]
     assert groups == list(BASELINE_RULE_GROUPS)
     assert acl["scope"] == "REGIONAL" and acl["default_action"] == {"allow": {}}
@@ -318,7 +282,11 @@ def test_only_the_ports_clients_outside_the_mesh_reach_accept_plaintext(workload
     }
     assert exceptions == {
         # the ALB (IP targets) reaches the public workloads' port; Prometheus every metrics port
-        "backend-api-entrypoint": ("backend-api", "STRICT", {"3000": {"mode": "PERMISSIVE"}, "9090": {"mode": "PERMISSIVE"}}),
+        "backend-api-entrypoint": (
+            "backend-api",
+            "STRICT",
+            {"3000": {"mode": "PERMISSIVE"}, "9090": {"mode": "PERMISSIVE"}},
+        ),
         "web-frontend-entrypoint": (
             "web-frontend",
             "STRICT",
@@ -330,7 +298,9 @@ def test_only_the_ports_clients_outside_the_mesh_reach_accept_plaintext(workload
 
 def test_the_application_namespace_is_in_the_ambient_mesh(workloads):
     namespace = next(
-        b for b in resources(workloads, "kubernetes_namespace_v1").values() if b["metadata"]["name"] == "iworkz-production"
+        b
+        for b in resources(workloads, "kubernetes_namespace_v1").values()
+        if b["metadata"]["name"] == "iworkz-production"
     )
     assert namespace["metadata"]["labels"]["istio.io/dataplane-mode"] == "ambient"
 
@@ -388,7 +358,11 @@ BAD_INPUTS = [
     pytest.param(
         "production",
         {"edge": {"waf": {"managed_rule_groups": [*BASELINE_RULE_GROUPS, "AWSManagedRulesSqlInjection"]}}},
-        ["production.yaml", "edge.waf.managed_rule_groups", "AWSManagedRulesSqlInjection is not an AWS managed rule group"],
+        [
+            "production.yaml",
+            "edge.waf.managed_rule_groups",
+            "AWSManagedRulesSqlInjection is not an AWS managed rule group",
+        ],
         id="unknown-waf-rule-group",
     ),
     pytest.param(

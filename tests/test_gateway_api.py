@@ -34,9 +34,9 @@ def _strict(schema: Any) -> Any:
     """The schema with undeclared fields refused (structural schemas prune them; apply rejects them)."""
     if isinstance(schema, dict):
         strict = {key: _strict(value) for key, value in schema.items()}
-        if "properties" in schema and "additionalProperties" not in schema:
-            if not schema.get("x-kubernetes-preserve-unknown-fields"):
-                strict["additionalProperties"] = False
+        declared = "properties" in schema and "additionalProperties" not in schema
+        if declared and not schema.get("x-kubernetes-preserve-unknown-fields"):
+            strict["additionalProperties"] = False
         return strict
     if isinstance(schema, list):
         return [_strict(item) for item in schema]

@@ -92,7 +92,9 @@ def test_gateway_api_crds_come_from_the_vendored_release_before_the_controllers(
     assert crds["chart"].startswith("assets/gateway-api-crds_") and "repository" not in crds
     assert crds["version"] == "1.5.0"
     assert crds["lifecycle"] == {"prevent_destroy": True}
-    address = next(f"helm_release.{k}" for k, v in resources(doc, "helm_release").items() if v["name"] == "gateway-api-crds")
+    address = next(
+        f"helm_release.{k}" for k, v in resources(doc, "helm_release").items() if v["name"] == "gateway-api-crds"
+    )
     for controller in ("aws-load-balancer-controller", "istiod"):
         assert address in releases[controller]["depends_on"], controller
 

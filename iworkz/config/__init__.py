@@ -461,7 +461,9 @@ def _cross_environment_problems(config_dir: Path, envs: Mapping[str, Environment
     return problems
 
 
-def _derived_name_problems(config_dir: Path, common: CommonConfig, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:
+def _derived_name_problems(
+    config_dir: Path, common: CommonConfig, envs: Mapping[str, EnvironmentConfig]
+) -> list[Problem]:
     """Names derived from the project and the environment fit the services' limits."""
     problems = []
     for name in envs:
