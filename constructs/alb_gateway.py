@@ -1,6 +1,7 @@
 """An internet-facing ALB through the Kubernetes Gateway API: the AWS Load Balancer Controller builds it.
 
-Objects of the Gateway API CRDs (``gateway.networking.k8s.io``, v1.5.0) and of the controller's
+An ACM certificate for the routes' hosts (:class:`DnsCertificate`: whoever owns the DNS writes its
+validation records), and objects of the Gateway API CRDs (``gateway.networking.k8s.io``, v1.5.0) and of the controller's
 own (``gateway.k8s.aws``), all written as ``kubernetes_manifest``:
 
 - a ``GatewayClass`` for the controller (``gateway.k8s.aws/alb``);
@@ -30,6 +31,8 @@ from typing import Any
 from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_kubernetes.manifest import Manifest
 from constructs import Construct
+
+from iworkz_constructs.dns_certificate import DnsCertificate, DnsCertificateProps
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 LBC_API = "gateway.k8s.aws/v1beta1"
@@ -66,7 +69,6 @@ class AlbGatewayProps:
     | name / namespace | the Gateway (and the prefix of its routes and configurations) | required |
     | load_balancer_name | the ALB's name (at most 32 characters) | required |
     | routes | host -> Service routes | required, at least one |
-    | certificate_arn | ACM certificate of the HTTPS listener (covers every host) | required |
     | source_ranges | the only IPv4 ranges that may connect to the listeners (e.g. Cloudflare's) | required, at least one |
     | cors_origin | the one origin allowed by CORS | required |
     | ssl_policy | TLS policy of the HTTPS listener | ``ELBSecurityPolicy-TLS13-1-2-Res-2021-06`` |
@@ -79,7 +81,6 @@ class AlbGatewayProps:
     namespace: str
     load_balancer_name: str
     routes: Sequence[Route]
-    certificate_arn: str
     source_ranges: Sequence[str]
     cors_origin: str
     ssl_policy: str = DEFAULT_SSL_POLICY
@@ -106,13 +107,16 @@ class AlbGatewayProps:
 
 
 class AlbGateway(Construct):
-    """Attributes: ``gateway``, ``load_balancer_configuration``, ``routes`` (host -> HTTPRoute),
+    """Attributes: ``certificate`` (:class:`DnsCertificate` of the hosts), ``gateway``,
+    ``load_balancer_configuration``, ``routes`` (host -> HTTPRoute),
     ``redirect`` (the HTTP -> HTTPS route), ``target_groups`` (Service -> TargetGroupConfiguration),
     ``manifests`` (every object, e.g. for a schema check)."""
 
     def __init__(self, scope: Construct, id: str, props: AlbGatewayProps) -> None:
         super().__init__(scope, id)
         self.manifests: list[Manifest] = []
+        hosts = [route.host for route in props.routes]
+        self.certificate = DnsCertificate(self, "certificate", DnsCertificateProps(hosts=hosts, tags=props.tags))
         gateway_class = self._manifest(
             "gateway-class",
             {
@@ -127,7 +131,13 @@ class AlbGateway(Construct):
         config_name = f"{props.name}-alb"
         self.load_balancer_configuration = self._manifest(
             "load-balancer-configuration",
-            _object(LBC_API, "LoadBalancerConfiguration", config_name, props.namespace, _alb_spec(props)),
+            _object(
+                LBC_API,
+                "LoadBalancerConfiguration",
+                config_name,
+                props.namespace,
+                _alb_spec(props, self.certificate.arn),
+            ),
             props,
             list(props.depends_on),
         )
@@ -157,7 +167,6 @@ class AlbGateway(Construct):
             props,
             [gateway_class, self.load_balancer_configuration],
         )
-        hosts = [route.host for route in props.routes]
         self.redirect = self._manifest(
             "https-redirect",
             _object(
@@ -251,7 +260,7 @@ def _attributes(values: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"key": key, "value": value} for key, value in values.items()]
 
 
-def _alb_spec(props: AlbGatewayProps) -> dict[str, Any]:
+def _alb_spec(props: AlbGatewayProps, certificate_arn: str) -> dict[str, Any]:
     listener_attributes = {
         # Design 12.2 CORS (the Ingress's cors-allow-*), for the one origin of the web app.
         "routing.http.response.access_control_allow_origin.header_value": props.cors_origin,
@@ -280,7 +289,7 @@ def _alb_spec(props: AlbGatewayProps) -> dict[str, Any]:
         "listenerConfigurations": [
             {
                 "protocolPort": f"HTTPS:{HTTPS_PORT}",
-                "defaultCertificate": props.certificate_arn,
+                "defaultCertificate": certificate_arn,
                 "sslPolicy": props.ssl_policy,
                 "listenerAttributes": _attributes(listener_attributes),
             }

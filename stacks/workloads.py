@@ -8,10 +8,10 @@ IAM roles of backend-api and ai-services (granted by the resources' owners).
 North-south: the Gateway (Gateway API) the AWS Load Balancer Controller turns into an
 internet-facing ALB, named so that the edge stack finds it, with an ACM certificate for the hosts
 (validated by the edge stack's Cloudflare records) admitting only Cloudflare's published ranges;
-HTTPRoutes for the api and app hosts and the HTTP -> HTTPS
-redirect. East-west: the namespace is in the Istio ambient mesh, mesh-wide mTLS is STRICT, and
-only the ports the ALB reaches accept plaintext (from the ALB's subnets, by NetworkPolicy).
-Deployed after the platform stack, whose CRDs these objects use.
+HTTPRoutes for the api and app hosts and the HTTP -> HTTPS redirect. East-west: the namespace is
+in the Istio ambient mesh, mesh-wide mTLS is STRICT, and only the ports clients outside the mesh
+reach (the ALB, Prometheus) accept plaintext. Deployed after the platform stack, whose CRDs these
+objects use.
 
 Until the split these lived in the platform stack; an environment that ran it imports them
 (``migrations.pending: [platform-split]``, iworkz/migrations.py).
@@ -19,9 +19,8 @@ Until the split these lived in the platform stack; an environment that ran it im
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1, NamespaceV1Metadata
+from typing import TYPE_CHECKING
 
-from iworkz.config.platform import WorkloadConfig
 from iworkz.contracts import (
     REDIS_APP_USER,
     ClusterOutputs,
@@ -43,18 +42,23 @@ from iworkz_constructs.application import (
     ApplicationProps,
     Endpoint,
 )
-from iworkz_constructs.dns_certificate import DnsCertificate, DnsCertificateProps
+from iworkz_constructs.database_roles import DatabaseRoles, DatabaseRolesProps
 from iworkz_constructs.external_secret import ExternalSecret, RemoteValue
 from iworkz_constructs.k8s_workload import K8sWorkload
 from iworkz_constructs.mesh_mtls import Entrypoint, MeshMtls, MeshMtlsProps
+from iworkz_constructs.namespace import Namespace, NamespaceProps
 from iworkz_constructs.operator_secret import OperatorSecret, OperatorSecretProps
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
-from iworkz_constructs.scheduling import Placement, Toleration, placement_on
+from iworkz_constructs.scheduling import placements
 from iworkz_constructs.secret_store import NamespaceSecretStore, NamespaceSecretStoreProps
 from stacks.base import IworkzStack
 from stacks.cluster_providers import kubernetes_provider
 
+if TYPE_CHECKING:
+    from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
+
+DATABASE_SETUP_NAMESPACE = "database-setup"
 # The workloads behind the ALB, by host role (the design's Ingress rules).
 PUBLIC_WORKLOADS = {"api": "backend-api", "app": "web-frontend"}
 
@@ -69,20 +73,17 @@ class WorkloadsStack(IworkzStack):
         config = context.env.platform
         prefix = context.prefix
         hosts = WorkloadsOutputs.configured(context)["hosts"]
-        k8s = self._k8s = kubernetes_provider(self, eks)
-        namespace = NamespaceV1(
+        k8s = kubernetes_provider(self, eks)
+        namespace = Namespace(
             self,
             "app-namespace",
-            metadata=NamespaceV1Metadata(
-                name=prefix,  # design 12.2: iworkz-production
-                labels={
-                    "name": prefix,  # design 12.2
-                    "environment": str(context.environment_name),  # design 12.2
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                    **platform.mesh_member_labels,  # pods in the ambient mesh: mTLS through ztunnel
-                },
+            # Design 12.2: iworkz-production, labelled with its name and environment; its pods are in
+            # the ambient mesh (mTLS through ztunnel).
+            NamespaceProps(
+                prefix,
+                labels={"environment": str(context.environment_name), **platform.mesh_member_labels},
+                provider=k8s,
             ),
-            provider=k8s,
         )
         self.secret_store = NamespaceSecretStore(
             self,
@@ -97,6 +98,7 @@ class WorkloadsStack(IworkzStack):
             ),
         )
         operator_secrets = self._operator_secrets(prefix, data)
+        database_roles = self._database_roles(eks, data, k8s)
         secrets = self._external_secrets(data, operator_secrets)
 
         self.roles = {
@@ -143,31 +145,30 @@ class WorkloadsStack(IworkzStack):
                 load_balancer_cidrs=network.public_subnet_cidrs,  # the ALB's nodes
                 in_mesh=True,
                 metrics_scrapers=WorkloadsOutputs.configured(context)["metrics_scraper_label"],
-                placements=self._placements(config.workloads),
+                placements=placements(config.workloads, context.env.eks.node_groups),
                 service_account_annotations={
                     name: role.service_account_annotations for name, role in self.roles.items()
                 },
                 image_pull_secret=IMAGE_PULL_SECRET if config.image_pull_secret else None,
                 google_analytics_id=config.google_analytics_id,
-                depends_on=[namespace, *(secret.manifest for secret in secrets)],
+                depends_on=[namespace, database_roles.job, *(secret.manifest for secret in secrets)],
                 provider=k8s,
             ),
         )
-        gateway, certificate = self._north_south(self.application.workloads, namespace)
-        public = list(self._public_workloads().values())
-        mesh = MeshMtls(
+        self.gateway = self._gateway(namespace, k8s)
+        self.mesh = MeshMtls(
             self,
             "mesh-mtls",
             MeshMtlsProps(
                 root_namespace=platform.mesh_root_namespace,
-                # The ALB reaches the public workloads' port; Prometheus (outside the mesh) every
-                # workload's metrics port.
+                # Clients outside the mesh: the ALB reaches the public workloads' port, Prometheus
+                # every workload's metrics port.
                 entrypoints=[
                     Entrypoint(
                         name,
                         prefix,
                         workload.selector_labels,
-                        [*([workload.container_port] if workload in public else []), METRICS_PORT],
+                        [*([workload.container_port] if name in PUBLIC_WORKLOADS.values() else []), METRICS_PORT],
                     )
                     for name, workload in self.application.workloads.items()
                 ],
@@ -184,7 +185,7 @@ class WorkloadsStack(IworkzStack):
             *self.roles.values(),
             self.application,
         )
-        self.gateway, self.mesh = gateway, mesh
+        certificate = self.gateway.certificate
         return WorkloadsOutputs.of(
             context,
             namespace=prefix,
@@ -193,46 +194,40 @@ class WorkloadsStack(IworkzStack):
             certificate_arn=certificate.arn,
             **{
                 f"certificate_validation_{part}s": {
-                    role: getattr(certificate.validation_record(host), part) for role, host in hosts.items()
+                    r: getattr(certificate.validation_record(h), part) for r, h in hosts.items()
                 }
                 for part in ("name", "type", "value")
             },
         )
 
-    def _north_south(
-        self, workloads: dict[str, K8sWorkload], namespace: NamespaceV1
-    ) -> tuple[AlbGateway, DnsCertificate]:
-        """The ALB (through the Gateway API), open only to Cloudflare, and its certificate."""
-        context, prefix = self.context, self.context.prefix
+    def _gateway(self, namespace: Namespace, k8s: KubernetesProvider) -> AlbGateway:
+        """The ALB (through the Gateway API) with its certificate, open only to Cloudflare."""
+        context = self.context
         configured = WorkloadsOutputs.configured(context)
         hosts = configured["hosts"]
-        certificate = DnsCertificate(self, "certificate", DnsCertificateProps(hosts=list(hosts.values())))
-        public = self._public_workloads()
+        public: dict[str, K8sWorkload] = {
+            role: self.application.workloads[name] for role, name in PUBLIC_WORKLOADS.items()
+        }
         gateway = AlbGateway(
             self,
             "gateway",
             AlbGatewayProps(
                 name="iworkz",
-                namespace=prefix,
+                namespace=context.prefix,
                 load_balancer_name=configured["load_balancer_name"],
                 routes=[
                     Route(hosts[role], workload.service_name, workload.service_port, workload.readiness_path)
                     for role, workload in public.items()
                 ],
-                certificate_arn=certificate.arn,
                 # Only Cloudflare may connect (its published ranges, iworkz/config/catalog/edge.yaml).
                 source_ranges=context.env.edge.origin_ranges,
                 cors_origin=f"https://{hosts['app']}",
                 tags={"Environment": str(context.environment_name)},
-                depends_on=[namespace, *(workloads[name].service for name in PUBLIC_WORKLOADS.values())],
-                provider=self._k8s,
+                depends_on=[namespace, *(workload.service for workload in public.values())],
+                provider=k8s,
             ),
         )
-        return gateway, certificate
-
-    def _public_workloads(self) -> dict[str, K8sWorkload]:
-        """Host role -> the workload the ALB sends that host's requests to."""
-        return {role: self.application.workloads[name] for role, name in PUBLIC_WORKLOADS.items()}
+        return gateway
 
     def _operator_secrets(self, prefix: str, data: DataOutputs) -> dict[str, OperatorSecret]:
         """Secrets Manager entries the operators fill (no value in code or state)."""
@@ -261,19 +256,65 @@ class WorkloadsStack(IworkzStack):
             )
         return secrets
 
+    def _database_roles(self, eks: ClusterOutputs, data: DataOutputs, k8s: KubernetesProvider) -> DatabaseRoles:
+        """The services' own PostgreSQL roles, created by a Job in a namespace of its own: only it
+        sees the master credentials."""
+        prefix, postgres = self.context.prefix, data.postgres
+        namespace = Namespace(self, "database-setup-namespace", NamespaceProps(DATABASE_SETUP_NAMESPACE, provider=k8s))
+        store = NamespaceSecretStore(
+            self,
+            "database-setup-store",
+            NamespaceSecretStoreProps(
+                namespace=DATABASE_SETUP_NAMESPACE,
+                cluster=eks,
+                role_name=f"{prefix}-database-setup-secrets",
+                kms_key_arn=data.secrets_kms_key_arn,
+                depends_on=[namespace],
+                provider=k8s,
+            ),
+        )
+        master = postgres.master_user_secret_arn
+        credentials = store.external_secret(
+            self,
+            "database-roles-credentials",
+            [
+                RemoteValue("master-username", master, "username"),
+                RemoteValue("master-password", master, "password"),
+                RemoteValue("app-password", postgres.app_password_secret_arn),
+                RemoteValue("monitoring-password", postgres.monitoring_password_secret_arn),
+            ],
+        )
+        return DatabaseRoles(
+            self,
+            "database-roles",
+            DatabaseRolesProps(
+                namespace=DATABASE_SETUP_NAMESPACE,
+                host=postgres.address,
+                port=POSTGRES_PORT,
+                database=postgres.database_name,
+                credentials_secret=credentials.secret_name,
+                app_user=postgres.app_user,
+                monitoring_user=postgres.monitoring_user,
+                image=self.context.env.platform.database_client_image.reference,
+                depends_on=[credentials.manifest],
+                provider=k8s,
+            ),
+        )
+
     def _external_secrets(self, data: DataOutputs, operator: dict[str, OperatorSecret]) -> list[ExternalSecret]:
         store = self.secret_store
-        database, redis = data.postgres.master_user_secret_arn, data.redis.auth_secret_arn
-        # RDS manages the master secret ({"username", "password"}) and rotates it. The server
-        # enforces TLS (rds.force_ssl); verify-full needs the RDS CA bundle inside the image.
-        host = f"{data.postgres.address}:{POSTGRES_PORT}/{data.postgres.database_name}"
+        postgres, redis = data.postgres, data.redis.auth_secret_arn
+        # The application's own role (never the rotating master user). The server enforces TLS
+        # (rds.force_ssl); verify-full needs the RDS CA bundle inside the image.
+        host = f"{postgres.address}:{POSTGRES_PORT}/{postgres.database_name}"
         secrets = [
             store.external_secret(
                 self,
                 DATABASE_SECRET,
-                [RemoteValue("username", database, "username"), RemoteValue("password", database, "password")],
+                [RemoteValue("password", postgres.app_password_secret_arn)],
                 template={
-                    "url": "postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@"
+                    "url": f"postgresql://{postgres.app_user}:"
+                    + "{{ .password | urlquery }}@"
                     + f"{host}?sslmode=require"
                 },
             ),
@@ -307,18 +348,3 @@ class WorkloadsStack(IworkzStack):
 
     def _registry_hosts(self) -> list[str]:
         return sorted({w.image.repository.split("/")[0] for w in self.context.env.platform.workloads.values()})
-
-    def _placements(self, workloads: dict[str, WorkloadConfig]) -> dict[str, Placement]:
-        """Node selector and tolerations from each workload's node group, plus its extra tolerations."""
-        node_groups = self.context.env.eks.node_groups
-        placements = {}
-        for name, workload in workloads.items():
-            extra = tuple(Toleration(t.key, t.operator, t.value, t.effect) for t in workload.tolerations)
-            if workload.node_group is not None:
-                base = placement_on(workload.node_group, node_groups)
-                placements[name] = Placement(
-                    base.node_selector, base.tolerations + tuple(t for t in extra if t not in base.tolerations)
-                )
-            elif extra:
-                placements[name] = Placement({}, extra)
-        return placements

@@ -9,19 +9,17 @@ data in ``catalog/edge.yaml``.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, Field, field_validator
 
+from iworkz.config import catalog
 from iworkz.config.base import Model, rule_error
 from iworkz.config.network import CLOUDWATCH_RETENTION_DAYS
 
-CATALOG = Path(__file__).with_name("catalog") / "edge.yaml"
+CATALOG = "edge.yaml"
 # The AWS managed rule groups of the issue's baseline: common web exploits, known bad inputs
 # (Log4j, ...), SQL injection and Amazon's IP reputation list.
 BASELINE_RULE_GROUPS = (
@@ -35,16 +33,9 @@ MIN_RATE_LIMIT = 10
 _ZONE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
-@functools.cache
-def catalog() -> dict[str, Any]:
-    """``catalog/edge.yaml``: the published lists the edge section is checked against."""
-    document: dict[str, Any] = yaml.safe_load(CATALOG.read_text(encoding="utf-8"))
-    return document
-
-
 def cloudflare_ranges(family: Literal["ipv4", "ipv6"] = "ipv4") -> list[str]:
-    """Cloudflare's published address ranges of one family."""
-    return list(catalog()["cloudflare_ips"][family])
+    """Cloudflare's published address ranges of one family (``catalog/edge.yaml``)."""
+    return list(catalog.table(CATALOG, f"cloudflare_{family}").values)
 
 
 def _origin_range(value: Any) -> str:
@@ -61,7 +52,7 @@ def _origin_range(value: Any) -> str:
     if not any(network.version == p.version and network.subnet_of(p) for p in published):  # type: ignore[arg-type]
         raise rule_error(
             "the origin admits only Cloudflare: every range must lie inside Cloudflare's published ranges "
-            f"(iworkz/config/catalog/edge.yaml, checked {catalog()['cloudflare_ips']['checked']})",
+            f"(iworkz/config/catalog/edge.yaml, checked {catalog.table(CATALOG, 'cloudflare_ipv4').checked})",
             "list ranges from https://www.cloudflare.com/ips-v4 (the ALB is IPv4), or leave origin_ranges out",
         )
     return str(network)
@@ -107,7 +98,7 @@ class RateLimitConfig(Model):
     @field_validator("period_seconds")
     @classmethod
     def _period(cls, value: int) -> int:
-        allowed = catalog()["rate_limit_periods"]["seconds"]
+        allowed = catalog.table(CATALOG, "rate_limit_periods").values
         if value not in allowed:
             raise rule_error(
                 f"must be a period both AWS WAF and Cloudflare accept ({', '.join(map(str, allowed))} seconds)",
@@ -125,7 +116,7 @@ class WafConfig(Model):
     @field_validator("managed_rule_groups")
     @classmethod
     def _known_groups(cls, value: list[str]) -> list[str]:
-        known = catalog()["aws_waf_managed_rule_groups"]["names"]
+        known = catalog.table(CATALOG, "aws_waf_managed_rule_groups").values
         unknown = [name for name in value if name not in known]
         if unknown:
             raise rule_error(
@@ -163,12 +154,8 @@ class EdgeConfig(Model):
 
 
 def load_balancer_name(prefix: str) -> str:
-    """The name of the environment's ALB (``<project>-<environment>-web``), at most 32 characters."""
+    """The name of the environment's ALB (``<project>-<environment>-web``; iworkz.config.names checks it)."""
     return f"{prefix}-web"
-
-
-# ALB names are at most 32 characters.
-MAX_LOAD_BALANCER_NAME = 32
 
 
 def edge_rules(edge: EdgeConfig, domain: str) -> None:

@@ -119,7 +119,6 @@ def _gateway(**overrides: Any) -> AlbGatewayProps:
         "namespace": "test",
         "load_balancer_name": "test-web",
         "routes": [Route("api.example.com", "api-service", 80, "/ready")],
-        "certificate_arn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/1",
         "source_ranges": ["173.245.48.0/20"],
         "cors_origin": "https://app.example.com",
     }
