@@ -392,7 +392,7 @@ BAD_INPUTS = [
     pytest.param(
         None,
         {"project": "iworkz-platform-xy"},
-        ["common.yaml", "project", "iworkz-platform-xy-production-web", "AWS allows 32"],
+        ["production.yaml", "(derived name)", "iworkz-platform-xy-production-web", "ALB name", "allows 32"],
         id="alb-name-too-long",
     ),
 ]
