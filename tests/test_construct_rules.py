@@ -52,7 +52,6 @@ FROM_CODE = {
     "dns_certificate.DnsCertificateProps": "the hosts are api./app. of platform.domain (a DNS name), never wildcards",
     "dns_certificate.DnsCertificate": "the stack asks only for the certificate's own hosts",
     "mesh_mtls.MeshMtlsProps": "entrypoints are the workloads' labels and ports (the stack's constants)",
-    "setup_job.SetupJobProps": "users, timeouts, retries and variables of the setup Jobs are the constructs' constants",
 }
 
 # "module.Owner: message head" -> (environment, patch) that would feed the construct the bad value;
