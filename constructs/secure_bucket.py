@@ -94,7 +94,8 @@ class SecureBucket(Construct):
     """Versioned, SSE-KMS, all public access blocked, BucketOwnerEnforced, TLS-only, logged.
 
     Attributes: ``bucket`` (the resource), ``name``, ``arn``, ``versioning`` (replication
-    depends on it), ``policy`` (the bucket policy's :class:`PolicyDocument`).
+    depends on it), ``policy`` (the bucket policy's :class:`PolicyDocument`), ``bucket_policy``
+    (its resource: a service delivering into the bucket depends on it).
     """
 
     def __init__(self, scope: Construct, id: str, props: SecureBucketProps) -> None:
@@ -167,7 +168,7 @@ class SecureBucket(Construct):
         else:
             suppress(self.bucket, ACCESS_LOGGING, str(props.access_log_opt_out))
         self.policy = PolicyDocument(self, "policy-document", self._policy(props), provider=provider)
-        S3BucketPolicy(
+        self.bucket_policy = S3BucketPolicy(
             self,
             "policy",
             bucket=self.bucket.id,

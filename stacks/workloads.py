@@ -3,7 +3,8 @@
 In the application namespace ``iworkz-<environment>`` (Pod Security ``restricted``): the
 three workloads (:class:`Application`), their secrets synced from Secrets Manager by the
 namespace's own secret store (the data stack's entries and the two the operators fill), the
-IAM roles of backend-api and ai-services (granted by the resources' owners), the ACME
+IAM roles of backend-api and ai-services (granted by the resources' owners: the data stack's
+Redis, the ai stack's endpoints, models and services), the ACME
 ClusterIssuer and the Ingress. Deployed after the platform stack, whose CRDs these objects use.
 
 Until the split these lived in the platform stack; an environment that ran it imports them
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1, NamespaceV1Metadata
 
+from iworkz.config.ai import MATCHING_MODEL
 from iworkz.config.platform import WorkloadConfig
 from iworkz.contracts import (
     REDIS_APP_USER,
+    AiOutputs,
     ClusterOutputs,
     DataOutputs,
     PlatformOutputs,
@@ -30,6 +33,7 @@ from iworkz_constructs.application import (
     IMAGE_PULL_SECRET,
     JWT_SECRET,
     REDIS_SECRET,
+    AiServices,
     Application,
     ApplicationProps,
     Endpoint,
@@ -51,9 +55,12 @@ TLS_SECRET = "iworkz-tls"
 class WorkloadsStack(IworkzStack):
     """Attributes: ``application``, ``secret_store``, ``roles``; publishes :class:`WorkloadsOutputs`."""
 
-    def build(self, eks: ClusterOutputs, data: DataOutputs, platform: PlatformOutputs) -> WorkloadsOutputs:
+    def build(
+        self, eks: ClusterOutputs, data: DataOutputs, platform: PlatformOutputs, ai: AiOutputs
+    ) -> WorkloadsOutputs:
         context = self.context
         config = context.env.platform
+        region = self.aws.region  # the stack's AWS provider (the IAM roles), in the cluster's region
         prefix = context.prefix
         hosts = WorkloadsOutputs.configured(context)["hosts"]
         k8s = kubernetes_provider(self, eks)
@@ -93,25 +100,17 @@ class WorkloadsStack(IworkzStack):
                 namespace=prefix,
                 service_account="backend-api-sa",
             ),
+            # Named as the ai stack's interface endpoints expect (their policies admit only it).
             "ai-services": eks.service_account_role(
                 self,
                 "ai-services-role",
-                role_name=f"{prefix}-ai-services",
+                role_name=ai.client_role_name,
                 namespace=prefix,
                 service_account="ai-services-sa",
-                # Until the AI stack owns the endpoint: invoke exactly the configured one.
-                statements=[
-                    {
-                        "Sid": "InvokeMatchingEndpoint",
-                        "Effect": "Allow",
-                        "Action": "sagemaker:InvokeEndpoint",
-                        "Resource": f"arn:aws:sagemaker:{eks.region}:{self.aws.account_id}:endpoint/"
-                        + config.sagemaker_endpoint.lower(),
-                    }
-                ],
             ),
         }
         data.redis.grant_connect(self.roles["backend-api"], REDIS_APP_USER)
+        ai.grant_invoke(self.roles["ai-services"])
 
         self.application = Application(
             self,
@@ -119,13 +118,19 @@ class WorkloadsStack(IworkzStack):
             ApplicationProps(
                 namespace=prefix,
                 workloads=config.workloads,
-                region=eks.region,
+                region=region,
                 api_host=hosts["api"],
                 app_host=hosts["app"],
                 database=Endpoint(data.postgres.address, POSTGRES_PORT),
                 database_name=data.postgres.database_name,
                 redis=Endpoint(data.redis.configuration_endpoint, REDIS_PORT),
-                sagemaker_endpoint=config.sagemaker_endpoint,
+                # No endpoint in this environment: ai-services gets no SAGEMAKER_ENDPOINT at all.
+                ai=AiServices(
+                    sagemaker_endpoint=ai.endpoint_names.get(MATCHING_MODEL),
+                    guardrail_id=ai.guardrail_id,
+                    guardrail_version=ai.guardrail_version,
+                    bedrock_models=tuple(ai.model_arns),
+                ),
                 ingress_namespace=platform.ingress_namespace,
                 metrics_scrapers=WorkloadsOutputs.configured(context)["metrics_scraper_label"],
                 placements=self._placements(config.workloads),

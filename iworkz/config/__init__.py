@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
+from iworkz.config.ai import AiConfig, ai_problems, ai_rules
 from iworkz.config.base import Model, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
 from iworkz.config.dr_azure import DrAzureConfig
@@ -151,6 +152,7 @@ class EnvironmentConfig(Model):
     dr_azure: DrAzureConfig = DrAzureConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     platform: PlatformConfig = PlatformConfig()
+    ai: AiConfig
     migrations: MigrationsConfig = MigrationsConfig()
 
     @property
@@ -177,6 +179,7 @@ class EnvironmentConfig(Model):
                 value=opensearch.instance_count,
             )
         platform_rules(self.platform, self.eks.node_groups, self.is_production)
+        ai_rules(self.ai, self.aws.region, self.network.interface_endpoints)
         if self.is_production:
             self._production_rules()
         return self
@@ -281,7 +284,10 @@ def load_settings(config_dir: Path = DEFAULT_CONFIG_DIR, environments: Iterable[
         if env is not None:
             loaded[name] = env
     if not problems:
+        assert common is not None  # loaded without a problem
         problems.extend(_cross_environment_problems(config_dir, loaded))
+        files = {name: _display(config_dir / f"{name}.yaml") for name in loaded}
+        problems.extend(ai_problems(files, common.project, loaded))
     if problems:
         raise ConfigError(problems)
     assert common is not None

@@ -153,8 +153,6 @@ class PlatformConfig(Model):
     domain: str = "iworkz.com"
     # Let's Encrypt account e-mail of the letsencrypt-prod ClusterIssuer (expiry notices).
     acme_email: str = "devops@iworkz.com"
-    # SageMaker endpoint name ai-services calls (ai-config ConfigMap, seed 12.2).
-    sagemaker_endpoint: str = Field("iworkz-ai-matching", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
     # Google Analytics measurement ID of the frontend (public, in frontend-config); none: unset.
     google_analytics_id: str | None = Field(None, pattern=r"^(G-[A-Z0-9]{4,12}|UA-\d{4,10}-\d{1,4})$")
     # The images live in the seed's private GitLab registry (12.3): pods pull with the seed's
