@@ -96,7 +96,9 @@ class AiAccess:
                 {"StringEquals": guardrail},
             )
         )
-        profiles = {model_id: arn for model_id, arn in self.model_arns.items() if bedrock_model(model_id).is_inference_profile}
+        profiles = {
+            model_id: arn for model_id, arn in self.model_arns.items() if bedrock_model(model_id).is_inference_profile
+        }
         if profiles:
             # A system inference profile runs its foundation model in the destination Regions:
             # allowed there only when the call came through one of these profiles.
@@ -152,7 +154,9 @@ def _check_resources(statement: Statement) -> None:
             raise ValueError(f"statement {statement['Sid']}: {scoped} take resource ARNs, not '*'")
 
 
-def _allow(sid: str, actions: Sequence[str], resources: list[str] | str, condition: Mapping[str, Any] | None = None) -> Statement:
+def _allow(
+    sid: str, actions: Sequence[str], resources: list[str] | str, condition: Mapping[str, Any] | None = None
+) -> Statement:
     statement: Statement = {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resources}
     if condition:
         statement["Condition"] = dict(condition)

@@ -54,7 +54,12 @@ MY_NUMBER = GuardrailRegex(
     "Japan's individual number (My Number): 12 digits, optionally in groups of 4",
 )
 # Job seekers' names, phone numbers, addresses and e-mail addresses.
-JOB_SEEKER_PII: Mapping[str, str] = {"NAME": "ANONYMIZE", "PHONE": "ANONYMIZE", "ADDRESS": "ANONYMIZE", "EMAIL": "ANONYMIZE"}
+JOB_SEEKER_PII: Mapping[str, str] = {
+    "NAME": "ANONYMIZE",
+    "PHONE": "ANONYMIZE",
+    "ADDRESS": "ANONYMIZE",
+    "EMAIL": "ANONYMIZE",
+}
 BLOCKED_MESSAGE = "この内容は処理できません。/ This content cannot be processed."
 
 

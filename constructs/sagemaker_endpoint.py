@@ -36,7 +36,11 @@ from cdktf_cdktf_provider_aws.sagemaker_endpoint_configuration import (
     SagemakerEndpointConfigurationDataCaptureConfigCaptureOptions,
     SagemakerEndpointConfigurationProductionVariants,
 )
-from cdktf_cdktf_provider_aws.sagemaker_model import SagemakerModel, SagemakerModelPrimaryContainer, SagemakerModelVpcConfig
+from cdktf_cdktf_provider_aws.sagemaker_model import (
+    SagemakerModel,
+    SagemakerModelPrimaryContainer,
+    SagemakerModelVpcConfig,
+)
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
@@ -151,7 +155,11 @@ class SageMakerEndpoint(Construct):
             assume_role_policy=PolicyDocument(
                 self,
                 "trust-policy",
-                [service_trust("sagemaker.amazonaws.com", condition={"StringEquals": {"aws:SourceAccount": props.account_id}})],
+                [
+                    service_trust(
+                        "sagemaker.amazonaws.com", condition={"StringEquals": {"aws:SourceAccount": props.account_id}}
+                    )
+                ],
             ).json,
         )
         policy = IamRolePolicy(
@@ -159,7 +167,9 @@ class SageMakerEndpoint(Construct):
             "role-policy",
             name="serve-model",
             role=role.id,
-            policy=PolicyDocument(self, "role-policy-document", execution_statements(props, self.security_group_id)).json,
+            policy=PolicyDocument(
+                self, "role-policy-document", execution_statements(props, self.security_group_id)
+            ).json,
         )
         self.role_arn = role.arn
         self.model = SagemakerModel(
@@ -172,7 +182,9 @@ class SageMakerEndpoint(Construct):
                 model_data_url=props.model_artifact,
                 mode="SingleModel",
             ),
-            vpc_config=SagemakerModelVpcConfig(subnets=list(props.subnet_ids), security_group_ids=[self.security_group_id]),
+            vpc_config=SagemakerModelVpcConfig(
+                subnets=list(props.subnet_ids), security_group_ids=[self.security_group_id]
+            ),
             depends_on=[policy, *props.depends_on],
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )

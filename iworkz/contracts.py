@@ -322,7 +322,9 @@ class AiOutputs(Contract):
             keys=_bedrock_models,
         ),
     ]
-    guardrail_id: Annotated[str, Published("Bedrock guardrail masking personal information", name="bedrock_guardrail_id")]
+    guardrail_id: Annotated[
+        str, Published("Bedrock guardrail masking personal information", name="bedrock_guardrail_id")
+    ]
     guardrail_arn: Annotated[str, Published("ARN of the guardrail", name="bedrock_guardrail_arn")]
     guardrail_version: Annotated[
         str, Published("guardrail version every Bedrock call names", name="bedrock_guardrail_version")

@@ -85,7 +85,9 @@ class AiStack(IworkzStack):
         self.endpoint: SageMakerEndpoint | None = None
         endpoint = ai.endpoint
         if endpoint.enabled:
-            assert endpoint.image and endpoint.model_artifact and endpoint.instance_type  # config: complete when enabled
+            assert (
+                endpoint.image and endpoint.model_artifact and endpoint.instance_type
+            )  # config: complete when enabled
             assert endpoint.instance_count and endpoint.max_instance_count
             assert endpoint.invocations_per_instance and endpoint.data_capture_percentage
             self.endpoint = SageMakerEndpoint(

@@ -291,9 +291,9 @@ def ai_rules(ai: AiConfig, region: str, interface_endpoints: list[str]) -> None:
         if (rule := service_region_rule(service, region)) is not None:
             field = {"sagemaker.runtime": "endpoint.enabled", "bedrock-runtime": "bedrock.models"}.get(service, service)
             raise rule_error(rule.rule, rule.fix, field=f"ai.{field}", value=service)
-    if ai.endpoint.enabled and ai.endpoint.image is not None:
-        if (rule := image_rule(ai.endpoint.image, region)) is not None:
-            raise rule_error(rule.rule, rule.fix, field="ai.endpoint.image", value=ai.endpoint.image)
+    image = ai.endpoint.image if ai.endpoint.enabled else None
+    if image is not None and (rule := image_rule(image, region)) is not None:
+        raise rule_error(rule.rule, rule.fix, field="ai.endpoint.image", value=image)
     for index, model in enumerate(ai.bedrock.models):
         if (rule := bedrock_model_rule(model, region)) is not None:
             raise rule_error(rule.rule, rule.fix, field=f"ai.bedrock.models[{index}]", value=model)
