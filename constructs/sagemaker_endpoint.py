@@ -260,7 +260,7 @@ class SageMakerEndpoint(Construct):
             tags={"Name": f"{props.name}-endpoint"},
         )
         s3 = DataAwsEc2ManagedPrefixList(self, "s3-prefix-list", name=f"com.amazonaws.{props.region}.s3")
-        for key, target in (("vpc", {"cidr_ipv4": props.vpc_cidr}), ("s3", {"prefix_list_id": s3.id})):
+        for key, cidr, prefix_list in (("vpc", props.vpc_cidr, None), ("s3", None, s3.id)):
             VpcSecurityGroupEgressRule(
                 self,
                 f"https-to-{key}",
@@ -269,7 +269,8 @@ class SageMakerEndpoint(Construct):
                 ip_protocol="tcp",
                 from_port=HTTPS,
                 to_port=HTTPS,
-                **target,
+                cidr_ipv4=cidr,
+                prefix_list_id=prefix_list,
             )
         return group.id
 
