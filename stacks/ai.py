@@ -24,7 +24,7 @@ from iworkz.contracts import AiOutputs, DataOutputs, NetworkOutputs
 from iworkz_constructs.ai_access import invoke_arn
 from iworkz_constructs.bedrock_guardrail import PiiGuardrail, PiiGuardrailProps
 from iworkz_constructs.bedrock_invocation_logging import BedrockInvocationLogging, BedrockInvocationLoggingProps
-from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
+from iworkz_constructs.kms_key import KeyPurpose, KmsKey, purpose_keys, regional_services
 from iworkz_constructs.log_group import LogGroup, LogGroupProps
 from iworkz_constructs.sagemaker_endpoint import SageMakerEndpoint, SageMakerEndpointProps, endpoint_log_group_name
 from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps
@@ -163,23 +163,21 @@ class AiStack(IworkzStack):
 
     def _keys(self, prefix: str, account_id: str, region: str) -> dict[str, KmsKey]:
         logs = f"logs.{region}.amazonaws.com"
-        specs = {
-            # Endpoint volume, model archives, captured data and the endpoint's logs.
-            "sagemaker": ("SageMaker volumes, model archives, data capture and logs", (logs,), ("s3", "sagemaker")),
-            # The guardrail and the invocation logs (Bedrock writes them as a service).
-            "bedrock": ("Bedrock guardrail and invocation logs", (logs, "bedrock.amazonaws.com"), ("s3", "bedrock")),
-        }
-        return {
-            purpose: KmsKey(
-                self,
-                f"{purpose}-key",
-                KmsKeyProps(
-                    alias=f"{prefix}-{purpose}",
-                    description=f"{prefix}: {description}",
-                    account_id=account_id,
-                    service_principals=principals,
-                    via_services=tuple(f"{service}.{region}.amazonaws.com" for service in via),
+        return purpose_keys(
+            self,
+            prefix,
+            account_id,
+            {
+                "sagemaker": KeyPurpose(
+                    "SageMaker volumes, model archives, data capture and logs",
+                    (logs,),
+                    regional_services(region, "s3", "sagemaker"),
                 ),
-            )
-            for purpose, (description, principals, via) in specs.items()
-        }
+                # Bedrock writes the invocation logs as a service; the guardrail's users decrypt it through Bedrock.
+                "bedrock": KeyPurpose(
+                    "Bedrock guardrail and invocation logs",
+                    (logs, "bedrock.amazonaws.com"),
+                    regional_services(region, "s3", "bedrock"),
+                ),
+            },
+        )
