@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from iworkz.config.ai import VPC_ENDPOINT_SERVICES, bedrock_model, bedrock_model_rule, catalog
+from iworkz.config.ai import VPC_ENDPOINT_SERVICES, ai_catalog, bedrock_model, bedrock_model_rule
 
 Statement = dict[str, Any]
 
@@ -149,7 +149,7 @@ class AiAccess:
 def _check_resources(statement: Statement) -> None:
     """Resource "*" only for actions that name no resource (the catalog's list)."""
     if statement["Resource"] == "*":
-        scoped = sorted(set(statement["Action"]) - set(catalog("iam_actions_without_resource_types")))
+        scoped = sorted(set(statement["Action"]) - set(ai_catalog("iam_actions_without_resource_types")))
         if scoped:
             raise ValueError(f"statement {statement['Sid']}: {scoped} take resource ARNs, not '*'")
 

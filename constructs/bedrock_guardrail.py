@@ -31,7 +31,7 @@ from cdktf_cdktf_provider_aws.bedrock_guardrail import (
 from cdktf_cdktf_provider_aws.bedrock_guardrail_version import BedrockGuardrailVersion
 from constructs import Construct
 
-from iworkz.config.ai import catalog
+from iworkz.config.ai import ai_catalog
 
 ACTIONS = ("ANONYMIZE", "BLOCK")
 _NAME = re.compile(r"^[0-9a-zA-Z_-]{1,50}$")
@@ -87,7 +87,7 @@ class PiiGuardrailProps:
             raise ValueError(f"guardrail name {self.name!r}: 1-50 letters, digits, '-' or '_'")
         if not self.pii_entities and not self.regexes:
             raise ValueError(f"guardrail {self.name}: give PII entity types or regexes to filter")
-        unknown = sorted(set(self.pii_entities) - set(catalog("bedrock_guardrail_pii_types")))
+        unknown = sorted(set(self.pii_entities) - set(ai_catalog("bedrock_guardrail_pii_types")))
         if unknown:
             raise ValueError(f"guardrail {self.name}: {unknown} are not Bedrock PII entity types")
         actions = [*self.pii_entities.values(), *(regex.action for regex in self.regexes)]

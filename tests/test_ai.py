@@ -15,7 +15,7 @@ import botocore.session
 import pytest
 
 from iworkz.config import ConfigError, load_settings
-from iworkz.config.ai import VPC_ENDPOINT_SERVICES, catalog
+from iworkz.config.ai import VPC_ENDPOINT_SERVICES, ai_catalog
 from tests.configs import DELETE, write_config
 from tests.tf import data_sources, one, policy_json, resources
 
@@ -197,7 +197,7 @@ def _ai_services_policy(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_iam_statements_are_limited(stack):
-    without_resources = set(catalog("iam_actions_without_resource_types"))
+    without_resources = set(ai_catalog("iam_actions_without_resource_types"))
     documents = [*_policies(stack(PRODUCTION)), *_policies(stack(DEV))]
     documents += [("ai-services", _ai_services_policy(stack("workloads-production")))]
     assert len(documents) >= 8
@@ -302,23 +302,27 @@ def test_the_workloads_read_the_ai_stack_through_its_contract(stack):
 def test_the_catalog_agrees_with_botocore():
     session = botocore.session.get_session()
     offered = set(session.get_service_model("sagemaker").shape_for("ProductionVariantInstanceType").enum)
-    listed = {f"ml.{family}.{size}" for family, sizes in catalog("sagemaker_instance_types").items() for size in sizes}
+    listed = {
+        f"ml.{family}.{size}" for family, sizes in ai_catalog("sagemaker_instance_types").items() for size in sizes
+    }
     assert listed == offered
-    assert set(catalog("sagemaker_ebs_only_families")) <= set(catalog("sagemaker_instance_types"))
+    assert set(ai_catalog("sagemaker_ebs_only_families")) <= set(ai_catalog("sagemaker_instance_types"))
     pii = session.get_service_model("bedrock").shape_for("GuardrailPiiEntityType").enum
-    assert catalog("bedrock_guardrail_pii_types") == pii
+    assert ai_catalog("bedrock_guardrail_pii_types") == pii
     endpoints = json.loads((Path(botocore.__file__).parent / "data" / "endpoints.json").read_text())
     (aws,) = [p for p in endpoints["partitions"] if p["partition"] == "aws"]
     names = {"sagemaker.runtime": "runtime.sagemaker", "bedrock-runtime": "bedrock"}
-    for service, regions in catalog("ai_service_regions").items():
+    for service, regions in ai_catalog("ai_service_regions").items():
         assert set(regions) <= set(aws["services"][names.get(service, service)]["endpoints"]), service
 
 
 def test_catalog_models_are_offered_where_the_environments_run(settings):
     for name, env in settings.environments.items():
-        profiles = catalog("bedrock_inference_profiles")
+        profiles = ai_catalog("bedrock_inference_profiles")
         for model in env.ai.bedrock.models:
-            regions = profiles[model]["sources"] if model in profiles else catalog("bedrock_foundation_models")[model]
+            regions = (
+                profiles[model]["sources"] if model in profiles else ai_catalog("bedrock_foundation_models")[model]
+            )
             assert env.aws.region in regions, (name, model)
 
 
@@ -468,7 +472,8 @@ def test_fails_on_bad_input(tmp_path, env, patch, expected):
 
 def test_a_copied_environment_keeps_no_other_environments_artifact(tmp_path):
     config = write_config(tmp_path)
-    (config / "qa.yaml").write_text((config / "staging.yaml").read_text().replace("10.1.0.0/16", "10.3.0.0/16"))
+    staging = (config / "staging.yaml").read_text().replace("10.1.0.0/16", "10.3.0.0/16")
+    (config / "qa.yaml").write_text(staging.replace("s3://{prefix}-ai-artifacts/", "s3://iworkz-staging-ai-artifacts/"))
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     assert "qa.yaml: ai.endpoint.model_artifact = 's3://iworkz-staging-ai-artifacts/" in caught.value.render()

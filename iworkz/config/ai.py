@@ -1,7 +1,7 @@
 """AI section: the matching model's SageMaker endpoint, Bedrock, Textract and Comprehend (design 12.1).
 
 The valid values (SageMaker instance types, Bedrock models and the Regions that offer them, the
-Regions of each service) are dated data in ``catalog/ai.yaml``. Each rule is one function that
+Regions of each service) are dated data in ``catalog/ai.yaml`` (:mod:`iworkz.config.catalog`). Each rule is one function that
 returns the broken :class:`Rule` or None; the configuration models raise it as a rule error and
 the constructs (``iworkz_constructs.sagemaker_endpoint``, ``.ai_access``) as a ValueError, so a
 value the configuration accepts is one the constructs accept.
@@ -12,18 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, Field, model_validator
 
-from iworkz.config.base import Model, rule_error
-from iworkz.config.network import CLOUDWATCH_RETENTION_DAYS
+from iworkz.config import catalog
+from iworkz.config.base import LogRetentionDays, Model, Templated, rule_error
 from iworkz.errors import Problem
 
-CATALOG_FILE = Path(__file__).resolve().parent / "catalog" / "ai.yaml"
 # The model the platform hosts on SageMaker today (key of the ai stack's endpoint maps).
 MATCHING_MODEL = "matching"
 # Interface endpoints the ai stack owns (private DNS: one endpoint per service and VPC).
@@ -39,12 +35,9 @@ _ECR_IMAGE = re.compile(
 _S3_OBJECT = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>\S+)$")
 
 
-@cache
-def catalog(table: str) -> Any:
+def ai_catalog(table: str) -> Any:
     """The values of one table of ``catalog/ai.yaml`` (each table also names its source and date)."""
-    loader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
-    document = yaml.load(CATALOG_FILE.read_text(encoding="utf-8"), Loader=loader)
-    return document[table]["values"]
+    return catalog.values("ai.yaml", table)
 
 
 def artifact_bucket(prefix: str) -> str:
@@ -66,7 +59,7 @@ def instance_type_rule(value: str) -> Rule | None:
     match = _INSTANCE_TYPE.match(value)
     if match is None:
         return Rule("a SageMaker instance type is ml.<family>.<size>", "e.g. ml.c6i.xlarge")
-    families: Mapping[str, list[str]] = catalog("sagemaker_instance_types")
+    families: Mapping[str, list[str]] = ai_catalog("sagemaker_instance_types")
     family, size = match["family"], match["size"]
     if family not in families:
         return Rule(
@@ -75,7 +68,7 @@ def instance_type_rule(value: str) -> Rule | None:
         )
     if size not in families[family]:
         return Rule(f"ml.{family} comes in {', '.join(families[family])}", f"e.g. ml.{family}.{families[family][0]}")
-    if family not in catalog("sagemaker_ebs_only_families"):
+    if family not in ai_catalog("sagemaker_ebs_only_families"):
         return Rule(
             f"ml.{family} has (or may have) local NVMe instance storage, whose volume takes no customer-managed "
             "KMS key; the endpoint's volume must be encrypted with the ai stack's key",
@@ -159,7 +152,7 @@ def bedrock_model_rule(value: str, region: str) -> Rule | None:
             "copy the ID from the Bedrock model catalog",
         )
     table = "bedrock_inference_profiles" if profile else "bedrock_foundation_models"
-    known: Mapping[str, Any] = catalog(table)
+    known: Mapping[str, Any] = ai_catalog(table)
     if value not in known:
         return Rule(
             f"is not in iworkz/config/catalog/ai.yaml: {table} ({', '.join(known)})",
@@ -174,14 +167,14 @@ def bedrock_model_rule(value: str, region: str) -> Rule | None:
 
 def bedrock_model(value: str) -> BedrockModel:
     """The model behind an ID :func:`bedrock_model_rule` accepted."""
-    profile = catalog("bedrock_inference_profiles").get(value)
+    profile = ai_catalog("bedrock_inference_profiles").get(value)
     if profile is None:
         return BedrockModel(value, value, ())
     return BedrockModel(value, profile["model"], tuple(profile["destinations"]))
 
 
 def service_region_rule(service: str, region: str) -> Rule | None:
-    offered = catalog("ai_service_regions")[service]
+    offered = ai_catalog("ai_service_regions")[service]
     if region not in offered:
         return Rule(f"{service} is not offered in {region}", "turn it off here or run the environment elsewhere")
     return None
@@ -196,15 +189,6 @@ def _instance_type(value: str) -> str:
     return value
 
 
-def _retention(value: int) -> int:
-    if value not in CLOUDWATCH_RETENTION_DAYS:
-        raise rule_error(
-            f"CloudWatch Logs keeps logs for one of {', '.join(map(str, CLOUDWATCH_RETENTION_DAYS))} days",
-            "use 365 (a year) or another listed period",
-        )
-    return value
-
-
 class EndpointConfig(Model):
     """The SageMaker real-time endpoint of the matching model; ``enabled: false`` runs none (the
     buckets, key and log group stay, so turning it off destroys no data)."""
@@ -212,8 +196,8 @@ class EndpointConfig(Model):
     enabled: bool
     # Amazon ECR image of the inference container; {account_id} is the stack's account.
     image: str | None = None
-    # Model archive (.tar.gz) in the environment's artifact bucket s3://<project>-<environment>-ai-artifacts/.
-    model_artifact: str | None = None
+    # Model archive (.tar.gz) in the environment's artifact bucket: s3://{prefix}-ai-artifacts/<key>.tar.gz.
+    model_artifact: Annotated[str, Templated] | None = None
     instance_type: Annotated[str, AfterValidator(_instance_type)] | None = None
     # Instances at start and the autoscaling floor; two or more spread over the private subnets' zones.
     instance_count: int | None = Field(None, ge=1)
@@ -268,7 +252,7 @@ class AiConfig(Model):
     # Days the captured requests and responses (personal data) are kept.
     data_capture_retention_days: int = Field(ge=1, le=3650)
     # Days the endpoint's container logs and the Bedrock invocation logs are kept.
-    log_retention_days: Annotated[int, AfterValidator(_retention)]
+    log_retention_days: LogRetentionDays
     bedrock: BedrockConfig
     # business_card_scanner (Textract) and language analysis (Comprehend) for ai-services.
     textract: bool
