@@ -18,7 +18,14 @@ they are built by the same :class:`VpcEndpoints` construct the network stack use
 
 from __future__ import annotations
 
-from iworkz.config.ai import MATCHING_MODEL, artifact_bucket
+from iworkz.config.ai import (
+    MATCHING_MODEL,
+    artifact_bucket,
+    data_capture_bucket,
+    guardrail_name,
+    invocation_log_bucket,
+    matching_endpoint,
+)
 from iworkz.config.data import ACCESS_LOGS_BUCKET
 from iworkz.contracts import AiOutputs, DataOutputs, NetworkOutputs
 from iworkz_constructs.ai_access import invoke_arn
@@ -47,7 +54,7 @@ class AiStack(IworkzStack):
         access_logs = data.buckets[ACCESS_LOGS_BUCKET]
         self.keys = self._keys(prefix, account_id, region)
 
-        capture_bucket = f"{prefix}-ai-data-capture"
+        capture_bucket = data_capture_bucket(prefix)
         self.buckets = {
             "artifacts": SecureBucket(
                 self,
@@ -72,7 +79,7 @@ class AiStack(IworkzStack):
                 ),
             ),
         }
-        endpoint_name = f"{prefix}-ai-{MATCHING_MODEL}"
+        endpoint_name = matching_endpoint(prefix)
         endpoint_logs = LogGroup(
             self,
             "endpoint-logs",
@@ -116,7 +123,7 @@ class AiStack(IworkzStack):
             )
 
         self.guardrail = PiiGuardrail(
-            self, "guardrail", PiiGuardrailProps(name=f"{prefix}-pii", kms_key_arn=self.keys["bedrock"].arn)
+            self, "guardrail", PiiGuardrailProps(name=guardrail_name(prefix), kms_key_arn=self.keys["bedrock"].arn)
         )
         if ai.bedrock.invocation_logging:
             BedrockInvocationLogging(
@@ -126,7 +133,7 @@ class AiStack(IworkzStack):
                     name=prefix,
                     region=region,
                     account_id=account_id,
-                    bucket_name=f"{prefix}-bedrock-invocation-logs",
+                    bucket_name=invocation_log_bucket(prefix),
                     kms_key_arn=self.keys["bedrock"].arn,
                     access_log_bucket=access_logs,
                     retention_days=ai.log_retention_days,

@@ -498,6 +498,8 @@ NAMED_RESOURCES = {
     "aws_eks_cluster": ("name", "eks_cluster"),
     "azurerm_kubernetes_cluster": ("name", "aks_cluster"),
     "azurerm_postgresql_flexible_server": ("name", "azure_postgres"),
+    "aws_sagemaker_endpoint": ("name", "sagemaker_endpoint"),
+    "aws_bedrock_guardrail": ("name", "bedrock_guardrail"),
 }
 
 

@@ -39,7 +39,7 @@ FROM_CODE = {
     "secure_bucket.SecureBucketProps": "encryption and logging choices are the stack's",
     "service_security_group.ServiceSecurityGroupProps": "sources and ports come from other constructs and constants",
     "vpc_endpoints.VpcEndpointsProps": "route tables, subnets and CIDRs come from the VPC; services: twins below",
-    "bedrock_guardrail.PiiGuardrailProps": "the guardrail is <prefix>-pii (within 50 characters) with the construct's filters",
+    "bedrock_guardrail.PiiGuardrailProps": "the guardrail is <prefix>-pii (names.py checks its length) with the construct's filters",
     "workload_role.check_service_account": "namespaces and service accounts are the stack's constants",
     "workload_role.WorkloadRoleProps": "policies and durations are the stack's; role names: derived-name twin",
     "cluster_addon.ClusterAddonProps": "add-ons and their charts are the stack's (iworkz/charts.py)",
@@ -377,7 +377,7 @@ UNREACHABLE = {
     "ai_access._check_resources": "the statements are the construct's constants",
     "log_group.LogGroupProps: log group {}: give a path-like name": "log group names are the constructs' constants",
     "sagemaker_endpoint.SageMakerEndpointProps: SageMaker endpoint {}: give the private subnets": "the stack passes the network's private subnets (one per zone; at least one zone)",
-    "sagemaker_endpoint.SageMakerEndpointProps: SageMaker endpoint {}: names have at most 63": "<project>-<environment>-ai-matching: the project and environment name limits keep it within 50",
+    "sagemaker_endpoint.SageMakerEndpointProps: SageMaker endpoint {}: names have at most 63": "<project>-<environment>-ai-matching: the project and environment name limits keep it within 50 (names.py checks 63)",
     "vpc.VpcProps: karpenter_discovery": "the stack's choice",
     "vpc.VpcProps: public_ingress_tcp_ports": "the stack's constants",
 }

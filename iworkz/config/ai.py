@@ -40,9 +40,28 @@ def ai_catalog(table: str) -> Any:
     return catalog.values("ai.yaml", table)
 
 
+# The names the ai stack derives from the prefix (<project>-<environment>; iworkz/config/names.py
+# checks them against the services' limits).
 def artifact_bucket(prefix: str) -> str:
     """The environment's model artifact bucket (the ai stack creates it): ``<prefix>-ai-artifacts``."""
     return f"{prefix}-ai-artifacts"
+
+
+def data_capture_bucket(prefix: str) -> str:
+    return f"{prefix}-ai-data-capture"
+
+
+def invocation_log_bucket(prefix: str) -> str:
+    return f"{prefix}-bedrock-invocation-logs"
+
+
+def matching_endpoint(prefix: str) -> str:
+    """The SageMaker endpoint ai-services calls."""
+    return f"{prefix}-ai-{MATCHING_MODEL}"
+
+
+def guardrail_name(prefix: str) -> str:
+    return f"{prefix}-pii"
 
 
 @dataclass(frozen=True)
