@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from constructs import Construct
 
 STATE_STACK = "state"
+# Terraform of the plans and applies: the pipeline's jobs and the Terraform Cloud workspaces
+# (>= 1.11 for S3-native locking, >= 1.10 for ephemeral values).
+TERRAFORM_VERSION = "1.12.2"
 # Relative to the state stack's working directory, cdktf.out/stacks/state: the checkout's root.
 BOOTSTRAP_STATE_FILE = "../../../state-bootstrap/terraform.tfstate"
 

@@ -20,6 +20,7 @@ from iworkz.contract import Contract
 from iworkz.contracts import (
     ClusterOutputs,
     DataOutputs,
+    DeliveryOutputs,
     DrAzureOutputs,
     MonitoringOutputs,
     NetworkOutputs,
@@ -67,6 +68,17 @@ SPECS: tuple[StackSpec, ...] = (
         per_environment=False,
         enabled=lambda context: context.common.backend.type == "s3",
     ),
+    # The pipelines' identities (GitLab OIDC, Entra ID) and, with backend.type cloud, the Terraform
+    # Cloud workspaces. Applied by an administrator after state (README: Deploying); with the cloud
+    # backend the state stack does not exist and the plan role needs no state bucket.
+    StackSpec(
+        "delivery",
+        "stacks.delivery:DeliveryStack",
+        ("aws", "azuread", "tfe"),
+        DeliveryOutputs,
+        (STATE_STACK,),
+        per_environment=False,
+    ),
     StackSpec("network", "stacks.network:NetworkStack", ("aws",), NetworkOutputs),
     StackSpec("eks", "stacks.eks:EksStack", ("aws",), ClusterOutputs, ("network",)),
     StackSpec("data", "stacks.data:DataStack", ("aws",), DataOutputs, ("network", "eks")),
@@ -75,7 +87,7 @@ SPECS: tuple[StackSpec, ...] = (
         "stacks.dr_azure:DrAzureStack",
         ("aws", "azurerm"),
         DrAzureOutputs,
-        ("network",),
+        ("network", "delivery"),
         enabled=lambda context: context.env.dr_azure.enabled,
     ),
     # The cluster add-ons install CRDs; the stacks holding objects of those kinds deploy after them.
@@ -116,6 +128,11 @@ class PlannedStack:
             PlannedStack(BY_COMPONENT[component], self.environment if BY_COMPONENT[component].per_environment else None)
             for component in self.spec.depends_on
         ]
+
+    def producers(self, settings: Settings) -> list[PlannedStack]:
+        """The dependencies that exist in this configuration (the state stack does not with
+        Terraform Cloud): the stacks whose contracts this one reads."""
+        return [stack for stack in self.dependencies() if stack.spec.enabled(stack.context(settings))]
 
 
 def plan(settings: Settings, selection: list[str] | None) -> tuple[list[PlannedStack], set[str]]:

@@ -15,11 +15,11 @@ from typing import Any
 
 import yaml
 
+from iworkz.backend import TERRAFORM_VERSION
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = PROJECT_ROOT / ".gitlab-ci.yml"
 PRODUCTION = "production"
-# Terraform runs the plans and deploys (cdktf diff/deploy drive it); >= 1.11 for S3 use_lockfile.
-TERRAFORM_VERSION = "1.12.2"
 AWSCLI_VERSION = "1.46.2"  # `aws eks get-token` for the kubernetes/helm providers of monitoring/platform
 
 HEADER = """\

@@ -77,4 +77,4 @@ class StateStack(IworkzStack):
             deletion_protection_enabled=True,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
-        return StateOutputs(state_bucket=bucket.name, lock_table=table.name, state_kms_key_arn=key.arn)
+        return StateOutputs.of(context, state_bucket=bucket.name, lock_table=table.name, state_kms_key_arn=key.arn)

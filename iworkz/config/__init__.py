@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator, model_validator
 
 from iworkz.config.base import Model, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
+from iworkz.config.delivery import DeliveryConfig
 from iworkz.config.dr_azure import DrAzureConfig
 from iworkz.config.eks import EksConfig
 from iworkz.config.monitoring import MonitoringConfig
@@ -75,10 +76,28 @@ class S3BackendSettings(Model):
     use_lockfile: bool = True
 
 
+# Terraform Cloud workspace names: letters, digits, '-' and '_', at most 90 characters.
+_WORKSPACE_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,38}[-_]$")
+
+
 class CloudBackendSettings(Model):
     organization: str = Field(min_length=1)
     hostname: str = "app.terraform.io"
+    # Workspace of a stack: <workspace_prefix><stack>, e.g. iworkz-network-production.
     workspace_prefix: str = "iworkz-"
+
+    @field_validator("workspace_prefix")
+    @classmethod
+    def _workspace_prefix(cls, value: str) -> str:
+        if not _WORKSPACE_PREFIX.match(value):
+            raise rule_error(
+                "the workspace prefix is 2-40 letters, digits, '-' or '_' ending in '-' or '_', so that every "
+                "workspace reads <prefix><stack> and no stack's name runs into the prefix ('iworkz-data' + "
+                "'network-dev' would read as the stack 'datanetwork-dev'); an empty prefix would share the "
+                "organization's namespace with every other team's workspaces",
+                "e.g. 'iworkz-'",
+            )
+        return value
 
 
 class BackendSettings(Model):
@@ -113,6 +132,18 @@ class CommonConfig(Model):
     tags: Tags = Field(default_factory=lambda: {"Project": "iWORKZ", "ManagedBy": "Terraform", "Owner": "DevOps"})
     backend: BackendSettings = BackendSettings()
     state: StateConfig = StateConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+
+    @model_validator(mode="after")
+    def _cloud_runs_notify(self) -> CommonConfig:
+        if self.backend.type == "cloud" and not self.delivery.terraform_cloud.notify_members:
+            raise rule_error(
+                "with backend type 'cloud', failed runs, runs awaiting approval and drift must reach someone",
+                "list the on-call members' Terraform Cloud e-mails in delivery.terraform_cloud.notify_members",
+                field="delivery.terraform_cloud.notify_members",
+                value=[],
+            )
+        return self
 
 
 class AwsConfig(Model):
@@ -227,6 +258,9 @@ class Settings:
     config_dir: Path
     common: CommonConfig
     environments: Mapping[str, EnvironmentConfig]
+    # Every configured environment, whichever are selected: the once-per-account stacks
+    # (delivery: a deploy role per environment) are the same in every selection.
+    account_environments: Mapping[str, EnvironmentConfig]
 
     def file_of(self, environment: str) -> Path:
         return self.config_dir / f"{environment}.yaml"
@@ -285,7 +319,7 @@ def load_settings(config_dir: Path = DEFAULT_CONFIG_DIR, environments: Iterable[
     if problems:
         raise ConfigError(problems)
     assert common is not None
-    return Settings(config_dir, common, {name: loaded[name] for name in selected})
+    return Settings(config_dir, common, {name: loaded[name] for name in selected}, loaded)
 
 
 def _display(path: Path) -> str:
