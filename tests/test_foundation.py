@@ -62,11 +62,11 @@ def test_every_stack_but_state_uses_the_shared_s3_backend(synthesized):
             assert backend == {"local": {"path": "../../../state-bootstrap/terraform.tfstate"}}
             continue
         match = re.fullmatch(r"(.+)-(production|staging|dev)", name)
-        assert match, name
-        component, environment = match.groups()
+        # once per account (delivery): <component>.tfstate
+        key = f"{match.group(2)}/{match.group(1)}.tfstate" if match else f"{name}.tfstate"
         assert backend["s3"] == {
             "bucket": "iworkz-terraform-state",
-            "key": f"{environment}/{component}.tfstate",
+            "key": key,
             "region": "ap-northeast-1",
             "encrypt": True,
             "dynamodb_table": "terraform-lock",
@@ -78,7 +78,7 @@ def test_aws_providers_carry_the_seed_default_tags(synthesized):
     for name, doc in synthesized.items():
         for provider in doc.get("provider", {}).get("aws", []):
             tags = provider["default_tags"][0]["tags"]
-            environment = "shared" if name == "state" else name.rsplit("-", 1)[1]
+            environment = name.rsplit("-", 1)[1] if re.search(r"-(production|staging|dev)$", name) else "shared"
             assert {k: tags[k] for k in ("Project", "Environment", "ManagedBy", "Owner")} == {
                 "Project": "iWORKZ",
                 "Environment": environment,
@@ -103,7 +103,14 @@ def _terraform_block_of_a_stack(config_dir: Path) -> dict[str, Any]:
 
 
 def test_one_setting_switches_every_stack_to_terraform_cloud(tmp_path):
-    config = write_config(tmp_path, None, {"backend": {"type": "cloud", "cloud": {"organization": "iworkz-platform"}}})
+    config = write_config(
+        tmp_path,
+        None,
+        {
+            "backend": {"type": "cloud", "cloud": {"organization": "iworkz-platform"}},
+            "delivery": {"terraform_cloud": {"notify_members": ["oncall@iworkz.example"]}},
+        },
+    )
     terraform = _terraform_block_of_a_stack(config)
     assert "backend" not in terraform
     assert terraform["cloud"] == {
