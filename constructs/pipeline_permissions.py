@@ -125,15 +125,113 @@ def read_only_statements(services: Iterable[str], state_bucket: str | None) -> l
     ]
 
 
-def manage_statements(services: Sequence[str]) -> list[Statement]:
-    """Everything on each service the stacks manage (the boundary's guards still hold)."""
-    return [
+# Services whose resources carry the environment's name: a deploy role manages only its own.
+NAMED_BY_ENVIRONMENT = frozenset({"iam", "s3", "secretsmanager"})
+
+
+def manage_statements(services: Sequence[str], *, account_id: str, name_prefix: str) -> list[Statement]:
+    """Everything on each service the stacks manage; IAM roles and policies, buckets and secrets
+    only of the environment (``<name_prefix>-*``, ``<name_prefix>/*``). The boundary's guards still hold."""
+    statements: list[Statement] = [
         {
             "Sid": "ManageTheStacksServices",
             "Effect": "Allow",
-            "Action": [f"{service}:*" for service in sorted(set(services))],
+            "Action": [f"{service}:*" for service in sorted(set(services) - NAMED_BY_ENVIRONMENT)],
             "Resource": "*",
         }
+    ]
+    if "iam" in services:
+        statements += iam_statements(account_id, name_prefix)
+    if "s3" in services:
+        statements += bucket_statements(name_prefix)
+    if "secretsmanager" in services:
+        statements += secret_statements(account_id, f"{name_prefix}/")
+    statements.append({"Sid": "NoCredentialReads", "Effect": "Deny", "Action": list(CREDENTIAL_READS), "Resource": "*"})
+    return statements
+
+
+def bucket_statements(name_prefix: str) -> list[Statement]:
+    """S3 on the buckets named ``<name_prefix>-*`` and their objects."""
+    return [
+        {
+            "Sid": "ManageTheNamedBuckets",
+            "Effect": "Allow",
+            "Action": "s3:*",
+            "Resource": [f"arn:aws:s3:::{name_prefix}-*", f"arn:aws:s3:::{name_prefix}-*/*"],
+        },
+        {"Sid": "ListBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+    ]
+
+
+def secret_statements(account_id: str, name_prefix: str) -> list[Statement]:
+    """Secrets Manager on the secrets named ``<name_prefix>*``."""
+    return [
+        {
+            "Sid": "ManageTheNamedSecrets",
+            "Effect": "Allow",
+            "Action": "secretsmanager:*",
+            "Resource": f"arn:aws:secretsmanager:*:{account_id}:secret:{name_prefix}*",
+        },
+        {
+            "Sid": "SecretsWithoutAResource",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetRandomPassword", "secretsmanager:ListSecrets"],
+            "Resource": "*",
+        },
+    ]
+
+
+# What the stacks do to IAM: roles with inline and managed policies, instance profiles, the
+# clusters' OIDC providers. Never users, groups, access keys or account settings.
+IAM_WRITES: tuple[str, ...] = tuple(
+    f"iam:{verb}{noun}"
+    for noun, verbs in (
+        ("Role", ("Create", "Delete", "Update", "Tag", "Untag")),
+        ("RoleDescription", ("Update",)),
+        ("AssumeRolePolicy", ("Update",)),
+        ("RolePolicy", ("Put", "Delete", "Attach", "Detach")),
+        ("Role", ("Pass",)),
+        ("Policy", ("Create", "Delete", "Tag", "Untag")),
+        ("PolicyVersion", ("Create", "Delete")),
+        ("DefaultPolicyVersion", ("Set",)),
+        ("InstanceProfile", ("Create", "Delete", "Tag", "Untag")),
+        ("RoleToInstanceProfile", ("Add",)),
+        ("RoleFromInstanceProfile", ("Remove",)),
+        ("OpenIDConnectProvider", ("Create", "Delete", "Tag", "Untag")),
+        ("OpenIDConnectProviderThumbprint", ("Update",)),
+        ("ClientIDToOpenIDConnectProvider", ("Add",)),
+        ("ClientIDFromOpenIDConnectProvider", ("Remove",)),
+    )
+    for verb in verbs
+)
+# Reads that hand out a credential (checkov CKV_AWS_107): no pipeline needs them.
+CREDENTIAL_READS: tuple[str, ...] = ("ec2:GetPasswordData",)
+
+
+def iam_statements(account_id: str, name_prefix: str) -> list[Statement]:
+    """IAM on the roles, policies and instance profiles named ``<name_prefix>-*`` and the EKS
+    clusters' IRSA providers; reads of everything; service-linked roles."""
+    iam = f"arn:aws:iam::{account_id}"
+    return [
+        {
+            "Sid": "ManageTheNamedIdentities",
+            "Effect": "Allow",
+            "Action": list(IAM_WRITES),
+            "Resource": [
+                f"{iam}:role/{name_prefix}-*",
+                f"{iam}:policy/{name_prefix}-*",
+                f"{iam}:instance-profile/{name_prefix}-*",
+                # the EKS clusters' IRSA providers are named after their issuer
+                f"{iam}:oidc-provider/oidc.eks.*.amazonaws.com/id/*",
+            ],
+        },
+        {"Sid": "ReadIam", "Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"},
+        {
+            "Sid": "ServiceLinkedRoles",
+            "Effect": "Allow",
+            "Action": "iam:CreateServiceLinkedRole",
+            "Resource": f"{iam}:role/aws-service-role/*",
+        },
     ]
 
 
@@ -162,6 +260,7 @@ def boundary_guards(
     """
     iam = f"arn:aws:iam::{account_id}"
     guards: list[Statement] = [
+        {"Sid": "NoCredentialReads", "Effect": "Deny", "Action": list(CREDENTIAL_READS), "Resource": "*"},
         {
             "Sid": "NoLongTermCredentials",
             "Effect": "Deny",

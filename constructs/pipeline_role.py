@@ -154,11 +154,13 @@ class PipelineBoundaryProps:
     |---|---|---|
     | policy_name | name of the managed policy | required |
     | services | IAM service prefixes the pipelines may act on at all (``ec2``, ``eks``, ...) | required |
+    | scoped | Allow statements of services limited to some resources (IAM: the project's roles) | none |
     | guards | Deny statements that hold whatever the roles' own policies say | none |
     """
 
     policy_name: str
     services: tuple[str, ...]
+    scoped: Sequence[Statement] = field(default_factory=tuple)
     guards: Sequence[Statement] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
@@ -167,6 +169,13 @@ class PipelineBoundaryProps:
             raise ValueError(f"services: IAM service prefixes such as 'ec2', got {list(self.services)}")
         if any(guard.get("Effect") != "Deny" for guard in self.guards):
             raise ValueError("guards: Deny statements only (the Allow is the service list)")
+        for index, statement in enumerate(self.scoped):
+            check_least_privilege(self.policy_name, index, statement)
+            actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+            if statement.get("Resource") == "*" and any(action.endswith(":*") for action in actions):
+                raise ValueError(
+                    f"{self.policy_name}: scoped statement {index} allows a whole service on every resource"
+                )
 
 
 class PipelineBoundary(Construct):
@@ -184,7 +193,7 @@ class PipelineBoundary(Construct):
             "Action": [f"{service}:*" for service in sorted(props.services)],
             "Resource": "*",
         }
-        document = PolicyDocument(self, "document", [allow, *props.guards])
+        document = PolicyDocument(self, "document", [allow, *props.scoped, *props.guards])
         self.policy = IamPolicy(
             self,
             "policy",

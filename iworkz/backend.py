@@ -73,7 +73,12 @@ def configure_backend(stack: TerraformStack, context: StackContext) -> None:
 
 def remote_state(scope: Construct, producer: StackContext) -> TerraformRemoteState:
     """A ``terraform_remote_state`` data source reading the outputs of ``producer``'s state."""
-    from cdktf import DataTerraformRemoteState, DataTerraformRemoteStateLocal, DataTerraformRemoteStateS3, NamedRemoteWorkspace
+    from cdktf import (
+        DataTerraformRemoteState,
+        DataTerraformRemoteStateLocal,
+        DataTerraformRemoteStateS3,
+        NamedRemoteWorkspace,
+    )
 
     backend = producer.common.backend
     if producer.component == STATE_STACK and backend.state_stack == "local":

@@ -30,9 +30,13 @@ from iworkz_constructs.entra_pipeline_app import EntraPipelineApp, EntraPipeline
 from iworkz_constructs.pipeline_permissions import (
     ACCOUNT_SERVICES,
     ENVIRONMENT_SERVICES,
+    NAMED_BY_ENVIRONMENT,
     boundary_guards,
+    bucket_statements,
+    iam_statements,
     manage_statements,
     read_only_statements,
+    secret_statements,
 )
 from iworkz_constructs.pipeline_role import (
     FederatedIssuer,
@@ -90,7 +94,13 @@ class DeliveryStack(IworkzStack):
             "boundary",
             PipelineBoundaryProps(
                 policy_name=f"{common.project}-pipeline-boundary",
-                services=(*ENVIRONMENT_SERVICES, *ACCOUNT_SERVICES),
+                services=tuple(sorted({*ENVIRONMENT_SERVICES, *ACCOUNT_SERVICES} - NAMED_BY_ENVIRONMENT)),
+                # IAM, buckets and secrets only of the project (the guards keep the pipelines' own read-only)
+                scoped=[
+                    *iam_statements(account_id, common.project),
+                    *bucket_statements(common.project),
+                    *secret_statements(account_id, f"{common.project}-"),
+                ],
                 guards=boundary_guards(
                     common.project,
                     account_id,
@@ -152,7 +162,9 @@ class DeliveryStack(IworkzStack):
                     description=f"Deploys of {environment} from the default branch",
                     trusts=tuple(trusts),
                     permissions_boundary_arn=boundary.arn,
-                    statements=manage_statements(ENVIRONMENT_SERVICES),
+                    statements=manage_statements(
+                        ENVIRONMENT_SERVICES, account_id=account_id, name_prefix=f"{common.project}-{environment}"
+                    ),
                 ),
             )
             if state is not None:
