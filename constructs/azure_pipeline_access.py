@@ -54,40 +54,37 @@ class AzurePipelineAccess(Construct):
 
     def __init__(self, scope: Construct, id: str, props: AzurePipelineAccessProps) -> None:
         super().__init__(scope, id)
-        for index, principal in enumerate(props.planner_principal_ids):
-            RoleAssignment(
-                self,
-                f"planner-{index}",
-                scope=props.scope,
-                principal_id=principal,
-                principal_type="ServicePrincipal",
-                role_definition_name=READER_ROLE,
-                description="Pipeline plans (read-only)",
-            )
-        RoleAssignment(
-            self,
-            "deployer",
-            scope=props.scope,
-            principal_id=props.deployer_principal_id,
-            principal_type="ServicePrincipal",
-            role_definition_name=CONTRIBUTOR_ROLE,
-            description="Pipeline deploys",
-        )
         role_ids = [
             DataAzurermRoleDefinition(self, f"assignable-{name}", name=name, scope=props.scope).role_definition_id
             for name in props.assignable_roles
         ]
-        RoleAssignment(
-            self,
-            "deployer-role-assignments",
-            scope=props.scope,
-            principal_id=props.deployer_principal_id,
-            principal_type="ServicePrincipal",
-            role_definition_name=RBAC_ADMINISTRATOR_ROLE,
-            description="Pipeline deploys: assigns only the roles the stack's resources need",
-            condition_version="2.0",
-            condition=Token.as_string(Fn.format(assignment_condition(), [Fn.join(", ", role_ids)] * 2)),
-        )
+        condition = Token.as_string(Fn.format(assignment_condition(), [Fn.join(", ", role_ids)] * 2))
+        grants: list[tuple[str, str, str, str, str | None]] = [
+            (f"planner-{index}", principal, READER_ROLE, "Pipeline plans (read-only)", None)
+            for index, principal in enumerate(props.planner_principal_ids)
+        ]
+        grants += [
+            ("deployer", props.deployer_principal_id, CONTRIBUTOR_ROLE, "Pipeline deploys", None),
+            (
+                "deployer-role-assignments",
+                props.deployer_principal_id,
+                RBAC_ADMINISTRATOR_ROLE,
+                "Pipeline deploys: assigns only the roles the stack's resources need",
+                condition,
+            ),
+        ]
+        for grant_id, principal, role, description, grant_condition in grants:
+            RoleAssignment(
+                self,
+                grant_id,
+                scope=props.scope,
+                principal_id=principal,
+                principal_type="ServicePrincipal",
+                role_definition_name=role,
+                description=description,
+                condition=grant_condition,
+                condition_version="2.0" if grant_condition else None,
+            )
 
 
 def assignment_condition() -> str:
