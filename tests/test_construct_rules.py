@@ -31,6 +31,7 @@ FROM_CODE = {
     "k8s_workload.K8sWorkloadProps": "ports, users, paths and labels are the stack's; names are WORKLOADS; replicas and images: twins",
     "kms_key.KmsKeyProps": "deletion windows and aliases are the stack's constants",
     "opensearch_setup_job.OpenSearchSetupJobProps": "roles, mappings and limits are the stack's constants",
+    "setup_job.SetupJobProps": "users, timeouts, retries and variables are the setup constructs' constants",
     "redis_exporter.RedisExporterProps": "refresh and port are the construct's; images: twin below",
     "runtime_files.check_name": "Kubernetes names of the monitoring stack's own objects",
     "secret.GeneratedValue": "generated secret lengths are the stack's constants",

@@ -66,6 +66,7 @@ ROLE_SUFFIXES = (
     "monitoring-secrets",
     "ai-services",
     "app-secrets",
+    "database-setup-secrets",
     "aws-load-balancer-controller",
     "backend-api",
     "cluster-autoscaler",
