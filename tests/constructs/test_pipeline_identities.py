@@ -76,7 +76,9 @@ def test_the_boundary_allows_services_never_everything() -> None:
     with pytest.raises(ValueError, match="service prefixes"):
         PipelineBoundaryProps("b", ("*",))
     with pytest.raises(ValueError, match="Deny statements only"):
-        PipelineBoundaryProps("b", ("ec2",), [READ])
+        PipelineBoundaryProps("b", ("ec2",), guards=[READ])
+    with pytest.raises(ValueError, match="whole service on every resource"):
+        PipelineBoundaryProps("b", ("ec2",), scoped=[{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}])
 
 
 def test_the_issuer_is_an_https_url_and_a_trust_uses_its_audiences() -> None:
