@@ -25,12 +25,11 @@ from iworkz.registry import every_stack, plan
 from iworkz.synth import synthesize
 from iworkz_constructs.pipeline_permissions import ACCOUNT_SERVICES, ENVIRONMENT_SERVICES, service_of
 from stacks.dr_azure import DR_ASSIGNED_ROLES
-from tests.configs import write_config
+from tests.configs import ENVIRONMENTS, write_config
 
 StackJson = dict[str, Any]
 GITLAB = "gitlab.com"
 PROJECT = "iworkz/infrastructure"
-ENVIRONMENTS = ("dev", "production", "staging")
 STATE_BUCKET = "${data.terraform_remote_state.state.outputs.state_bucket}"
 
 

@@ -78,7 +78,7 @@ def test_aws_providers_carry_the_seed_default_tags(synthesized):
     for name, doc in synthesized.items():
         for provider in doc.get("provider", {}).get("aws", []):
             tags = provider["default_tags"][0]["tags"]
-            environment = name.rsplit("-", 1)[1] if re.search(r"-(production|staging|dev)$", name) else "shared"
+            environment = name.rsplit("-", 1)[1] if re.search(rf"-({'|'.join(ENVIRONMENTS)})$", name) else "shared"
             assert {k: tags[k] for k in ("Project", "Environment", "ManagedBy", "Owner")} == {
                 "Project": "iWORKZ",
                 "Environment": environment,
