@@ -25,6 +25,7 @@ from iworkz.contracts import (
     MonitoringOutputs,
     NetworkOutputs,
     PlatformOutputs,
+    SecurityOutputs,
     StateOutputs,
     WorkloadsOutputs,
 )
@@ -68,6 +69,8 @@ SPECS: tuple[StackSpec, ...] = (
         per_environment=False,
         enabled=lambda context: context.common.backend.type == "s3",
     ),
+    # Once per account, like state; a second account is a second configuration directory (README).
+    StackSpec("security", "stacks.security:SecurityStack", ("aws",), SecurityOutputs, per_environment=False),
     # The pipelines' identities (GitLab OIDC, Entra ID) and, with backend.type cloud, the Terraform
     # Cloud workspaces. Applied by an administrator after state (README: Deploying); with the cloud
     # backend the state stack does not exist and the plan role needs no state bucket.

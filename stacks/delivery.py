@@ -69,7 +69,7 @@ class DeliveryStack(IworkzStack):
         common = context.common
         gitlab = common.delivery.gitlab
         # The stacks of every configured environment: the same roles whichever ENVS are selected.
-        account = dataclasses.replace(context.settings, environments=context.settings.account_environments)
+        account = dataclasses.replace(context.settings, environments=context.settings.every_environment)
         stacks = [stack for stack in every_stack(account) if stack.spec.component != STATE_STACK]
         environments = sorted(account.environments)
         account_id = self.aws.account_id

@@ -446,8 +446,8 @@ def test_the_cloud_variant_keeps_the_roles_of_the_s3_one(
 def test_account_settings_see_every_environment(settings: Settings) -> None:
     """The delivery stack is the same in every ENVS selection: it reads the account's environments."""
     selected = load_settings(environments=["dev"])
-    assert sorted(selected.account_environments) == sorted(settings.account_environments) == sorted(ENVIRONMENTS)
+    assert sorted(selected.every_environment) == sorted(settings.every_environment) == sorted(ENVIRONMENTS)
     assert (
-        dataclasses.replace(selected, environments=selected.account_environments).environments.keys()
+        dataclasses.replace(selected, environments=selected.every_environment).environments.keys()
         == settings.environments.keys()
     )

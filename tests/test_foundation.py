@@ -62,7 +62,7 @@ def test_every_stack_but_state_uses_the_shared_s3_backend(synthesized):
             assert backend == {"local": {"path": "../../../state-bootstrap/terraform.tfstate"}}
             continue
         match = re.fullmatch(rf"(.+)-({'|'.join(ENVIRONMENTS)})", name)
-        # once per account (delivery): <component>.tfstate
+        # once per account (delivery, security): <component>.tfstate at the top of the bucket
         key = f"{match.group(2)}/{match.group(1)}.tfstate" if match else f"{name}.tfstate"
         assert backend["s3"] == {
             "bucket": "iworkz-terraform-state",
@@ -168,9 +168,22 @@ class TestStateStack:
         ]
         assert 90 in days
 
-    def test_kms_key_rotates(self, doc):
-        key = one(doc, "aws_kms_key")
-        assert key["enable_key_rotation"] is True and key["lifecycle"]["prevent_destroy"] is True
+    def test_kms_keys_rotate_and_the_replica_key_is_in_osaka(self, doc):
+        keys = resources(doc, "aws_kms_key")
+        assert len(keys) == 2
+        assert all(
+            k["enable_key_rotation"] is True and k["lifecycle"]["prevent_destroy"] is True for k in keys.values()
+        )
+        assert [k.get("provider") for k in keys.values()].count("aws.backup") == 1
+
+    def test_state_bucket_replicates_to_osaka(self, doc):
+        buckets = {b["bucket"]: n for n, b in resources(doc, "aws_s3_bucket").items()}
+        [replication] = resources(doc, "aws_s3_bucket_replication_configuration").values()
+        assert replication["bucket"] == f"${{aws_s3_bucket.{buckets['iworkz-terraform-state']}.id}}"
+        [rule] = replication["rule"]
+        replica = buckets["iworkz-terraform-state-ap-northeast-3"]
+        assert rule["destination"]["bucket"] == f"${{aws_s3_bucket.{replica}.arn}}"
+        assert resources(doc, "aws_s3_bucket")[replica]["provider"] == "aws.backup"
 
     def test_lock_table(self, doc):
         table = one(doc, "aws_dynamodb_table")
