@@ -28,7 +28,7 @@ def build_stack(app: App, settings: Settings, planned: PlannedStack) -> IworkzSt
     context = planned.context(settings)
     stack = planned.spec.load()(app, context)
     contracts = {}
-    for producer in planned.dependencies():
+    for producer in planned.producers(settings):
         contract = BY_COMPONENT[producer.spec.component].contract
         if contract is not None:
             contracts[producer.spec.component.replace("-", "_")] = contract.remote(stack, producer.context(settings))

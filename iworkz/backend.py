@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from constructs import Construct
 
 STATE_STACK = "state"
+# Terraform of the plans and applies: the pipeline's jobs and the Terraform Cloud workspaces
+# (>= 1.11 for S3-native locking, >= 1.10 for ephemeral values).
+TERRAFORM_VERSION = "1.12.2"
 # Relative to the state stack's working directory, cdktf.out/stacks/state: the checkout's root.
 BOOTSTRAP_STATE_FILE = "../../../state-bootstrap/terraform.tfstate"
 
@@ -70,9 +73,18 @@ def configure_backend(stack: TerraformStack, context: StackContext) -> None:
 
 def remote_state(scope: Construct, producer: StackContext) -> TerraformRemoteState:
     """A ``terraform_remote_state`` data source reading the outputs of ``producer``'s state."""
-    from cdktf import DataTerraformRemoteState, DataTerraformRemoteStateS3, NamedRemoteWorkspace
+    from cdktf import (
+        DataTerraformRemoteState,
+        DataTerraformRemoteStateLocal,
+        DataTerraformRemoteStateS3,
+        NamedRemoteWorkspace,
+    )
 
     backend = producer.common.backend
+    if producer.component == STATE_STACK and backend.state_stack == "local":
+        # Until it moves into its bucket, the state stack's state is the checkout's bootstrap file
+        # (every stack folder is cdktf.out/stacks/<stack>: the same relative path).
+        return DataTerraformRemoteStateLocal(scope, producer.name, path=BOOTSTRAP_STATE_FILE)
     if backend.type == "cloud":
         assert backend.cloud is not None
         return DataTerraformRemoteState(

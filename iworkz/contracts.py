@@ -6,7 +6,8 @@ stack reads nothing of another stack except through these classes.
 
 | contract | produced by | read by |
 |---|---|---|
-| :class:`StateOutputs` | ``state`` | (people: the backend settings) |
+| :class:`StateOutputs` | ``state`` | delivery (the state the pipelines read and lock) |
+| :class:`DeliveryOutputs` | ``delivery`` | dr-azure (grants the pipelines' Entra identities); people: the pipeline's variables |
 | :class:`SecurityOutputs` | ``security`` | (other subscribers of the findings topic) |
 | :class:`NetworkOutputs` | ``network-E`` | eks, data, ai, dr-azure |
 | :class:`ClusterOutputs` | ``eks-E`` | data, platform, workloads, monitoring |
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from constructs import Construct
 
     from iworkz_constructs.ai_access import AiAccess
+    from iworkz_constructs.pipeline_role import PipelineRole
     from iworkz_constructs.workload_role import WorkloadRole
 
 # The ElastiCache users (IAM authentication) the data stack creates for its consumers.
@@ -73,6 +75,10 @@ def _buckets(context: StackContext) -> list[str]:
     return [f"{name}{suffix}" for name in names for suffix in ("", "-replica")]
 
 
+def _objects(bucket_arn: str, keys: Sequence[str]) -> list[str]:
+    return [f"{bucket_arn}/{key}" for key in sorted(keys)]
+
+
 # --- state -------------------------------------------------------------------------------------
 
 
@@ -85,6 +91,98 @@ class StateOutputs(Contract):
     state_bucket: Annotated[str, Published("S3 bucket holding every stack's state")]
     lock_table: Annotated[str, Published("DynamoDB table locking the state")]
     state_kms_key_arn: Annotated[str, Published("KMS key encrypting the state")]
+    region: Annotated[str, Configured("region of the bucket and the table")]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        return {"region": context.common.backend.s3.region}
+
+    def lock_table_arn(self, account_id: str) -> str:
+        return f"arn:aws:dynamodb:{self.region}:{account_id}:table/{self.lock_table}"
+
+    def grant_state_access(
+        self, role: PipelineRole, account_id: str, *, read: Sequence[str], write: Sequence[str] = ()
+    ) -> None:
+        """Lets ``role`` read the state objects ``read`` and ``write`` (keys), lock all of them
+        (S3 lock files and DynamoDB rows of exactly those keys) and replace those in ``write``."""
+        keys = sorted({*read, *write})
+        bucket = f"arn:aws:s3:::{self.state_bucket}"
+        statements: list[dict[str, Any]] = [
+            {"Sid": "StateList", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket},
+            {"Sid": "StateRead", "Effect": "Allow", "Action": "s3:GetObject", "Resource": _objects(bucket, keys)},
+            {
+                "Sid": "StateLockFiles",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": _objects(bucket, [f"{key}.tflock" for key in keys]),
+            },
+            {
+                "Sid": "StateLockTable",
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+                "Resource": self.lock_table_arn(account_id),
+                "Condition": {
+                    "ForAllValues:StringEquals": {
+                        "dynamodb:LeadingKeys": [
+                            f"{self.state_bucket}/{key}{suffix}" for key in keys for suffix in ("", "-md5")
+                        ]
+                    }
+                },
+            },
+            {
+                "Sid": "StateKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": self.state_kms_key_arn,
+            },
+        ]
+        if write:
+            statements.append(
+                {"Sid": "StateWrite", "Effect": "Allow", "Action": "s3:PutObject", "Resource": _objects(bucket, write)}
+            )
+        role.add_to_policy(*statements)
+
+
+# --- delivery ----------------------------------------------------------------------------------
+
+
+def _deploy_environments(context: StackContext) -> list[str]:
+    """Every configured environment: each has a deploy role (the account's stacks ignore ENVS)."""
+    return sorted(context.settings.every_environment)
+
+
+def _dr_environments(context: StackContext) -> list[str]:
+    return sorted(name for name, env in context.settings.every_environment.items() if env.dr_azure.enabled)
+
+
+@dataclass(frozen=True)
+class DeliveryOutputs(Contract):
+    """The identities the pipelines assume: the GitLab CI/CD variables of the project."""
+
+    component: ClassVar[str] = "delivery"
+
+    gitlab_oidc_provider_arn: Annotated[str, Published("IAM OIDC provider of the GitLab instance")]
+    aws_plan_role_arn: Annotated[
+        str, Published("IWORKZ_AWS_PLAN_ROLE_ARN: merge-request plans (read-only, state read and lock)")
+    ]
+    aws_deploy_role_arns: Annotated[
+        Mapping[str, str],
+        Published(
+            "IWORKZ_AWS_DEPLOY_ROLE_ARN of each environment (a variable scoped to that GitLab environment)",
+            keys=_deploy_environments,
+        ),
+    ]
+    azure_tenant_id: Annotated[str, Published("ARM_TENANT_ID of the pipelines' Entra ID applications")]
+    azure_plan_client_id: Annotated[str, Published("ARM_CLIENT_ID of merge-request plans (Reader)")]
+    azure_plan_principal_id: Annotated[str, Published("object ID of the plan service principal")]
+    azure_deploy_client_ids: Annotated[
+        Mapping[str, str],
+        Published("ARM_CLIENT_ID of each DR environment's deploys (scoped variable)", keys=_dr_environments),
+    ]
+    azure_deploy_principal_ids: Annotated[
+        Mapping[str, str],
+        Published("object ID of each DR environment's deploy service principal", keys=_dr_environments),
+    ]
 
 
 # --- security ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from iworkz.contracts import (
     AiOutputs,
     ClusterOutputs,
     DataOutputs,
+    DeliveryOutputs,
     DrAzureOutputs,
     EdgeOutputs,
     MonitoringOutputs,
@@ -72,6 +73,17 @@ SPECS: tuple[StackSpec, ...] = (
     ),
     # Once per account, like state; a second account is a second configuration directory (README).
     StackSpec("security", "stacks.security:SecurityStack", ("aws",), SecurityOutputs, per_environment=False),
+    # The pipelines' identities (GitLab OIDC, Entra ID) and, with backend.type cloud, the Terraform
+    # Cloud workspaces. Applied by an administrator after state (README: Deploying); with the cloud
+    # backend the state stack does not exist and the plan role needs no state bucket.
+    StackSpec(
+        "delivery",
+        "stacks.delivery:DeliveryStack",
+        ("aws", "azuread", "tfe"),
+        DeliveryOutputs,
+        (STATE_STACK,),
+        per_environment=False,
+    ),
     StackSpec("network", "stacks.network:NetworkStack", ("aws",), NetworkOutputs),
     StackSpec("eks", "stacks.eks:EksStack", ("aws",), ClusterOutputs, ("network",)),
     StackSpec("data", "stacks.data:DataStack", ("aws",), DataOutputs, ("network", "eks")),
@@ -81,7 +93,7 @@ SPECS: tuple[StackSpec, ...] = (
         "stacks.dr_azure:DrAzureStack",
         ("aws", "azurerm"),
         DrAzureOutputs,
-        ("network",),
+        ("network", "delivery"),
         enabled=lambda context: context.env.dr_azure.enabled,
     ),
     # The cluster add-ons install CRDs; the stacks holding objects of those kinds deploy after them.
@@ -124,6 +136,11 @@ class PlannedStack:
             PlannedStack(BY_COMPONENT[component], self.environment if BY_COMPONENT[component].per_environment else None)
             for component in self.spec.depends_on
         ]
+
+    def producers(self, settings: Settings) -> list[PlannedStack]:
+        """The dependencies that exist in this configuration (the state stack does not with
+        Terraform Cloud): the stacks whose contracts this one reads."""
+        return [stack for stack in self.dependencies() if stack.spec.enabled(stack.context(settings))]
 
 
 def plan(settings: Settings, selection: list[str] | None) -> tuple[list[PlannedStack], set[str]]:

@@ -54,7 +54,7 @@ def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) ->
         report = policy.check_synthesized(staging)
         report.write(staging / POLICY_REPORT_FILE)
         names = [stack.name for stack in planned]
-        graph = {stack.name: [d.name for d in stack.dependencies()] for stack in every_stack(settings)}
+        graph = {stack.name: [d.name for d in stack.producers(settings)] for stack in every_stack(settings)}
         complete = set(names) == set(graph) and len(settings.environments) == len(_configured(settings))
         publish(staging, outdir, names, keep_others=not complete, dependencies=graph.get)
         print(report.summary(outdir / POLICY_REPORT_FILE))

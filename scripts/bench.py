@@ -79,6 +79,8 @@ PROVIDER_PACKAGES = {
     "azurerm": "cdktf_cdktf_provider_azurerm",
     "kubernetes": "cdktf_cdktf_provider_kubernetes",
     "helm": "cdktf_cdktf_provider_helm",
+    "azuread": "cdktf_cdktf_provider_azuread",
+    "tfe": "cdktf_cdktf_provider_tfe",
 }
 # (label, STACKS, ENVS): single-stack synths; the stack's dependencies are synthesised too.
 SINGLE_SYNTHS: tuple[tuple[str, str, str | None], ...] = (

@@ -15,11 +15,11 @@ from typing import Any
 
 import yaml
 
+from iworkz.backend import TERRAFORM_VERSION
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = PROJECT_ROOT / ".gitlab-ci.yml"
 PRODUCTION = "production"
-# Terraform runs the plans and deploys (cdktf diff/deploy drive it); >= 1.11 for S3 use_lockfile.
-TERRAFORM_VERSION = "1.12.2"
 AWSCLI_VERSION = "1.46.2"  # `aws eks get-token` for the kubernetes/helm providers of monitoring/platform
 
 HEADER = """\
@@ -28,30 +28,29 @@ HEADER = """\
 #   .venv/bin/python scripts/gitlab_ci.py
 #
 # Stages: lint, test, synth, scan, diff (merge requests: the synth diff against the target
-# branch as an artifact), plan (one `cdktf diff` job per stack) and deploy (one `cdktf deploy`
-# job per stack, default branch only; production jobs are manual).
-# Cloud access is keyless: GitLab OIDC id_tokens exchanged for an AWS role
-# (IWORKZ_AWS_PLAN_ROLE_ARN / IWORKZ_AWS_DEPLOY_ROLE_ARN) and an Azure federated identity
-# (ARM_CLIENT_ID, ARM_TENANT_ID, ARM_SUBSCRIPTION_ID) set as CI/CD variables; the
-# production deploy role belongs in a protected variable of the protected `production` environment.
+# branch as an artifact), plan and deploy:
+# - merge requests: review:<stack>, a speculative plan with the read-only plan identity;
+# - the default branch: plan:<stack> saves the plan (plan.tfplan, plan.txt, plan-meta.json)
+#   with the environment's deploy identity, deploy:<stack> applies exactly that file
+#   (scripts/ci_terraform.py refuses another one; Terraform refuses a stale one); production
+#   is manual, in the protected `production` environment, after the same stack's staging deploy;
+# - a schedule on the default branch: every plan:<stack> with --drift, drift-report tells the
+#   receivers ($IWORKZ_DRIFT_WEBHOOK_URL); nothing is applied.
+# Cloud access is keyless: GitLab OIDC id_tokens exchanged for the delivery stack's identities
+# (IWORKZ_AWS_PLAN_ROLE_ARN, IWORKZ_AZURE_PLAN_CLIENT_ID; IWORKZ_AWS_DEPLOY_ROLE_ARN and
+# IWORKZ_AZURE_DEPLOY_CLIENT_ID protected and scoped to each environment; ARM_TENANT_ID,
+# ARM_SUBSCRIPTION_ID), set as CI/CD variables from its outputs.
 """
 
 
 def stacks_by_environment() -> list[tuple[str, str | None, tuple[str, ...]]]:
-    """(stack name, environment or None, names of the stacks it depends on), in dependency order."""
+    """(stack name, environment or None, the stacks whose contracts it reads), in dependency order."""
     from iworkz.config import load_settings
     from iworkz.registry import plan
 
-    planned, _ = plan(load_settings(), None)
-    result = []
-    for stack in planned:
-        dependencies = tuple(
-            other.name
-            for other in planned
-            if other.environment == stack.environment and other.spec.component in stack.spec.depends_on
-        )
-        result.append((stack.name, stack.environment, dependencies))
-    return result
+    settings = load_settings()
+    planned, _ = plan(settings, None)
+    return [(stack.name, stack.environment, tuple(p.name for p in stack.producers(settings))) for stack in planned]
 
 
 # The venvs and uv's own cache are keyed on the lock files, node_modules on package-lock.json:
@@ -169,31 +168,91 @@ def _fixed_jobs() -> dict[str, Any]:
     }
 
 
+MERGE_REQUEST = '$CI_PIPELINE_SOURCE == "merge_request_event"'
+SCHEDULE = '$CI_PIPELINE_SOURCE == "schedule"'
+DEFAULT_BRANCH = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
+CI_TERRAFORM = "python scripts/ci_terraform.py"
+# The identities of the delivery stack's outputs, as CI/CD variables (README: Deploying). The
+# deploy ones are protected and scoped to their GitLab environment: jobs of that environment
+# on a protected branch see them, merge requests never do.
+PLAN_IDENTITY = {"AWS_ROLE_ARN": "$IWORKZ_AWS_PLAN_ROLE_ARN", "ARM_CLIENT_ID": "$IWORKZ_AZURE_PLAN_CLIENT_ID"}
+DEPLOY_IDENTITY = {"AWS_ROLE_ARN": "$IWORKZ_AWS_DEPLOY_ROLE_ARN", "ARM_CLIENT_ID": "$IWORKZ_AZURE_DEPLOY_CLIENT_ID"}
+
+
+def _plan_artifacts(name: str, *files: str) -> dict[str, Any]:
+    from ci_terraform import PLAN_ARTIFACTS
+
+    folder = f"cdktf.out/stacks/{name}"
+    return {
+        "paths": [f"{folder}/{file}" for file in (*PLAN_ARTIFACTS, *files)],
+        # A plan file holds the state's (non-write-only) values: project members only.
+        "access": "developer",
+        "expire_in": "1 week",
+        "when": "always",
+    }
+
+
 def _stack_jobs() -> dict[str, Any]:
+    """Per stack: a speculative review plan in merge requests; on the default branch the plan
+    that is applied (saved as an artifact) and the deploy that applies exactly that file; on a
+    schedule, the same plans reporting drift, and nothing applied."""
     jobs: dict[str, Any] = {}
-    default_branch = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
     stacks = stacks_by_environment()
     names = {name for name, _, _ in stacks}
-    for name, environment, dependencies in stacks:
+    deployed = {name for name, environment, _ in stacks if environment is not None}
+    for name, environment, producers in stacks:
+        if environment is None and name == "state":
+            # Local backend until migrated (README: bootstrapping the state backend): a runner
+            # has no state for it; on demand only, never deployed from CI.
+            jobs[f"plan:{name}"] = {
+                "extends": ".cloud",
+                "stage": "plan",
+                "variables": dict(PLAN_IDENTITY),
+                "script": [f"{CI_TERRAFORM} plan {name} --speculative"],
+                "rules": [{"when": "manual", "allow_failure": True}],
+            }
+            continue
+        jobs[f"review:{name}"] = {
+            "extends": ".cloud",
+            "stage": "plan",
+            "rules": [{"if": MERGE_REQUEST}],
+            "variables": dict(PLAN_IDENTITY),
+            # The plan role reads no secret values, so merge requests plan against the recorded
+            # state (drift shows in the scheduled pipeline).
+            "script": [f"{CI_TERRAFORM} plan {name} --speculative"],
+            "artifacts": {**_plan_artifacts(name), "paths": [f"cdktf.out/stacks/{name}/plan.txt"]},
+        }
+        after = [producer for producer in producers if producer in deployed]
         plan_job: dict[str, Any] = {
             "extends": ".cloud",
             "stage": "plan",
-            "variables": {"AWS_ROLE_ARN": "$IWORKZ_AWS_PLAN_ROLE_ARN"},
-            "script": [f"npx cdktf diff {name} --skip-synth"],
+            "rules": [
+                {"if": f"{SCHEDULE} && {DEFAULT_BRANCH}", "variables": {"PLAN_OPTIONS": "--drift"}},
+                {"if": f'$CI_PIPELINE_SOURCE != "schedule" && {DEFAULT_BRANCH}', "variables": {"PLAN_OPTIONS": ""}},
+            ],
+            # A consumer plans against what its producers applied in this pipeline.
+            "needs": [
+                {"job": "synth", "artifacts": True},
+                *({"job": f"deploy:{producer}", "artifacts": False, "optional": True} for producer in after),
+            ],
+            "script": [f"{CI_TERRAFORM} plan {name} $PLAN_OPTIONS"],
+            "artifacts": _plan_artifacts(name, "drift.json"),
         }
         if environment is None:
-            # The state stack keeps a local backend until it is migrated (README: bootstrapping the
-            # state backend): a CI runner has no state for it, so its plan is on demand only and it
-            # is never deployed from CI.
-            plan_job["rules"] = [{"when": "manual", "allow_failure": True}]
+            # The account's stacks are the administrator's: planned read-only, applied by hand
+            # from this reviewed plan (README: Deploying).
+            plan_job["variables"] = dict(PLAN_IDENTITY)
             jobs[f"plan:{name}"] = plan_job
             continue
+        plan_job["variables"] = dict(DEPLOY_IDENTITY)
+        plan_job["environment"] = {"name": environment, "action": "prepare"}
         jobs[f"plan:{name}"] = plan_job
         production = environment == PRODUCTION
+        dependencies = list(after)
         if production:  # production follows staging: the same stack must have deployed there first
             staging = name.removesuffix(f"-{PRODUCTION}") + "-staging"
-            dependencies = (*dependencies, *([staging] if staging in names else []))
-        deploy_rule: dict[str, Any] = {"if": default_branch}
+            dependencies += [staging] if staging in names else []
+        deploy_rule: dict[str, Any] = {"if": f'$CI_PIPELINE_SOURCE != "schedule" && {DEFAULT_BRANCH}'}
         if production:
             deploy_rule["when"] = "manual"
         jobs[f"deploy:{name}"] = {
@@ -201,16 +260,24 @@ def _stack_jobs() -> dict[str, Any]:
             "stage": "deploy",
             "needs": [
                 {"job": "synth", "artifacts": True},
-                {"job": f"plan:{name}", "artifacts": False},
+                {"job": f"plan:{name}", "artifacts": True},
                 *({"job": f"deploy:{dependency}", "artifacts": False} for dependency in dependencies),
             ],
             "rules": [deploy_rule],
             "environment": {"name": environment},
             "resource_group": f"deploy-{name}",
             "interruptible": False,
-            "variables": {"AWS_ROLE_ARN": "$IWORKZ_AWS_DEPLOY_ROLE_ARN"},
-            "script": [f"npx cdktf deploy {name} --skip-synth --auto-approve"],
+            "variables": dict(DEPLOY_IDENTITY),
+            "script": [f"{CI_TERRAFORM} apply {name}"],
         }
+    jobs["drift-report"] = {
+        "stage": "deploy",
+        "rules": [{"if": f"{SCHEDULE} && {DEFAULT_BRANCH}", "when": "always"}],
+        "needs": [{"job": job, "artifacts": True} for job in jobs if job.startswith("plan:") and job != "plan:state"],
+        "before_script": [],
+        "cache": [],
+        "script": [f"{CI_TERRAFORM} drift-report"],
+    }
     return jobs
 
 

@@ -16,12 +16,20 @@ from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermC
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 
 from iworkz.config.dr_azure import AksPoolConfig, dns_resolver_inbound_ip
-from iworkz.contracts import DrAzureOutputs, NetworkOutputs
+from iworkz.contracts import DeliveryOutputs, DrAzureOutputs, NetworkOutputs
 from iworkz.policy import waive
-from iworkz_constructs.aks_cluster import AksCluster, AksClusterProps, AksNodePoolSpec
+from iworkz_constructs.aks_cluster import CLUSTER_ADMIN_ROLE, AksCluster, AksClusterProps, AksNodePoolSpec
 from iworkz_constructs.azure_backup_storage import BLOB_DNS_ZONE, AzureBackupStorage, AzureBackupStorageProps
-from iworkz_constructs.azure_key_vault import KEY_VAULT_DNS_ZONE, AzureKeyVault, AzureKeyVaultProps, rotating_key
+from iworkz_constructs.azure_key_vault import (
+    CRYPTO_OFFICER_ROLE,
+    ENCRYPTION_USER_ROLE,
+    KEY_VAULT_DNS_ZONE,
+    AzureKeyVault,
+    AzureKeyVaultProps,
+    rotating_key,
+)
 from iworkz_constructs.azure_names import compact_name
+from iworkz_constructs.azure_pipeline_access import READER_ROLE, AzurePipelineAccess, AzurePipelineAccessProps
 from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, PostgresAdmin
 from iworkz_constructs.azure_site import SiteLogWorkspace, SiteResourceGroup
 from iworkz_constructs.azure_site_protection import AzureSiteProtection, AzureSiteProtectionProps
@@ -35,6 +43,9 @@ from stacks.base import IworkzStack
 
 # The failover ingress (HTTPS) is the only port the AKS subnet accepts from the internet.
 AKS_PUBLIC_INGRESS_PORTS = (443,)
+# The roles this stack's resources assign each other (AKS, Key Vault, storage): the only ones
+# its deploy pipeline may assign (tests/test_delivery.py compares them with the synth).
+DR_ASSIGNED_ROLES = (CRYPTO_OFFICER_ROLE, ENCRYPTION_USER_ROLE, CLUSTER_ADMIN_ROLE, "Network Contributor", READER_ROLE)
 
 
 def _pool(name: str, config: AksPoolConfig, labels: Mapping[str, str]) -> AksNodePoolSpec:
@@ -52,7 +63,7 @@ def _pool(name: str, config: AksPoolConfig, labels: Mapping[str, str]) -> AksNod
 class DrAzureStack(IworkzStack):
     """The Korea Central site and its VPN to the AWS VPC; publishes :class:`DrAzureOutputs`."""
 
-    def build(self, network: NetworkOutputs) -> DrAzureOutputs:
+    def build(self, network: NetworkOutputs, delivery: DeliveryOutputs) -> DrAzureOutputs:
         context = self.context
         config = context.env.dr_azure
         prefix = f"{context.prefix}-dr"
@@ -66,6 +77,18 @@ class DrAzureStack(IworkzStack):
             self, "resource-group", name=f"{prefix}-rg", location=location, tags=tags
         )
         rg = self.resource_group.name
+        # The pipelines' Entra ID applications (delivery stack) on this resource group only.
+        AzurePipelineAccess(
+            self,
+            "pipeline-access",
+            AzurePipelineAccessProps(
+                scope=self.resource_group.id,
+                planner_principal_ids=(delivery.azure_plan_principal_id,),
+                deployer_principal_id=delivery.azure_deploy_principal_ids[context.env.name],
+                assignable_roles=DR_ASSIGNED_ROLES,
+            ),
+        )
+
         workspace = SiteLogWorkspace(
             self,
             "log-analytics",

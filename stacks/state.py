@@ -83,4 +83,4 @@ class StateStack(IworkzStack):
         )
         table = StateLockTable(self, "lock-table", name=s3.lock_table, kms_key_arn=key.arn)
         suppress(table, BACKUP_COVERAGE, "holds only lock entries of running plans; point-in-time recovery is on")
-        return StateOutputs(state_bucket=bucket.name, lock_table=table.name, state_kms_key_arn=key.arn)
+        return StateOutputs.of(context, state_bucket=bucket.name, lock_table=table.name, state_kms_key_arn=key.arn)

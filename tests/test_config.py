@@ -117,6 +117,54 @@ BAD_INPUTS = [
         ["common.yaml", "backend.type", "consul", "'s3' or 'cloud'"],
         id="unknown-backend-type",
     ),
+    pytest.param(
+        None,
+        {"delivery": {"gitlab": {"issuer": "http://gitlab.example.com"}}},
+        ["common.yaml", "delivery.gitlab.issuer", "http://gitlab.example.com", "https URL"],
+        id="issuer-not-https",
+    ),
+    pytest.param(
+        None,
+        {"delivery": {"gitlab": {"issuer": "https://gitlab.com/"}}},
+        ["common.yaml", "delivery.gitlab.issuer", "no trailing slash"],
+        id="issuer-with-trailing-slash",
+    ),
+    pytest.param(
+        None,
+        {"delivery": {"gitlab": {"project_path": "iworkz/*"}}},
+        ["common.yaml", "delivery.gitlab.project_path", "iworkz/*", "wildcard in the project path"],
+        id="any-project-may-deploy",
+    ),
+    pytest.param(
+        None,
+        {"delivery": {"gitlab": {"default_branch": "release/*"}}},
+        ["common.yaml", "delivery.gitlab.default_branch", "release/*", "wildcard in the branch"],
+        id="any-branch-may-deploy",
+    ),
+    pytest.param(
+        None,
+        {"delivery": {"gitlab": {"project_path": "infrastructure"}}},
+        ["common.yaml", "delivery.gitlab.project_path", "<group>/<project>"],
+        id="project-without-group",
+    ),
+    pytest.param(
+        None,
+        {"backend": {"cloud": {"workspace_prefix": "iworkz"}}},
+        ["common.yaml", "backend.cloud.workspace_prefix", "iworkz", "runs into the prefix"],
+        id="workspace-prefix-without-separator",
+    ),
+    pytest.param(
+        None,
+        {"backend": {"cloud": {"workspace_prefix": "iworkz/"}}},
+        ["common.yaml", "backend.cloud.workspace_prefix", "letters, digits"],
+        id="workspace-prefix-with-a-slash",
+    ),
+    pytest.param(
+        None,
+        {"backend": {"type": "cloud"}},
+        ["common.yaml", "delivery.terraform_cloud.notify_members", "must reach someone"],
+        id="terraform-cloud-without-receivers",
+    ),
 ]
 
 

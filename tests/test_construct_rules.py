@@ -53,11 +53,48 @@ FROM_CODE = {
     "dns_certificate.DnsCertificateProps": "the hosts are api./app. of platform.domain (a DNS name), never wildcards",
     "dns_certificate.DnsCertificate": "the stack asks only for the certificate's own hosts",
     "mesh_mtls.MeshMtlsProps": "entrypoints are the workloads' labels and ports (the stack's constants)",
+    "azure_pipeline_access.AzurePipelineAccessProps": "the scope is the resource group's ID; the roles are the DR stack's constants",
+    "entra_pipeline_app.EntraPipelineAppProps": "the delivery stack's applications and federation names are constants",
+    "pipeline_role.FederatedIssuer": "audiences are the delivery stack's (config twins on FederatedIssuerProps)",
+    "pipeline_role.check_least_privilege": "pipeline policies are constructs' constants (pipeline_permissions)",
+    "pipeline_role.PipelineBoundaryProps": "services and guards are constants of pipeline_permissions",
+    "pipeline_role.PipelineRoleProps": "names, durations and policies are the delivery stack's constants",
+    "terraform_cloud.VariableSetSpec": "variable names are the delivery stack's constants (dynamic credentials)",
 }
 
 # "module.Owner: message head" -> (environment, patch) that would feed the construct the bad value;
 # the configuration must refuse it.
 TWINS: dict[str, tuple[str | None, dict]] = {
+    # The pipelines' identities: the GitLab issuer, project path and branch of delivery.gitlab.
+    "pipeline_role.FederatedIssuerProps: url {}: an https URL": (
+        None,
+        {"delivery": {"gitlab": {"issuer": "http://gitlab.com"}}},
+    ),
+    "pipeline_role.FederatedSubjects: issuer_host": (None, {"delivery": {"gitlab": {"issuer": "https://gitlab.com/"}}}),
+    "pipeline_role.FederatedSubjects: audience {}": (None, {"delivery": {"gitlab": {"aws_audience": "sts.*"}}}),
+    "pipeline_role.FederatedSubjects: subject {} has a wildcard": (
+        None,
+        {"delivery": {"gitlab": {"default_branch": "*"}}},
+    ),
+    "pipeline_role.FederatedSubjects: subject pattern": (None, {"delivery": {"gitlab": {"project_path": "iworkz/*"}}}),
+    "entra_pipeline_app.Federation: federation {}: issuer": (
+        None,
+        {"delivery": {"gitlab": {"issuer": "http://gitlab.com"}}},
+    ),
+    "entra_pipeline_app.Federation: federation {}: audience": (
+        None,
+        {"delivery": {"gitlab": {"azure_audience": "api://*"}}},
+    ),
+    "entra_pipeline_app.Federation: federation {}: subject": (
+        None,
+        {"delivery": {"gitlab": {"project_path": "iworkz/in?ra"}}},
+    ),
+    # Terraform Cloud: the workspace prefix and the receivers of backend.cloud / delivery.terraform_cloud.
+    "terraform_cloud.WorkspaceSpec: workspace {}: 1-90": (
+        None,
+        {"backend": {"cloud": {"workspace_prefix": "iworkz/"}}},
+    ),
+    "terraform_cloud.TerraformCloudProjectProps: notify_members": (None, {"backend": {"type": "cloud"}}),
     "application.ApplicationProps: the application needs a configuration": (
         "dev",
         {"platform": {"workloads": {"web-frontend": DELETE}}},
@@ -428,6 +465,15 @@ TWINS: dict[str, tuple[str | None, dict]] = {
 
 # Rules of a construct that no configuration value can reach, each with its reason.
 UNREACHABLE = {
+    "pipeline_role.FederatedIssuerProps: audiences": "the delivery stack passes the configured audience (its twin: FederatedSubjects)",
+    "pipeline_role.FederatedSubjects: a trust needs": "every trust of the delivery stack names its subjects",
+    "terraform_cloud.WorkspaceSpec: workspace {}: a workspace cannot": "producers come from the registry, which has no self-dependency",
+    "terraform_cloud.TerraformCloudProjectProps: workspace names must differ": (
+        "names are <workspace_prefix><stack>: one prefix (its format: a twin of WorkspaceSpec) before unique stack names"
+    ),
+    "terraform_cloud.TerraformCloudProjectProps: producers": "producers are the registry's stacks, each with its workspace",
+    "terraform_cloud.TerraformCloudProjectProps: variable sets": "the delivery stack makes a set for each environment it names",
+    "terraform_cloud.TerraformCloudProjectProps: terraform_version": "iworkz/backend.py: TERRAFORM_VERSION",
     "k8s_workload.K8sWorkload: workload {}: set autoscaled": "the stack passes autoscaled with the HPA it builds",
     "aks_cluster.AksClusterProps: AKS {}: give disk_encryption_key_id": "the stack always passes the Key Vault key",
     "aks_cluster.AksClusterProps: AKS {}: disk_encryption_key_id needs": "the stack always passes both",

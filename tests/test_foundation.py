@@ -62,9 +62,8 @@ def test_every_stack_but_state_uses_the_shared_s3_backend(synthesized):
             assert backend == {"local": {"path": "../../../state-bootstrap/terraform.tfstate"}}
             continue
         match = re.fullmatch(rf"(.+)-({'|'.join(ENVIRONMENTS)})", name)
-        # Account-level stacks (security) keep <component>.tfstate at the top of the bucket.
-        key = "{1}/{0}.tfstate".format(*match.groups()) if match else f"{name}.tfstate"
-        assert match or name == "security", f"{name} is not <component>-<environment>"
+        # once per account (delivery, security): <component>.tfstate at the top of the bucket
+        key = f"{match.group(2)}/{match.group(1)}.tfstate" if match else f"{name}.tfstate"
         assert backend["s3"] == {
             "bucket": "iworkz-terraform-state",
             "key": key,
@@ -79,7 +78,7 @@ def test_aws_providers_carry_the_seed_default_tags(synthesized):
     for name, doc in synthesized.items():
         for provider in doc.get("provider", {}).get("aws", []):
             tags = provider["default_tags"][0]["tags"]
-            environment = "shared" if name in ("state", "security") else name.rsplit("-", 1)[1]
+            environment = name.rsplit("-", 1)[1] if re.search(rf"-({'|'.join(ENVIRONMENTS)})$", name) else "shared"
             assert {k: tags[k] for k in ("Project", "Environment", "ManagedBy", "Owner")} == {
                 "Project": "iWORKZ",
                 "Environment": environment,
@@ -104,7 +103,14 @@ def _terraform_block_of_a_stack(config_dir: Path) -> dict[str, Any]:
 
 
 def test_one_setting_switches_every_stack_to_terraform_cloud(tmp_path):
-    config = write_config(tmp_path, None, {"backend": {"type": "cloud", "cloud": {"organization": "iworkz-platform"}}})
+    config = write_config(
+        tmp_path,
+        None,
+        {
+            "backend": {"type": "cloud", "cloud": {"organization": "iworkz-platform"}},
+            "delivery": {"terraform_cloud": {"notify_members": ["oncall@iworkz.example"]}},
+        },
+    )
     terraform = _terraform_block_of_a_stack(config)
     assert "backend" not in terraform
     assert terraform["cloud"] == {

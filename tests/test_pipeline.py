@@ -15,12 +15,14 @@ from iworkz.config import load_settings
 from iworkz.registry import every_stack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import ci_terraform
 import gitlab_ci
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = PROJECT_ROOT / ".gitlab-ci.yml"
 MAKEFILE = PROJECT_ROOT / "Makefile"
 DEFAULT_BRANCH_RULE = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"
+MERGE_REQUEST = '$CI_PIPELINE_SOURCE == "merge_request_event"'
 
 
 @pytest.fixture(scope="module")
@@ -87,48 +89,106 @@ def test_stages_in_order(pipeline: dict[str, Any]) -> None:
         assert job.get("stage") in pipeline["stages"], name
 
 
-def test_every_stack_has_a_plan_job_running_cdktf_diff(pipeline: dict[str, Any]) -> None:
+def test_every_stack_has_a_plan_job_saving_its_plan(pipeline: dict[str, Any]) -> None:
     all_jobs = jobs(pipeline)
     stacks = expected_stacks()
-    assert {"state", "network-production", "eks-production"} <= stacks
+    assert {"state", "delivery", "network-production", "eks-production"} <= stacks
     for stack in stacks:
         job = all_jobs.get(f"plan:{stack}")
         assert job is not None, f"no plan job for stack {stack}"
         assert job["stage"] == "plan"
-        assert any(re.search(rf"cdktf diff {re.escape(stack)}(\s|$)", line) for line in script_lines(job)), job
+        assert any(re.search(rf"ci_terraform\.py plan {re.escape(stack)}(\s|$)", line) for line in script_lines(job)), (
+            job
+        )
     planned = {name.removeprefix("plan:") for name in all_jobs if name.startswith("plan:")}
     assert planned == stacks, f"plan jobs for unknown stacks: {sorted(planned - stacks)}"
 
 
-def test_every_environment_stack_has_a_deploy_job_after_its_dependencies(pipeline: dict[str, Any]) -> None:
+def test_plan_artifacts_are_what_the_deploy_applies(pipeline: dict[str, Any]) -> None:
+    """The deploy job gets its plan job's plan file (and lock file) and applies exactly that."""
     all_jobs = jobs(pipeline)
     for stack in every_stack(load_settings()):
+        if stack.environment is None:
+            continue
+        plan_job, deploy = all_jobs[f"plan:{stack.name}"], all_jobs[f"deploy:{stack.name}"]
+        folder = f"cdktf.out/stacks/{stack.name}"
+        assert {f"{folder}/{file}" for file in ci_terraform.PLAN_ARTIFACTS} <= set(plan_job["artifacts"]["paths"])
+        assert plan_job["artifacts"]["access"] == "developer"  # a plan holds state values
+        assert {"job": f"plan:{stack.name}", "artifacts": True} in deploy["needs"]
+        assert deploy["script"] == [f"python scripts/ci_terraform.py apply {stack.name}"]
+        # the plan that is applied is made with the environment's deploy identity, in its environment
+        assert plan_job["variables"] == deploy["variables"] == gitlab_ci.DEPLOY_IDENTITY
+        assert plan_job["environment"] == {"name": stack.environment, "action": "prepare"}
+        assert not any("--speculative" in line for line in plan_job["script"])
+
+
+def test_merge_requests_plan_with_the_plan_identity_only(pipeline: dict[str, Any]) -> None:
+    all_jobs = jobs(pipeline)
+    for name, job in all_jobs.items():
+        rules = job.get("rules", [])
+        runs_in_merge_requests = not rules or any(MERGE_REQUEST in rule.get("if", "") for rule in rules)
+        if name.startswith(("review:", "plan:", "deploy:")) and runs_in_merge_requests:
+            assert name.startswith("review:"), name
+            assert job["variables"] == gitlab_ci.PLAN_IDENTITY, name
+            assert "environment" not in job, name
+            assert any("--speculative" in line for line in job["script"]), name
+    reviewed = {name.removeprefix("review:") for name in all_jobs if name.startswith("review:")}
+    assert reviewed == expected_stacks() - {"state"}
+
+
+def test_every_environment_stack_has_a_deploy_job_after_its_dependencies(pipeline: dict[str, Any]) -> None:
+    all_jobs = jobs(pipeline)
+    settings = load_settings()
+    for stack in every_stack(settings):
         name = stack.name
         if stack.environment is None:
-            assert f"deploy:{name}" not in all_jobs  # local backend: bootstrapped by hand
+            # local backend (state) or an administrator's stack (delivery): never deployed from CI
+            assert f"deploy:{name}" not in all_jobs
             continue
         job = all_jobs[f"deploy:{name}"]
-        assert any(f"cdktf deploy {name} " in f"{line} " and "--auto-approve" in line for line in job["script"])
         needed = {need["job"] for need in job["needs"]}
         assert f"plan:{name}" in needed
-        for dependency in stack.dependencies():
-            assert f"deploy:{dependency.name}" in needed, (name, needed)
+        plan_needs = {need["job"] for need in all_jobs[f"plan:{name}"]["needs"]}
+        for dependency in stack.producers(settings):
+            if dependency.environment is not None:
+                assert f"deploy:{dependency.name}" in needed, (name, needed)
+                # the plan is made against what the producer applied in this pipeline
+                assert f"deploy:{dependency.name}" in plan_needs, (name, plan_needs)
 
 
 def test_production_deploys_are_manual_and_only_on_the_default_branch(pipeline: dict[str, Any]) -> None:
-    deploys = {name: job for name, job in jobs(pipeline).items() if job.get("stage") == "deploy"}
+    deploys = {
+        name: job for name, job in jobs(pipeline).items() if job.get("stage") == "deploy" and "environment" in job
+    }
     production = {name: job for name, job in deploys.items() if job["environment"]["name"] == "production"}
     assert production and set(production) == {name for name in deploys if name.endswith("-production")}
     for name, job in deploys.items():
         rules = job["rules"]
-        # every rule that can start the job is limited to the default branch
+        # every rule that can start the job is limited to the default branch, never a schedule
         assert rules and all(DEFAULT_BRANCH_RULE in rule.get("if", "") for rule in rules), (name, rules)
+        assert all('$CI_PIPELINE_SOURCE != "schedule"' in rule["if"] for rule in rules), (name, rules)
         if name in production:
             assert job.get("when", "manual") == "manual", name
             assert all(rule.get("when") == "manual" for rule in rules), (name, rules)
             assert rules[0].get("allow_failure", False) is False, name  # blocks the pipeline until someone decides
         else:
             assert all(rule.get("when", "on_success") != "manual" for rule in rules), name
+
+
+def test_a_schedule_plans_every_stack_reports_drift_and_applies_nothing(pipeline: dict[str, Any]) -> None:
+    all_jobs = jobs(pipeline)
+    schedule = '$CI_PIPELINE_SOURCE == "schedule"'
+    scheduled = {
+        name for name, job in all_jobs.items() if any(schedule in rule.get("if", "") for rule in job.get("rules", []))
+    }
+    assert scheduled == {f"plan:{s}" for s in expected_stacks() - {"state"}} | {"drift-report"}
+    for name in scheduled - {"drift-report"}:
+        rule = next(rule for rule in all_jobs[name]["rules"] if schedule in rule["if"])
+        assert rule["variables"] == {"PLAN_OPTIONS": "--drift"}
+        assert f"cdktf.out/stacks/{name.removeprefix('plan:')}/drift.json" in all_jobs[name]["artifacts"]["paths"]
+    report = all_jobs["drift-report"]
+    assert {need["job"] for need in report["needs"]} == scheduled - {"drift-report"}
+    assert report["script"] == ["python scripts/ci_terraform.py drift-report"]
 
 
 def test_merge_requests_get_the_synth_diff_as_an_artifact(pipeline: dict[str, Any]) -> None:

@@ -42,6 +42,8 @@ def test_state_key_maps_to_the_stack_name() -> None:
     assert stack_for_state_key("production/network.tfstate", stacks) == "network-production"
     assert stack_for_state_key("dev/eks.tfstate", stacks) == "eks-dev"
     assert stack_for_state_key("staging/eks.tfstate", stacks) is None
+    assert stack_for_state_key("delivery.tfstate", {*stacks, "delivery"}) == "delivery"
+    assert stack_for_state_key("security.tfstate", stacks) is None
 
 
 # --- negative tests on a deliberately broken document -----------------------------------------

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator, model_validator
 
 from iworkz.config import catalog
 from iworkz.config.ai import AiConfig, ai_problems, ai_rules
 from iworkz.config.backup import BackupConfig
 from iworkz.config.base import Model, Templated, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
+from iworkz.config.delivery import DeliveryConfig
 from iworkz.config.dr_azure import DrAzureConfig
 from iworkz.config.edge import EdgeConfig, edge_rules
 from iworkz.config.eks import EksConfig
@@ -84,10 +85,28 @@ class S3BackendSettings(Model):
     use_lockfile: bool = True
 
 
+# Terraform Cloud workspace names: letters, digits, '-' and '_', at most 90 characters.
+_WORKSPACE_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,38}[-_]$")
+
+
 class CloudBackendSettings(Model):
     organization: str = Field(min_length=1)
     hostname: str = "app.terraform.io"
+    # Workspace of a stack: <workspace_prefix><stack>, e.g. iworkz-network-production.
     workspace_prefix: str = "iworkz-"
+
+    @field_validator("workspace_prefix")
+    @classmethod
+    def _workspace_prefix(cls, value: str) -> str:
+        if not _WORKSPACE_PREFIX.match(value):
+            raise rule_error(
+                "the workspace prefix is 2-40 letters, digits, '-' or '_' ending in '-' or '_', so that every "
+                "workspace reads <prefix><stack> and no stack's name runs into the prefix ('iworkz-data' + "
+                "'network-dev' would read as the stack 'datanetwork-dev'); an empty prefix would share the "
+                "organization's namespace with every other team's workspaces",
+                "e.g. 'iworkz-'",
+            )
+        return value
 
 
 class BackendSettings(Model):
@@ -125,6 +144,7 @@ class CommonConfig(Model):
     # the audit trail are replicated there (the region of these stacks is backend.s3.region).
     backup_region: AwsRegion = "ap-northeast-3"
     state: StateConfig = StateConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
     security: SecurityConfig = SecurityConfig()
 
     @model_validator(mode="after")
@@ -135,6 +155,17 @@ class CommonConfig(Model):
                 "use ap-northeast-3 for Tokyo",
                 field="backup_region",
                 value=self.backup_region,
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _cloud_runs_notify(self) -> CommonConfig:
+        if self.backend.type == "cloud" and not self.delivery.terraform_cloud.notify_members:
+            raise rule_error(
+                "with backend type 'cloud', failed runs, runs awaiting approval and drift must reach someone",
+                "list the on-call members' Terraform Cloud e-mails in delivery.terraform_cloud.notify_members",
+                field="delivery.terraform_cloud.notify_members",
+                value=[],
             )
         return self
 

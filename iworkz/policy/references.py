@@ -140,10 +140,12 @@ def _walk(value: Any, where: str) -> Iterator[tuple[str, str]]:
 
 
 def stack_for_state_key(key: str, stacks: set[str]) -> str | None:
-    """``production/network.tfstate`` -> ``network-production`` (when that stack exists)."""
-    match = re.fullmatch(r"(?:.*/)?([^/]+)/([^/]+)\.tfstate", key)
+    """``production/network.tfstate`` -> ``network-production``, ``delivery.tfstate`` -> ``delivery``
+    (a stack once per account), when that stack exists."""
+    match = re.fullmatch(r"(?:(?:.*/)?([^/]+)/)?([^/]+)\.tfstate", key)
     if match:
-        candidate = f"{match.group(2)}-{match.group(1)}"
+        environment, component = match.groups()
+        candidate = f"{component}-{environment}" if environment else component
         return candidate if candidate in stacks else None
     return None
 
