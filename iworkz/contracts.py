@@ -7,6 +7,7 @@ stack reads nothing of another stack except through these classes.
 | contract | produced by | read by |
 |---|---|---|
 | :class:`StateOutputs` | ``state`` | (people: the backend settings) |
+| :class:`AlertsOutputs` | ``alerts-E`` | network, eks, data, dr-azure, monitoring |
 | :class:`NetworkOutputs` | ``network-E`` | eks, data, dr-azure |
 | :class:`ClusterOutputs` | ``eks-E`` | data, platform, workloads, monitoring |
 | :class:`DataOutputs` | ``data-E`` | workloads, monitoring |
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 
 from iworkz.context import StackContext
 from iworkz.contract import Configured, Contract, Published
@@ -28,7 +29,15 @@ from iworkz.contract import Configured, Contract, Published
 if TYPE_CHECKING:
     from constructs import Construct
 
+    from iworkz_constructs.alarms import AlarmActions
     from iworkz_constructs.workload_role import WorkloadRole
+
+
+class PolicyGrantee(Protocol):
+    """A role-bearing construct that can be granted more (WorkloadRole, PythonFunction)."""
+
+    def add_to_policy(self, *statements: Mapping[str, Any]) -> None: ...
+
 
 # The ElastiCache users (IAM authentication) the data stack creates for its consumers.
 REDIS_APP_USER = "app"
@@ -77,6 +86,67 @@ class StateOutputs(Contract):
     state_bucket: Annotated[str, Published("S3 bucket holding every stack's state")]
     lock_table: Annotated[str, Published("DynamoDB table locking the state")]
     state_kms_key_arn: Annotated[str, Published("KMS key encrypting the state")]
+
+
+# --- alerts ------------------------------------------------------------------------------------
+
+
+def _severities(context: StackContext) -> tuple[str, ...]:
+    from iworkz_constructs.alarm_settings import SEVERITIES
+
+    return SEVERITIES
+
+
+@dataclass(frozen=True)
+class AlertsOutputs(Contract):
+    """The alert path of an environment: where alarms notify and what delivers them.
+
+    The webhook URLs' secret is created by the monitoring stack and filled by the operators; the
+    forwarder reads it by this name at run time (it exists from the monitoring stack's deploy on).
+    """
+
+    component: ClassVar[str] = "alerts"
+
+    topic_arns: Annotated[
+        Mapping[str, str], Published("SNS topic of each alert severity", name="alert_topic_arns", keys=_severities)
+    ]
+    kms_key_arn: Annotated[
+        str, Published("KMS key of the alert topics, their functions and queues", name="alerts_kms_key_arn")
+    ]
+    forwarder_function_name: Annotated[str, Published("Lambda function delivering alerts to the receivers")]
+    forwarder_invoke_arn: Annotated[str, Published("Invoke ARN of the forwarder (API Gateway integrations)")]
+    webhook_secret_name: Annotated[str, Configured("Secrets Manager entry of the receivers' webhook URLs")]
+    teams: Annotated[Sequence[str], Configured("teams with a receiver (monitoring.alert_teams)")]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        return {
+            "webhook_secret_name": f"{context.prefix}/monitoring/alertmanager-webhooks",
+            "teams": tuple(context.env.monitoring.alert_teams),
+        }
+
+    def alarm_actions(self) -> AlarmActions:
+        """What the constructs' ``alarm_actions`` take: the topic of each severity."""
+        from iworkz_constructs.alarms import AlarmActions
+
+        return AlarmActions(self.topic_arns)
+
+    def grant_publish(self, grantee: PolicyGrantee) -> None:
+        """Lets ``grantee`` publish alerts to the topics (encrypted: through SNS with the topics' key)."""
+        grantee.add_to_policy(
+            {
+                "Sid": "PublishAlerts",
+                "Effect": "Allow",
+                "Action": "sns:Publish",
+                "Resource": list(self.topic_arns.values()),
+            },
+            {
+                "Sid": "EncryptAlerts",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": self.kms_key_arn,
+            },
+        )
 
 
 # --- network -----------------------------------------------------------------------------------
@@ -148,10 +218,16 @@ class ClusterOutputs(Contract):
     ]
     vpc_id: Annotated[str, Published("VPC of the cluster", name="eks_vpc_id")]
     region: Annotated[str, Configured("AWS region of the cluster")]
+    fargate_log_group: Annotated[
+        str,
+        Published("CloudWatch log group of the Fargate pods' logs", name="eks_fargate_log_group", configured=True),
+    ]
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
-        return {"region": context.env.aws.region}
+        from iworkz_constructs.cluster_telemetry import fargate_log_group_name
+
+        return {"region": context.env.aws.region, "fargate_log_group": fargate_log_group_name(context.prefix)}
 
     def service_account_role(
         self,
@@ -291,6 +367,21 @@ class DrAzureOutputs(Contract):
     backup_storage_account_name: Annotated[str, Published("Storage account receiving the S3 backup copies")]
     backup_container_name: Annotated[str, Published("Immutable container of the backup copies")]
     vpn_gateway_public_ip: Annotated[str, Published("Public IP of the Azure VPN gateway (the AWS customer gateway)")]
+    alert_action_group_id: Annotated[
+        str, Published("Azure Monitor action group delivering the DR site's alerts to the alert receivers")
+    ]
+    alert_teams: Annotated[Sequence[str], Configured("teams with an alert receiver")]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        return {"alert_teams": tuple(context.env.monitoring.alert_teams)}
+
+    def alert_action(self, team: str, severity: str) -> dict[str, object]:
+        """An Azure Monitor alert's ``action`` on the alert path (``MonitorMetricAlertAction(**...)``
+        and the other alert kinds' action blocks take these fields)."""
+        from iworkz_constructs.azure_alert_path import alert_action
+
+        return alert_action(self.alert_action_group_id, self.alert_teams, team, severity)
 
 
 # --- platform ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from iworkz.config import Settings
 from iworkz.context import StackContext
 from iworkz.contract import Contract
 from iworkz.contracts import (
+    AlertsOutputs,
     ClusterOutputs,
     DataOutputs,
     DrAzureOutputs,
@@ -67,15 +68,17 @@ SPECS: tuple[StackSpec, ...] = (
         per_environment=False,
         enabled=lambda context: context.common.backend.type == "s3",
     ),
-    StackSpec("network", "stacks.network:NetworkStack", ("aws",), NetworkOutputs),
-    StackSpec("eks", "stacks.eks:EksStack", ("aws",), ClusterOutputs, ("network",)),
-    StackSpec("data", "stacks.data:DataStack", ("aws",), DataOutputs, ("network", "eks")),
+    # The alert topics: every stack whose resources alarm names them, so they deploy first.
+    StackSpec("alerts", "stacks.alerts:AlertsStack", ("aws",), AlertsOutputs),
+    StackSpec("network", "stacks.network:NetworkStack", ("aws",), NetworkOutputs, ("alerts",)),
+    StackSpec("eks", "stacks.eks:EksStack", ("aws",), ClusterOutputs, ("network", "alerts")),
+    StackSpec("data", "stacks.data:DataStack", ("aws",), DataOutputs, ("network", "eks", "alerts")),
     StackSpec(
         "dr-azure",
         "stacks.dr_azure:DrAzureStack",
-        ("aws", "azurerm"),
+        ("aws", "azurerm", "azuread"),
         DrAzureOutputs,
-        ("network",),
+        ("network", "alerts"),
         enabled=lambda context: context.env.dr_azure.enabled,
     ),
     # The cluster add-ons install CRDs; the stacks holding objects of those kinds deploy after them.
@@ -92,7 +95,7 @@ SPECS: tuple[StackSpec, ...] = (
         "stacks.monitoring:MonitoringStack",
         ("aws", "helm", "kubernetes"),
         MonitoringOutputs,
-        ("eks", "data", "platform", "workloads"),
+        ("eks", "data", "platform", "workloads", "alerts"),
     ),
 )
 BY_COMPONENT = {spec.component: spec for spec in SPECS}

@@ -3,7 +3,9 @@
 Azure Korea Central (paired with Korea South for geo-redundant copies) holds the AKS backup
 cluster, a PostgreSQL flexible server that subscribes to the RDS primary, and the backup
 storage that S3 copies land in; a site-to-site IPsec VPN links the AWS VPC and the Azure VNet.
-Failover and failback: docs/runbook-failover.md.
+Failover and failback: docs/runbook-failover.md. Azure Monitor alerts reach the environment's
+alert path through the action group of :class:`AzureAlertPath` (``self.alert_path.action(...)``,
+or ``DrAzureOutputs.alert_action(...)`` from another stack); the VPN's AWS side alarms on it too.
 
 checkov (CKV_AZURE_*) findings this stack cannot satisfy, with the reason each is skipped:
 
@@ -29,6 +31,7 @@ import re
 from collections.abc import Mapping
 
 from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_azuread.provider import AzureadProvider
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.provider import (
@@ -43,8 +46,9 @@ from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 
 from iworkz.config.dr_azure import AksPoolConfig, dns_resolver_inbound_ip
-from iworkz.contracts import DrAzureOutputs, NetworkOutputs
+from iworkz.contracts import AlertsOutputs, DrAzureOutputs, NetworkOutputs
 from iworkz_constructs.aks_cluster import AksCluster, AksClusterProps, AksNodePoolSpec
+from iworkz_constructs.azure_alert_path import AzureAlertPath, AzureAlertPathProps
 from iworkz_constructs.azure_backup_storage import BLOB_DNS_ZONE, AzureBackupStorage, AzureBackupStorageProps
 from iworkz_constructs.azure_key_vault import KEY_VAULT_DNS_ZONE, AzureKeyVault, AzureKeyVaultProps, rotating_key
 from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, PostgresAdmin
@@ -85,7 +89,7 @@ def _pool(name: str, config: AksPoolConfig, labels: Mapping[str, str]) -> AksNod
 class DrAzureStack(IworkzStack):
     """The Korea Central site and its VPN to the AWS VPC; publishes :class:`DrAzureOutputs`."""
 
-    def build(self, network: NetworkOutputs) -> DrAzureOutputs:
+    def build(self, network: NetworkOutputs, alerts: AlertsOutputs) -> DrAzureOutputs:
         context = self.context
         config = context.env.dr_azure
         prefix = f"{context.prefix}-dr"
@@ -118,6 +122,8 @@ class DrAzureStack(IworkzStack):
             tenant_id=config.tenant_id,
             storage_use_azuread=True,
         )
+        # Microsoft Entra: the application Azure Monitor's secure webhook signs its calls for.
+        AzureadProvider(self, "azuread", tenant_id=config.tenant_id)
         client = DataAzurermClientConfig(self, "client")
         tenant_id = config.tenant_id or client.tenant_id
         location = config.location
@@ -283,8 +289,26 @@ class DrAzureStack(IworkzStack):
                 azure_log_analytics_workspace_id=workspace.id,
                 aws_provider=self.aws.primary,
                 tags=tags,
+                alarm_actions=alerts.alarm_actions(),
+                alarms=context.env.alarms.settings("vpn"),
             ),
         )
+        self.alert_path = AzureAlertPath(
+            self,
+            "alert-path",
+            AzureAlertPathProps(
+                name=prefix,
+                resource_group_name=rg,
+                tenant_id=tenant_id,
+                forwarder_function_name=alerts.forwarder_function_name,
+                forwarder_invoke_arn=alerts.forwarder_invoke_arn,
+                teams=alerts.teams,
+                kms_key_arn=alerts.kms_key_arn,
+                tags=tags,
+                aws_provider=self.aws.primary,
+            ),
+        )
+        self.alarm_dashboard()
 
         # The VPC resolves the DR site's private names (backup copies, failback) through Azure.
         self.dns = CrossCloudDns(
@@ -305,13 +329,15 @@ class DrAzureStack(IworkzStack):
             ),
         )
 
-        return DrAzureOutputs(
+        return DrAzureOutputs.of(
+            context,
             aks_cluster_name=self.aks.cluster_name,
             aks_cluster_id=self.aks.cluster_id,
             postgres_fqdn=self.postgres.fqdn,
             backup_storage_account_name=self.backup_storage.account_name,
             backup_container_name=self.backup_storage.container_name,
             vpn_gateway_public_ip=self.vpn.public_ip_address,
+            alert_action_group_id=self.alert_path.action_group_id,
         )
 
     def _private_zones(self) -> tuple[str, ...]:

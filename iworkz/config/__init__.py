@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
+from iworkz.config.alarms import AlarmsConfig, alarm_rules, rds_memory_gib
 from iworkz.config.base import Model, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
 from iworkz.config.dr_azure import DrAzureConfig
@@ -151,6 +152,7 @@ class EnvironmentConfig(Model):
     dr_azure: DrAzureConfig = DrAzureConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     platform: PlatformConfig = PlatformConfig()
+    alarms: AlarmsConfig = AlarmsConfig()
     migrations: MigrationsConfig = MigrationsConfig()
 
     @property
@@ -177,9 +179,26 @@ class EnvironmentConfig(Model):
                 value=opensearch.instance_count,
             )
         platform_rules(self.platform, self.eks.node_groups, self.is_production)
+        self._alarm_rules()
         if self.is_production:
             self._production_rules()
         return self
+
+    def _alarm_rules(self) -> None:
+        postgres = self.data.postgres
+        if rds_memory_gib(postgres.instance_class) is None:
+            raise rule_error(
+                "the instance class has no memory size in iworkz/config/catalog/rds_instance_classes.yaml "
+                "(its freeable-memory and connections alarms are fractions of it)",
+                "use a listed class, or add the class with its memory (GiB, from the RDS documentation)",
+                field="data.postgres.instance_class",
+                value=postgres.instance_class,
+            )
+        capacities = {
+            "postgres": {"allocated_storage_gb": postgres.allocated_storage_gb},
+            "opensearch": {"volume_size_gb": self.data.opensearch.volume_size_gb},
+        }
+        alarm_rules(self.alarms, self.monitoring.alert_teams, capacities)
 
     def _production_rules(self) -> None:
         if len(self.network.availability_zones) < 2:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
-from iworkz.config.base import Model, rule_error, validate_cidr
+from iworkz.config.base import CLOUDWATCH_RETENTION_DAYS, Model, rule_error, validate_cidr
 
 # EKS versions this tool knows. Anything older has passed the end of extended support
 # (1.28 in Nov 2025 ... 1.31 in Nov 2026); the seed's 1.28 is therefore rejected.
@@ -129,6 +129,8 @@ class EksConfig(Model):
     endpoint_public_access: bool = True
     public_access_cidrs: list[Annotated[str, AfterValidator(validate_cidr)]] = Field(min_length=1)
     log_retention_days: int = Field(90, ge=1)
+    # Container Insights (container, node and data-plane logs, performance events) and Fargate logs.
+    container_log_retention_days: int = 30
     access: list[AccessPrincipal] = Field(default_factory=list)
     node_groups: dict[str, NodeGroupConfig] = Field(min_length=1)
     fargate_namespaces: list[str] = Field(default_factory=lambda: ["fargate-workloads"])
@@ -136,6 +138,17 @@ class EksConfig(Model):
     # practice) keeps instance metadata and the node role's credentials away from pods: they use
     # IRSA / Pod Identity, and the add-ons get region and VPC ID explicitly. 2 lets pods reach IMDS.
     metadata_hop_limit: int = Field(1, ge=1, le=2)
+
+    @field_validator("container_log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in CLOUDWATCH_RETENTION_DAYS:
+            raise rule_error(
+                "CloudWatch Logs keeps logs for one of these numbers of days: "
+                + ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS)),
+                "e.g. 30",
+            )
+        return value
 
     @model_validator(mode="after")
     def _check_names(self) -> EksConfig:
