@@ -188,15 +188,14 @@ class RedisAlarms:
 
 @dataclass(frozen=True)
 class OpenSearchAlarms:
-    """Alarms of :class:`~iworkz_constructs.opensearch.OpenSearch` (free storage: per data node)."""
+    """Alarms of :class:`~iworkz_constructs.opensearch.OpenSearch` (free storage: of the least free data node)."""
 
     team: str = "database"
     cluster_red: Condition = Condition(severity="critical", period_seconds=60)
     cluster_yellow: Condition = Condition(period_seconds=60, evaluation_periods=5)
     jvm_memory_pressure_percent: Threshold = Threshold(value=85, evaluation_periods=3)
-    free_storage_gb: Threshold = field(
-        default=Threshold(value=20, severity="critical", period_seconds=60), metadata=bounded(capacity="volume_size_gb")
-    )
+    # Of each data node's volume (AWS recommends alarming at 25 %).
+    free_storage_percent: Threshold = Threshold(value=25, severity="critical", period_seconds=60)
     snapshot_failure: Condition = Condition(severity="critical", period_seconds=60)
     master_unreachable: Condition = Condition(severity="critical", period_seconds=60, evaluation_periods=3)
 

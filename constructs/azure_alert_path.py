@@ -39,6 +39,7 @@ from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_azuread.app_role_assignment import AppRoleAssignment
 from cdktf_cdktf_provider_azuread.application import Application, ApplicationApi, ApplicationAppRole
 from cdktf_cdktf_provider_azuread.application_identifier_uri import ApplicationIdentifierUri
+from cdktf_cdktf_provider_azuread.data_azuread_client_config import DataAzureadClientConfig
 from cdktf_cdktf_provider_azuread.data_azuread_service_principal import DataAzureadServicePrincipal
 from cdktf_cdktf_provider_azuread.service_principal import ServicePrincipal
 from cdktf_cdktf_provider_azurerm.monitor_action_group import (
@@ -117,12 +118,15 @@ class AzureAlertPath(Construct):
         aws = props.aws_provider
         # A stable id for the app role: Entra keys roles by id, a new one would be a new role.
         role_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"iworkz:{props.name}:{SECURE_WEBHOOK_ROLE}"))
+        # Terraform's identity owns what it creates (Application.ReadWrite.OwnedBy suffices to manage it).
+        owners = [DataAzureadClientConfig(self, "deployer").object_id]
         self.application = Application(
             self,
             "application",
             display_name=f"{props.name}-alert-webhook",
             description="Audience of the Azure Monitor secure webhook that delivers the DR site's alerts",
             sign_in_audience="AzureADMyOrg",
+            owners=owners,
             # v2.0 tokens: issuer https://login.microsoftonline.com/<tenant>/v2.0, audience the client id.
             api=ApplicationApi(requested_access_token_version=2),
             app_role=[
@@ -143,7 +147,11 @@ class AzureAlertPath(Construct):
             self, "identifier-uri", application_id=self.application.id, identifier_uri=audience
         )
         principal = ServicePrincipal(
-            self, "service-principal", client_id=self.application.client_id, app_role_assignment_required=True
+            self,
+            "service-principal",
+            client_id=self.application.client_id,
+            app_role_assignment_required=True,
+            owners=owners,
         )
         action_groups = DataAzureadServicePrincipal(self, "action-groups", client_id=ACTION_GROUPS_APP_ID)
         grant = AppRoleAssignment(

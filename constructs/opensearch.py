@@ -150,7 +150,7 @@ class OpenSearchProps:
     def __post_init__(self) -> None:
         name = self.domain_name
         check_alerting(name, self.alarm_actions, self.alarms_opt_out)
-        check_settings(self.alarms, {"volume_size_gb": self.volume_size_gb})
+        check_settings(self.alarms)
         if (
             not 3 <= len(name) <= 28
             or not name[0].isalpha()
@@ -387,7 +387,7 @@ def opensearch_alarms(props: OpenSearchProps) -> list[AlarmSpec]:
     def domain(metric: str, statistic: str) -> Metric:
         return Metric("AWS/ES", metric, {"DomainName": name, "ClientId": props.account_id}, statistic)
 
-    jvm, storage = settings.jvm_memory_pressure_percent, settings.free_storage_gb
+    jvm, storage = settings.jvm_memory_pressure_percent, settings.free_storage_percent
     specs = [
         AlarmSpec(
             "cluster-red",
@@ -420,10 +420,10 @@ def opensearch_alarms(props: OpenSearchProps) -> list[AlarmSpec]:
         AlarmSpec(
             "free-storage",
             f"{name}-free-storage",
-            f"OpenSearch {name}: a data node has less than {storage.value:g} GB free",
+            f"OpenSearch {name}: a data node has less than {storage.value:g}% of its {props.volume_size_gb} GB free",
             storage,
             "<",
-            storage.value * 1024,  # FreeStorageSpace is in megabytes
+            props.volume_size_gb * 1024 * storage.value / 100,  # FreeStorageSpace is in megabytes
             domain("FreeStorageSpace", "Minimum"),
             unit="MB",
         ),

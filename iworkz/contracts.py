@@ -399,10 +399,17 @@ class PlatformOutputs(Contract):
 
     ingress_class: Annotated[str, Configured("IngressClass of the ingress controller")]
     ingress_namespace: Annotated[str, Configured("namespace of the ingress controller's pods")]
+    otlp_endpoint: Annotated[str, Configured("OTLP gRPC endpoint of the OpenTelemetry Collector")]
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
-        return {"ingress_class": INGRESS_CLASS, "ingress_namespace": INGRESS_NAMESPACE}
+        from iworkz.telemetry_values import otlp_endpoint
+
+        return {
+            "ingress_class": INGRESS_CLASS,
+            "ingress_namespace": INGRESS_NAMESPACE,
+            "otlp_endpoint": otlp_endpoint(),
+        }
 
 
 # --- workloads ---------------------------------------------------------------------------------
@@ -473,16 +480,21 @@ class MonitoringOutputs(Contract):
         str, Published("Prometheus Service in namespace monitoring (port 9090)", configured=True)
     ]
     otlp_endpoint: Annotated[
-        str, Published("OTLP gRPC endpoint the services send traces to (HTTP: port 4318)", configured=True)
+        str,
+        Published(
+            "OTLP gRPC endpoint the services send traces to (the platform's collector; HTTP: port 4318)",
+            configured=True,
+        ),
     ]
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
         from iworkz import monitoring_values as values
+        from iworkz.telemetry_values import otlp_endpoint
 
         return {
             "monitoring_namespace": values.NAMESPACE,
             "grafana_service_name": values.GRAFANA_SERVICE,
             "prometheus_service_name": values.PROMETHEUS_SERVICE,
-            "otlp_endpoint": f"http://{values.JAEGER_SERVICE}.{values.NAMESPACE}.svc:{values.OTLP_GRPC_PORT}",
+            "otlp_endpoint": otlp_endpoint(),
         }

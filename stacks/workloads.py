@@ -30,9 +30,11 @@ from iworkz_constructs.application import (
     IMAGE_PULL_SECRET,
     JWT_SECRET,
     REDIS_SECRET,
+    SENTRY_SECRET,
     Application,
     ApplicationProps,
     Endpoint,
+    Telemetry,
 )
 from iworkz_constructs.external_secret import ExternalSecret, RemoteValue
 from iworkz_constructs.host_ingress import HostIngress, HostIngressProps, Route
@@ -84,6 +86,15 @@ class WorkloadsStack(IworkzStack):
         )
         operator_secrets = self._operator_secrets(prefix, data)
         secrets = self._external_secrets(data, operator_secrets)
+        # Created after the platform split: nothing to import for these two.
+        sentry = OperatorSecret(
+            self,
+            "sentry-dsn-entry",
+            OperatorSecretProps(
+                f"{prefix}/platform/sentry-dsn", "Sentry DSN of the workloads (plain string)", data.secrets_kms_key_arn
+            ),
+        )
+        sentry_secret = self.secret_store.external_secret(self, SENTRY_SECRET, [RemoteValue("dsn", sentry.arn)])
 
         self.roles = {
             "backend-api": eks.service_account_role(
@@ -128,13 +139,18 @@ class WorkloadsStack(IworkzStack):
                 sagemaker_endpoint=config.sagemaker_endpoint,
                 ingress_namespace=platform.ingress_namespace,
                 metrics_scrapers=WorkloadsOutputs.configured(context)["metrics_scraper_label"],
+                telemetry=Telemetry(
+                    otlp_endpoint=platform.otlp_endpoint,
+                    environment=str(context.environment_name),
+                    sampling_ratio=config.trace_sampling_ratio,
+                ),
                 placements=self._placements(config.workloads),
                 service_account_annotations={
                     name: role.service_account_annotations for name, role in self.roles.items()
                 },
                 image_pull_secret=IMAGE_PULL_SECRET if config.image_pull_secret else None,
                 google_analytics_id=config.google_analytics_id,
-                depends_on=[namespace, *(secret.manifest for secret in secrets)],
+                depends_on=[namespace, *(secret.manifest for secret in (*secrets, sentry_secret))],
                 provider=k8s,
             ),
         )

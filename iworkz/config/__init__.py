@@ -194,10 +194,7 @@ class EnvironmentConfig(Model):
                 field="data.postgres.instance_class",
                 value=postgres.instance_class,
             )
-        capacities = {
-            "postgres": {"allocated_storage_gb": postgres.allocated_storage_gb},
-            "opensearch": {"volume_size_gb": self.data.opensearch.volume_size_gb},
-        }
+        capacities = {"postgres": {"allocated_storage_gb": postgres.allocated_storage_gb}}
         alarm_rules(self.alarms, self.monitoring.alert_teams, capacities)
 
     def _production_rules(self) -> None:

@@ -201,7 +201,10 @@ else:
 
 
 class AlarmsConfig(Model):
-    """``alarms``: one section per kind of resource."""
+    """``alarms``: one section per kind of resource, and whether this environment pages anyone."""
+
+    # False: nobody is paged for this environment; alarms that are critical elsewhere arrive as warnings.
+    paging: bool = True
 
     postgres: PostgresAlarmsConfig = PostgresAlarmsConfig()
     redis: RedisAlarmsConfig = RedisAlarmsConfig()
@@ -213,8 +216,16 @@ class AlarmsConfig(Model):
     functions: FunctionAlarmsConfig = FunctionAlarmsConfig()
 
     def settings(self, section: str) -> Any:
-        """The settings class instance of one section (e.g. ``PostgresAlarms``) with its overrides."""
-        return getattr(self, section).settings()
+        """The settings class instance of one section (e.g. ``PostgresAlarms``) with its overrides
+        (every severity ``warning`` without paging)."""
+        settings = getattr(self, section).settings()
+        if self.paging:
+            return settings
+        quiet = {
+            alarm.name: dataclasses.replace(getattr(settings, alarm.name), severity="warning")
+            for alarm in alarm_fields(type(settings))
+        }
+        return dataclasses.replace(settings, **quiet)
 
 
 def alarm_rules(alarms: AlarmsConfig, teams: Sequence[str], capacities: Mapping[str, Mapping[str, float]]) -> None:

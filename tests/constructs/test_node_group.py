@@ -31,6 +31,7 @@ def _props(**overrides) -> NodeGroupProps:
         "min_size": 3,
         "max_size": 20,
         "desired_size": 6,
+        "alarms_opt_out": "the launch template and group are under test; test_capacity_alarm tests the alarm",
     }
     return NodeGroupProps(**{**values, **overrides})
 
