@@ -5,7 +5,8 @@ hash is the modules' content's, so unchanged code never redeploys, and a ``__pyc
 a test run never reaches the package). The function runs on arm64 under its own
 role (its log group, X-Ray, its dead-letter queue, and what the caller grants with
 :meth:`PythonFunction.add_to_policy`), with its environment, its log group and its dead-letter
-queue encrypted by the caller's customer-managed key, active tracing and a concurrency limit.
+queue encrypted by the caller's customer-managed key (the environment only when it has one),
+active tracing and a concurrency limit.
 It runs outside a VPC: the functions here call AWS APIs and the alert receivers' webhooks,
 nothing inside the VPC.
 """
@@ -169,7 +170,8 @@ class PythonFunction(Construct):
             timeout=props.timeout_seconds,
             memory_size=props.memory_mb,
             reserved_concurrent_executions=props.concurrency,
-            kms_key_arn=props.kms_key_arn,
+            # A key without environment variables is a permanent diff (the API drops it).
+            kms_key_arn=props.kms_key_arn if props.environment else None,
             environment=LambdaFunctionEnvironment(variables=dict(props.environment)) if props.environment else None,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             logging_config=LambdaFunctionLoggingConfig(log_format="JSON", log_group=self.log_group.name),

@@ -12,7 +12,14 @@ from tests.tf import data_sources, one, outputs, policy_json, resources
 
 ENVIRONMENTS = ("production", "staging", "dev")
 NETWORK_STATE = "data.terraform_remote_state.network-{env}.outputs."
-ADDONS = {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
+ADDONS = {
+    "vpc-cni",
+    "coredns",
+    "kube-proxy",
+    "aws-ebs-csi-driver",
+    "eks-pod-identity-agent",
+    "amazon-cloudwatch-observability",  # Container Insights (tests/test_telemetry.py)
+}
 
 
 @pytest.fixture(scope="module")

@@ -58,6 +58,7 @@ EXPECTED_ADDONS = {
     "cluster-autoscaler": ("https://kubernetes.github.io/autoscaler", "kube-system"),
     "nvidia-device-plugin": ("https://nvidia.github.io/k8s-device-plugin", "kube-system"),
     "external-secrets": ("https://charts.external-secrets.io", "external-secrets"),
+    "opentelemetry-collector": ("https://open-telemetry.github.io/opentelemetry-helm-charts", "opentelemetry"),
 }
 
 

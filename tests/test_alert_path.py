@@ -1,0 +1,170 @@
+"""One alert path: KMS-encrypted SNS topics per severity, subscribed by the forwarder, which reads
+the receivers' URLs at run time from the secret Alertmanager reads; the DR site's Azure Monitor
+alerts reach the same forwarder through a secure webhook. No URL is in state or output."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from iworkz.config import Settings
+from iworkz.contracts import AlertsOutputs, DrAzureOutputs
+from iworkz.registry import BY_COMPONENT
+from iworkz_constructs.alarm_settings import SEVERITIES
+from iworkz_constructs.azure_alert_path import ACTION_GROUPS_APP_ID, SECURE_WEBHOOK_ROLE
+from tests.tf import one, outputs, policy_json, resources
+
+StackJson = dict[str, Any]
+ENVIRONMENTS = ("production", "staging", "dev")
+_REF = re.compile(r"^\$\{(?P<type>[a-z0-9_]+)\.(?P<id>[\w-]+)\.(?P<attribute>[a-z_]+)\}$")
+
+
+def _ref(value: str) -> tuple[str, str, str]:
+    match = _REF.match(value)
+    assert match, value
+    return match["type"], match["id"], match["attribute"]
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_one_encrypted_topic_per_severity_subscribed_by_the_forwarder(
+    stack: Callable[[str], StackJson], environment: str
+) -> None:
+    doc = stack(f"alerts-{environment}")
+    topics = resources(doc, "aws_sns_topic")
+    assert sorted(t["name"] for t in topics.values()) == [
+        f"iworkz-{environment}-alerts-{s}" for s in sorted(SEVERITIES)
+    ]
+    (function_id,) = resources(doc, "aws_lambda_function")
+    subscriptions = resources(doc, "aws_sns_topic_subscription").values()
+    permissions = resources(doc, "aws_lambda_permission").values()
+    keys = resources(doc, "aws_kms_key")
+    for logical, topic in topics.items():
+        kind, key, _ = _ref(topic["kms_master_key_id"])
+        assert kind == "aws_kms_key" and key in keys
+        statements = policy_json(doc, keys[key]["policy"])["Statement"]
+        cloudwatch = [s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+        assert cloudwatch and "kms:GenerateDataKey*" in cloudwatch[0]["Action"]
+        arn = f"${{aws_sns_topic.{logical}.arn}}"
+        (subscription,) = [s for s in subscriptions if s["topic_arn"] == arn]
+        assert subscription["protocol"] == "lambda"
+        assert subscription["endpoint"] == f"${{aws_lambda_function.{function_id}.arn}}"
+        (permission,) = [p for p in permissions if p["source_arn"] == arn]
+        assert permission["principal"] == "sns.amazonaws.com" and permission["action"] == "lambda:InvokeFunction"
+        # Only this account's CloudWatch alarms may publish, and only over TLS.
+        (policy,) = [p for p in resources(doc, "aws_sns_topic_policy").values() if p["arn"] == arn]
+        statements = policy_json(doc, policy["policy"])["Statement"]
+        by_sid = {s["Sid"]: s for s in statements}
+        assert by_sid["CloudWatchAlarmsOfThisAccount"]["Condition"]["ArnLike"]["aws:SourceArn"].startswith(
+            "arn:aws:cloudwatch:ap-northeast-1:"
+        )
+        assert by_sid["TlsOnly"]["Effect"] == "Deny"
+
+
+def test_the_forwarder_reads_the_secret_alertmanager_reads_and_nothing_else(
+    stack: Callable[[str], StackJson], stack_construct: Callable[[str], Any], settings: Settings
+) -> None:
+    doc = stack("alerts-production")
+    function = one(doc, "aws_lambda_function")
+    variables = function["environment"]["variables"]
+    contract = AlertsOutputs.configured(stack_construct("alerts-production").context)
+    assert variables["WEBHOOK_SECRET_ID"] == contract["webhook_secret_name"]
+    assert variables["TEAMS"].split(",") == settings.environments["production"].monitoring.alert_teams
+    # The monitoring stack creates exactly that secret (empty: the operators fill it) for Alertmanager.
+    monitoring = stack("monitoring-production")
+    (secret_id,) = [k for k, s in resources(monitoring, "aws_secretsmanager_secret").items() if "webhook" in s["name"]]
+    assert resources(monitoring, "aws_secretsmanager_secret")[secret_id]["name"] == contract["webhook_secret_name"]
+    versions = resources(monitoring, "aws_secretsmanager_secret_version").values()
+    assert not any(secret_id in json.dumps(version) for version in versions)  # no value from Terraform
+    role = one(doc, "aws_iam_role_policy")
+    statements = {s["Sid"]: s for s in policy_json(doc, role["policy"])["Statement"]}
+    read = statements["ReadWebhookUrls"]
+    assert read["Action"] == "secretsmanager:GetSecretValue"
+    assert read["Resource"].endswith(f":secret:{contract['webhook_secret_name']}-??????")
+    decrypt = statements["DecryptWebhookUrlsThroughSecretsManager"]["Condition"]
+    assert decrypt["StringEquals"]["kms:ViaService"] == "secretsmanager.ap-northeast-1.amazonaws.com"
+    assert decrypt["StringLike"]["kms:EncryptionContext:SecretARN"] == read["Resource"]
+    assert statements["ReadAlarmLabels"]["Resource"].endswith(":alarm:iworkz-production-*")
+    assert function["kms_key_arn"].startswith("${aws_kms_key.") and function["tracing_config"]["mode"] == "Active"
+    assert function["dead_letter_config"]["target_arn"].startswith("${aws_sqs_queue.")
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_no_webhook_url_in_any_output_or_attribute(synthesized: dict[str, StackJson], environment: str) -> None:
+    for name, doc in synthesized.items():
+        if not name.endswith(environment):
+            continue
+        text = json.dumps(doc)
+        assert "hooks.slack.com" not in text and "events.pagerduty.com" not in text, name
+        for output in outputs(doc).values():
+            assert "https://" not in json.dumps(output), name
+
+
+def test_every_alarm_name_starts_with_the_prefix_the_forwarder_may_read(synthesized: dict[str, StackJson]) -> None:
+    for name, doc in synthesized.items():
+        for alarm in resources(doc, "aws_cloudwatch_metric_alarm").values():
+            environment = name.rsplit("-", 1)[-1]
+            assert alarm["alarm_name"].startswith(f"iworkz-{environment}-"), (name, alarm["alarm_name"])
+
+
+def test_every_stack_with_alarms_deploys_after_the_alerts_stack(synthesized: dict[str, StackJson]) -> None:
+    for name, doc in synthesized.items():
+        if resources(doc, "aws_cloudwatch_metric_alarm") and not name.startswith("alerts-"):
+            component = name.rsplit("-", 1)[0]
+            assert "alerts" in BY_COMPONENT[component].depends_on, name
+
+
+def test_azure_monitor_alerts_join_through_the_secure_webhook(stack: Callable[[str], StackJson]) -> None:
+    doc = stack("dr-azure-production")
+    group = one(doc, "azurerm_monitor_action_group")
+    (receiver,) = group["webhook_receiver"]
+    assert receiver["use_common_alert_schema"] is True
+    # The URL is the API's own endpoint (an attribute), never a receiver's URL.
+    assert receiver["service_uri"].startswith("${aws_apigatewayv2_api.") and receiver["service_uri"].endswith(
+        "/azure-monitor"
+    )
+    application_id = next(iter(resources(doc, "azuread_application")))
+    assert receiver["aad_auth"]["object_id"] == f"${{azuread_application.{application_id}.object_id}}"
+    application = resources(doc, "azuread_application")[application_id]
+    assert application["api"]["requested_access_token_version"] == 2
+    (role,) = application["app_role"]
+    assert role["value"] == SECURE_WEBHOOK_ROLE and role["allowed_member_types"] == ["Application"]
+    assignment = one(doc, "azuread_app_role_assignment")
+    assert assignment["app_role_id"] == role["id"]
+    (caller,) = doc["data"]["azuread_service_principal"].values()
+    assert caller["client_id"] == ACTION_GROUPS_APP_ID
+    authorizer = one(doc, "aws_apigatewayv2_authorizer")
+    assert authorizer["authorizer_type"] == "JWT"
+    assert authorizer["jwt_configuration"]["issuer"].startswith("https://login.microsoftonline.com/")
+    assert authorizer["jwt_configuration"]["audience"] == [f"${{azuread_application.{application_id}.client_id}}"]
+    route = one(doc, "aws_apigatewayv2_route")
+    assert route["authorization_type"] == "JWT" and route["route_key"] == "POST /azure-monitor"
+    integration = one(doc, "aws_apigatewayv2_integration")
+    assert (
+        integration["integration_uri"]
+        == "${data.terraform_remote_state.alerts-production.outputs.forwarder_invoke_arn}"
+    )
+    (permission,) = resources(doc, "aws_lambda_permission").values()
+    assert permission["source_arn"].endswith("/*/POST/azure-monitor")
+    assert permission["function_name"].endswith("outputs.forwarder_function_name}")
+    assert one(doc, "aws_apigatewayv2_stage")["access_log_settings"]["destination_arn"].startswith(
+        "${aws_cloudwatch_log_group."
+    )
+
+
+def test_the_dr_contract_offers_the_action_group_to_other_alerts(stack_construct: Callable[[str], Any]) -> None:
+    outputs_ = stack_construct("dr-azure-production").outputs
+    assert isinstance(outputs_, DrAzureOutputs)
+    action = outputs_.alert_action("database", "critical")
+    assert action == {
+        "action_group_id": outputs_.alert_action_group_id,
+        "webhook_properties": {"team": "database", "severity": "critical"},
+    }
+    with pytest.raises(ValueError, match="no alert receiver"):
+        outputs_.alert_action("marketing", "critical")
+    with pytest.raises(ValueError, match="severity"):
+        outputs_.alert_action("database", "page")
+    assert "alert_action_group_id" in DrAzureOutputs.output_names()
