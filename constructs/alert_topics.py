@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
@@ -52,7 +52,7 @@ class AlertTopicsProps:
     webhook_secret_name: str
     teams: Sequence[str]
     forwarder_alarms: FunctionAlarms = field(default_factory=FunctionAlarms)
-    provider: TerraformProvider | None = None
+    provider: AwsProvider | None = None
 
     def __post_init__(self) -> None:
         if not self.teams:

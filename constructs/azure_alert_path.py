@@ -20,8 +20,9 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from cdktf import TerraformProvider, TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.apigatewayv2_api import Apigatewayv2Api
 from cdktf_cdktf_provider_aws.apigatewayv2_authorizer import (
     Apigatewayv2Authorizer,
@@ -36,6 +37,7 @@ from cdktf_cdktf_provider_aws.apigatewayv2_stage import (
 )
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_azuread.app_role_assignment import AppRoleAssignment
 from cdktf_cdktf_provider_azuread.application import Application, ApplicationApi, ApplicationAppRole
 from cdktf_cdktf_provider_azuread.application_identifier_uri import ApplicationIdentifierUri
@@ -99,7 +101,7 @@ class AzureAlertPathProps:
     throttling_rate: int = 10
     throttling_burst: int = 20
     tags: Mapping[str, str] = field(default_factory=dict)
-    aws_provider: TerraformProvider | None = None
+    aws_provider: AwsProvider | None = None
 
     def __post_init__(self) -> None:
         if not self.teams:
@@ -265,7 +267,7 @@ class AzureAlertPath(Construct):
         return MonitorMetricAlertAction(**alert_action(self.action_group_id, self._teams, team, severity))
 
 
-def alert_action(action_group_id: str, teams: Sequence[str], team: str, severity: str) -> dict[str, object]:
+def alert_action(action_group_id: str, teams: Sequence[str], team: str, severity: str) -> dict[str, Any]:
     """The fields of an alert's action on the path: the action group and its webhook properties."""
     if severity not in SEVERITIES:
         raise ValueError(f"alert severity {severity!r} is not one of {', '.join(SEVERITIES)}")

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cdktf import Fn, TerraformProvider
+from cdktf import Fn
 from cdktf_cdktf_provider_aws.lambda_invocation import LambdaInvocation
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from iworkz_constructs.alarm_settings import FunctionAlarms
@@ -45,7 +46,7 @@ class GroupMetricsCollectionProps:
     kms_key_arn: str
     alarm_actions: AlarmActions
     alarms: FunctionAlarms = field(default_factory=FunctionAlarms)
-    provider: TerraformProvider | None = None
+    provider: AwsProvider | None = None
 
 
 class GroupMetricsCollection(Construct):

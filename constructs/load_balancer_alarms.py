@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.data_aws_lb import DataAwsLb
 from cdktf_cdktf_provider_aws.data_aws_lb_target_group import DataAwsLbTargetGroup
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from iworkz_constructs.alarm_settings import LoadBalancerAlarms, check_settings
@@ -48,7 +48,7 @@ class LoadBalancerAlarmSetProps:
     target_groups: Mapping[str, str]
     alarm_actions: AlarmActions
     alarms: LoadBalancerAlarms = field(default_factory=LoadBalancerAlarms)
-    provider: TerraformProvider | None = None
+    provider: AwsProvider | None = None
 
     def __post_init__(self) -> None:
         if not self.target_groups:
@@ -78,7 +78,7 @@ class LoadBalancerAlarmSet(Construct):
         target_group_tags: Mapping[str, Mapping[str, str]],
         alarm_actions: AlarmActions,
         alarms: LoadBalancerAlarms | None = None,
-        provider: TerraformProvider | None = None,
+        provider: AwsProvider | None = None,
     ) -> LoadBalancerAlarmSet:
         """Alarms on the ALB (and target groups, by short name) that carry these tags."""
         if not tags or not all(target_group_tags.values()):

@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cdktf import AssetType, TerraformAsset, TerraformProvider
+from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -34,6 +34,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionLoggingConfig,
     LambdaFunctionTracingConfig,
 )
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
@@ -87,7 +88,7 @@ class PythonFunctionProps:
     alarm_actions: AlarmActions | None = None
     alarms_opt_out: str | None = None
     alarms: FunctionAlarms = field(default_factory=FunctionAlarms)
-    provider: TerraformProvider | None = None
+    provider: AwsProvider | None = None
 
     def __post_init__(self) -> None:
         name = self.function_name

@@ -376,7 +376,7 @@ class DrAzureOutputs(Contract):
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
         return {"alert_teams": tuple(context.env.monitoring.alert_teams)}
 
-    def alert_action(self, team: str, severity: str) -> dict[str, object]:
+    def alert_action(self, team: str, severity: str) -> dict[str, Any]:
         """An Azure Monitor alert's ``action`` on the alert path (``MonitorMetricAlertAction(**...)``
         and the other alert kinds' action blocks take these fields)."""
         from iworkz_constructs.azure_alert_path import alert_action

@@ -106,13 +106,9 @@ def missing_alarms(doc: StackJson) -> Iterator[str]:
         wanted = {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "UnHealthyHostCount"}
         yield from lacks(what, "LoadBalancer", suffix, wanted)
     for logical in resources(doc, "aws_eks_node_group"):
-        group = f"${{aws_eks_node_group.{logical}.resources[0].autoscaling_groups[0].name}}"
-        yield from lacks(
-            f"aws_eks_node_group.{logical}",
-            "AutoScalingGroupName",
-            group,
-            {"GroupDesiredCapacity", "GroupInServiceInstances"},
-        )
+        auto_scaling_group = f"${{aws_eks_node_group.{logical}.resources[0].autoscaling_groups[0].name}}"
+        wanted = {"GroupDesiredCapacity", "GroupInServiceInstances"}
+        yield from lacks(f"aws_eks_node_group.{logical}", "AutoScalingGroupName", auto_scaling_group, wanted)
 
 
 def test_every_managed_resource_of_every_stack_has_its_alarms(synthesized: dict[str, StackJson]) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 import yaml
 from pydantic import create_model, model_validator
@@ -176,19 +176,23 @@ def _section_model(name: str, settings_class: type[Any]) -> type[AlarmSection]:
     for alarm in alarm_fields(settings_class):
         kind = ThresholdOverride if alarm.unit is not None else ConditionOverride
         fields[alarm.name] = (kind | None, None)
-    model = create_model(  # type: ignore[call-overload]
-        f"{settings_class.__name__}Config", __base__=AlarmSection, __doc__=f"alarms.{name}", **fields
-    )
+    model = create_model(f"{settings_class.__name__}Config", __base__=AlarmSection, __doc__=f"alarms.{name}", **fields)
     model.settings_class = settings_class
-    return model  # type: ignore[no-any-return]
+    return model
 
 
 SECTIONS: dict[str, type[AlarmSection]] = {name: _section_model(name, cls) for name, cls in ALARM_SETTINGS.items()}
 
 
 if TYPE_CHECKING:  # the sections are generated from the settings classes; mypy sees their base
-    PostgresAlarmsConfig = RedisAlarmsConfig = OpenSearchAlarmsConfig = NatGatewayAlarmsConfig = AlarmSection
-    VpnAlarmsConfig = NodeGroupAlarmsConfig = LoadBalancerAlarmsConfig = FunctionAlarmsConfig = AlarmSection
+    PostgresAlarmsConfig: TypeAlias = AlarmSection
+    RedisAlarmsConfig: TypeAlias = AlarmSection
+    OpenSearchAlarmsConfig: TypeAlias = AlarmSection
+    NatGatewayAlarmsConfig: TypeAlias = AlarmSection
+    VpnAlarmsConfig: TypeAlias = AlarmSection
+    NodeGroupAlarmsConfig: TypeAlias = AlarmSection
+    LoadBalancerAlarmsConfig: TypeAlias = AlarmSection
+    FunctionAlarmsConfig: TypeAlias = AlarmSection
 else:
     PostgresAlarmsConfig = SECTIONS["postgres"]
     RedisAlarmsConfig = SECTIONS["redis"]

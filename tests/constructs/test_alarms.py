@@ -59,7 +59,11 @@ def test_an_alarm_notifies_its_severitys_topic_on_alarm_and_ok_with_its_labels_a
     assert alarm["alarm_actions"] == alarm["ok_actions"] == [TOPICS["critical"]]
     assert alarm["tags"] == {"Team": "database", "Severity": "critical"}
     assert (alarm["namespace"], alarm["metric_name"], alarm["statistic"]) == ("AWS/RDS", "CPUUtilization", "Average")
-    assert (alarm["period"], alarm["evaluation_periods"], alarm["comparison_operator"]) == (300, 3, "GreaterThanThreshold")
+    assert (alarm["period"], alarm["evaluation_periods"], alarm["comparison_operator"]) == (
+        300,
+        3,
+        "GreaterThanThreshold",
+    )
     assert "insufficient_data_actions" not in alarm
 
 

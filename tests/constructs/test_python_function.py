@@ -32,7 +32,11 @@ def _props(**overrides) -> PythonFunctionProps:
 def test_secure_defaults() -> None:
     stack = TerraformStack(new_app(), "test")
     AwsProvider(stack, "aws", region="ap-northeast-1")
-    PythonFunction(stack, "fn", _props(statements=[{"Sid": "X", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]))
+    PythonFunction(
+        stack,
+        "fn",
+        _props(statements=[{"Sid": "X", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]),
+    )
     doc = synth_stack(stack)
     function = one(doc, "aws_lambda_function")
     assert function["runtime"] == "python3.13" and function["architectures"] == ["arm64"]
@@ -55,7 +59,9 @@ def test_secure_defaults() -> None:
 
 def test_the_package_is_the_folders_modules_only(tmp_path: Path) -> None:
     folder = Path(package_folder("asg_metrics"))
-    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in (LAMBDAS_DIR / "asg_metrics").glob("*.py"))
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        p.name for p in (LAMBDAS_DIR / "asg_metrics").glob("*.py")
+    )
     (LAMBDAS_DIR / "asg_metrics" / "__pycache__").mkdir(exist_ok=True)  # what a test run leaves
     app = App(outdir=str(tmp_path))
     stack = TerraformStack(app, "test")

@@ -123,7 +123,8 @@ def cloudwatch_alert(
     region = arn.split(":")[3]
     name = str(message["AlarmName"])
     changed = _timestamp(str(message["StateChangeTime"]))
-    severity = tags.get("Severity") if tags.get("Severity") in SEVERITIES else topic_severity
+    tagged = tags.get("Severity", "")
+    severity = tagged if tagged in SEVERITIES else topic_severity
     console = f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#alarmsV2:alarm/{urllib.parse.quote(name)}"
     return Alert(
         status="firing" if state == "ALARM" else "resolved",
