@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cdktf import Fn, TerraformProvider
+from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarm,
     CloudwatchMetricAlarmMetricQuery,
     CloudwatchMetricAlarmMetricQueryMetric,
 )
+from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct, IConstruct
 
 from iworkz.config.alarms import published_metrics
@@ -158,7 +159,7 @@ class ResourceAlarmsProps:
     team: str
     actions: AlarmActions
     alarms: Sequence[AlarmSpec]
-    provider: TerraformProvider | None = None
+    provider: AwsProvider | None = None
 
     def __post_init__(self) -> None:
         keys = [spec.key for spec in self.alarms]
@@ -205,6 +206,20 @@ class ResourceAlarms(Construct):
             )
 
 
+def optional_alarms(
+    scope: Construct,
+    id: str,
+    team: str,
+    actions: AlarmActions | None,
+    specs: Callable[[], Sequence[AlarmSpec]],
+    provider: AwsProvider | None = None,
+) -> ResourceAlarms | None:
+    """A resource's alarms on ``actions``; None when its caller opted out (``alarms_opt_out``, no actions)."""
+    if actions is None:
+        return None
+    return ResourceAlarms(scope, id, ResourceAlarmsProps(team, actions, list(specs()), provider))
+
+
 def _metric_queries(spec: AlarmSpec) -> list[CloudwatchMetricAlarmMetricQuery]:
     assert spec.expression is not None
     queries = [
@@ -247,7 +262,7 @@ class AlarmDashboardProps:
     name: str
     region: str
     alarms: Sequence[ResourceAlarms]
-    provider: TerraformProvider | None = None
+    provider: AwsProvider | None = None
 
     def __post_init__(self) -> None:
         if not self.alarms:

@@ -37,7 +37,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from iworkz_constructs.alarm_settings import NodeGroupAlarms, check_alerting, check_settings
-from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, ResourceAlarms, ResourceAlarmsProps
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.group_metrics import GroupMetricsCollection
 
 # Kubernetes spelling -> EKS API spelling.
@@ -256,20 +256,16 @@ class NodeGroup(Construct):
                 tag=AutoscalingGroupTagTag(key=key, value=value, propagate_at_launch=False),
                 provider=provider,
             )
-        self.alarms: ResourceAlarms | None = None
-        if props.alarm_actions is not None:
-            assert props.group_metrics is not None  # checked by the props
+        if props.group_metrics is not None:
             props.group_metrics.enable(self, "group-metrics", asg_name)
-            self.alarms = ResourceAlarms(
-                self,
-                "alarms",
-                ResourceAlarmsProps(
-                    props.alarms.team,
-                    props.alarm_actions,
-                    [capacity_alarm(full_name, asg_name, props.alarms)],
-                    provider=provider,
-                ),
-            )
+        self.alarms = optional_alarms(
+            self,
+            "alarms",
+            props.alarms.team,
+            props.alarm_actions,
+            lambda: [capacity_alarm(full_name, asg_name, props.alarms)],
+            provider,
+        )
 
 
 def capacity_alarm(node_group: str, auto_scaling_group: str, settings: NodeGroupAlarms) -> AlarmSpec:

@@ -41,7 +41,7 @@ from cdktf_cdktf_provider_aws.opensearch_domain import (
 from constructs import Construct
 
 from iworkz_constructs.alarm_settings import OpenSearchAlarms, check_alerting, check_settings
-from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, ResourceAlarms, ResourceAlarmsProps
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.policy_document import PolicyDocument, account_trust_with_mfa
 from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
 from iworkz_constructs.workload_role import check_service_account, web_identity_statement
@@ -373,11 +373,9 @@ class OpenSearch(Construct):
         self.domain_name = self.domain.domain_name
         self.domain_arn = self.domain.arn
         self.endpoint = self.domain.endpoint
-        self.alarms: ResourceAlarms | None = None
-        if props.alarm_actions is not None:
-            self.alarms = ResourceAlarms(
-                self, "alarms", ResourceAlarmsProps(props.alarms.team, props.alarm_actions, opensearch_alarms(props))
-            )
+        self.alarms = optional_alarms(
+            self, "alarms", props.alarms.team, props.alarm_actions, lambda: opensearch_alarms(props)
+        )
 
 
 def opensearch_alarms(props: OpenSearchProps) -> list[AlarmSpec]:

@@ -34,7 +34,7 @@ from constructs import Construct
 
 from iworkz.config.alarms import rds_memory_gib, rds_postgres_max_connections
 from iworkz_constructs.alarm_settings import PostgresAlarms, check_alerting, check_settings
-from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, ResourceAlarms, ResourceAlarmsProps
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.policy_document import PolicyDocument, service_trust
 from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
 
@@ -310,13 +310,9 @@ class Postgres(Construct):
                 retention_period=props.backup_replica.retention_days,
                 provider=props.backup_replica.provider,
             )
-        self.alarms: ResourceAlarms | None = None
-        if props.alarm_actions is not None:
-            self.alarms = ResourceAlarms(
-                self,
-                "alarms",
-                ResourceAlarmsProps(props.alarms.team, props.alarm_actions, postgres_alarms(props)),
-            )
+        self.alarms = optional_alarms(
+            self, "alarms", props.alarms.team, props.alarm_actions, lambda: postgres_alarms(props)
+        )
 
 
 def postgres_alarms(props: PostgresProps) -> list[AlarmSpec]:

@@ -39,7 +39,7 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
 from iworkz_constructs.alarm_settings import FunctionAlarms, check_alerting
-from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, ResourceAlarms, ResourceAlarmsProps
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.policy_document import PolicyDocument, service_trust
 from iworkz_constructs.workload_role import check_statement
 
@@ -135,7 +135,7 @@ class PythonFunction(Construct):
         self.dead_letter_queue = SqsQueue(
             self,
             "dead-letter-queue",
-            name=f"{name}-failed",
+            name=f"{name}-failed",  # failed_events_alarm names it too
             kms_master_key_id=props.kms_key_arn,
             message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
             provider=provider,
@@ -184,32 +184,9 @@ class PythonFunction(Construct):
         self.arn = self.function.arn
         self.invoke_arn = self.function.invoke_arn
         self.name = self.function.function_name
-        self.alarms: ResourceAlarms | None = None
-        if props.alarm_actions is not None:
-            failed = props.alarms.failed_events_count
-            queue = f"{name}-failed"
-            self.alarms = ResourceAlarms(
-                self,
-                "alarms",
-                ResourceAlarmsProps(
-                    props.alarms.team,
-                    props.alarm_actions,
-                    [
-                        AlarmSpec(
-                            "failed-events",
-                            f"{name}-failed-events",
-                            f"Lambda {name}: more than {failed.value:g} events failed after retries "
-                            f"(in the queue {queue}: inspect and redrive them)",
-                            failed,
-                            ">",
-                            failed.value,
-                            Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue}, "Maximum"),
-                            treat_missing_data="notBreaching",
-                        )
-                    ],
-                    provider,
-                ),
-            )
+        self.alarms = optional_alarms(
+            self, "alarms", props.alarms.team, props.alarm_actions, lambda: [failed_events_alarm(props)], provider
+        )
 
     def add_to_policy(self, *statements: Mapping[str, Any]) -> None:
         """Grants the function more (e.g. ``AlertsOutputs.grant_publish``); no ``Action: "*"``."""
@@ -217,6 +194,23 @@ class PythonFunction(Construct):
         for index, statement in enumerate(statements, start=existing):
             check_statement(self._props.function_name, index, statement)
         self._policy.add_statements(*statements)
+
+
+def failed_events_alarm(props: PythonFunctionProps) -> AlarmSpec:
+    """Events the function failed after Lambda's retries wait in its dead-letter queue."""
+    failed, name = props.alarms.failed_events_count, props.function_name
+    queue = f"{name}-failed"
+    return AlarmSpec(
+        "failed-events",
+        f"{name}-failed-events",
+        f"Lambda {name}: more than {failed.value:g} events failed after retries (in the queue {queue}: "
+        "inspect and redrive them)",
+        failed,
+        ">",
+        failed.value,
+        Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue}, "Maximum"),
+        treat_missing_data="notBreaching",
+    )
 
 
 @cache

@@ -38,7 +38,7 @@ from cdktf_cdktf_provider_aws.elasticache_user_group import ElasticacheUserGroup
 from constructs import Construct
 
 from iworkz_constructs.alarm_settings import RedisAlarms, check_alerting, check_settings
-from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, ResourceAlarms, ResourceAlarmsProps
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.secret import Secret, SecretProps
 from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
 
@@ -259,15 +259,13 @@ class Redis(Construct):
         )
         self.auth_secret_arn = secret.arn
         self.node_ids = node_ids(rg, props.shards, props.replicas_per_shard)
-        self.alarms: ResourceAlarms | None = None
-        if props.alarm_actions is not None:
-            self.alarms = ResourceAlarms(
-                self,
-                "alarms",
-                ResourceAlarmsProps(
-                    props.alarms.team, props.alarm_actions, redis_alarms(rg, self.node_ids, props.alarms)
-                ),
-            )
+        self.alarms = optional_alarms(
+            self,
+            "alarms",
+            props.alarms.team,
+            props.alarm_actions,
+            lambda: redis_alarms(rg, self.node_ids, props.alarms),
+        )
 
     def connect_statement(self, *clients: str) -> dict[str, Any]:
         """IAM statement letting a workload role connect as the given clients (IAM authentication)."""

@@ -46,7 +46,7 @@ from cdktf_cdktf_provider_azurerm.virtual_network_gateway_connection import (
 from constructs import Construct
 
 from iworkz_constructs.alarm_settings import VpnAlarms, check_alerting
-from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, ResourceAlarms, ResourceAlarmsProps
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 
 AZ_GATEWAY_SKUS = ("VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ")
 ZONES = ["1", "2", "3"]
@@ -248,15 +248,14 @@ class SiteToSiteVpn(Construct):
             **tunnel,
         )
         self.aws_vpn_connection_id = connection.id
-        self.alarms: ResourceAlarms | None = None
-        if props.alarm_actions is not None:
-            self.alarms = ResourceAlarms(
-                self,
-                "aws-alarms",
-                ResourceAlarmsProps(
-                    props.alarms.team, props.alarm_actions, vpn_alarms(props.name, connection.id, props.alarms), aws
-                ),
-            )
+        self.alarms = optional_alarms(
+            self,
+            "aws-alarms",
+            props.alarms.team,
+            props.alarm_actions,
+            lambda: vpn_alarms(props.name, connection.id, props.alarms),
+            aws,
+        )
         VpnConnectionRoute(
             self,
             "aws-route-to-azure",

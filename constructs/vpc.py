@@ -29,7 +29,7 @@ from cdktf_cdktf_provider_aws.vpc import Vpc as VpcResource
 from constructs import Construct
 
 from iworkz_constructs.alarm_settings import NatGatewayAlarms, check_alerting, check_settings
-from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, ResourceAlarms, ResourceAlarmsProps
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.flow_logs import MIN_RETENTION_DAYS, FlowLogs, FlowLogsProps
 from iworkz_constructs.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 
@@ -313,14 +313,14 @@ class Vpc(Construct):
         self.elasticache_subnet_group_name: str = cache_group.name
         self.nat_gateway_ids: list[str] = [n.id for n in nats]
         self.nat_public_ips: list[str] = [e.public_ip for e in eips]
-        self.alarms: ResourceAlarms | None = None
-        if props.alarm_actions is not None:
-            gateways = {f"{name}-nat-{zone}": nat.id for zone, nat in zip(nat_zones, nats, strict=False)}
-            self.alarms = ResourceAlarms(
-                self,
-                "nat-alarms",
-                ResourceAlarmsProps(props.alarms.team, props.alarm_actions, nat_gateway_alarms(gateways, props.alarms)),
-            )
+        gateways = {f"{name}-nat-{zone}": nat.id for zone, nat in zip(nat_zones, nats, strict=False)}
+        self.alarms = optional_alarms(
+            self,
+            "nat-alarms",
+            props.alarms.team,
+            props.alarm_actions,
+            lambda: nat_gateway_alarms(gateways, props.alarms),
+        )
 
 
 def nat_gateway_alarms(gateways: Mapping[str, str], settings: NatGatewayAlarms) -> list[AlarmSpec]:

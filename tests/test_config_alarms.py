@@ -68,8 +68,8 @@ CASES = [
     ),
     pytest.param(
         "production",
-        {"alarms": {"postgres": {"cpu": {"value": 90}}}},
-        "alarms.postgres.cpu",
+        {"alarms": {"postgres": {"cpu_percnt": {"value": 90}}}},
+        "alarms.postgres.cpu_percnt",
         "did you mean 'cpu_percent'",
         id="misspelt-alarm",
     ),

@@ -15,33 +15,6 @@ class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-# The retentions CloudWatch Logs accepts (PutRetentionPolicy, retentionInDays).
-CLOUDWATCH_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
-
-
 def rule_error(rule: str, fix: str = "", *, field: str | None = None, value: Any = None) -> Exception:
     """A validation error carrying the broken rule and its fix.
 

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
-from iworkz.config.base import CLOUDWATCH_RETENTION_DAYS, Model, rule_error, validate_cidr
+from iworkz.config.base import Model, rule_error, validate_cidr
+from iworkz.config.network import CLOUDWATCH_RETENTION_DAYS
 
 # EKS versions this tool knows. Anything older has passed the end of extended support
 # (1.28 in Nov 2025 ... 1.31 in Nov 2026); the seed's 1.28 is therefore rejected.
