@@ -20,7 +20,7 @@ export CDKTF_DISABLE_TELEMETRY := true
 export STACKS
 export ENVS
 
-.PHONY: help install lock synth synth-hcl test lint fmt typecheck scan bench diff watch snapshots clean
+.PHONY: help install lock synth synth-hcl test lint fmt typecheck scan bench diff watch snapshots env clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -75,6 +75,10 @@ watch: install ## keep providers loaded, re-synthesise STACKS/ENVS on every sour
 
 snapshots: install ## refresh tests/snapshots/<stack>.json from a fresh synth (STACKS/ENVS refresh only those)
 	$(PY) scripts/snapshots.py
+
+env: install ## add an environment: make env NAME=qa [FROM=staging]; regenerates snapshots, stateful addresses, .gitlab-ci.yml
+	@test -n "$(NAME)" || { echo "error: make env NAME=<environment> [FROM=staging]" >&2; exit 2; }
+	$(PY) scripts/new_environment.py "$(NAME)" --from "$(or $(FROM),staging)"
 
 # Formats even when `ruff check --fix` leaves something it cannot fix (listed, and the target fails
 # after formatting). FMT_PATHS narrows it (default: the repository).

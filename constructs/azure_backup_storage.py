@@ -30,7 +30,7 @@ from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIden
 from constructs import Construct
 
 from iworkz_constructs.azure_key_vault import ENCRYPTION_USER_ROLE, rotating_key
-from iworkz_constructs.azure_private_link import linked_private_dns_zone, private_endpoint
+from iworkz_constructs.azure_private_link import private_access
 
 BLOB_DNS_ZONE = "privatelink.blob.core.windows.net"
 GEO_REDUNDANT = ("GZRS", "RAGZRS", "GRS", "RAGRS")
@@ -214,22 +214,16 @@ class AzureBackupStorage(Construct):
             locked=props.lock_immutability,
         )
 
-        zone, _ = linked_private_dns_zone(
+        private_access(
             self,
-            zone_name=BLOB_DNS_ZONE,
             link_name=f"{props.account_name}-vnet",
-            resource_group_name=props.resource_group_name,
-            virtual_network_id=props.virtual_network_id,
-            tags=tags,
-        )
-        private_endpoint(
-            self,
-            name=f"{props.account_name}-blob-pe",
+            endpoint_name=f"{props.account_name}-blob-pe",
             connection_name=f"{props.account_name}-blob",
             resource_id=self.account.id,
             subresource="blob",
-            zone_id=zone.id,
+            zone_name=BLOB_DNS_ZONE,
             subnet_id=props.private_endpoint_subnet_id,
+            virtual_network_id=props.virtual_network_id,
             resource_group_name=props.resource_group_name,
             location=props.location,
             tags=tags,

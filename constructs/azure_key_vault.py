@@ -20,7 +20,7 @@ from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from constructs import Construct
 
-from iworkz_constructs.azure_private_link import linked_private_dns_zone, private_endpoint
+from iworkz_constructs.azure_private_link import private_access
 
 KEY_VAULT_DNS_ZONE = "privatelink.vaultcore.azure.net"
 CRYPTO_OFFICER_ROLE = "Key Vault Crypto Officer"
@@ -153,22 +153,16 @@ class AzureKeyVault(Construct):
             for index, principal in enumerate(props.crypto_officer_principal_ids)
         ]
 
-        zone, _ = linked_private_dns_zone(
+        private_access(
             self,
-            zone_name=KEY_VAULT_DNS_ZONE,
             link_name=f"{props.name}-vnet",
-            resource_group_name=props.resource_group_name,
-            virtual_network_id=props.virtual_network_id,
-            tags=tags,
-        )
-        private_endpoint(
-            self,
-            name=f"{props.name}-pe",
+            endpoint_name=f"{props.name}-pe",
             connection_name=f"{props.name}-vault",
             resource_id=self.vault.id,
             subresource="vault",
-            zone_id=zone.id,
+            zone_name=KEY_VAULT_DNS_ZONE,
             subnet_id=props.private_endpoint_subnet_id,
+            virtual_network_id=props.virtual_network_id,
             resource_group_name=props.resource_group_name,
             location=props.location,
             tags=tags,

@@ -73,3 +73,41 @@ def private_endpoint(
         private_dns_zone_group=PrivateEndpointPrivateDnsZoneGroup(name=subresource, private_dns_zone_ids=[zone_id]),
         tags=dict(tags),
     )
+
+
+def private_access(
+    scope: Construct,
+    *,
+    link_name: str,
+    endpoint_name: str,
+    connection_name: str,
+    resource_id: str,
+    subresource: str,
+    zone_name: str,
+    subnet_id: str,
+    virtual_network_id: str,
+    resource_group_name: str,
+    location: str,
+    tags: Mapping[str, str],
+) -> PrivateEndpoint:
+    """The resource's ``subresource`` reachable only inside the VNet: the zone, its link and the endpoint."""
+    zone, _ = linked_private_dns_zone(
+        scope,
+        zone_name=zone_name,
+        link_name=link_name,
+        resource_group_name=resource_group_name,
+        virtual_network_id=virtual_network_id,
+        tags=tags,
+    )
+    return private_endpoint(
+        scope,
+        name=endpoint_name,
+        connection_name=connection_name,
+        resource_id=resource_id,
+        subresource=subresource,
+        zone_id=zone.id,
+        subnet_id=subnet_id,
+        resource_group_name=resource_group_name,
+        location=location,
+        tags=tags,
+    )

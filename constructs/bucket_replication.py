@@ -7,6 +7,7 @@ through S3 in the destination region — nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
 from constructs import Construct
 
 from iworkz_constructs.policy_document import PolicyDocument, service_trust
-from iworkz_constructs.secure_bucket import SecureBucket
+from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps, Transition
 
 ENABLED = "Enabled"
 DISABLED = "Disabled"
@@ -180,3 +181,79 @@ def role_policy(props: BucketReplicationProps) -> list[dict[str, Any]]:
             },
         },
     ]
+
+
+@dataclass(frozen=True)
+class ReplicatedBucketProps:
+    """Properties of :func:`replicated_bucket`.
+
+    | name | meaning | default |
+    |---|---|---|
+    | bucket_name | the source bucket; its replica is ``<bucket_name>-<replica region>`` | required |
+    | role_name | the replication role | required |
+    | kms_key_arn / replica_kms_key_arn | the buckets' SSE-KMS keys | required |
+    | access_log_bucket / replica_access_log_bucket | where each bucket logs access | required |
+    | region / replica_region | the two regions | required |
+    | replica_provider | provider of the replica's region | required |
+    | transitions / expiration_days / noncurrent_version_expiration_days | lifecycle of both | see SecureBucketProps |
+    """
+
+    bucket_name: str
+    role_name: str
+    kms_key_arn: str
+    replica_kms_key_arn: str
+    access_log_bucket: str
+    replica_access_log_bucket: str
+    region: str
+    replica_region: str
+    replica_provider: Any
+    transitions: Sequence[Transition] = ()
+    expiration_days: int | None = None
+    noncurrent_version_expiration_days: int = 90
+
+
+def replicated_bucket(scope: Construct, id: str, props: ReplicatedBucketProps) -> tuple[SecureBucket, SecureBucket]:
+    """A SecureBucket and its replica in another region, replicated; returns (source, replica).
+
+    Created in ``scope`` as ``<id>-bucket``, ``<id>-replica-bucket`` and ``<id>-replication``
+    (a factory rather than a construct: the buckets keep the addresses they have in state).
+    """
+    source, replica = (
+        SecureBucket(
+            scope,
+            bucket_id,
+            SecureBucketProps(
+                bucket_name=name,
+                kms_key_arn=key,
+                access_log_bucket=logs,
+                transitions=props.transitions,
+                expiration_days=props.expiration_days,
+                noncurrent_version_expiration_days=props.noncurrent_version_expiration_days,
+                provider=provider,
+            ),
+        )
+        for bucket_id, name, key, logs, provider in (
+            (f"{id}-bucket", props.bucket_name, props.kms_key_arn, props.access_log_bucket, None),
+            (
+                f"{id}-replica-bucket",
+                f"{props.bucket_name}-{props.replica_region}",
+                props.replica_kms_key_arn,
+                props.replica_access_log_bucket,
+                props.replica_provider,
+            ),
+        )
+    )
+    BucketReplication(
+        scope,
+        f"{id}-replication",
+        BucketReplicationProps(
+            role_name=props.role_name,
+            source=source,
+            destination=replica,
+            source_kms_key_arn=props.kms_key_arn,
+            destination_kms_key_arn=props.replica_kms_key_arn,
+            source_region=props.region,
+            destination_region=props.replica_region,
+        ),
+    )
+    return source, replica

@@ -40,6 +40,7 @@ from cdktf_cdktf_provider_aws.opensearch_domain import (
 )
 from constructs import Construct
 
+from iworkz.config.catalog import newest_in_standard_support
 from iworkz_constructs.alarm_settings import OpenSearchAlarms, check_alerting, check_settings
 from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.policy_document import PolicyDocument, account_trust_with_mfa
@@ -103,7 +104,7 @@ class OpenSearchProps:
     | client_security_groups | security groups allowed on 443, by short key | required |
     | kms_key_arn | key for data at rest and the log groups | required |
     | availability_zones | zones the data nodes spread over (1-3) | 3 |
-    | engine_version | ``OpenSearch_2.x`` | ``OpenSearch_2.17`` |
+    | engine_version | ``OpenSearch_2.x`` | the newest in standard support (iworkz/config/catalog/versions.yaml) |
     | instance_type / instance_count | data nodes (count a multiple of the zones) | ``r6g.large.search`` / 3 |
     | master_instance_type / master_count | dedicated masters (0, 3 or 5) | ``m6g.large.search`` / 3 |
     | volume_size_gb / volume_iops / volume_throughput | gp3 EBS per data node | 100 / 3000 / 125 |
@@ -127,7 +128,7 @@ class OpenSearchProps:
     client_security_groups: Mapping[str, str]
     kms_key_arn: str
     availability_zones: int = 3
-    engine_version: str = "OpenSearch_2.17"
+    engine_version: str = field(default_factory=newest_in_standard_support("opensearch"))
     instance_type: str = "r6g.large.search"
     instance_count: int = 3
     master_instance_type: str = "m6g.large.search"

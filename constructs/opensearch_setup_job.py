@@ -5,11 +5,8 @@ API and no pinned Terraform provider manages them. The Job runs ``runtime/opense
 (standard-library Python, mounted from a ConfigMap with its JSON configuration) as a service
 account whose IRSA role is the domain's master user, and Terraform waits for it to succeed.
 
-The Job's name carries a digest of its ConfigMap (scripts and configuration) computed by Terraform:
-any change creates a new Job, which applies everything again (idempotently); an unchanged one is
-left alone. The pod is
-hardened (non-root, read-only root filesystem, no privilege escalation, no capabilities,
-RuntimeDefault seccomp, no Kubernetes API token).
+A :class:`~iworkz_constructs.setup_job.SetupJob`: hardened, named after a digest of its
+ConfigMap, awaited by Terraform.
 """
 
 from __future__ import annotations
@@ -19,32 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import Fn, ITerraformDependable, TerraformProvider
-from cdktf_cdktf_provider_kubernetes.config_map_v1 import ConfigMapV1, ConfigMapV1Metadata
-from cdktf_cdktf_provider_kubernetes.job_v1 import (
-    JobV1,
-    JobV1Metadata,
-    JobV1Spec,
-    JobV1SpecTemplate,
-    JobV1SpecTemplateMetadata,
-    JobV1SpecTemplateSpec,
-    JobV1SpecTemplateSpecContainer,
-    JobV1SpecTemplateSpecContainerEnv,
-    JobV1SpecTemplateSpecContainerResources,
-    JobV1SpecTemplateSpecContainerSecurityContext,
-    JobV1SpecTemplateSpecContainerSecurityContextCapabilities,
-    JobV1SpecTemplateSpecContainerVolumeMount,
-    JobV1SpecTemplateSpecSecurityContext,
-    JobV1SpecTemplateSpecSecurityContextSeccompProfile,
-    JobV1SpecTemplateSpecVolume,
-    JobV1SpecTemplateSpecVolumeConfigMap,
-    JobV1Timeouts,
-)
-from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
+from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
 from iworkz_constructs.k8s_workload import check_image
-from iworkz_constructs.runtime_files import MOUNT_PATH, NOBODY, check_name, runtime_files
+from iworkz_constructs.runtime_files import MOUNT_PATH, check_name, runtime_files
+from iworkz_constructs.setup_job import SetupJob, SetupJobProps
+from iworkz_constructs.workload_role import IRSA_ANNOTATION
 
 SCRIPTS = ("sigv4.py", "opensearch_bootstrap.py")
 CONFIG_KEY = "config.json"
@@ -118,100 +96,35 @@ class OpenSearchSetupJobProps:
         }
 
 
-class OpenSearchSetupJob(Construct):
+class OpenSearchSetupJob(SetupJob):
     """Attributes: ``job`` (the kubernetes_job_v1), ``job_name``, ``config`` (the applied document)."""
 
     def __init__(self, scope: Construct, id: str, props: OpenSearchSetupJobProps) -> None:
-        super().__init__(scope, id)
-        labels = {"app.kubernetes.io/name": props.name, "app.kubernetes.io/component": "setup"}
-        provider = props.provider
-        self.config = props.document()
+        config = props.document()
         # The configuration keeps its Terraform references (the role ARNs).
-        data = runtime_files(*SCRIPTS)
-        data[CONFIG_KEY] = json.dumps(self.config, indent=2, sort_keys=True)
-
-        service_account = ServiceAccountV1(
-            self,
-            "service-account",
-            metadata=ServiceAccountV1Metadata(
-                name=props.service_account,
+        files = runtime_files(*SCRIPTS)
+        files[CONFIG_KEY] = json.dumps(config, indent=2, sort_keys=True)
+        super().__init__(
+            scope,
+            id,
+            SetupJobProps(
+                name=props.name,
                 namespace=props.namespace,
-                labels=labels,
-                annotations={"eks.amazonaws.com/role-arn": props.role_arn},
-            ),
-            automount_service_account_token=False,
-            provider=provider,
-        )
-        config_map = ConfigMapV1(
-            self,
-            "config",
-            metadata=ConfigMapV1Metadata(name=props.name, namespace=props.namespace, labels=labels),
-            data=data,
-            provider=provider,
-        )
-        # Hashed by Terraform over the ConfigMap as applied (the role ARNs are only known there).
-        self.job_name = f"{props.name}-{Fn.substr(Fn.sha256(Fn.jsonencode(config_map.data)), 0, 10)}"
-        env = {
-            "OPENSEARCH_ENDPOINT": props.endpoint,
-            "AWS_REGION": props.region,
-            "CONFIG_FILE": f"{MOUNT_PATH}/{CONFIG_KEY}",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-        self.job = JobV1(
-            self,
-            "job",
-            metadata=JobV1Metadata(name=self.job_name, namespace=props.namespace, labels=labels),
-            spec=JobV1Spec(
+                service_account=props.service_account,
+                service_account_annotations={IRSA_ANNOTATION: props.role_arn},
+                image=props.image,
+                command=["python", f"{MOUNT_PATH}/opensearch_bootstrap.py"],
+                files=files,
+                env={
+                    "OPENSEARCH_ENDPOINT": props.endpoint,
+                    "AWS_REGION": props.region,
+                    "CONFIG_FILE": f"{MOUNT_PATH}/{CONFIG_KEY}",
+                    "PYTHONDONTWRITEBYTECODE": "1",
+                },
+                timeout_minutes=props.timeout_minutes,
                 backoff_limit=props.backoff_limit,
-                template=JobV1SpecTemplate(
-                    metadata=JobV1SpecTemplateMetadata(labels=labels),
-                    spec=JobV1SpecTemplateSpec(
-                        service_account_name=props.service_account,
-                        automount_service_account_token=False,
-                        restart_policy="Never",
-                        security_context=JobV1SpecTemplateSpecSecurityContext(
-                            run_as_non_root=True,
-                            run_as_user=str(NOBODY),
-                            run_as_group=str(NOBODY),
-                            seccomp_profile=JobV1SpecTemplateSpecSecurityContextSeccompProfile(type="RuntimeDefault"),
-                        ),
-                        container=[
-                            JobV1SpecTemplateSpecContainer(
-                                name="apply",
-                                image=props.image,
-                                image_pull_policy="Always",
-                                command=["python", f"{MOUNT_PATH}/opensearch_bootstrap.py"],
-                                env=[JobV1SpecTemplateSpecContainerEnv(name=k, value=v) for k, v in env.items()],
-                                resources=JobV1SpecTemplateSpecContainerResources(
-                                    requests={"cpu": "10m", "memory": "32Mi"}, limits={"cpu": "200m", "memory": "64Mi"}
-                                ),
-                                security_context=JobV1SpecTemplateSpecContainerSecurityContext(
-                                    run_as_non_root=True,
-                                    allow_privilege_escalation=False,
-                                    privileged=False,
-                                    read_only_root_filesystem=True,
-                                    capabilities=JobV1SpecTemplateSpecContainerSecurityContextCapabilities(
-                                        drop=["ALL"]
-                                    ),
-                                ),
-                                volume_mount=[
-                                    JobV1SpecTemplateSpecContainerVolumeMount(
-                                        name="setup", mount_path=MOUNT_PATH, read_only=True
-                                    )
-                                ],
-                            )
-                        ],
-                        volume=[
-                            JobV1SpecTemplateSpecVolume(
-                                name="setup",
-                                config_map=JobV1SpecTemplateSpecVolumeConfigMap(name=props.name, default_mode="0444"),
-                            )
-                        ],
-                    ),
-                ),
+                depends_on=props.depends_on,
+                provider=props.provider,
             ),
-            wait_for_completion=True,
-            timeouts=JobV1Timeouts(create=f"{props.timeout_minutes}m", update=f"{props.timeout_minutes}m"),
-            depends_on=[service_account, config_map, *props.depends_on],
-            provider=provider,
         )
+        self.config = config

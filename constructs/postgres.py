@@ -33,6 +33,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from iworkz.config.alarms import rds_memory_gib, rds_postgres_max_connections
+from iworkz.config.catalog import newest_in_standard_support
 from iworkz_constructs.alarm_settings import PostgresAlarms, check_alerting, check_settings
 from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.policy_document import PolicyDocument, service_trust
@@ -79,7 +80,7 @@ class PostgresProps:
     | master_user_secret_kms_key_arn | key of the RDS-managed master secret | required |
     | backup_replica | cross-region copy of automated backups | required unless backup_replica_opt_out |
     | backup_replica_opt_out | reason for not copying backups to another region | none |
-    | engine_version | PostgreSQL 16.x minor version | ``16.6`` |
+    | engine_version | PostgreSQL 16.x minor version | the newest in standard support (iworkz/config/catalog/versions.yaml) |
     | instance_class | instance class of the primary and the replicas | ``db.r6g.xlarge`` |
     | allocated_storage_gb / max_allocated_storage_gb | gp3 storage and its autoscaling ceiling | 100 / 1000 |
     | multi_az | standby in a second AZ | True |
@@ -105,7 +106,7 @@ class PostgresProps:
     master_user_secret_kms_key_arn: str
     backup_replica: BackupReplica | None = None
     backup_replica_opt_out: str | None = None
-    engine_version: str = "16.6"
+    engine_version: str = field(default_factory=newest_in_standard_support("postgres"))
     instance_class: str = "db.r6g.xlarge"
     allocated_storage_gb: int = 100
     max_allocated_storage_gb: int = 1000

@@ -37,6 +37,7 @@ from cdktf_cdktf_provider_aws.elasticache_user import ElasticacheUser, Elasticac
 from cdktf_cdktf_provider_aws.elasticache_user_group import ElasticacheUserGroup
 from constructs import Construct
 
+from iworkz.config.catalog import newest_in_standard_support
 from iworkz_constructs.alarm_settings import RedisAlarms, check_alerting, check_settings
 from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.secret import Secret, SecretProps
@@ -69,7 +70,7 @@ class RedisProps:
     | secret_kms_key_arn | key of the connection-details secret | required |
     | secret_name | name of the connection-details secret | ``<replication_group_id>/connection`` |
     | clients | IAM-authenticated users: name suffix → Redis ACL access string | ``{"app": "on ~* +@all -@dangerous"}`` |
-    | engine_version | Redis 7.x | ``7.1`` |
+    | engine_version | Redis 7.x | the newest in standard support (iworkz/config/catalog/versions.yaml) |
     | node_type | node type | ``cache.r7g.large`` |
     | shards / replicas_per_shard | node groups and replicas in each | 3 / 2 |
     | snapshot_retention_days | daily snapshots kept | 7 |
@@ -89,7 +90,7 @@ class RedisProps:
     secret_kms_key_arn: str
     secret_name: str | None = None
     clients: Mapping[str, str] = field(default_factory=lambda: {"app": DEFAULT_CLIENT_ACCESS})
-    engine_version: str = "7.1"
+    engine_version: str = field(default_factory=newest_in_standard_support("redis"))
     node_type: str = "cache.r7g.large"
     shards: int = 3
     replicas_per_shard: int = 2

@@ -176,3 +176,30 @@ def useless_tolerations(
 ) -> list[Toleration]:
     """Tolerations that match no taint of any node group (like the seed's ``ai-workload``)."""
     return [t for t in tolerations if not matching_node_groups(t, node_groups)]
+
+
+class WorkloadPlacementLike(Protocol):
+    """A workload's scheduling configuration (``iworkz.config.platform.WorkloadConfig``)."""
+
+    @property
+    def node_group(self) -> str | None: ...
+
+    @property
+    def tolerations(self) -> Sequence[Any]: ...
+
+
+def placements(
+    workloads: Mapping[str, WorkloadPlacementLike], node_groups: Mapping[str, NodeGroupLike]
+) -> dict[str, Placement]:
+    """Each workload's node selector and tolerations: from its node group, plus its extra tolerations."""
+    found = {}
+    for name, workload in workloads.items():
+        extra = tuple(Toleration(t.key, t.operator, t.value, t.effect) for t in workload.tolerations)
+        if workload.node_group is not None:
+            base = placement_on(workload.node_group, node_groups)
+            found[name] = Placement(
+                base.node_selector, base.tolerations + tuple(t for t in extra if t not in base.tolerations)
+            )
+        elif extra:
+            found[name] = Placement({}, extra)
+    return found

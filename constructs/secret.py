@@ -4,7 +4,7 @@ A generated value comes from Secrets Manager itself through the ephemeral resour
 ``aws_secretsmanager_random_password`` (Terraform >= 1.10, hashicorp/aws >= 5.83) and is
 written with the write-only argument ``secret_string_wo``: Terraform passes it to the API
 and keeps it neither in the plan nor in the state (``random_password`` would keep it in
-both; see DESIGN.md). cdktf 0.21 has no class for ephemeral resources, so the block is
+both, readable by anyone who can read the state). cdktf 0.21 has no class for ephemeral resources, so the block is
 added to the stack's JSON with an override; the version resource references it.
 """
 

@@ -224,3 +224,57 @@ class SecureBucket(Construct):
                 S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
             ],
         )
+
+
+# S3 server access logging writes only into SSE-S3 encrypted buckets, and logging the log
+# bucket would loop: the two opt-outs every access-log target carries.
+ACCESS_LOG_TARGET_SSE_REASON = "S3 server access logging delivers only to SSE-S3 encrypted target buckets"
+ACCESS_LOG_TARGET_LOGGING_REASON = "this bucket is the access-log target; logging it would loop"
+
+
+@dataclass(frozen=True)
+class AccessLogBucketProps:
+    """Properties of :class:`AccessLogBucket`.
+
+    | name | meaning | default |
+    |---|---|---|
+    | bucket_name | globally unique bucket name | required |
+    | account_id | the account whose buckets log here (``aws:SourceAccount``) | required |
+    | retention_days | days access logs are kept | required |
+    | noncurrent_version_expiration_days | expiry of overwritten log objects | 30 |
+    | provider | provider (region) of the bucket | the stack's default |
+    """
+
+    bucket_name: str
+    account_id: str
+    retention_days: int
+    noncurrent_version_expiration_days: int = 30
+    provider: AwsProvider | None = None
+
+
+class AccessLogBucket(SecureBucket):
+    """The target of S3 server access logging: S3's log delivery of this account may write to it."""
+
+    def __init__(self, scope: Construct, id: str, props: AccessLogBucketProps) -> None:
+        super().__init__(
+            scope,
+            id,
+            SecureBucketProps(
+                bucket_name=props.bucket_name,
+                sse_s3_reason=ACCESS_LOG_TARGET_SSE_REASON,
+                access_log_opt_out=ACCESS_LOG_TARGET_LOGGING_REASON,
+                expiration_days=props.retention_days,
+                noncurrent_version_expiration_days=props.noncurrent_version_expiration_days,
+                extra_policy_statements=(
+                    {
+                        "Sid": "S3ServerAccessLogsDelivery",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{props.bucket_name}/*",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": props.account_id}},
+                    },
+                ),
+                provider=props.provider,
+            ),
+        )

@@ -59,7 +59,10 @@ class ServiceSecurityGroup(Construct):
             tags={"Name": props.name},
         )
         self.id = self.group.id
-        for key, source in props.sources.items():
+        # (rule, source security group, source CIDR): one of the two per rule.
+        peers: list[tuple[str, str | None, str | None]] = [(key, group, None) for key, group in props.sources.items()]
+        peers += [(key, None, cidr) for key, cidr in props.source_cidrs.items()]
+        for key, group, cidr in peers:
             VpcSecurityGroupIngressRule(
                 self,
                 f"from-{key}",
@@ -68,16 +71,6 @@ class ServiceSecurityGroup(Construct):
                 ip_protocol="tcp",
                 from_port=props.port,
                 to_port=props.port,
-                referenced_security_group_id=source,
-            )
-        for key, cidr in props.source_cidrs.items():
-            VpcSecurityGroupIngressRule(
-                self,
-                f"from-{key}",
-                security_group_id=self.group.id,
-                description=f"port {props.port} from {key}",
-                ip_protocol="tcp",
-                from_port=props.port,
-                to_port=props.port,
+                referenced_security_group_id=group,
                 cidr_ipv4=cidr,
             )

@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         from iworkz.synth import synthesize
 
         settings = load_settings(args.config_dir, _split(args.envs))
+        for warning in settings.warnings:
+            print(warning, file=sys.stderr)
         planned, _selected = plan(settings, _split(args.stacks))
         written = synthesize(settings, planned, args.outdir)
     except UserError as error:

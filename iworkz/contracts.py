@@ -43,6 +43,10 @@ class PolicyGrantee(Protocol):
 REDIS_APP_USER = "app"
 REDIS_METRICS_USER = "monitoring"  # redis_exporter: read-only, no keys
 REDIS_CLIENTS = (REDIS_APP_USER, REDIS_METRICS_USER)
+# The PostgreSQL roles of the services (the RDS master user stays for administration); the
+# workloads stack's database-roles Job creates them with the passwords the data stack generated.
+POSTGRES_APP_USER = "iworkz_app"
+POSTGRES_MONITORING_USER = "iworkz_monitoring"
 # The service account (in a namespace of its own) that may act as the OpenSearch master user:
 # the monitoring stack's setup Job applies roles and ISM policies with it.
 OPENSEARCH_ADMIN_NAMESPACE = "opensearch-setup"
@@ -274,11 +278,23 @@ class PostgresOutputs(Contract):
     master_user_secret_arn: Annotated[
         str, Published("Secrets Manager secret of the RDS-managed master user", name="database_secret_arn")
     ]
+    app_password_secret_arn: Annotated[
+        str, Published("Secrets Manager secret: password of the application's database role")
+    ]
+    monitoring_password_secret_arn: Annotated[
+        str, Published("Secrets Manager secret: password of postgres_exporter's database role")
+    ]
     database_name: Annotated[str, Configured("the application database")]
+    app_user: Annotated[str, Configured("the application's database role")]
+    monitoring_user: Annotated[str, Configured("postgres_exporter's database role")]
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
-        return {"database_name": context.env.data.postgres.database_name}
+        return {
+            "database_name": context.env.data.postgres.database_name,
+            "app_user": POSTGRES_APP_USER,
+            "monitoring_user": POSTGRES_MONITORING_USER,
+        }
 
 
 @dataclass(frozen=True)

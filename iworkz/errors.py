@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
 
 EXIT_USER_ERROR = 2
+# A value is shown at most this long: a message must stay readable (and cheap) whatever the input.
+MAX_SHOWN = 160
+
+
+def _bounded_repr() -> reprlib.Repr:
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxdict, shown.maxlist, shown.maxtuple, shown.maxset = 3, 8, 8, 8, 8
+    shown.maxstring, shown.maxother, shown.maxlong = MAX_SHOWN, MAX_SHOWN, 40
+    return shown
+
+
+_SHOWN = _bounded_repr()
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` bounded in depth, width and length (never walks a huge value)."""
+    text = _SHOWN.repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -18,7 +37,7 @@ class Problem:
     fix: str = ""
 
     def render(self) -> str:
-        lines = [f"{self.file}: {self.field} = {self.value!r}", f"  rule: {self.rule}"]
+        lines = [f"{self.file}: {self.field} = {shown(self.value)}", f"  rule: {self.rule}"]
         if self.fix:
             lines.append(f"  fix:  {self.fix}")
         return "\n".join(lines)

@@ -7,42 +7,15 @@ Failover and failback: docs/runbook-failover.md. Azure Monitor alerts reach the 
 alert path through the action group of :class:`AzureAlertPath` (``self.alert_path.action(...)``,
 or ``DrAzureOutputs.alert_action(...)`` from another stack); the VPN's AWS side alarms on it too.
 
-checkov (CKV_AZURE_*) findings this stack cannot satisfy, with the reason each is skipped:
-
-- CKV_AZURE_40 (key expiration date): the customer-managed keys expire through their rotation
-  policy (each version a year after creation, replaced 30 days before); a fixed
-  ``expiration_date`` would stop the storage account and the AKS disks when it passes.
-- CKV_AZURE_115 (AKS private cluster): configurable (``dr_azure.aks_private_cluster``);
-  production uses the authorised-IP allow-list instead (CKV_AZURE_6 passes) because operators
-  and CI reach the standby cluster from outside the VNet.
-- CKV_AZURE_33 (queue service logging): the account holds blobs only; queue logging needs the
-  data plane, which ``public_network_access_enabled = false`` closes to Terraform.
-- CKV2_AZURE_21 (blob read logging through Log Analytics storage insights): storage insights
-  need the account key, and shared-key access is disabled; blob reads are logged by the
-  diagnostic setting on ``blobServices/default`` (category group allLogs) instead.
-- CKV2_AZURE_57 (PostgreSQL private endpoint): the server is VNet-integrated (delegated
-  subnet, private DNS zone, no public access); private endpoints do not apply to it.
+The checkov findings this site cannot satisfy are skipped in .checkov.yaml, each with its reason.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
 
-from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_azuread.provider import AzureadProvider
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
-from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
-from cdktf_cdktf_provider_azurerm.provider import (
-    AzurermProvider,
-    AzurermProviderFeatures,
-    AzurermProviderFeaturesKeyVault,
-    AzurermProviderFeaturesPostgresqlFlexibleServer,
-    AzurermProviderFeaturesResourceGroup,
-    AzurermProviderFeaturesStorage,
-)
-from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 
 from iworkz.config.dr_azure import AksPoolConfig, dns_resolver_inbound_ip
@@ -51,27 +24,19 @@ from iworkz_constructs.aks_cluster import AksCluster, AksClusterProps, AksNodePo
 from iworkz_constructs.azure_alert_path import AzureAlertPath, AzureAlertPathProps
 from iworkz_constructs.azure_backup_storage import BLOB_DNS_ZONE, AzureBackupStorage, AzureBackupStorageProps
 from iworkz_constructs.azure_key_vault import KEY_VAULT_DNS_ZONE, AzureKeyVault, AzureKeyVaultProps, rotating_key
+from iworkz_constructs.azure_names import compact_name
 from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, PostgresAdmin
+from iworkz_constructs.azure_site import SiteLogWorkspace, SiteResourceGroup
 from iworkz_constructs.azure_vnet import AzureVnet, AzureVnetProps
 from iworkz_constructs.cross_cloud_dns import CrossCloudDns, CrossCloudDnsProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.site_to_site_vpn import SiteToSiteVpn, SiteToSiteVpnProps
 from stacks.aws_providers import default_tags
+from stacks.azure_providers import azurerm_provider
 from stacks.base import IworkzStack
 
 # The failover ingress (HTTPS) is the only port the AKS subnet accepts from the internet.
 AKS_PUBLIC_INGRESS_PORTS = (443,)
-
-
-def compact_name(name: str, max_length: int, *, alphanumeric: bool = False) -> str:
-    """An Azure name within ``max_length``: shortened with a stable hash suffix when too long."""
-    if alphanumeric:
-        name = re.sub(r"[^a-z0-9]", "", name.lower())
-    if len(name) <= max_length:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:4]
-    head = name[: max_length - 4].rstrip("-")
-    return f"{head}{digest}"
 
 
 def _pool(name: str, config: AksPoolConfig, labels: Mapping[str, str]) -> AksNodePoolSpec:
@@ -94,59 +59,24 @@ class DrAzureStack(IworkzStack):
         config = context.env.dr_azure
         prefix = f"{context.prefix}-dr"
         tags = default_tags(context)
-        AzurermProvider(
-            self,
-            "azurerm",
-            features=[
-                AzurermProviderFeatures(
-                    key_vault=[
-                        AzurermProviderFeaturesKeyVault(
-                            purge_soft_delete_on_destroy=False,
-                            recover_soft_deleted_key_vaults=True,
-                        )
-                    ],
-                    resource_group=[AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=True)],
-                    # The storage account has no public endpoint: Terraform manages it through
-                    # Azure Resource Manager only and never calls the blob/queue endpoints.
-                    storage=[AzurermProviderFeaturesStorage(data_plane_available=False)],
-                    # wal_level and the worker counts take effect only after a restart.
-                    postgresql_flexible_server=[
-                        AzurermProviderFeaturesPostgresqlFlexibleServer(
-                            restart_server_on_configuration_value_change=True
-                        )
-                    ],
-                )
-            ],
-            # None: the provider reads ARM_SUBSCRIPTION_ID / ARM_TENANT_ID at plan time.
-            subscription_id=config.subscription_id,
-            tenant_id=config.tenant_id,
-            storage_use_azuread=True,
-        )
+        azurerm_provider(self, config)
         # Microsoft Entra: the application Azure Monitor's secure webhook signs its calls for.
         AzureadProvider(self, "azuread", tenant_id=config.tenant_id)
         client = DataAzurermClientConfig(self, "client")
         tenant_id = config.tenant_id or client.tenant_id
         location = config.location
 
-        self.resource_group = ResourceGroup(
-            self,
-            "resource-group",
-            name=f"{prefix}-rg",
-            location=location,
-            tags=tags,
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
+        self.resource_group = SiteResourceGroup(
+            self, "resource-group", name=f"{prefix}-rg", location=location, tags=tags
         )
         rg = self.resource_group.name
-
-        workspace = LogAnalyticsWorkspace(
+        workspace = SiteLogWorkspace(
             self,
             "log-analytics",
             name=f"{prefix}-logs",
             resource_group_name=rg,
             location=location,
-            sku="PerGB2018",
-            retention_in_days=config.log_retention_days,
-            local_authentication_enabled=False,
+            retention_days=config.log_retention_days,
             tags=tags,
         )
         self.log_analytics_workspace_id = workspace.id

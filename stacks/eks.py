@@ -1,6 +1,6 @@
 """`eks-<environment>`: the EKS cluster (seed 12.4 module "eks", 12.1 compute), in today's form.
 
-Differences from the seed, each for a current or safer form (DESIGN.md):
+Differences from the seed, each for a current or safer form (the platform design, chapter 12.4):
 - Kubernetes version from configuration (seed 1.28 is past the end of extended support).
 - EKS access entries (authentication mode API) replace the aws-auth ConfigMap; the seed's
   ``module.eks_admins_iam_role`` is created here as ``iworkz-<env>-cluster-admin`` (assumable
@@ -11,7 +11,8 @@ Differences from the seed, each for a current or safer form (DESIGN.md):
   writes the nodeadm configuration itself).
 - The compute-optimized group runs GPU instances with the AL2023 NVIDIA AMI (config).
 - The node security group allows what nodes need instead of all TCP from the VPC and all egress.
-- The VPC CNI runs on its own IRSA role, so the node role holds no network permissions.
+- The VPC CNI runs on its own IRSA role, so the node role holds no network permissions, and
+  with its network policy agent on, so the product's NetworkPolicies are enforced.
 
 Observability (the design's "Prometheus + CloudWatch", "Fluentd + CloudWatch Logs"): the
 CloudWatch Observability add-on (Container Insights, container logs), the Fargate pods' log
@@ -35,6 +36,7 @@ from stacks.base import IworkzStack
 
 EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 FARGATE_PROFILE = "default"  # seed 12.4 fargate_profiles.default
+VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true"}
 
 
 class EksStack(IworkzStack):
@@ -75,6 +77,9 @@ class EksStack(IworkzStack):
         vpc_cni = cluster.add_addon(
             "vpc-cni",
             service_account_role_arn=cluster.cni_role_arn,
+            # The network policy agent: without it EKS accepts NetworkPolicies and enforces none
+            # (iworkz.policy.network_policy refuses such a synth).
+            configuration_values=VPC_CNI_CONFIGURATION,
             depends_on=[cluster.cluster],
         )
         kube_proxy = cluster.add_addon("kube-proxy", depends_on=[cluster.cluster])

@@ -116,7 +116,6 @@ class MonitoringStack(IworkzStack):
                 data.secrets_kms_key_arn,
             ),
         )
-        database = data.postgres.master_user_secret_arn
         secrets = {
             "grafana": store.external_secret(
                 self,
@@ -131,11 +130,13 @@ class MonitoringStack(IworkzStack):
                 [RemoteValue(receiver, webhooks.arn, receiver) for receiver in receivers],
                 name=values.ALERTMANAGER_SECRET,
             ),
+            # postgres_exporter's own role (pg_monitor), created by the workloads stack's Job.
             "postgres": store.external_secret(
                 self,
                 "postgres-exporter-secret",
-                [RemoteValue("username", database, "username"), RemoteValue("password", database, "password")],
+                [RemoteValue("password", data.postgres.monitoring_password_secret_arn)],
                 name=values.POSTGRES_EXPORTER_SECRET,
+                template={"username": data.postgres.monitoring_user, "password": "{{ .password }}"},
             ),
             # Connection details of the exporter's own read-only user; IAM authentication, no password.
             "redis": store.external_secret(

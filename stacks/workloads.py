@@ -12,9 +12,8 @@ Until the split these lived in the platform stack; an environment that ran it im
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1, NamespaceV1Metadata
+from typing import TYPE_CHECKING
 
-from iworkz.config.platform import WorkloadConfig
 from iworkz.contracts import (
     REDIS_APP_USER,
     ClusterOutputs,
@@ -36,17 +35,26 @@ from iworkz_constructs.application import (
     Endpoint,
     Telemetry,
 )
+from iworkz_constructs.database_roles import DatabaseRoles, DatabaseRolesProps
 from iworkz_constructs.external_secret import ExternalSecret, RemoteValue
 from iworkz_constructs.host_ingress import HostIngress, HostIngressProps, Route
+from iworkz_constructs.namespace import Namespace, NamespaceProps
 from iworkz_constructs.operator_secret import OperatorSecret, OperatorSecretProps
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
-from iworkz_constructs.scheduling import Placement, Toleration, placement_on
+from iworkz_constructs.scheduling import placements
 from iworkz_constructs.secret_store import NamespaceSecretStore, NamespaceSecretStoreProps
 from stacks.base import IworkzStack
 from stacks.cluster_providers import kubernetes_provider
 
+if TYPE_CHECKING:
+    from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
+
+if TYPE_CHECKING:
+    pass
+
 CLUSTER_ISSUER = "letsencrypt-prod"
+DATABASE_SETUP_NAMESPACE = "database-setup"
 TLS_SECRET = "iworkz-tls"
 
 
@@ -59,18 +67,11 @@ class WorkloadsStack(IworkzStack):
         prefix = context.prefix
         hosts = WorkloadsOutputs.configured(context)["hosts"]
         k8s = kubernetes_provider(self, eks)
-        namespace = NamespaceV1(
+        namespace = Namespace(
             self,
             "app-namespace",
-            metadata=NamespaceV1Metadata(
-                name=prefix,  # design 12.2: iworkz-production
-                labels={
-                    "name": prefix,  # design 12.2
-                    "environment": str(context.environment_name),  # design 12.2
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                },
-            ),
-            provider=k8s,
+            # Design 12.2: iworkz-production, labelled with its name and environment.
+            NamespaceProps(prefix, labels={"environment": str(context.environment_name)}, provider=k8s),
         )
         self.secret_store = NamespaceSecretStore(
             self,
@@ -85,6 +86,7 @@ class WorkloadsStack(IworkzStack):
             ),
         )
         operator_secrets = self._operator_secrets(prefix, data)
+        database_roles = self._database_roles(eks, data, k8s)
         secrets = self._external_secrets(data, operator_secrets)
         # Created after the platform split: nothing to import for these two.
         sentry = OperatorSecret(
@@ -144,13 +146,13 @@ class WorkloadsStack(IworkzStack):
                     environment=str(context.environment_name),
                     sampling_ratio=config.trace_sampling_ratio,
                 ),
-                placements=self._placements(config.workloads),
+                placements=placements(config.workloads, context.env.eks.node_groups),
                 service_account_annotations={
                     name: role.service_account_annotations for name, role in self.roles.items()
                 },
                 image_pull_secret=IMAGE_PULL_SECRET if config.image_pull_secret else None,
                 google_analytics_id=config.google_analytics_id,
-                depends_on=[namespace, *(secret.manifest for secret in (*secrets, sentry_secret))],
+                depends_on=[namespace, database_roles.job, *(secret.manifest for secret in (*secrets, sentry_secret))],
                 provider=k8s,
             ),
         )
@@ -222,19 +224,65 @@ class WorkloadsStack(IworkzStack):
             )
         return secrets
 
+    def _database_roles(self, eks: ClusterOutputs, data: DataOutputs, k8s: KubernetesProvider) -> DatabaseRoles:
+        """The services' own PostgreSQL roles, created by a Job in a namespace of its own: only it
+        sees the master credentials."""
+        prefix, postgres = self.context.prefix, data.postgres
+        namespace = Namespace(self, "database-setup-namespace", NamespaceProps(DATABASE_SETUP_NAMESPACE, provider=k8s))
+        store = NamespaceSecretStore(
+            self,
+            "database-setup-store",
+            NamespaceSecretStoreProps(
+                namespace=DATABASE_SETUP_NAMESPACE,
+                cluster=eks,
+                role_name=f"{prefix}-database-setup-secrets",
+                kms_key_arn=data.secrets_kms_key_arn,
+                depends_on=[namespace],
+                provider=k8s,
+            ),
+        )
+        master = postgres.master_user_secret_arn
+        credentials = store.external_secret(
+            self,
+            "database-roles-credentials",
+            [
+                RemoteValue("master-username", master, "username"),
+                RemoteValue("master-password", master, "password"),
+                RemoteValue("app-password", postgres.app_password_secret_arn),
+                RemoteValue("monitoring-password", postgres.monitoring_password_secret_arn),
+            ],
+        )
+        return DatabaseRoles(
+            self,
+            "database-roles",
+            DatabaseRolesProps(
+                namespace=DATABASE_SETUP_NAMESPACE,
+                host=postgres.address,
+                port=POSTGRES_PORT,
+                database=postgres.database_name,
+                credentials_secret=credentials.secret_name,
+                app_user=postgres.app_user,
+                monitoring_user=postgres.monitoring_user,
+                image=self.context.env.platform.database_client_image.reference,
+                depends_on=[credentials.manifest],
+                provider=k8s,
+            ),
+        )
+
     def _external_secrets(self, data: DataOutputs, operator: dict[str, OperatorSecret]) -> list[ExternalSecret]:
         store = self.secret_store
-        database, redis = data.postgres.master_user_secret_arn, data.redis.auth_secret_arn
-        # RDS manages the master secret ({"username", "password"}) and rotates it. The server
-        # enforces TLS (rds.force_ssl); verify-full needs the RDS CA bundle inside the image.
-        host = f"{data.postgres.address}:{POSTGRES_PORT}/{data.postgres.database_name}"
+        postgres, redis = data.postgres, data.redis.auth_secret_arn
+        # The application's own role (never the rotating master user). The server enforces TLS
+        # (rds.force_ssl); verify-full needs the RDS CA bundle inside the image.
+        host = f"{postgres.address}:{POSTGRES_PORT}/{postgres.database_name}"
         secrets = [
             store.external_secret(
                 self,
                 DATABASE_SECRET,
-                [RemoteValue("username", database, "username"), RemoteValue("password", database, "password")],
+                [RemoteValue("password", postgres.app_password_secret_arn)],
                 template={
-                    "url": "postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@"
+                    "url": f"postgresql://{postgres.app_user}:"
+                    + "{{ .password | urlquery }}@"
                     + f"{host}?sslmode=require"
                 },
             ),
@@ -268,18 +316,3 @@ class WorkloadsStack(IworkzStack):
 
     def _registry_hosts(self) -> list[str]:
         return sorted({w.image.repository.split("/")[0] for w in self.context.env.platform.workloads.values()})
-
-    def _placements(self, workloads: dict[str, WorkloadConfig]) -> dict[str, Placement]:
-        """Node selector and tolerations from each workload's node group, plus its extra tolerations."""
-        node_groups = self.context.env.eks.node_groups
-        placements = {}
-        for name, workload in workloads.items():
-            extra = tuple(Toleration(t.key, t.operator, t.value, t.effect) for t in workload.tolerations)
-            if workload.node_group is not None:
-                base = placement_on(workload.node_group, node_groups)
-                placements[name] = Placement(
-                    base.node_selector, base.tolerations + tuple(t for t in extra if t not in base.tolerations)
-                )
-            elif extra:
-                placements[name] = Placement({}, extra)
-        return placements

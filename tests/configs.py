@@ -8,7 +8,11 @@ from typing import Any
 
 import yaml
 
-from iworkz.config import DEFAULT_CONFIG_DIR, load_yaml
+from iworkz.config import DEFAULT_CONFIG_DIR, available_environments, load_yaml
+
+ENVIRONMENTS = tuple(available_environments(DEFAULT_CONFIG_DIR))
+"""The configured environments: tests run over them, never over a hard-coded list."""
+UNCONFIGURED = "no-such-environment"
 
 DELETE = object()
 """Patch value that removes a key."""

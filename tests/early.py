@@ -253,6 +253,57 @@ def interrupted_synth(workdir: Path) -> list[str]:
     return [sys.executable, "-c", INTERRUPT_PROBE, str(ROOT), str(workdir / "cdktf.out")]
 
 
+# --- the database roles' SQL against a real PostgreSQL (tests/runtime/test_postgres_roles.py) -
+
+POSTGRES_ROLES_PROBE = """
+import json, os, pwd, shutil, subprocess, sys, tempfile, time
+script = sys.argv[1]
+initdb = shutil.which("initdb") or next(iter(sorted(__import__("glob").glob("/usr/lib/postgresql/*/bin/initdb"))), None)
+if initdb is None:
+    print(json.dumps({"skipped": "no PostgreSQL server (initdb) on this machine"})); sys.exit(0)
+bin_dir = os.path.dirname(os.path.realpath(initdb))
+# The server refuses to run as root: as root, run it as the postgres user (Debian's package).
+as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+if as_user and not any(p.pw_name == "postgres" for p in pwd.getpwall()):
+    print(json.dumps({"skipped": "running as root without a postgres user"})); sys.exit(0)
+root = tempfile.mkdtemp(prefix="pg-")
+os.chmod(root, 0o777)
+data, port = os.path.join(root, "data"), "55439"
+def run(*argv, env=None, check=True):
+    return subprocess.run([*as_user, *argv], capture_output=True, text=True, env={**os.environ, **(env or {})}, check=check)
+run(f"{bin_dir}/initdb", "-D", data, "-U", "master", "--auth=trust")
+run(f"{bin_dir}/pg_ctl", "-D", data, "-w", "-o", f"-k {root} -p {port} -c listen_addresses=''", "-l", f"{root}/log", "start")
+try:
+    psql = [f"{bin_dir}/psql", "-X", "-h", root, "-p", port, "-U", "master"]
+    run(*psql, "-d", "postgres", "-c", "CREATE DATABASE iworkz")
+    run(*psql, "-d", "iworkz", "-c", "CREATE TABLE public.jobs (id serial PRIMARY KEY, title text); CREATE VIEW public.open_jobs AS SELECT * FROM public.jobs")
+    env = {"APP_USER": "iworkz_app", "APP_PASSWORD": "p'a$$ word", "MONITORING_USER": "iworkz_monitoring",
+           "MONITORING_PASSWORD": "m", "PGDATABASE": "iworkz"}
+    runs = [run(*psql, "--quiet", "--file", script, env=env, check=False) for _ in range(2)]
+    query = (
+        "SELECT json_build_object("
+        "'owners', (SELECT json_object_agg(relname, pg_get_userbyid(relowner)) FROM pg_class WHERE relnamespace = 'public'::regnamespace),"
+        "'login', (SELECT json_object_agg(rolname, rolcanlogin) FROM pg_roles WHERE rolname LIKE 'iworkz%'),"
+        "'superuser', (SELECT bool_or(rolsuper) FROM pg_roles WHERE rolname LIKE 'iworkz%'),"
+        "'monitor', pg_has_role('iworkz_monitoring', 'pg_monitor', 'member'),"
+        "'app_creates', has_schema_privilege('iworkz_app', 'public', 'CREATE'),"
+        "'monitor_creates', has_schema_privilege('iworkz_monitoring', 'public', 'CREATE'),"
+        "'password_set', (SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = 'iworkz_app'))"
+    )
+    state = json.loads(run(*psql, "-d", "iworkz", "-Atc", query).stdout)
+    print(json.dumps({"runs": [[r.returncode, r.stderr] for r in runs], "state": state}))
+finally:
+    run(f"{bin_dir}/pg_ctl", "-D", data, "-m", "immediate", "stop", check=False)
+    shutil.rmtree(root, ignore_errors=True)
+"""
+
+
+@before_collection
+def postgres_roles_against_a_server(workdir: Path) -> list[str]:
+    """runtime/postgres_roles.sql applied twice by psql to a throwaway PostgreSQL server."""
+    return [sys.executable, "-c", POSTGRES_ROLES_PROBE, str(ROOT / "runtime" / "postgres_roles.sql")]
+
+
 # --- the type checker on a planted mistake (tests/test_typecheck.py) --------------------------
 
 
@@ -400,3 +451,44 @@ def repository_check_results(result: subprocess.CompletedProcess[str]) -> dict[s
     assert result.returncode == 0, result.stderr
     results: dict[str, dict[str, Any]] = json.loads(result.stdout)
     return results
+
+
+# --- adding an environment in a copy of the repository (tests/test_new_environment.py) --------
+
+NEW_ENVIRONMENT = "qa"
+ADD_ENVIRONMENT_IN_A_COPY = f"""
+import os, shutil, subprocess, sys
+from pathlib import Path
+root, copy = Path(sys.argv[1]), Path(sys.argv[2])
+listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=root,
+                        capture_output=True, text=True, check=True).stdout.split("\\0")
+for name in filter(None, listed):
+    if (root / name).is_file():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, copy / name)
+(copy / "node_modules").symlink_to(root / "node_modules")
+def run(*argv, **env):
+    print("$", *argv, flush=True)
+    # PYTHONPATH: the copy's packages, not the ones the virtualenv installed from the original
+    environment = {{**os.environ, "PYTHONPATH": str(copy), **env}}
+    status = subprocess.run([sys.executable, *argv], cwd=copy, env=environment).returncode
+    print("exit", status, flush=True)
+    return status
+statuses = [
+    run("scripts/new_environment.py", "{NEW_ENVIRONMENT}"),
+    run("scripts/gitlab_ci.py", "--check"),
+    # config load and synth of the new environment's stacks (the session synth of ENVS=qa), and the
+    # contracts over it; not_shadowed: the virtualenv maps iworkz_constructs to the original's constructs/, not the copy's
+    run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_config.py", "tests/test_config_edge.py",
+        "tests/test_foundation.py", "tests/test_pipeline.py", "-k", "not package_is_not_shadowed",
+        ENVS="{NEW_ENVIRONMENT}"),
+]
+print("statuses", statuses)
+sys.exit(max(statuses))
+"""
+
+
+def add_environment_in_a_copy(workdir: Path) -> list[str]:
+    copy = workdir / "repo"
+    copy.mkdir()
+    return [sys.executable, "-c", ADD_ENVIRONMENT_IN_A_COPY, str(ROOT), str(copy)]

@@ -14,8 +14,8 @@ import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-from iworkz.config import Settings
-from iworkz.config.alarms import CATALOG_DIR, _catalog, published_metrics
+from iworkz.config import Settings, catalog
+from iworkz.config.alarms import INSTANCE_CLASSES_FILE, METRICS_FILE, published_metrics
 from iworkz_constructs.alarm_settings import SEVERITIES, PostgresAlarms
 from iworkz_constructs.load_balancer_alarms import LoadBalancerAlarmSet
 from tests.constructs.alerting import ACTIONS
@@ -188,10 +188,12 @@ def test_every_alarm_metric_is_one_its_service_publishes(synthesized: dict[str, 
 
 
 def test_the_metric_catalog_is_dated_data_with_its_sources() -> None:
-    for file in sorted(CATALOG_DIR.glob("*.yaml")):
-        for table, entry in _catalog(file.name).items():
-            assert isinstance(entry["checked"], datetime.date), (file.name, table)
-            assert "docs.aws.amazon.com" in entry["source"], (file.name, table)
+    metric_tables = catalog.tables(METRICS_FILE)
+    assert len(published_metrics()) == len(metric_tables)  # one namespace per table
+    for entry in [*metric_tables, *catalog.tables(INSTANCE_CLASSES_FILE)]:
+        assert isinstance(entry.checked, datetime.date), entry.name
+        assert "docs.aws.amazon.com" in entry.source, entry.name
+    assert catalog.values(INSTANCE_CLASSES_FILE, "rds_instance_memory_gib")["db.r6g.xlarge"] == 32
 
 
 def test_each_stack_draws_its_alarms_on_its_dashboard(synthesized: dict[str, StackJson]) -> None:

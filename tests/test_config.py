@@ -10,14 +10,15 @@ import pytest
 
 from iworkz.cli import main
 from iworkz.config import ConfigError, load_settings, load_yaml
-from tests.configs import DELETE, write_config, write_raw
+from tests.configs import DELETE, ENVIRONMENTS, UNCONFIGURED, write_config, write_raw
 from tests.early import synth_with_bad_config_over_previous_output
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_three_environments_are_configured(settings):
-    assert sorted(settings.environments) == ["dev", "production", "staging"]
+def test_every_configuration_file_is_an_environment(settings):
+    assert sorted(settings.environments) == sorted(ENVIRONMENTS)
+    assert {"production", "staging", "dev"} <= set(ENVIRONMENTS)
 
 
 def test_production_carries_the_seed_values(settings):
@@ -127,8 +128,8 @@ def test_fails_on_bad_input(tmp_path, env, patch, expected):
 
 
 def test_fails_on_unknown_environment(tmp_path):
-    message = _error(write_config(tmp_path), ["qa"])
-    assert "ENVS" in message and "'qa'" in message and "known: dev, production, staging" in message
+    message = _error(write_config(tmp_path), [UNCONFIGURED])
+    assert "ENVS" in message and f"'{UNCONFIGURED}'" in message and f"known: {', '.join(ENVIRONMENTS)}" in message
 
 
 def test_fails_on_invalid_yaml(tmp_path):
@@ -236,9 +237,9 @@ OPENSEARCH_TIER_INPUTS = [
     ),
     pytest.param(
         "dev",
-        {"data": {"opensearch": {"warm_count": DELETE, "cold_storage": DELETE}}},
+        {"data": {"opensearch": {"warm_count": 2, "cold_storage": DELETE}}},
         ["dev.yaml", "data.opensearch.warm_count", "2", "T2/T3 data nodes"],
-        id="dev-relying-on-the-defaults",
+        id="dev-with-warm-nodes",
     ),
 ]
 

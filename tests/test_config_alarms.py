@@ -91,7 +91,7 @@ CASES = [
         "production",
         {"eks": {"container_log_retention_days": 31}},
         "eks.container_log_retention_days",
-        "CloudWatch Logs keeps logs for one of these numbers of days",
+        "CloudWatch Logs keeps log groups for one of",
         id="log-retention",
     ),
 ]

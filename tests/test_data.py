@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from iworkz.config import ConfigError, load_settings
-from tests.configs import write_config
+from tests.configs import ENVIRONMENTS, write_config
 from tests.tf import one, outputs, policy_json, resources
 
 EKS_REMOTE = "${data.terraform_remote_state.eks-production.outputs."
@@ -324,7 +324,7 @@ def _eks_output(eks_doc: dict[str, Any], remote: str, pattern: str) -> str:
     return f"{remote.removeprefix('${')}{name}"
 
 
-@pytest.mark.parametrize("env", ["production", "staging", "dev"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_opensearch_bootstrap_service_account_assumes_the_master_role(stack, env):
     from iworkz.contracts import OPENSEARCH_ADMIN_NAMESPACE, OPENSEARCH_ADMIN_SERVICE_ACCOUNT
 
@@ -480,7 +480,13 @@ def test_documents_and_backups_replicate_to_osaka(prod):
 
 def test_secrets_are_encrypted_with_the_secrets_key(prod):
     secrets = {s["name"]: s for s in resources(prod, "aws_secretsmanager_secret").values()}
-    assert sorted(secrets) == ["iworkz-production/jwt", "iworkz-production/redis"]
+    # The services' database roles have their own passwords (the master's secret belongs to RDS).
+    assert sorted(secrets) == [
+        "iworkz-production/database/app",
+        "iworkz-production/database/monitoring",
+        "iworkz-production/jwt",
+        "iworkz-production/redis",
+    ]
     assert {s["kms_key_id"] for s in secrets.values()} == {_key_arn(prod, "iworkz-production-secrets")}
     jwt = _ref(prod, "aws_secretsmanager_secret", lambda s: s["name"] == "iworkz-production/jwt")
     version = next(
@@ -506,7 +512,7 @@ def _walk(value: Any, path: str = ""):
 SECRET_KEYS = re.compile(r"\.(password|password_wo|auth_token|passwords|master_password|secret_string_wo)(\[\d+\])?$")
 
 
-@pytest.mark.parametrize("env", ["production", "staging", "dev"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_no_literal_secret_anywhere(stack, env):
     doc = stack(f"data-{env}")
     for path, value in _walk(doc.get("resource", {})):
@@ -525,7 +531,7 @@ def test_no_literal_secret_anywhere(stack, env):
     assert not {"password", "auth_token", "token"} & set(re.findall(r'"([\w-]+)" =', document))
 
 
-@pytest.mark.parametrize("env", ["production", "staging", "dev"])
+@pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_the_shared_secret_scanner_finds_nothing(stack, env):
     from iworkz.policy.secret_scan import scan_stack
 

@@ -271,9 +271,12 @@ def test_aks_network_is_cni_overlay_with_a_policy(aks, dr):
     assert ipaddress.ip_address(network["dns_service_ip"]) in ipaddress.ip_network(dr.aks_service_cidr)
 
 
-def test_aks_api_server_allow_list_from_config(aks, dr):
-    assert aks["private_cluster_enabled"] is False
-    assert aks["api_server_access_profile"]["authorized_ip_ranges"] == dr.aks_authorized_ip_ranges
+def test_aks_api_server_is_private_in_production(aks, dr):
+    # The secure default: no public API server; the runner in the AWS VPC reaches it over the VPN.
+    assert dr.aks_private_cluster is True and dr.aks_authorized_ip_ranges == []
+    assert aks["private_cluster_enabled"] is True
+    assert aks["private_cluster_public_fqdn_enabled"] is False
+    assert "api_server_access_profile" not in aks
 
 
 def test_aks_system_pool_spans_three_zones_and_autoscales(aks, dr):
@@ -551,6 +554,8 @@ def test_aws_resolves_the_dr_private_zones_through_the_azure_resolver(doc, dr):
     assert all("terraform_remote_state" in ip["subnet_id"] for ip in endpoint["ip_address"])
     rules = {body["domain_name"]: body for body in resources(doc, "aws_route53_resolver_rule").values()}
     zones = {body["name"] for body in resources(doc, "azurerm_private_dns_zone").values()}
+    # AKS creates the zone of its private API server itself: the runner in the VPC resolves it too.
+    zones.add(f"privatelink.{dr.location}.azmk8s.io")
     assert set(rules) == zones  # every private zone of the DR site, nothing else
     for rule in rules.values():
         assert rule["rule_type"] == "FORWARD"
@@ -645,7 +650,7 @@ BAD_INPUTS = [
         id="wrong-paired-region",
     ),
     pytest.param(
-        {"dr_azure": {"aks_authorized_ip_ranges": []}},
+        {"dr_azure": {"aks_private_cluster": False, "aks_authorized_ip_ranges": []}},
         ["production.yaml", "dr_azure.aks_authorized_ip_ranges", "authorised IP ranges"],
         id="public-api-without-allow-list",
     ),
@@ -728,7 +733,7 @@ def test_subnets_are_computed_from_any_vnet_size():
 
 
 def test_azure_names_fit_their_limits_and_stay_stable():
-    from stacks.dr_azure import compact_name
+    from iworkz_constructs.azure_names import compact_name
 
     assert compact_name("iworkz-production-dr-kv", 24) == "iworkz-production-dr-kv"
     long_vault = compact_name("iworkz-preproduction1-dr-kv", 24)

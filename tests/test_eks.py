@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from iworkz.config import ConfigError, load_settings
-from tests.configs import write_config
+from tests.configs import ENVIRONMENTS, write_config
 from tests.tf import data_sources, one, outputs, policy_json, resources
 
-ENVIRONMENTS = ("production", "staging", "dev")
 NETWORK_STATE = "data.terraform_remote_state.network-{env}.outputs."
 ADDONS = {
     "vpc-cni",
@@ -53,7 +52,7 @@ def test_cluster_is_named_versioned_and_in_the_private_subnets(eks, settings):
     config = settings.environments["production"].eks
     cluster = one(eks, "aws_eks_cluster")
     assert cluster["name"] == "iworkz-production"
-    assert cluster["version"] == config.kubernetes_version == "1.34"
+    assert cluster["version"] == config.kubernetes_version == "1.35"
     subnets = cluster["vpc_config"]["subnet_ids"]
     assert len(subnets) == len(settings.environments["production"].network.availability_zones)
     remote = NETWORK_STATE.format(env="production")
@@ -74,10 +73,11 @@ def test_network_values_come_from_the_network_stack_remote_state(eks):
 
 def test_endpoints_private_and_allow_listed(eks, settings):
     vpc_config = one(eks, "aws_eks_cluster")["vpc_config"]
+    # The secure default: the private endpoint only (deployments run from inside the VPC).
     assert vpc_config["endpoint_private_access"] is True
-    assert vpc_config["endpoint_public_access"] is True
-    assert vpc_config["public_access_cidrs"] == settings.environments["production"].eks.public_access_cidrs
-    assert "0.0.0.0/0" not in vpc_config["public_access_cidrs"]
+    assert vpc_config["endpoint_public_access"] is False
+    assert "public_access_cidrs" not in vpc_config
+    assert settings.environments["production"].eks.public_access_cidrs == []
 
 
 def test_secrets_encrypted_with_a_rotating_customer_managed_key(eks):
@@ -440,19 +440,19 @@ BAD_INPUTS = [
     pytest.param(
         "production",
         {"eks": {"kubernetes_version": "1.28"}},
-        ["production.yaml", "eks.kubernetes_version", "1.28", "end of EKS extended support"],
+        ["production.yaml", "eks.kubernetes_version", "1.28", "past the end of EKS support"],
         id="end-of-life-version",
     ),
     pytest.param(
         "staging",
         {"eks": {"kubernetes_version": "1.99"}},
-        ["staging.yaml", "eks.kubernetes_version", "1.99", "not a Kubernetes version EKS supports"],
+        ["staging.yaml", "eks.kubernetes_version", "1.99", "not a version of EKS in the calendar"],
         id="unknown-version",
     ),
     pytest.param(
         "production",
         {"eks": {"public_access_cidrs": ["0.0.0.0/0"]}},
-        ["production.yaml", "eks.public_access_cidrs", "0.0.0.0/0", "must not be open to the whole internet"],
+        ["production.yaml", "eks.public_access_cidrs[0]", "0.0.0.0/0", "must not be 0.0.0.0/0"],
         id="public-endpoint-open-in-production",
     ),
     pytest.param(
@@ -489,12 +489,13 @@ def test_fails_on_bad_input(tmp_path, env, patch, expected):
         assert fragment in message, f"{fragment!r} not in:\n{message}"
 
 
-def test_open_public_endpoint_is_a_production_rule_only(tmp_path):
-    settings = load_settings(write_config(tmp_path, "dev", {"eks": {"public_access_cidrs": ["0.0.0.0/0"]}}))
-    assert settings.environments["dev"].eks.public_access_cidrs == ["0.0.0.0/0"]
+def test_an_open_public_endpoint_is_refused_in_every_environment(tmp_path):
+    patch = {"eks": {"endpoint_public_access": True, "public_access_cidrs": ["0.0.0.0/0"]}}
+    with pytest.raises(ConfigError, match=r"must not be 0\.0\.0\.0/0"):
+        load_settings(write_config(tmp_path, "dev", patch))
 
 
-def test_production_may_close_the_public_endpoint(tmp_path):
-    patch = {"eks": {"endpoint_public_access": False, "public_access_cidrs": ["0.0.0.0/0"]}}
+def test_production_may_open_the_public_endpoint_to_real_ranges(tmp_path):
+    patch = {"eks": {"endpoint_public_access": True, "public_access_cidrs": ["52.95.110.0/24"]}}
     settings = load_settings(write_config(tmp_path, "production", patch))
-    assert settings.environments["production"].eks.endpoint_public_access is False
+    assert settings.environments["production"].eks.public_access_cidrs == ["52.95.110.0/24"]

@@ -275,9 +275,13 @@ def test_exporters_read_data_stack_endpoints_and_secrets(doc) -> None:
     assert postgres["userSecret"]["name"] == secret
     external = manifest(doc, "ExternalSecret", secret)
     assert external["spec"]["target"]["name"] == secret
-    keys = {d["secretKey"]: d["remoteRef"] for d in external["spec"]["data"]}
-    assert set(keys) == {"username", "password"}
-    assert all(ref["key"].startswith(f"${{{DATA_STATE}.outputs.") for ref in keys.values())
+    # postgres_exporter's own role (pg_monitor), not the RDS master user.
+    (password,) = external["spec"]["data"]
+    assert password["remoteRef"]["key"] == f"${{{DATA_STATE}.outputs.postgres_monitoring_password_secret_arn}}"
+    assert external["spec"]["target"]["template"]["data"] == {
+        "username": "iworkz_monitoring",
+        "password": "{{ .password }}",
+    }
 
     # Redis: the data stack's connection secret, as the read-only "monitoring" user; no password exists.
     pod = named(doc, "kubernetes_deployment_v1", "redis-exporter")["spec"]["template"]["spec"]

@@ -427,7 +427,7 @@ BAD_NETWORKS = [
     pytest.param(
         "dev",
         {"network": {"availability_zones": ["ap-northeast-1a", "us-east-1b", "ap-northeast-1d"]}},
-        ["dev.yaml", "network.availability_zones[1]", "'us-east-1b'", "not in the region ap-northeast-1"],
+        ["dev.yaml", "network.availability_zones[1]", "'us-east-1b'", "not an availability zone of ap-northeast-1"],
         id="zone-outside-region",
     ),
     pytest.param(
@@ -451,7 +451,12 @@ BAD_NETWORKS = [
     pytest.param(
         "production",
         {"network": {"interface_endpoints": ["ecr.api", "ecr.dkr", "sts", "logs", "com.amazonaws.x/y"]}},
-        ["production.yaml", "network.interface_endpoints[4]", "'com.amazonaws.x/y'", "AWS service suffix"],
+        [
+            "production.yaml",
+            "network.interface_endpoints[4]",
+            "'com.amazonaws.x/y'",
+            "not an AWS service with an interface endpoint",
+        ],
         id="malformed-endpoint-service",
     ),
     pytest.param(

@@ -14,12 +14,13 @@ import pytest
 import yaml
 
 from iworkz.config import ConfigError, load_settings
+from iworkz_constructs.external_secret import REMOTE_REF_DEFAULTS
 from iworkz_constructs.k8s_workload import IMAGE_ATTRIBUTE, REPLICAS_ATTRIBUTE
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.redis import REDIS_PORT
 from iworkz_constructs.scheduling import Toleration, schedulable_node_groups, useless_tolerations
-from tests.configs import DELETE, write_config
-from tests.tf import one, policy_json, resources, trusted_service_accounts
+from tests.configs import DELETE, ENVIRONMENTS, write_config
+from tests.tf import HARDENED_CONTAINER, one, policy_json, resources, trusted_service_accounts
 
 STACK = "workloads-production"
 NAMESPACE = "iworkz-production"
@@ -33,13 +34,15 @@ def doc(stack) -> dict[str, Any]:
     return stack(STACK)
 
 
-def _by_name(doc, resource_type: str) -> dict[str, dict[str, Any]]:
+def _by_name(doc, resource_type: str, namespace: str | None = NAMESPACE) -> dict[str, dict[str, Any]]:
+    """Objects of one type in ``namespace`` (and cluster-wide ones), by name (manifests: kind/name)."""
     found = {}
     for body in resources(doc, resource_type).values():
-        if "manifest" in body:
-            found[f"{body['manifest']['kind']}/{body['manifest']['metadata']['name']}"] = body
-        else:
-            found[body["metadata"]["name"]] = body
+        metadata = body["manifest"]["metadata"] if "manifest" in body else body["metadata"]
+        if metadata.get("namespace", namespace) != namespace:
+            continue
+        key = f"{body['manifest']['kind']}/{metadata['name']}" if "manifest" in body else metadata["name"]
+        found[key] = body
     return found
 
 
@@ -214,12 +217,16 @@ def test_service_accounts_and_workload_roles(doc):
 # ---------------------------------------------------------------- secrets
 
 
-def _external_secrets(doc) -> dict[str, dict[str, Any]]:
+def _external_secrets_in(doc, namespace: str) -> dict[str, dict[str, Any]]:
     return {
         key.split("/", 1)[1]: body["manifest"]
-        for key, body in _by_name(doc, "kubernetes_manifest").items()
+        for key, body in _by_name(doc, "kubernetes_manifest", namespace).items()
         if key.startswith("ExternalSecret/")
     }
+
+
+def _external_secrets(doc) -> dict[str, dict[str, Any]]:
+    return _external_secrets_in(doc, NAMESPACE)
 
 
 def test_secrets_come_from_secrets_manager_never_literals(doc):
@@ -246,8 +253,11 @@ def test_secrets_come_from_secrets_manager_never_literals(doc):
         secrets["ai-secrets"]["spec"]["data"][0]["remoteRef"]["key"]
         == "${aws_secretsmanager_secret.openai-api-key.arn}"
     )
-    url = secrets["database-secret"]["spec"]["target"]["template"]["data"]["url"]
-    assert url.startswith("postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@${" + data_outputs)
+    # The application's own role, never the RDS master user (whose secret RDS rotates).
+    database = secrets["database-secret"]["spec"]
+    assert database["data"][0]["remoteRef"]["key"] == "${" + data_outputs + "postgres_app_password_secret_arn}"
+    url = database["target"]["template"]["data"]["url"]
+    assert url.startswith("postgresql://iworkz_app:{{ .password | urlquery }}@${" + data_outputs)
     assert f":{POSTGRES_PORT}/iworkz?sslmode=require" in url
     assert secrets["redis-secret"]["spec"]["target"]["template"]["data"] == {
         "url": "rediss://{{ .username }}@{{ .host }}:{{ .port }}"
@@ -287,6 +297,40 @@ def test_operator_filled_secrets_hold_no_value(doc):
         assert secret["kms_key_id"].startswith("${data.terraform_remote_state.data-production")
         assert secret["lifecycle"]["prevent_destroy"] is True
     assert not resources(doc, "aws_secretsmanager_secret_version")
+
+
+def test_the_services_get_their_own_database_roles_from_a_job_only_it_sees_the_master_with(doc):
+    data = "${data.terraform_remote_state.data-production.outputs."
+    setup = "database-setup"
+    namespaces = _by_name(doc, "kubernetes_namespace_v1", None)
+    assert namespaces[setup]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    (credentials,) = _external_secrets_in(doc, setup).values()
+    keys = {item["secretKey"]: item["remoteRef"] for item in credentials["spec"]["data"]}
+    assert keys["master-username"] == {
+        "key": data + "database_secret_arn}",
+        "property": "username",
+        **REMOTE_REF_DEFAULTS,
+    }
+    assert keys["app-password"]["key"] == data + "postgres_app_password_secret_arn}"
+    assert keys["monitoring-password"]["key"] == data + "postgres_monitoring_password_secret_arn}"
+    # The master credentials appear in no other namespace's secret.
+    for name, manifest in _external_secrets(doc).items():
+        assert all(item["remoteRef"]["key"] != keys["master-username"]["key"] for item in manifest["spec"]["data"]), (
+            name
+        )
+    (job,) = resources(doc, "kubernetes_job_v1").values()
+    assert job["metadata"]["namespace"] == setup and job["wait_for_completion"] is True
+    pod = job["spec"]["template"]["spec"]
+    (container,) = pod["container"]
+    assert container["command"] == ["psql", "--no-psqlrc", "--quiet", "--file", "/opt/iworkz/postgres_roles.sql"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["APP_USER"]["value"] == "iworkz_app" and env["MONITORING_USER"]["value"] == "iworkz_monitoring"
+    assert env["PGPASSWORD"]["value_from"]["secret_key_ref"]["key"] == "master-password"
+    assert "value" not in env["APP_PASSWORD"]
+    assert container["security_context"] == {**HARDENED_CONTAINER, "run_as_non_root": True}
+    # The application starts once its role exists.
+    backend = _deployments(doc)["backend-api"]
+    assert any(d.startswith("kubernetes_job_v1.database-roles_job") for d in backend["depends_on"])
 
 
 # ---------------------------------------------------------------- services, HPA, ingress, config
@@ -524,7 +568,7 @@ BAD_INPUTS = [
     pytest.param(
         "production",
         _workload_patch("web-frontend", image={"tag": "latest"}),
-        ["production.yaml", "platform.workloads.web-frontend.image.tag", "latest", "pinned to a release tag"],
+        ["production.yaml", "platform.workloads.web-frontend.image.tag", "latest", "is not a release"],
         id="latest-in-production",
     ),
     pytest.param(
@@ -606,9 +650,11 @@ def test_fails_on_bad_platform_input(tmp_path, env, patch, expected):
         assert fragment in message, f"{fragment!r} not in:\n{message}"
 
 
-def test_latest_is_allowed_outside_production(tmp_path):
+def test_latest_is_refused_in_every_environment(tmp_path):
+    # iworkz_constructs.k8s_workload.check_image refuses it in every environment: so does the config.
     config = write_config(tmp_path, "dev", _workload_patch("web-frontend", image={"tag": "latest"}))
-    assert load_settings(config).environments["dev"].platform.workloads["web-frontend"].image.tag == "latest"
+    with pytest.raises(ConfigError, match="'latest' is not a release"):
+        load_settings(config)
 
 
 def test_image_shorthand_with_tag_is_accepted(tmp_path):
@@ -625,7 +671,7 @@ def test_a_toleration_of_an_existing_taint_is_accepted(tmp_path):
     assert workload["backend-api"].tolerations[0].key == "memory-optimized"
 
 
-@pytest.mark.parametrize("environment", ["production", "staging", "dev"])
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_scheduling_is_consistent_in_every_environment(stack, environment):
     """Skipped for environments not synthesised in this session (ENVS=...)."""
     node_groups = _eks_node_groups(stack(f"eks-{environment}"))

@@ -15,17 +15,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
+from iworkz.config import catalog
 from iworkz.config.alarms import AlarmsConfig, alarm_rules, rds_memory_gib
-from iworkz.config.base import Model, rule_error, validate_aws_region
+from iworkz.config.base import Model, Templated, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
 from iworkz.config.dr_azure import DrAzureConfig
 from iworkz.config.eks import EksConfig
 from iworkz.config.monitoring import MonitoringConfig
+from iworkz.config.names import derived_name_problems
 from iworkz.config.network import NetworkConfig
 from iworkz.config.platform import PlatformConfig, platform_rules
+from iworkz.config.source import load_yaml, parse_yaml, read_text
+from iworkz.config.versions import version_problems
 from iworkz.errors import ConfigError, Problem
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
@@ -65,12 +68,13 @@ def _validate_tags(tags: dict[str, str]) -> dict[str, str]:
     return tags
 
 
-Tags = Annotated[dict[str, str], AfterValidator(_validate_tags)]
+Tags = Annotated[dict[str, Annotated[str, Templated]], AfterValidator(_validate_tags)]
 
 
 class S3BackendSettings(Model):
     bucket: str = Field("iworkz-terraform-state", pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-    lock_table: str = "terraform-lock"
+    # DynamoDB table names: 3-255 letters, digits, '_', '-' and '.'.
+    lock_table: str = Field("terraform-lock", pattern=r"^[A-Za-z0-9_.-]{3,255}$")
     region: AwsRegion = "ap-northeast-1"
     # S3-native locking (Terraform >= 1.11); the DynamoDB table stays for older clients.
     use_lockfile: bool = True
@@ -151,7 +155,8 @@ class EnvironmentConfig(Model):
     data: DataConfig = DataConfig()
     dr_azure: DrAzureConfig = DrAzureConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
-    platform: PlatformConfig = PlatformConfig()
+    # Validated with the environment (validate_default): its defaults derive from the environment name.
+    platform: PlatformConfig = Field(default_factory=dict, validate_default=True)
     alarms: AlarmsConfig = AlarmsConfig()
     migrations: MigrationsConfig = MigrationsConfig()
 
@@ -161,15 +166,24 @@ class EnvironmentConfig(Model):
 
     @model_validator(mode="after")
     def _environment_rules(self) -> EnvironmentConfig:
+        region = self.aws.region
+        zones_of_region = [f"{region}{letter}" for letter in catalog.values("aws.yaml", "availability_zones")[region]]
         for index, zone in enumerate(self.network.availability_zones):
-            if not (zone.startswith(self.aws.region) and len(zone) == len(self.aws.region) + 1):
+            if zone not in zones_of_region:
                 raise rule_error(
-                    f"availability zone is not in the region {self.aws.region}",
-                    f"use zones such as {self.aws.region}a",
+                    f"is not an availability zone of {region} ({', '.join(zones_of_region)})",
+                    f"use zones of that list, e.g. {', '.join(zones_of_region[:3])}",
                     field=f"network.availability_zones[{index}]",
                     value=zone,
                 )
         zones = len(self.network.availability_zones)
+        if zones < 2:
+            raise rule_error(
+                "EKS (and the Route 53 Resolver of the DR link) needs subnets in at least two availability zones",
+                f"list two or more zones of {region}, e.g. {', '.join(zones_of_region[:3])}",
+                field="network.availability_zones",
+                value=self.network.availability_zones,
+            )
         opensearch = self.data.opensearch
         if opensearch.instance_count % min(zones, 3):
             raise rule_error(
@@ -178,7 +192,7 @@ class EnvironmentConfig(Model):
                 field="data.opensearch.instance_count",
                 value=opensearch.instance_count,
             )
-        platform_rules(self.platform, self.eks.node_groups, self.is_production)
+        platform_rules(self.platform, self.eks.node_groups)
         self._alarm_rules()
         if self.is_production:
             self._production_rules()
@@ -198,27 +212,12 @@ class EnvironmentConfig(Model):
         alarm_rules(self.alarms, self.monitoring.alert_teams, capacities)
 
     def _production_rules(self) -> None:
-        if len(self.network.availability_zones) < 2:
-            raise rule_error(
-                "production needs at least two availability zones",
-                "list the seed's three zones: ap-northeast-1a, 1c, 1d",
-                field="network.availability_zones",
-                value=self.network.availability_zones,
-            )
         if self.network.nat_gateways == "single":
             raise rule_error(
                 "production needs one NAT gateway per availability zone (a single NAT is a single point of failure)",
                 "set nat_gateways: one_per_az",
                 field="network.nat_gateways",
                 value=self.network.nat_gateways,
-            )
-        open_world = [c for c in self.eks.public_access_cidrs if ipaddress.ip_network(c).prefixlen == 0]
-        if self.eks.endpoint_public_access and open_world:
-            raise rule_error(
-                "the production EKS public endpoint must not be open to the whole internet",
-                "list the office/VPN CIDRs, or set endpoint_public_access: false",
-                field="eks.public_access_cidrs",
-                value=self.eks.public_access_cidrs,
             )
         if not self.data.postgres.multi_az:
             raise rule_error(
@@ -243,23 +242,11 @@ class Settings:
     config_dir: Path
     common: CommonConfig
     environments: Mapping[str, EnvironmentConfig]
+    # One line each: accepted values with a consequence to know (an engine in extended support).
+    warnings: tuple[str, ...] = ()
 
     def file_of(self, environment: str) -> Path:
         return self.config_dir / f"{environment}.yaml"
-
-
-def load_yaml(text: str) -> Any:
-    """``yaml.safe_load`` through libyaml (in PyYAML's wheels) when available: ~8x faster.
-
-    The tests load the configuration ~100 times. On an error the pure-Python parser runs again,
-    so the message stays its more precise one (it names the offending character, for example).
-    """
-    if yaml.__with_libyaml__:
-        try:
-            return yaml.load(text, Loader=yaml.CSafeLoader)
-        except yaml.YAMLError:
-            pass
-    return yaml.safe_load(text)
 
 
 def available_environments(config_dir: Path) -> list[str]:
@@ -292,16 +279,50 @@ def load_settings(config_dir: Path = DEFAULT_CONFIG_DIR, environments: Iterable[
     problems: list[Problem] = []
     common = _load_model(config_dir / COMMON_FILE, CommonConfig, {}, problems, required=False)
     loaded: dict[str, EnvironmentConfig] = {}
+    project = (common or CommonConfig()).project
     for name in names:
-        env = _load_model(config_dir / f"{name}.yaml", EnvironmentConfig, {"name": name}, problems)
+        templates = {"environment": name, "project": project, "prefix": f"{project}-{name}"}
+        env = _load_model(config_dir / f"{name}.yaml", EnvironmentConfig, {"name": name}, problems, templates=templates)
         if env is not None:
             loaded[name] = env
+    warnings: list[str] = []
     if not problems:
+        assert common is not None
         problems.extend(_cross_environment_problems(config_dir, loaded))
+        for name, env in loaded.items():
+            file = _display(config_dir / f"{name}.yaml")
+            problems.extend(derived_name_problems(file, common, env))
+            problems.extend(_tag_count_problems(file, common, env))
+            found, warned = version_problems(file, env, catalog.today())
+            problems.extend(found)
+            if name in selected:
+                warnings.extend(warned)
     if problems:
         raise ConfigError(problems)
     assert common is not None
-    return Settings(config_dir, common, {name: loaded[name] for name in selected})
+    return Settings(config_dir, common, {name: loaded[name] for name in selected}, tuple(warnings))
+
+
+# Tags the constructs set on a resource themselves (Name, Owner, ...) besides the default tags.
+RESOURCE_OWN_TAGS = 5
+
+
+def _tag_count_problems(file: str, common: CommonConfig, env: EnvironmentConfig) -> list[Problem]:
+    """Every AWS resource carries the default tags (common + environment + Environment): at most 50 in all."""
+    default_tags = {**common.tags, **env.tags, "Environment": env.name}
+    limit = catalog.values("aws.yaml", "resource_tags")["max_per_resource"] - RESOURCE_OWN_TAGS
+    if len(default_tags) <= limit:
+        return []
+    return [
+        Problem(
+            file,
+            "tags",
+            f"{len(default_tags)} default tags (common.yaml, this file and Environment)",
+            f"AWS allows 50 tags per resource; the constructs add up to {RESOURCE_OWN_TAGS} of their own, "
+            f"so at most {limit} default tags",
+            f"remove {len(default_tags) - limit} tag(s) from tags here or in config/common.yaml",
+        )
+    ]
 
 
 def _display(path: Path) -> str:
@@ -317,29 +338,38 @@ def _load_model(
     injected: dict[str, Any],
     problems: list[Problem],
     required: bool = True,
+    templates: Mapping[str, str] | None = None,
 ) -> Any:
     file = _display(path)
     text: str | None = None
-    if not path.exists():
-        if required:
-            problems.append(Problem(file, "(file)", None, "file is missing"))
-            return None
+    if not path.exists() and not path.is_symlink() and not required:
         raw: Any = {}
     else:
-        text = path.read_text(encoding="utf-8")
-        if (cached := _VALIDATED.get((model, text, tuple(injected.items())))) is not None:
+        read = read_text(path, file)
+        if isinstance(read, Problem):
+            problems.append(read)
+            return None
+        text = read
+        # The defaults of engine versions depend on the date of the synth.
+        cache_key = (model, text, tuple(injected.items()), tuple((templates or {}).items()), catalog.today())
+        if (cached := _VALIDATED.get(cache_key)) is not None:
             return cached
-        try:
-            raw = load_yaml(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-            problems.append(Problem(file, where, None, f"is not valid YAML: {getattr(exc, 'problem', exc)}"))
+        raw = parse_yaml(text, file)
+        if isinstance(raw, Problem):
+            problems.append(raw)
             return None
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):
-            problems.append(Problem(file, "(top level)", raw, "must be a mapping of sections"))
+            problems.append(
+                Problem(
+                    file,
+                    "(top level)",
+                    raw,
+                    "must be a mapping of sections",
+                    "write one section per line: network:, eks:, ... (see config/production.yaml)",
+                )
+            )
             return None
     for key, value in injected.items():
         if key in raw and raw[key] != value:
@@ -355,20 +385,20 @@ def _load_model(
             return None
         raw = {**raw, key: value}
     try:
-        validated = model.model_validate(raw)
+        validated = model.model_validate(raw, context={"templates": dict(templates or {})})
     except ValidationError as exc:
         problems.extend(_problems_from(file, model, exc))
         return None
     if text is not None:
         if len(_VALIDATED) >= _VALIDATED_LIMIT:
             del _VALIDATED[next(iter(_VALIDATED))]  # the oldest entry
-        _VALIDATED[(model, text, tuple(injected.items()))] = validated
+        _VALIDATED[cache_key] = validated
     return validated
 
 
 # Validated (frozen) models by file text: watch mode re-reads unchanged files on every cycle,
 # and the tests load copies of config/ with one file changed ~120 times.
-_VALIDATED: dict[tuple[type[BaseModel], str, tuple[tuple[str, Any], ...]], BaseModel] = {}
+_VALIDATED: dict[tuple[Any, ...], BaseModel] = {}
 _VALIDATED_LIMIT = 64
 
 
@@ -393,9 +423,43 @@ def _problems_from(file: str, model: type[BaseModel], exc: ValidationError) -> l
         elif err["type"] == "missing":
             rule, value, fix = "is required", "(missing)", f"add {loc[-1]}: to the file"
         else:
-            rule = err["msg"][0].lower() + err["msg"][1:]
+            rule = err["msg"].removeprefix("Value error, ")
+            rule = rule[0].lower() + rule[1:]
+            fix = _builtin_fix(err["type"], ctx, value)
         problems.append(Problem(file, _dotted(loc), value, rule, fix))
     return problems
+
+
+def _builtin_fix(kind: str, ctx: Mapping[str, Any], value: Any) -> str:
+    """The fix of one of pydantic's own errors (types, ranges, lengths, patterns, choices)."""
+    written = getattr(value, "text", value)
+    fixes = {
+        "int_parsing": "write a whole number, e.g. 3",
+        "int_type": "write a whole number, e.g. 3",
+        "int_from_float": f"write a whole number instead of {written}",
+        "float_parsing": "write a number, e.g. 1.5",
+        "float_type": "write a number, e.g. 1.5",
+        "bool_parsing": "write true or false",
+        "bool_type": "write true or false",
+        "string_type": f'quote the value: "{written}"',
+        "string_pattern_mismatch": f"use only what the pattern {ctx.get('pattern')} allows",
+        "string_too_short": f"use at least {ctx.get('min_length')} characters",
+        "string_too_long": f"use at most {ctx.get('max_length')} characters",
+        "too_short": f"list at least {ctx.get('min_length')} item(s)",
+        "too_long": f"list at most {ctx.get('max_length')} item(s)",
+        "greater_than_equal": f"use {ctx.get('ge')} or more",
+        "greater_than": f"use a value above {ctx.get('gt')}",
+        "less_than_equal": f"use {ctx.get('le')} or less",
+        "less_than": f"use a value below {ctx.get('lt')}",
+        "literal_error": f"use one of {ctx.get('expected')}",
+        "list_type": "write a YAML list, e.g. [a, b]",
+        "dict_type": "write a mapping of 'key: value' lines",
+        "model_type": "write a mapping of 'key: value' lines",
+        "model_attributes_type": "write a mapping of 'key: value' lines",
+    }
+    return fixes.get(
+        kind, "change the value so that it meets the rule (the comments in config/production.yaml show each field)"
+    )
 
 
 def _dotted(loc: list[Any]) -> str:
@@ -435,21 +499,71 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _cross_environment_problems(config_dir: Path, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def free_vpc_cidr(envs: Mapping[str, EnvironmentConfig]) -> str:
+    """The first /16 of 10.0.0.0/8 that overlaps no VPC and no routed DR range of any environment."""
+    taken = [ipaddress.ip_network(env.network.vpc_cidr) for env in envs.values()]
+    taken += [ipaddress.ip_network(c) for env in envs.values() for c in env.dr_azure.routed_ranges().values()]
+    for candidate in ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=16):
+        if not any(candidate.overlaps(other) for other in taken):
+            return str(candidate)
+    raise LookupError("no free /16 left in 10.0.0.0/8")
+
+
+def _other_environment_problems(config_dir: Path, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:
+    """A value that names another environment is a copy left unchanged (e.g. a cluster-admin role ARN)."""
     problems = []
+    for name, env in envs.items():
+        others = [other for other in envs if other != name]
+        for field, value in _strings(env.model_dump(exclude={"name"})):
+            named = [o for o in others if re.search(rf"(?<![a-z0-9]){re.escape(o)}(?![a-z0-9])", value)]
+            if named:
+                problems.append(
+                    Problem(
+                        _display(config_dir / f"{name}.yaml"),
+                        field,
+                        value,
+                        f"names the environment {named[0]!r} in the configuration of {name!r} (a copied value?)",
+                        "derive it from this environment: write {environment} for its name or {prefix} for "
+                        "<project>-<environment>, e.g. role/{prefix}-cluster-admin",
+                    )
+                )
+    return problems
+
+
+def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [item for key, child in value.items() for item in _strings(child, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list | tuple):
+        return [item for i, child in enumerate(value) for item in _strings(child, f"{path}[{i}]")]
+    return []
+
+
+def _cross_environment_problems(config_dir: Path, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:
+    problems = _other_environment_problems(config_dir, envs)
     vpcs = {name: ipaddress.ip_network(env.network.vpc_cidr) for name, env in envs.items()}
     names = sorted(vpcs)
     for i, name in enumerate(names):
         for other in names[i + 1 :]:
             if vpcs[name].overlaps(vpcs[other]):
+                # The newer file is the one just added or edited: it gets the message.
+                kept, changed = sorted((name, other), key=lambda n: _modified(config_dir / f"{n}.yaml"))
                 problems.append(
                     Problem(
-                        _display(config_dir / f"{other}.yaml"),
+                        _display(config_dir / f"{changed}.yaml"),
                         "network.vpc_cidr",
-                        str(vpcs[other]),
-                        f"overlaps the {name} VPC {vpcs[name]} (environments must not overlap: "
+                        str(vpcs[changed]),
+                        f"overlaps the {kept} VPC {vpcs[kept]} (environments must not overlap: "
                         "they are peered and routed to the DR site)",
-                        "pick a free /16, e.g. 10.1.0.0/16 or 10.2.0.0/16",
+                        f"pick a free /16, e.g. {free_vpc_cidr(envs)}",
                     )
                 )
     for name, env in envs.items():
@@ -478,4 +592,5 @@ __all__ = [
     "Settings",
     "available_environments",
     "load_settings",
+    "load_yaml",
 ]

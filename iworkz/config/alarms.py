@@ -6,8 +6,9 @@ whose receiver gets them. Everything is checked here with the rules the construc
 severity or team that does not exist, an evaluation window CloudWatch refuses, a value outside
 its metric's range (a percentage above 100, free storage above the allocated size).
 
-The catalogs beside this module (``catalog/*.yaml``, dated, with their sources) hold the metrics
-each service publishes and the memory of the RDS instance classes.
+The catalog (``catalog/cloudwatch_metrics.yaml`` and ``rds_instance_classes.yaml``, dated, with
+their sources, read through :mod:`iworkz.config.catalog`) holds the metrics each service
+publishes and the memory of the RDS instance classes.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
-import yaml
 from pydantic import create_model, model_validator
 
+from iworkz.config import catalog
 from iworkz.config.base import Model, rule_error
 from iworkz_constructs.alarm_settings import (
     ALARM_SETTINGS,
@@ -32,7 +32,6 @@ from iworkz_constructs.alarm_settings import (
     value_problem,
 )
 
-CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 Severity = Literal["critical", "warning"]
 assert set(Severity.__args__) == set(SEVERITIES)  # type: ignore[attr-defined]
 
@@ -50,27 +49,25 @@ class PublishedNamespace:
     source: str
 
 
-@cache
-def _catalog(file: str) -> dict[str, Any]:
-    loader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
-    return dict(yaml.load((CATALOG_DIR / file).read_text(encoding="utf-8"), Loader=loader))
+METRICS_FILE = "cloudwatch_metrics.yaml"
+INSTANCE_CLASSES_FILE = "rds_instance_classes.yaml"
 
 
 @cache
 def published_metrics() -> dict[str, PublishedNamespace]:
     """Namespace -> what the service publishes there (catalog/cloudwatch_metrics.yaml)."""
     found = {}
-    for table in _catalog("cloudwatch_metrics.yaml").values():
-        values = table["values"]
+    for entry in catalog.tables(METRICS_FILE):
+        values = entry.values
         found[values["namespace"]] = PublishedNamespace(
-            values["namespace"], frozenset(values["metrics"]), frozenset(values["dimensions"]), table["source"]
+            values["namespace"], frozenset(values["metrics"]), frozenset(values["dimensions"]), entry.source
         )
     return found
 
 
 def rds_memory_gib(instance_class: str) -> float | None:
     """Memory of an RDS instance class (catalog/rds_instance_classes.yaml), or None if not listed."""
-    value = _catalog("rds_instance_classes.yaml")["rds_instance_memory_gib"]["values"].get(instance_class)
+    value = catalog.values(INSTANCE_CLASSES_FILE, "rds_instance_memory_gib").get(instance_class)
     return None if value is None else float(value)
 
 
@@ -83,7 +80,7 @@ def rds_postgres_max_connections(instance_class: str) -> int:
     memory = rds_memory_gib(instance_class)
     if memory is None:
         raise ValueError(f"instance class {instance_class!r} is not in catalog/rds_instance_classes.yaml")
-    formula = _catalog("rds_instance_classes.yaml")["rds_postgres_max_connections"]["values"]
+    formula = catalog.values(INSTANCE_CLASSES_FILE, "rds_postgres_max_connections")
     return int(min(memory * 1024**3 // formula["bytes_per_connection"], formula["most"]))
 
 

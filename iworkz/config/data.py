@@ -4,27 +4,149 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
-from iworkz.config.base import Model, rule_error
+from iworkz.config import catalog
+from iworkz.config.base import LogRetentionDays, Model, reject_number, rule_error
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TIME = r"([01]\d|2[0-3]):[0-5]\d"
+_BACKUP_WINDOW = re.compile(rf"^(?P<start>{_TIME})-(?P<end>{_TIME})$")
+_MAINTENANCE_WINDOW = re.compile(
+    rf"^(?P<start_day>[a-z]{{3}}):(?P<start>{_TIME})-(?P<end_day>[a-z]{{3}}):(?P<end>{_TIME})$"
+)
+_WEEK = 7 * 24 * 60
+MIN_WINDOW_MINUTES = 30
+
+
+def _minutes(hh_mm: str) -> int:
+    hours, minutes = hh_mm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _backup_window(value: str) -> str:
+    match = _BACKUP_WINDOW.match(value)
+    if not match:
+        raise rule_error("must be an RDS backup window hh:mm-hh:mm (UTC)", "e.g. '03:00-04:00'")
+    if (_minutes(match["end"]) - _minutes(match["start"])) % (24 * 60) < MIN_WINDOW_MINUTES:
+        raise rule_error(f"an RDS backup window lasts at least {MIN_WINDOW_MINUTES} minutes", "e.g. '03:00-04:00'")
+    return value
+
+
+def _maintenance_window(value: str) -> str:
+    match = _MAINTENANCE_WINDOW.match(value)
+    if not match or match["start_day"] not in _DAYS or match["end_day"] not in _DAYS:
+        raise rule_error(
+            f"must be an RDS maintenance window ddd:hh:mm-ddd:hh:mm (UTC; days {', '.join(_DAYS)})",
+            "e.g. 'sun:04:00-sun:05:00'",
+        )
+    start, end = _week_interval(value)
+    if not MIN_WINDOW_MINUTES <= (end - start) <= 24 * 60:
+        raise rule_error(
+            f"an RDS maintenance window lasts {MIN_WINDOW_MINUTES} minutes to 24 hours", "e.g. 'sun:04:00-sun:05:00'"
+        )
+    return value
+
+
+def _week_interval(window: str) -> tuple[int, int]:
+    """A maintenance window as [start, end) minutes since Monday 00:00 (end may pass the week)."""
+    match = _MAINTENANCE_WINDOW.match(window)
+    assert match is not None
+    start = _DAYS.index(match["start_day"]) * 24 * 60 + _minutes(match["start"])
+    end = _DAYS.index(match["end_day"]) * 24 * 60 + _minutes(match["end"])
+    return start, end if end > start else end + _WEEK
+
+
+def windows_overlap(backup: str, maintenance: str) -> bool:
+    """Whether the daily backup window meets the weekly maintenance window (RDS refuses that)."""
+    match = _BACKUP_WINDOW.match(backup)
+    assert match is not None
+    daily_start = _minutes(match["start"])
+    daily_end = _minutes(match["end"]) if _minutes(match["end"]) > daily_start else _minutes(match["end"]) + 24 * 60
+    start, end = _week_interval(maintenance)
+    for day in range(-1, 8):
+        b_start, b_end = day * 24 * 60 + daily_start, day * 24 * 60 + daily_end
+        if b_start < end and start < b_end:
+            return True
+    return False
+
+
+def _instance_type(
+    kind: str, families_table: str, written: Callable[[str, str], str], example: str
+) -> Callable[[str], str]:
+    """A validator of instance names built from a family list and the size list of the catalog."""
+
+    def check(value: str) -> str:
+        families = catalog.values("aws.yaml", families_table)
+        sizes = catalog.values("aws.yaml", "instance_sizes")
+        if value not in {written(family, size) for family in families for size in sizes}:
+            raise rule_error(
+                f"is not {kind} (written {written('<family>', '<size>')}; families: {', '.join(families)}; "
+                f"iworkz/config/catalog/aws.yaml: {families_table})",
+                f"e.g. {example}",
+            )
+        return value
+
+    return check
+
+
+RdsInstanceClass = Annotated[
+    str,
+    AfterValidator(
+        _instance_type(
+            "an RDS for PostgreSQL instance class",
+            "rds_postgres_instance_families",
+            lambda f, s: f"{f}.{s}",
+            "db.r6g.xlarge",
+        )
+    ),
+]
+CacheNodeType = Annotated[
+    str,
+    AfterValidator(
+        _instance_type(
+            "an ElastiCache node type", "elasticache_node_families", lambda f, s: f"{f}.{s}", "cache.r7g.large"
+        )
+    ),
+]
+SearchInstanceType = Annotated[
+    str,
+    AfterValidator(
+        _instance_type(
+            "an OpenSearch Service instance type",
+            "opensearch_instance_families",
+            lambda f, s: f"{f}.{s}.search",
+            "r6g.large.search",
+        )
+    ),
+]
+
+
+def _version(field: str) -> BeforeValidator:
+    return BeforeValidator(reject_number(field))
 
 
 class PostgresConfig(Model):
-    engine_version: str = "16.6"
-    instance_class: str = "db.r6g.xlarge"
+    # Left out: the newest version in standard support on the day of the synth (catalog/versions.yaml).
+    engine_version: Annotated[str, _version("engine_version")] = Field(
+        default_factory=catalog.newest_in_standard_support("postgres")
+    )
+    instance_class: RdsInstanceClass = "db.r6g.xlarge"
     allocated_storage_gb: int = Field(100, ge=20)
     max_allocated_storage_gb: int = Field(1000, ge=20)
     multi_az: bool = True
     read_replicas: int = Field(1, ge=0)
     backup_retention_days: int = Field(7, ge=1, le=35)
-    backup_window: str = "03:00-04:00"
-    maintenance_window: str = "sun:04:00-sun:05:00"
+    backup_window: Annotated[str, AfterValidator(_backup_window)] = "03:00-04:00"
+    maintenance_window: Annotated[str, AfterValidator(_maintenance_window)] = "sun:04:00-sun:05:00"
     database_name: str = Field("iworkz", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     master_username: str = Field("iworkz_admin", pattern=r"^[a-z][a-z0-9_]{0,62}$")
     # Automated backups copied to aws.backup_region (seed 12.1: cross-region backups).
     cross_region_backup_retention_days: int = Field(7, ge=1, le=35)
-    log_retention_days: int = Field(365, ge=1)
+    log_retention_days: LogRetentionDays = 365
     performance_insights_retention_days: int = 7
 
     @field_validator("engine_version")
@@ -37,6 +159,13 @@ class PostgresConfig(Model):
 
     @model_validator(mode="after")
     def _check(self) -> PostgresConfig:
+        if windows_overlap(self.backup_window, self.maintenance_window):
+            raise rule_error(
+                f"the maintenance window overlaps the daily backup window {self.backup_window} (RDS refuses that)",
+                "move one of them, e.g. backup_window '03:00-04:00' and maintenance_window 'sun:04:00-sun:05:00'",
+                field="maintenance_window",
+                value=self.maintenance_window,
+            )
         if self.max_allocated_storage_gb < self.allocated_storage_gb:
             raise rule_error(
                 "max_allocated_storage_gb must be at least allocated_storage_gb",
@@ -64,13 +193,15 @@ class PostgresConfig(Model):
 
 
 class RedisConfig(Model):
-    engine_version: str = "7.1"
-    node_type: str = "cache.r7g.large"
+    engine_version: Annotated[str, _version("engine_version")] = Field(
+        default_factory=catalog.newest_in_standard_support("redis")
+    )
+    node_type: CacheNodeType = "cache.r7g.large"
     shards: int = Field(3, ge=1, le=500)
     # Multi-AZ with automatic failover needs a replica in every shard.
     replicas_per_shard: int = Field(2, ge=1, le=5)
     snapshot_retention_days: int = Field(7, ge=1, le=35)
-    log_retention_days: int = Field(14, ge=1)
+    log_retention_days: LogRetentionDays = 14
 
     @field_validator("engine_version")
     @classmethod
@@ -81,17 +212,19 @@ class RedisConfig(Model):
 
 
 class OpenSearchConfig(Model):
-    engine_version: str = "OpenSearch_2.17"
-    instance_type: str = "r6g.large.search"
+    engine_version: str = Field(default_factory=catalog.newest_in_standard_support("opensearch"))
+    instance_type: SearchInstanceType = "r6g.large.search"
     instance_count: int = Field(3, ge=1)
-    master_instance_type: str = "m6g.large.search"
-    master_count: int = Field(3, ge=0)
+    master_instance_type: SearchInstanceType = "m6g.large.search"
+    # Dedicated masters: none, or an odd quorum of 3 or 5 (the only counts OpenSearch Service allows).
+    master_count: Literal[0, 3, 5] = 3
     volume_size_gb: int = Field(100, ge=10)
-    log_retention_days: int = Field(365, ge=1)
-    # Seed 12.1 log tiers: the ISM policy moves indices hot -> warm (UltraWarm) -> cold.
-    warm_count: int = 2
+    log_retention_days: LogRetentionDays = 365
+    # Seed 12.1 log tiers: the ISM policy moves indices hot -> warm (UltraWarm) -> cold. Off unless
+    # configured, as in OpenSearchProps (a default lives in one place: tests/test_defaults.py).
+    warm_count: int = 0
     warm_instance_type: str = "ultrawarm1.medium.search"
-    cold_storage: bool = True
+    cold_storage: bool = False
 
     @field_validator("engine_version")
     @classmethod

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from iworkz.config.base import Model, rule_error, validate_cidr, validate_private_cidr
+from iworkz.config import catalog
+from iworkz.config.base import Model, PublicAllowListCidr, reject_number, rule_error, validate_private_cidr
 
 # Azure regions with availability zones (zone-redundant HA needs them).
 AZURE_LOCATIONS_WITH_ZONES = frozenset(
@@ -108,13 +109,25 @@ AZURE_REGION_PAIRS = {
     "westus2": "westcentralus",
 }
 
-# AKS keeps three minor versions in standard support; older ones are end of life.
-AKS_OLDEST_SUPPORTED_MINOR = 33
+# Standard_<family><vCPUs>[-<constrained vCPUs>]<features>[_<accelerator>][_v<version>]
+_VM_SIZE = re.compile(r"^Standard_(?P<family>[A-Z]{1,3})\d{1,3}(-\d{1,3})?[a-z]*(_[A-Z]\d{1,4}[a-z]?)?(_v\d{1,2})?$")
+
+
+def _vm_size(value: str) -> str:
+    match = _VM_SIZE.match(value)
+    families = catalog.values("azure.yaml", "vm_size_families")
+    if not match or match["family"] not in families:
+        raise rule_error(
+            "is not an Azure VM size: Standard_<family><vCPUs><features>[_v<version>] with a family of "
+            f"{', '.join(families)} (iworkz/config/catalog/azure.yaml)",
+            "e.g. Standard_D4ds_v5",
+        )
+    return value
+
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 Uuid = Annotated[str, Field(pattern=_UUID)]
 PrivateCidr = Annotated[str, AfterValidator(validate_private_cidr)]
-Cidr = Annotated[str, AfterValidator(validate_cidr)]
 
 # The VNet is split into: AKS nodes (first half), then /+4 blocks for PostgreSQL,
 # private endpoints and the VPN gateway (see dr_azure_subnets).
@@ -128,13 +141,6 @@ def _azure_location(value: str) -> str:
 
 
 AzureLocation = Annotated[str, AfterValidator(_azure_location)]
-
-
-def _no_open_world(value: list[str]) -> list[str]:
-    for cidr in value:
-        if ipaddress.ip_network(cidr).prefixlen == 0:
-            raise rule_error("must not contain 0.0.0.0/0 (open to the whole internet)", "list the office/CI CIDRs")
-    return value
 
 
 def dr_azure_subnets(vnet_cidr: str) -> dict[str, str]:
@@ -169,7 +175,7 @@ def dns_resolver_inbound_ip(vnet_cidr: str) -> str:
 class AksPoolConfig(Model):
     """An AKS node pool: VM size and autoscaling bounds."""
 
-    vm_size: str = Field(pattern=r"^Standard_[A-Za-z0-9_]+$")
+    vm_size: Annotated[str, AfterValidator(_vm_size)]
     min_count: int = Field(ge=0, le=1000)
     max_count: int = Field(ge=1, le=1000)
     # CKV_AZURE_168: at least 50 pods per node.
@@ -209,9 +215,10 @@ class DrAzureConfig(Model):
     # Azure CNI overlay: pod and service ranges are not routed, but must not clash with routed ones.
     aks_pod_cidr: PrivateCidr = "192.168.0.0/16"
     aks_service_cidr: PrivateCidr = "172.16.0.0/16"
-    kubernetes_version: str = "1.34"
+    # Left out: the newest AKS version in standard support on the day of the synth (catalog/versions.yaml).
+    kubernetes_version: str = Field(default_factory=lambda: catalog.calendar("aks").newest(catalog.today()))
     aks_private_cluster: bool = False
-    aks_authorized_ip_ranges: Annotated[list[Cidr], AfterValidator(_no_open_world)] = Field(default_factory=list)
+    aks_authorized_ip_ranges: list[PublicAllowListCidr] = Field(default_factory=list)
     aks_admin_group_object_ids: list[Uuid] = Field(default_factory=list)
     aks_network_policy: Literal["cilium", "azure"] = "cilium"
     aks_automatic_upgrade_channel: Literal["patch", "stable"] = "patch"
@@ -232,27 +239,22 @@ class DrAzureConfig(Model):
     log_retention_days: int = Field(90, ge=30, le=730)
     vpn_gateway_sku: Literal["VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ"] = "VpnGw2AZ"
     vpn_customer_gateway_bgp_asn: int = Field(65000, ge=1, le=4294967294)
-    # Egress ranges of whoever runs Terraform: the Key Vault firewall lets them create keys.
-    deployer_ip_ranges: Annotated[list[Cidr], AfterValidator(_no_open_world)] = Field(default_factory=list)
+    # Public egress ranges of whoever runs Terraform from outside Azure: the Key Vault firewall lets
+    # them create keys. Empty (the default): the vault has no public endpoint, and the runner in the
+    # AWS VPC reaches its private endpoint over the site-to-site VPN (README: deploying).
+    deployer_ip_ranges: list[PublicAllowListCidr] = Field(default_factory=list)
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
     def _quoted(cls, value: object) -> object:
-        if isinstance(value, float | int):
-            raise rule_error("must be a quoted string", f'write "{value}"')
-        return value
+        return reject_number("kubernetes_version")(value)
 
     @field_validator("kubernetes_version")
     @classmethod
-    def _supported_version(cls, value: str) -> str:
-        match = re.fullmatch(r"1\.(\d+)(\.\d+)?", value)
-        if not match:
-            raise rule_error("must be a Kubernetes version such as 1.34 or 1.34.1", 'e.g. "1.34"')
-        if int(match.group(1)) < AKS_OLDEST_SUPPORTED_MINOR:
-            raise rule_error(
-                f"AKS no longer supports Kubernetes before 1.{AKS_OLDEST_SUPPORTED_MINOR} (end of life)",
-                'use "1.34"',
-            )
+    def _version_form(cls, value: str) -> str:
+        # Whether AKS supports it on the day of the synth: iworkz.config.versions (the calendar).
+        if not re.fullmatch(r"1\.\d+(\.\d+)?", value):
+            raise rule_error("must be a Kubernetes version such as 1.35 or 1.35.1", 'e.g. "1.35"')
         return value
 
     @field_validator("postgres_backup_retention_days")
@@ -328,6 +330,13 @@ class DrAzureConfig(Model):
                 "use a region with zones (koreacentral)",
                 field="vpn_gateway_sku",
                 value=self.vpn_gateway_sku,
+            )
+        if self.aks_system_pool.min_count < 1:
+            raise rule_error(
+                "the AKS system pool runs the cluster's own pods: it needs at least one node",
+                "set aks_system_pool.min_count: 3 (one per zone)",
+                field="aks_system_pool.min_count",
+                value=self.aks_system_pool.min_count,
             )
         if self.enabled and not self.aks_private_cluster and not self.aks_authorized_ip_ranges:
             raise rule_error(

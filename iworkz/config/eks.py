@@ -5,56 +5,82 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from iworkz.config.base import Model, rule_error, validate_cidr
-from iworkz.config.network import CLOUDWATCH_RETENTION_DAYS
-
-# EKS versions this tool knows. Anything older has passed the end of extended support
-# (1.28 in Nov 2025 ... 1.31 in Nov 2026); the seed's 1.28 is therefore rejected.
-EKS_SUPPORTED_VERSIONS = ("1.32", "1.33", "1.34", "1.35")
-EKS_DEFAULT_VERSION = "1.34"
+from iworkz.config import catalog
+from iworkz.config.base import LogRetentionDays, Model, PublicAllowListCidr, Templated, reject_number, rule_error
 
 GPU_INSTANCE_FAMILIES = ("g4dn", "g5", "g5g", "g6", "g6e", "gr6", "p4d", "p4de", "p5", "p5e")
 GPU_AMI_TYPES = ("AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA")
 # Amazon Linux 2023 root device is /dev/xvda (the launch templates encrypt it); AL2 is end of life.
 AMI_TYPES = ("AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA")
+ARM_AMI_TYPES = ("AL2023_ARM_64_STANDARD", "AL2023_ARM_64_NVIDIA")
 _NODE_GROUP_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# A Kubernetes label or taint key: an optional DNS-subdomain prefix and "/", then a name of at
+# most 63 letters, digits, '-', '_' and '.', beginning and ending with a letter or digit.
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+# A label value: empty, or at most 63 such characters.
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+# EKS allows five selectors per Fargate profile.
+MAX_FARGATE_NAMESPACES = 5
+_INSTANCE_TYPE = re.compile(r"^(?P<family>(?P<series>[a-z]+)(?P<generation>\d+)(?P<attributes>[a-z-]*))\.[a-z0-9]+$")
 
 
-def _version_string(value: object) -> object:
-    if isinstance(value, float | int):
+def _label_key(value: str) -> str:
+    if not _LABEL_KEY.match(value):
         raise rule_error(
-            "must be a quoted string: YAML reads 1.30 as the number 1.3",
-            f'write kubernetes_version: "{value}"',
+            "must be a Kubernetes label key: [prefix/]name, the name at most 63 letters, digits, '-', '_', '.' "
+            "beginning and ending with a letter or digit",
+            "e.g. NodeGroup or example.com/workload",
         )
     return value
 
 
-def _supported_version(value: str) -> str:
-    if value not in EKS_SUPPORTED_VERSIONS:
-        older = value.count(".") == 1 and value.split(".")[0] == "1" and value.split(".")[1].isdigit()
-        if older and int(value.split(".")[1]) < int(EKS_SUPPORTED_VERSIONS[0].split(".")[1]):
-            rule = "is past the end of EKS extended support (end of life)"
-        else:
-            rule = f"is not a Kubernetes version EKS supports here ({', '.join(EKS_SUPPORTED_VERSIONS)})"
-        raise rule_error(rule, f"use {EKS_DEFAULT_VERSION} or another of {', '.join(EKS_SUPPORTED_VERSIONS)}")
+def _label_value(value: str) -> str:
+    if not _LABEL_VALUE.match(value):
+        raise rule_error(
+            "must be a Kubernetes label value: at most 63 letters, digits, '-', '_', '.', beginning and ending "
+            "with a letter or digit",
+            "e.g. general",
+        )
     return value
 
 
-KubernetesVersion = Annotated[str, BeforeValidator(_version_string), AfterValidator(_supported_version)]
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+LabelValue = Annotated[str, BeforeValidator(reject_number("value")), AfterValidator(_label_value)]
+
+
+def _namespace(value: str) -> str:
+    if not _NAMESPACE.match(value):
+        raise rule_error(
+            "must be a Kubernetes namespace name: at most 63 lower-case letters, digits and '-' (no wildcard)",
+            "e.g. fargate-workloads",
+        )
+    return value
+
+
+def is_arm_instance_type(instance_type: str) -> bool:
+    """Graviton (Arm) families carry a "g" among their attributes: m7g, c6gn, r6gd, g5g (catalog)."""
+    match = _INSTANCE_TYPE.match(instance_type)
+    if match is None:
+        return False
+    return match["family"] in catalog.values("aws.yaml", "graviton_exceptions") or "g" in match["attributes"]
+
+
+KubernetesVersion = Annotated[str, BeforeValidator(reject_number("kubernetes_version"))]
 
 
 class Taint(Model):
     """A Kubernetes taint, written as Kubernetes spells it (effect NoSchedule, ...)."""
 
-    key: str = Field(min_length=1)
-    value: str = "true"
+    key: LabelKey
+    value: LabelValue = "true"
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 
 class NodeGroupConfig(Model):
-    instance_types: list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]] = Field(min_length=1)
+    instance_types: list[Annotated[str, Field(pattern=_INSTANCE_TYPE.pattern)]] = Field(min_length=1)
     ami_type: Literal[AMI_TYPES] = "AL2023_x86_64_STANDARD"  # type: ignore[valid-type]
     gpu: bool = False
     capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
@@ -63,7 +89,7 @@ class NodeGroupConfig(Model):
     desired_size: int = Field(ge=0)
     disk_size_gb: int = Field(100, ge=20, le=16384)
     max_unavailable_percentage: int = Field(33, ge=1, le=100)
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -81,6 +107,29 @@ class NodeGroupConfig(Model):
                 "set desired_size between min_size and max_size",
                 field="desired_size",
                 value=self.desired_size,
+            )
+        arm_ami = self.ami_type in ARM_AMI_TYPES
+        mismatched = [t for t in self.instance_types if is_arm_instance_type(t) != arm_ami]
+        if mismatched:
+            raise rule_error(
+                f"{', '.join(mismatched)} {'are' if len(mismatched) > 1 else 'is'} "
+                f"{'x86' if arm_ami else 'Arm (Graviton)'} but the AMI type {self.ami_type} is "
+                f"{'Arm' if arm_ami else 'x86'}: the nodes would not boot",
+                "use AL2023_ARM_64_STANDARD for Graviton types (m7g, r6g, ...), AL2023_x86_64_STANDARD for x86",
+                field="instance_types",
+                value=self.instance_types,
+            )
+        keys = [(t.key, t.effect) for t in self.taints]
+        if len(set(keys)) != len(keys):
+            raise rule_error(
+                "a taint key may appear once per effect", "remove the duplicate taint", field="taints", value=keys
+            )
+        if self.gpu and not self.labels:
+            raise rule_error(
+                "a GPU node group needs labels: the NVIDIA device plugin is placed on it by them",
+                "add labels, e.g. {NodeGroup: <name>, Workload: ai-ml}",
+                field="labels",
+                value={},
             )
         if not self.gpu and self.ami_type in GPU_AMI_TYPES:
             raise rule_error(
@@ -115,7 +164,9 @@ class AccessPrincipal(Model):
     ``arn`` may contain ``{account_id}``, filled in from the caller identity at plan time.
     """
 
-    arn: str = Field(pattern=r"^arn:aws:iam::(\{account_id\}|\d{12}):(role|user)/[\w+=,.@/-]+$")
+    # {prefix} is <project>-<environment>: the cluster-admin role the eks stack creates is
+    # arn:aws:iam::{account_id}:role/{prefix}-cluster-admin in every environment.
+    arn: Annotated[str, Templated] = Field(pattern=r"^arn:aws:iam::(\{account_id\}|\d{12}):(role|user)/[\w+=,.@/-]+$")
     username: str
     policy: Literal[
         "AmazonEKSClusterAdminPolicy",
@@ -126,33 +177,46 @@ class AccessPrincipal(Model):
 
 
 class EksConfig(Model):
-    kubernetes_version: KubernetesVersion = EKS_DEFAULT_VERSION
-    endpoint_public_access: bool = True
-    public_access_cidrs: list[Annotated[str, AfterValidator(validate_cidr)]] = Field(min_length=1)
-    log_retention_days: int = Field(90, ge=1)
+    # Left out: the newest version in standard support on the day of the synth (catalog/versions.yaml).
+    kubernetes_version: KubernetesVersion = Field(
+        default_factory=lambda: catalog.calendar("eks").newest(catalog.today())
+    )
+    # Private endpoint only (EksClusterProps' default): deployments run from inside the VPC (README).
+    # A public endpoint needs public_access_cidrs: real, public egress ranges.
+    endpoint_public_access: bool = False
+    public_access_cidrs: list[PublicAllowListCidr] = Field(default_factory=list)
+    log_retention_days: LogRetentionDays = 90
     # Container Insights (container, node and data-plane logs, performance events) and Fargate logs.
-    container_log_retention_days: int = 30
+    container_log_retention_days: LogRetentionDays = 30
     access: list[AccessPrincipal] = Field(default_factory=list)
     node_groups: dict[str, NodeGroupConfig] = Field(min_length=1)
-    fargate_namespaces: list[str] = Field(default_factory=lambda: ["fargate-workloads"])
+    fargate_namespaces: list[Annotated[str, AfterValidator(_namespace)]] = Field(
+        default_factory=lambda: ["fargate-workloads"], min_length=1, max_length=MAX_FARGATE_NAMESPACES
+    )
     # IMDSv2 response hop limit of every node. 1 (default, checkov CKV_AWS_341, EKS best
     # practice) keeps instance metadata and the node role's credentials away from pods: they use
     # IRSA / Pod Identity, and the add-ons get region and VPC ID explicitly. 2 lets pods reach IMDS.
     metadata_hop_limit: int = Field(1, ge=1, le=2)
 
-    @field_validator("container_log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        if value not in CLOUDWATCH_RETENTION_DAYS:
-            raise rule_error(
-                "CloudWatch Logs keeps logs for one of these numbers of days: "
-                + ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS)),
-                "e.g. 30",
-            )
-        return value
-
     @model_validator(mode="after")
     def _check_names(self) -> EksConfig:
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            raise rule_error(
+                "a public EKS endpoint needs an allow-list of public_access_cidrs",
+                "list the operators' public egress CIDRs, or set endpoint_public_access: false",
+                field="public_access_cidrs",
+                value=[],
+            )
+        for what in ("arn", "username"):
+            written = [getattr(principal, what) for principal in self.access]
+            repeated = sorted({value for value in written if written.count(value) > 1})
+            if repeated:
+                raise rule_error(
+                    f"each access principal needs its own {what} (EKS maps one access entry per principal)",
+                    "remove the duplicate entry",
+                    field="access",
+                    value=repeated,
+                )
         for name in self.node_groups:
             if not _NODE_GROUP_NAME.match(name):
                 raise rule_error(

@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
-import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from iworkz.config.base import Model, parse_cidr, rule_error, validate_private_cidr
+from iworkz.config import catalog
+from iworkz.config.base import Model, cloudwatch_retention_days, parse_cidr, rule_error, validate_private_cidr
 
-Cidr = Annotated[str, AfterValidator(validate_private_cidr)]
 Tier = Literal["public", "private", "database"]
 TIERS: tuple[Tier, ...] = ("public", "private", "database")
 
 
-# The retention periods CloudWatch Logs accepts, in days.
-CLOUDWATCH_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
+# The retention periods CloudWatch Logs accepts, in days (catalog/aws.yaml).
+CLOUDWATCH_RETENTION_DAYS = cloudwatch_retention_days()
 MIN_FLOW_LOG_RETENTION_DAYS = 365
 REQUIRED_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs")
-_SERVICE = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$")
+# AWS subnets (and so VPCs) are /16 to /28.
+LARGEST_PREFIX, SMALLEST_PREFIX = 16, 28
 
 
 def _validate_retention(value: int) -> int:
@@ -57,15 +35,41 @@ def _validate_retention(value: int) -> int:
 
 
 def _validate_service(value: str) -> str:
-    if value == "s3" or not _SERVICE.match(value):
+    if value == "s3":
+        raise rule_error("S3 always has a gateway endpoint (free); it needs no interface endpoint", "remove s3")
+    services = catalog.values("aws.yaml", "interface_endpoint_services")
+    if value not in services:
+        close = difflib.get_close_matches(value, services, n=1)
         raise rule_error(
-            "must be an AWS service suffix for an interface endpoint, e.g. 'ecr.api' (S3 always has a gateway endpoint)",
-            "write the part after com.amazonaws.<region>.",
+            "is not an AWS service with an interface endpoint known here (iworkz/config/catalog/aws.yaml: "
+            "interface_endpoint_services)",
+            f"did you mean {close[0]!r}?" if close else "write the part after com.amazonaws.<region>., e.g. 'ecr.api'",
+        )
+    return value
+
+
+def _validate_vpc_size(value: str) -> str:
+    prefix = parse_cidr(value).prefixlen
+    if not LARGEST_PREFIX <= prefix <= SMALLEST_PREFIX:
+        raise rule_error(
+            f"an AWS VPC is /{LARGEST_PREFIX} (65,536 addresses) to /{SMALLEST_PREFIX} (16 addresses)",
+            "use a /16, e.g. 10.3.0.0/16",
+        )
+    return value
+
+
+def _validate_subnet_size(value: str) -> str:
+    prefix = parse_cidr(value).prefixlen
+    if not LARGEST_PREFIX <= prefix <= SMALLEST_PREFIX:
+        raise rule_error(
+            f"an AWS subnet is /{LARGEST_PREFIX} to /{SMALLEST_PREFIX}", "use e.g. a /24 per availability zone"
         )
     return value
 
 
 EndpointService = Annotated[str, AfterValidator(_validate_service)]
+VpcCidr = Annotated[str, AfterValidator(validate_private_cidr), AfterValidator(_validate_vpc_size)]
+SubnetCidr = Annotated[str, AfterValidator(validate_private_cidr), AfterValidator(_validate_subnet_size)]
 
 
 class SubnetLayout(Model):
@@ -82,14 +86,14 @@ class SubnetLayout(Model):
 
 
 class NetworkConfig(Model):
-    vpc_cidr: Cidr
+    vpc_cidr: VpcCidr
     availability_zones: list[str] = Field(min_length=1)
     subnet_layout: SubnetLayout = SubnetLayout()
     # Explicit subnet CIDRs per tier; when a tier is absent it is computed from subnet_layout.
-    subnets: dict[Tier, list[Cidr]] = Field(default_factory=dict)
+    subnets: dict[Tier, list[SubnetCidr]] = Field(default_factory=dict)
     nat_gateways: Literal["one_per_az", "single"] = "one_per_az"
     # At least a year (seed 12.4 flow logs; audit), in a period CloudWatch Logs accepts.
-    flow_log_retention_days: Annotated[int, AfterValidator(_validate_retention)] = 365
+    flow_log_retention_days: Annotated[int, AfterValidator(_validate_retention)] = MIN_FLOW_LOG_RETENTION_DAYS
     # Interface endpoints (com.amazonaws.<region>.<service>) so private nodes reach AWS APIs
     # without the internet; S3 always gets a gateway endpoint.
     interface_endpoints: list[EndpointService] = Field(
@@ -122,6 +126,15 @@ class NetworkConfig(Model):
                 value=self.interface_endpoints,
             )
         vpc = parse_cidr(self.vpc_cidr)
+        subnet_prefix = vpc.prefixlen + self.subnet_layout.newbits
+        if len(self.subnets) < len(TIERS) and subnet_prefix > SMALLEST_PREFIX:
+            raise rule_error(
+                f"{vpc} split with newbits {self.subnet_layout.newbits} gives /{subnet_prefix} subnets; "
+                f"AWS subnets are at most /{SMALLEST_PREFIX}",
+                f"use newbits {SMALLEST_PREFIX - vpc.prefixlen} or less, or a larger VPC",
+                field="subnet_layout.newbits",
+                value=self.subnet_layout.newbits,
+            )
         capacity = 2**self.subnet_layout.newbits
         seen: list[tuple[str, ipaddress.IPv4Network]] = []
         for tier in TIERS:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from iworkz.config.base import Model, rule_error
+from iworkz.config.base import Model, Templated, reject_number, rule_error
 
 _DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # An image repository without tag or digest: registry host[:port] and path components.
@@ -64,8 +64,14 @@ class ImageConfig(Model):
     @field_validator("tag", mode="before")
     @classmethod
     def _tag(cls, value: Any) -> Any:
+        value = reject_number("tag")(value)
         if not isinstance(value, str):
-            raise rule_error("must be a quoted string (YAML reads 1.10 as the number 1.1)", f'write tag: "{value}"')
+            raise rule_error("must be a quoted string", f'write tag: "{value}"')
+        if value in MUTABLE_TAGS:
+            raise rule_error(
+                f"{value!r} is not a release: it changes under a running Deployment",
+                "use the tag the pipeline pushed (a version or the commit SHA)",
+            )
         if not _TAG.match(value):
             raise rule_error(
                 "must be an image tag (letters, digits, '_', '.', '-'; at most 128; not empty)",
@@ -150,16 +156,24 @@ class WorkloadConfig(Model):
 
 
 class PlatformConfig(Model):
-    domain: str = "iworkz.com"
+    # {environment} is the environment's name: staging and dev serve {environment}.iworkz.com.
+    domain: Annotated[str, Templated] = "iworkz.com"
     # Let's Encrypt account e-mail of the letsencrypt-prod ClusterIssuer (expiry notices).
     acme_email: str = "devops@iworkz.com"
     # SageMaker endpoint name ai-services calls (ai-config ConfigMap, seed 12.2).
-    sagemaker_endpoint: str = Field("iworkz-ai-matching", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    # Derived from the environment ({prefix} is <project>-<environment>) unless set.
+    sagemaker_endpoint: Annotated[str, Templated] = Field(
+        "{prefix}-ai-matching", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", validate_default=True
+    )
     # Google Analytics measurement ID of the frontend (public, in frontend-config); none: unset.
     google_analytics_id: str | None = Field(None, pattern=r"^(G-[A-Z0-9]{4,12}|UA-\d{4,10}-\d{1,4})$")
     # The images live in the seed's private GitLab registry (12.3): pods pull with the seed's
     # docker-registry-secret, synced from Secrets Manager by External Secrets (never a literal).
     image_pull_secret: bool = True
+    # psql of the database-roles setup Job (the services' own PostgreSQL roles), >= 15 for \getenv.
+    database_client_image: Image = ImageConfig(
+        repository="public.ecr.aws/docker/library/postgres", tag="16.11-alpine3.22"
+    )
     # Seed 12.2 ingress rate limit (requests per window per client IP).
     rate_limit: int = Field(100, ge=1)
     # ingress-nginx limits per second (limit-rps) or per minute (limit-rpm).
@@ -203,8 +217,8 @@ class PlatformConfig(Model):
         return value
 
 
-def platform_rules(platform: PlatformConfig, node_groups: Mapping[str, Any], production: bool) -> None:
-    """Rules across sections: images in production, scheduling against the EKS node groups.
+def platform_rules(platform: PlatformConfig, node_groups: Mapping[str, Any]) -> None:
+    """Rules across sections: every workload present, scheduling against the EKS node groups.
 
     Called from ``EnvironmentConfig._environment_rules``; raises a rule error naming the field.
     """
@@ -220,13 +234,6 @@ def platform_rules(platform: PlatformConfig, node_groups: Mapping[str, Any], pro
         )
     for name, workload in platform.workloads.items():
         field = f"platform.workloads.{name}"
-        if production and workload.image.tag in MUTABLE_TAGS:
-            raise rule_error(
-                "production images must be pinned to a release tag, not 'latest'",
-                "use the tag the pipeline pushed (a version or the commit SHA)",
-                field=f"{field}.image.tag",
-                value=workload.image.tag,
-            )
         if workload.node_group is not None:
             group = node_groups.get(workload.node_group)
             if group is None:

@@ -26,6 +26,7 @@ from cdktf import App, Aspects, IAspect, TerraformResource, TerraformStack, Test
 from constructs import IConstruct
 
 from iworkz.policy import SUPPRESSIONS_ATTRIBUTE
+from iworkz.policy.network_policy import network_policy_findings
 from iworkz.policy.report import PolicyReport, Suppression
 from iworkz.policy.rules import StackDocument, evaluate
 
@@ -68,14 +69,17 @@ class PolicyAspect:
         """Evaluates the rules over the synthesised stacks; raises PolicyError on any violation."""
         report = PolicyReport(stacks=sorted(documents))
         report.suppressions = [s for s in self.suppressions if s.stack in documents]
-        for name in report.stacks:
-            stack = StackDocument(name, documents[name], frozenset(self.taggable_types))
-            for item in evaluate(stack):
-                covering = next((s for s in report.suppressions if s.covers(item)), None)
-                if covering is None:
-                    report.violations.append(item)
-                else:
-                    report.suppressed.append((covering, item))
+        findings = [
+            item
+            for name in report.stacks
+            for item in evaluate(StackDocument(name, documents[name], frozenset(self.taggable_types)))
+        ]
+        for item in [*findings, *network_policy_findings(documents)]:
+            covering = next((s for s in report.suppressions if s.covers(item)), None)
+            if covering is None:
+                report.violations.append(item)
+            else:
+                report.suppressed.append((covering, item))
         report.raise_for_violations()
         return report
 

@@ -6,6 +6,7 @@ import pytest
 from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
+from iworkz.config.catalog import calendar, today
 from iworkz_constructs.postgres import POSTGRES_PORT, BackupReplica, Postgres, PostgresProps
 from iworkz_constructs.service_security_group import ServiceSecurityGroupProps
 from tests.constructs.alerting import ACTIONS
@@ -53,7 +54,7 @@ def test_defaults_are_secure_and_durable():
     expected = {
         "identifier": "iworkz-test-postgres",
         "engine": "postgres",
-        "engine_version": "16.6",
+        "engine_version": calendar("postgres").newest(today()),
         "instance_class": "db.r6g.xlarge",
         "allocated_storage": 100,
         "max_allocated_storage": 1000,

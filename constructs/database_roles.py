@@ -1,0 +1,87 @@
+"""The database roles of the platform's services, created inside PostgreSQL by a setup Job.
+
+The services must not log in as the RDS master user: RDS rotates its managed master secret
+(every 7 days by default) while pods keep the password they started with, and the master user
+can do everything. The Job (``runtime/postgres_roles.sql``, psql as the master user) creates
+one role per service with a password Secrets Manager generated, grants what each needs and
+hands the application its schema objects; the master user stays for administration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf import ITerraformDependable, TerraformProvider
+from constructs import Construct
+
+from iworkz_constructs.runtime_files import MOUNT_PATH, runtime_files
+from iworkz_constructs.setup_job import SetupJob, SetupJobProps
+
+SCRIPT = "postgres_roles.sql"
+POSTGRES_IMAGE_USER = 70  # the postgres user of the official Alpine images
+
+
+@dataclass(frozen=True)
+class DatabaseRolesProps:
+    """Properties of :class:`DatabaseRoles`.
+
+    | name | meaning | default |
+    |---|---|---|
+    | namespace | namespace of the Job (holds the master credentials: nothing else runs there) | required |
+    | host / port / database | the PostgreSQL server and the application database | required |
+    | credentials_secret | Kubernetes Secret with ``master-username``, ``master-password``, ``app-password``, ``monitoring-password`` | required |
+    | app_user / monitoring_user | the roles of the application and of postgres_exporter | required |
+    | image | a PostgreSQL client image (psql >= 15), ``repository:tag`` | required |
+    | name | prefix of the Job's name | ``database-roles`` |
+    | depends_on / provider | the ExternalSecret of ``credentials_secret`` / kubernetes provider | none / default |
+    """
+
+    namespace: str
+    host: str
+    port: int
+    database: str
+    credentials_secret: str
+    app_user: str
+    monitoring_user: str
+    image: str
+    name: str = "database-roles"
+    depends_on: Sequence[ITerraformDependable] = ()
+    provider: TerraformProvider | None = None
+
+
+class DatabaseRoles(SetupJob):
+    """Attributes: ``job`` (what the services wait for), ``job_name``."""
+
+    def __init__(self, scope: Construct, id: str, props: DatabaseRolesProps) -> None:
+        secret = props.credentials_secret
+        super().__init__(
+            scope,
+            id,
+            SetupJobProps(
+                name=props.name,
+                namespace=props.namespace,
+                service_account=props.name,
+                image=props.image,
+                command=["psql", "--no-psqlrc", "--quiet", "--file", f"{MOUNT_PATH}/{SCRIPT}"],
+                files=runtime_files(SCRIPT),
+                env={
+                    "PGHOST": props.host,
+                    "PGPORT": str(props.port),
+                    "PGDATABASE": props.database,
+                    # The server forces TLS (rds.force_ssl); verify-full would need the RDS CA bundle.
+                    "PGSSLMODE": "require",
+                    "APP_USER": props.app_user,
+                    "MONITORING_USER": props.monitoring_user,
+                },
+                secret_env={
+                    "PGUSER": (secret, "master-username"),
+                    "PGPASSWORD": (secret, "master-password"),
+                    "APP_PASSWORD": (secret, "app-password"),
+                    "MONITORING_PASSWORD": (secret, "monitoring-password"),
+                },
+                run_as_user=POSTGRES_IMAGE_USER,
+                depends_on=props.depends_on,
+                provider=props.provider,
+            ),
+        )
