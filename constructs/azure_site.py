@@ -25,7 +25,10 @@ class SiteResourceGroup(ResourceGroup):
 
 
 class SiteLogWorkspace(LogAnalyticsWorkspace):
-    """Pay-per-GB Log Analytics; Entra ID authentication only (no shared workspace keys)."""
+    """Pay-per-GB Log Analytics; Entra ID authentication only (no shared workspace keys).
+
+    Terraform refuses to destroy it: it holds the subscription's activity log for 7 years.
+    """
 
     def __init__(
         self,
@@ -48,4 +51,5 @@ class SiteLogWorkspace(LogAnalyticsWorkspace):
             retention_in_days=retention_days,
             local_authentication_enabled=False,
             tags=dict(tags),
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )

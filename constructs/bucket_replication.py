@@ -49,6 +49,7 @@ class BucketReplicationProps:
     | storage_class | storage class of the replicas | ``STANDARD_IA`` |
     | replicate_delete_markers | delete markers follow the source | True |
     | replication_time_control | S3 RTC: 15-minute replication SLA (extra cost) | False |
+    | object_lock | both buckets have S3 Object Lock: replicas keep the source's retention | False |
     """
 
     role_name: str
@@ -61,6 +62,7 @@ class BucketReplicationProps:
     storage_class: str = "STANDARD_IA"
     replicate_delete_markers: bool = True
     replication_time_control: bool = False
+    object_lock: bool = False
 
     def __post_init__(self) -> None:
         if self.source_region == self.destination_region:
@@ -151,6 +153,8 @@ def role_policy(props: BucketReplicationProps) -> list[dict[str, Any]]:
                 "s3:GetObjectVersionForReplication",
                 "s3:GetObjectVersionAcl",
                 "s3:GetObjectVersionTagging",
+                # Object Lock: the retention and legal hold of each version travel with its replica.
+                *(("s3:GetObjectRetention", "s3:GetObjectLegalHold") if props.object_lock else ()),
             ],
             "Resource": f"{source}/*",
         },
@@ -196,6 +200,8 @@ class ReplicatedBucketProps:
     | region / replica_region | the two regions | required |
     | replica_provider | provider of the replica's region | required |
     | transitions / expiration_days / noncurrent_version_expiration_days | lifecycle of both | see SecureBucketProps |
+    | object_lock_days | S3 Object Lock (COMPLIANCE) on both; replicas keep each version's lock | none |
+    | extra_policy_statements | statements added to the source's bucket policy (services delivering into it) | none |
     """
 
     bucket_name: str
@@ -210,6 +216,8 @@ class ReplicatedBucketProps:
     transitions: Sequence[Transition] = ()
     expiration_days: int | None = None
     noncurrent_version_expiration_days: int = 90
+    object_lock_days: int | None = None
+    extra_policy_statements: Sequence[dict[str, Any]] = ()
 
 
 def replicated_bucket(scope: Construct, id: str, props: ReplicatedBucketProps) -> tuple[SecureBucket, SecureBucket]:
@@ -229,17 +237,27 @@ def replicated_bucket(scope: Construct, id: str, props: ReplicatedBucketProps) -
                 transitions=props.transitions,
                 expiration_days=props.expiration_days,
                 noncurrent_version_expiration_days=props.noncurrent_version_expiration_days,
+                object_lock_days=props.object_lock_days,
+                extra_policy_statements=statements,
                 provider=provider,
             ),
         )
-        for bucket_id, name, key, logs, provider in (
-            (f"{id}-bucket", props.bucket_name, props.kms_key_arn, props.access_log_bucket, None),
+        for bucket_id, name, key, logs, provider, statements in (
+            (
+                f"{id}-bucket",
+                props.bucket_name,
+                props.kms_key_arn,
+                props.access_log_bucket,
+                None,
+                props.extra_policy_statements,
+            ),
             (
                 f"{id}-replica-bucket",
                 f"{props.bucket_name}-{props.replica_region}",
                 props.replica_kms_key_arn,
                 props.replica_access_log_bucket,
                 props.replica_provider,
+                (),
             ),
         )
     )
@@ -254,6 +272,7 @@ def replicated_bucket(scope: Construct, id: str, props: ReplicatedBucketProps) -
             destination_kms_key_arn=props.replica_kms_key_arn,
             source_region=props.region,
             destination_region=props.replica_region,
+            object_lock=props.object_lock_days is not None,
         ),
     )
     return source, replica

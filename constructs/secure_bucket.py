@@ -20,6 +20,11 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleTransition,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_object_lock_configuration import (
+    S3BucketObjectLockConfigurationA,
+    S3BucketObjectLockConfigurationRuleA,
+    S3BucketObjectLockConfigurationRuleDefaultRetentionA,
+)
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
@@ -42,6 +47,8 @@ from iworkz.policy.rules import ACCESS_LOGGING, ENCRYPTION_CMK
 from iworkz_constructs.policy_document import PolicyDocument
 
 SSE_S3 = "AES256"
+# COMPLIANCE: no one, the root user included, can delete a locked version or shorten its lock.
+OBJECT_LOCK_MODE = "COMPLIANCE"
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class SecureBucketProps:
     | expiration_days | expiry of current versions | never |
     | noncurrent_version_expiration_days | expiry of old versions | 90 |
     | extra_policy_statements | statements added to the TLS-only bucket policy | none |
+    | object_lock_days | S3 Object Lock in COMPLIANCE mode: every new version is locked this many days | none |
     | prevent_destroy | refuse to destroy the bucket in Terraform | True |
     | provider | provider (region) of the bucket | the stack's default |
     """
@@ -78,10 +86,13 @@ class SecureBucketProps:
     expiration_days: int | None = None
     noncurrent_version_expiration_days: int = 90
     extra_policy_statements: Sequence[dict[str, Any]] = field(default_factory=tuple)
+    object_lock_days: int | None = None
     prevent_destroy: bool = True
     provider: AwsProvider | None = None
 
     def __post_init__(self) -> None:
+        if self.object_lock_days is not None and self.object_lock_days < 1:
+            raise ValueError(f"bucket {self.bucket_name}: object_lock_days must be 1 or more")
         if (self.kms_key_arn is None) == (self.sse_s3_reason is None):
             raise ValueError(f"bucket {self.bucket_name}: give kms_key_arn, or sse_s3_reason to opt out of SSE-KMS")
         if (self.access_log_bucket is None) == (self.access_log_opt_out is None):
@@ -94,7 +105,8 @@ class SecureBucket(Construct):
     """Versioned, SSE-KMS, all public access blocked, BucketOwnerEnforced, TLS-only, logged.
 
     Attributes: ``bucket`` (the resource), ``name``, ``arn``, ``versioning`` (replication
-    depends on it), ``policy`` (the bucket policy's :class:`PolicyDocument`).
+    depends on it), ``policy`` (the bucket policy's :class:`PolicyDocument`), ``bucket_policy``
+    (its resource: a service that checks the policy when it is configured depends on it).
     """
 
     def __init__(self, scope: Construct, id: str, props: SecureBucketProps) -> None:
@@ -105,6 +117,8 @@ class SecureBucket(Construct):
             "bucket",
             bucket=props.bucket_name,
             force_destroy=False,
+            # Object Lock can only be switched on together with the bucket.
+            object_lock_enabled=True if props.object_lock_days else None,
             provider=provider,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=props.prevent_destroy),
         )
@@ -134,6 +148,19 @@ class SecureBucket(Construct):
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
             provider=provider,
         )
+        if props.object_lock_days:
+            S3BucketObjectLockConfigurationA(
+                self,
+                "object-lock",
+                bucket=self.bucket.id,
+                rule=S3BucketObjectLockConfigurationRuleA(
+                    default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
+                        mode=OBJECT_LOCK_MODE, days=props.object_lock_days
+                    )
+                ),
+                depends_on=[self.versioning],
+                provider=provider,
+            )
         if props.kms_key_arn is not None:
             by_default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
                 sse_algorithm="aws:kms", kms_master_key_id=props.kms_key_arn
@@ -167,7 +194,7 @@ class SecureBucket(Construct):
         else:
             suppress(self.bucket, ACCESS_LOGGING, str(props.access_log_opt_out))
         self.policy = PolicyDocument(self, "policy-document", self._policy(props), provider=provider)
-        S3BucketPolicy(
+        self.bucket_policy = S3BucketPolicy(
             self,
             "policy",
             bucket=self.bucket.id,

@@ -7,6 +7,11 @@ from dataclasses import dataclass
 from iworkz.config import CommonConfig, EnvironmentConfig, Settings
 
 
+def environment_prefix(project: str, environment: str) -> str:
+    """Name prefix of an environment's resources, e.g. ``iworkz-production`` (seed naming)."""
+    return f"{project}-{environment}"
+
+
 @dataclass(frozen=True)
 class StackContext:
     settings: Settings
@@ -27,7 +32,9 @@ class StackContext:
     @property
     def prefix(self) -> str:
         """Name prefix of the stack's resources, e.g. ``iworkz-production`` (seed naming)."""
-        return f"{self.common.project}-{self.environment_name}" if self.environment_name else self.common.project
+        if self.environment_name is None:
+            return self.common.project
+        return environment_prefix(self.common.project, self.environment_name)
 
     @property
     def config_file(self) -> str:

@@ -8,6 +8,7 @@ stack reads nothing of another stack except through these classes.
 |---|---|---|
 | :class:`StateOutputs` | ``state`` | (people: the backend settings) |
 | :class:`AlertsOutputs` | ``alerts-E`` | network, eks, data, dr-azure, monitoring |
+| :class:`SecurityOutputs` | ``security`` | (other subscribers of the findings topic) |
 | :class:`NetworkOutputs` | ``network-E`` | eks, data, dr-azure |
 | :class:`ClusterOutputs` | ``eks-E`` | data, platform, workloads, monitoring |
 | :class:`DataOutputs` | ``data-E`` | workloads, monitoring |
@@ -151,6 +152,27 @@ class AlertsOutputs(Contract):
                 "Resource": self.kms_key_arn,
             },
         )
+
+
+# --- security ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecurityOutputs(Contract):
+    """The account's audit trail and its security findings topic.
+
+    The topic carries GuardDuty and Security Hub findings of high and critical severity and the
+    audit trail's alarms (JSON messages); a stack that subscribes to it (a per-severity alert
+    topic, an incident tool) reads it from here and needs ``findings_kms_key_arn`` to publish.
+    """
+
+    component: ClassVar[str] = "security"
+
+    findings_topic_arn: Annotated[str, Published("SNS topic of high and critical security findings")]
+    findings_kms_key_arn: Annotated[str, Published("KMS key of the findings topic")]
+    audit_bucket: Annotated[str, Published("S3 bucket of the audit trail (Object Lock, COMPLIANCE)")]
+    trail_arn: Annotated[str, Published("CloudTrail trail of every region")]
+    audit_log_group: Annotated[str, Published("CloudWatch log group of the audit trail")]
 
 
 # --- network -----------------------------------------------------------------------------------
@@ -366,6 +388,15 @@ class DataOutputs(Contract):
     buckets: Annotated[
         Mapping[str, str], Published("S3 bucket names by purpose (replicas as <name>-replica)", keys=_buckets)
     ]
+    backup_volume_tag: Annotated[
+        Mapping[str, str], Configured("tag that puts an EBS volume into the environment's AWS Backup plan")
+    ]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        from iworkz.policy.rules.backup_coverage import BACKUP_TAG_KEY
+
+        return {"backup_volume_tag": {BACKUP_TAG_KEY: context.prefix}}
 
 
 # --- dr-azure ----------------------------------------------------------------------------------

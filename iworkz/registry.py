@@ -25,6 +25,7 @@ from iworkz.contracts import (
     MonitoringOutputs,
     NetworkOutputs,
     PlatformOutputs,
+    SecurityOutputs,
     StateOutputs,
     WorkloadsOutputs,
 )
@@ -68,6 +69,8 @@ SPECS: tuple[StackSpec, ...] = (
         per_environment=False,
         enabled=lambda context: context.common.backend.type == "s3",
     ),
+    # Once per account, like state; a second account is a second configuration directory (README).
+    StackSpec("security", "stacks.security:SecurityStack", ("aws",), SecurityOutputs, per_environment=False),
     # The alert topics: every stack whose resources alarm names them, so they deploy first.
     StackSpec("alerts", "stacks.alerts:AlertsStack", ("aws",), AlertsOutputs),
     StackSpec("network", "stacks.network:NetworkStack", ("aws",), NetworkOutputs, ("alerts",)),

@@ -48,7 +48,8 @@ class AwsProviders:
 
     @property
     def backup_region(self) -> str:
-        return self._context.env.aws.backup_region
+        context = self._context
+        return context.env.aws.backup_region if context.environment_name else context.common.backup_region
 
     @cached_property
     def account_id(self) -> str:

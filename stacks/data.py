@@ -2,14 +2,19 @@
 
 Everything stateful is encrypted with its own customer-managed key, reachable only from
 the EKS security groups, protected from deletion and copied to the backup region
-(ap-northeast-3): RDS automated backups and the application buckets.
+(ap-northeast-3): RDS automated backups and the application buckets. AWS Backup
+(iworkz_constructs.backup_plan) backs up the database, the application buckets and the tagged
+EBS volumes into locked vaults in both regions, and proves the restores on a schedule. It lives
+here rather than in a stack of its own so that its selection references these resources
+directly: the synth-time rule BACKUP_COVERAGE then sees, in this one stack, that nothing is left
+out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from iworkz.config.data import ACCESS_LOGS_BUCKET
+from iworkz.config.data import ACCESS_LOGS_BUCKET, data_bucket_name
 from iworkz.config.dr_azure import dr_azure_subnets
 from iworkz.context import StackContext
 from iworkz.contracts import (
@@ -25,6 +30,7 @@ from iworkz.contracts import (
     PostgresOutputs,
     RedisOutputs,
 )
+from iworkz_constructs.backup_plan import BackupPlan, BackupPlanProps, RestoreTarget
 from iworkz_constructs.bucket_replication import ReplicatedBucketProps, replicated_bucket
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.opensearch import AdminServiceAccount, OpenSearch, OpenSearchProps
@@ -156,6 +162,7 @@ class DataStack(IworkzStack):
         )
 
         self.buckets = self._buckets(context, keys, account_id, region, backup_region)
+        self.backup = self._backup(account_id, region, backup_region, vpc.db_subnet_group_name)
         self.alarm_dashboard()
 
         jwt = Secret(
@@ -182,7 +189,8 @@ class DataStack(IworkzStack):
             )
             for role in ("app", "monitoring")
         }
-        return DataOutputs(
+        return DataOutputs.of(
+            context,
             postgres=PostgresOutputs.of(
                 context,
                 address=self.postgres.address,
@@ -208,6 +216,40 @@ class DataStack(IworkzStack):
             jwt_secret_arn=jwt.arn,
             secrets_kms_key_arn=keys["secrets"].arn,
             buckets={name: bucket.name for name, bucket in self.buckets.items()},
+        )
+
+    def _backup(self, account_id: str, region: str, backup_region: str, db_subnet_group: str) -> BackupPlan:
+        """AWS Backup of the database and the application buckets (their Osaka replicas are copies)."""
+        backup = self.context.env.backup
+        buckets = [self.buckets[name].arn for name in self.context.env.data.buckets]
+        return BackupPlan(
+            self,
+            "backup",
+            BackupPlanProps(
+                name=self.context.prefix,
+                account_id=account_id,
+                region=region,
+                backup_region=backup_region,
+                backup_provider=self.aws.backup,
+                resource_arns=[self.postgres.arn, *buckets],
+                restore_targets=(
+                    # The restored instance lands in the database subnets (the VPC has no default one).
+                    RestoreTarget("RDS", (self.postgres.arn,), {"dbSubnetGroupName": db_subnet_group}),
+                    RestoreTarget("S3", tuple(buckets)),
+                    RestoreTarget("EBS"),
+                ),
+                daily_schedule=backup.daily_schedule,
+                monthly_schedule=backup.monthly_schedule,
+                daily_retention_days=backup.daily_retention_days,
+                monthly_retention_days=backup.monthly_retention_days,
+                monthly_cold_storage_after_days=backup.monthly_cold_storage_after_days,
+                vault_lock_min_retention_days=backup.vault_lock_min_retention_days,
+                vault_lock_max_retention_days=backup.vault_lock_max_retention_days,
+                vault_lock_grace_days=backup.vault_lock_grace_days,
+                restore_testing_schedule=backup.restore_testing_schedule,
+                restore_testing_window_days=backup.restore_testing_window_days,
+                restore_validation_hours=backup.restore_validation_hours,
+            ),
         )
 
     def _keys(self, prefix: str, account_id: str, region: str, backup_region: str) -> dict[str, KmsKey]:
@@ -284,7 +326,7 @@ class DataStack(IworkzStack):
                 self,
                 bucket,
                 ReplicatedBucketProps(
-                    bucket_name=f"{prefix}-{bucket}",
+                    bucket_name=data_bucket_name(prefix, bucket),
                     role_name=f"{prefix}-{bucket}-replication",
                     kms_key_arn=keys["buckets"].arn,
                     replica_kms_key_arn=keys["replica"].arn,

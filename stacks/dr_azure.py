@@ -20,6 +20,7 @@ from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIden
 
 from iworkz.config.dr_azure import AksPoolConfig, dns_resolver_inbound_ip
 from iworkz.contracts import AlertsOutputs, DrAzureOutputs, NetworkOutputs
+from iworkz.policy import waive
 from iworkz_constructs.aks_cluster import AksCluster, AksClusterProps, AksNodePoolSpec
 from iworkz_constructs.azure_alert_path import AzureAlertPath, AzureAlertPathProps
 from iworkz_constructs.azure_backup_storage import BLOB_DNS_ZONE, AzureBackupStorage, AzureBackupStorageProps
@@ -27,6 +28,7 @@ from iworkz_constructs.azure_key_vault import KEY_VAULT_DNS_ZONE, AzureKeyVault,
 from iworkz_constructs.azure_names import compact_name
 from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, PostgresAdmin
 from iworkz_constructs.azure_site import SiteLogWorkspace, SiteResourceGroup
+from iworkz_constructs.azure_site_protection import AzureSiteProtection, AzureSiteProtectionProps
 from iworkz_constructs.azure_vnet import AzureVnet, AzureVnetProps
 from iworkz_constructs.cross_cloud_dns import CrossCloudDns, CrossCloudDnsProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
@@ -186,6 +188,32 @@ class DrAzureStack(IworkzStack):
                 sku_tier="Standard",
                 disk_encryption_key_id=disk_key.versionless_id,
                 disk_encryption_key_vault_id=self.key_vault.vault_id,
+                tags=tags,
+            ),
+        )
+
+        for control, reason in config.disabled.items():
+            waive(self, control, reason)
+        self.protection = AzureSiteProtection(
+            self,
+            "protection",
+            AzureSiteProtectionProps(
+                name=prefix,
+                resource_group_name=rg,
+                location=location,
+                subscription_id=config.subscription_id or client.subscription_id,
+                workspace_id=workspace.id,
+                locked={
+                    "postgres": self.postgres.server_id,
+                    "backup-storage": self.backup_storage.account_id,
+                    "key-vault": self.key_vault.vault_id,
+                    "log-analytics": workspace.id,
+                },
+                postgres_id=self.postgres.server_id,
+                storage_account_id=self.backup_storage.account_id,
+                alert_emails=tuple(config.alert_emails),
+                defender_plans=tuple(config.defender_plans),
+                activity_log_total_retention_days=config.activity_log_total_retention_days,
                 tags=tags,
             ),
         )

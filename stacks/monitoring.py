@@ -81,7 +81,9 @@ class MonitoringStack(IworkzStack):
                 provider=k8s,
             ),
         )
-        storage_class = EncryptedGp3StorageClass(self, "storage-class", config.storage_class, provider=k8s)
+        storage_class = EncryptedGp3StorageClass(
+            self, "storage-class", config.storage_class, volume_tags=data.backup_volume_tag, provider=k8s
+        )
         store = NamespaceSecretStore(
             self,
             "secret-store",

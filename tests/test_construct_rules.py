@@ -362,6 +362,66 @@ TWINS: dict[str, tuple[str | None, dict]] = {
         "dev",
         {"network": {"interface_endpoints": ["ecr.api", "ecr.dkr", "sts", "logs", "logs"]}},
     ),
+    "account_guards.AccountGuardsProps: password policy: at least": (
+        None,
+        {"security": {"password_policy": {"minimum_length": 8}}},
+    ),
+    "account_guards.AccountGuardsProps: password policy: remember": (
+        None,
+        {"security": {"password_policy": {"reuse_prevention": 5}}},
+    ),
+    "audit_trail.AuditTrailProps: trail {}: log_group_retention_days": (
+        None,
+        {"security": {"audit_trail": {"log_group_retention_days": 500}}},
+    ),
+    "azure_site_protection.AzureSiteProtectionProps: {}: the alerts need": (
+        "production",
+        {"dr_azure": {"alert_emails": []}},
+    ),
+    "azure_site_protection.AzureSiteProtectionProps: {}: the activity log": (
+        "production",
+        {"dr_azure": {"activity_log_total_retention_days": 365}},
+    ),
+    "azure_site_protection.AzureSiteProtectionProps: {}: unknown Defender": (
+        "production",
+        {"dr_azure": {"defender_plans": ["VirtualMachines", "Mainframes"]}},
+    ),
+    "backup_plan.RestoreTarget: restore target {}: at most 30": (
+        "dev",
+        {"data": {"buckets": [f"bucket-{n}" for n in range(31)]}},
+    ),
+    "backup_plan.BackupPlanProps: backup {}: copies need": ("dev", {"aws": {"backup_region": "ap-northeast-1"}}),
+    "backup_plan.BackupPlanProps: backup {}: daily points": ("dev", {"backup": {"daily_retention_days": 7}}),
+    "backup_plan.BackupPlanProps: backup {}: monthly points": ("dev", {"backup": {"monthly_retention_days": 365}}),
+    "backup_plan.BackupPlanProps: backup {}: points stay in cold": (
+        "dev",
+        {"backup": {"monthly_cold_storage_after_days": 2500}},
+    ),
+    "backup_plan.BackupPlanProps: backup {}: the vault lock's minimum": (
+        "dev",
+        {"backup": {"vault_lock_min_retention_days": 4000}},
+    ),
+    "backup_plan.BackupPlanProps: backup {}: the vault lock would refuse the daily": (
+        "dev",
+        {"backup": {"vault_lock_min_retention_days": 60}},
+    ),
+    "backup_plan.BackupPlanProps: backup {}: the vault lock would refuse the monthly": (
+        "dev",
+        {"backup": {"vault_lock_max_retention_days": 1000}},
+    ),
+    "backup_plan.BackupPlanProps: backup {}: a compliance-mode lock": ("dev", {"backup": {"vault_lock_grace_days": 1}}),
+    "config_recorder.ConfigRecorderProps: AWS Config {}: unknown": (
+        None,
+        {"security": {"config_rules": ["CLOUD_TRAIL_ENABLED", "NOT_A_RULE"]}},
+    ),
+    "findings_alerts.FindingsAlertsProps: findings {}: name at least": (
+        None,
+        {"security": {"findings": {"environments": []}}},
+    ),
+    "threat_detection.ThreatDetectionProps: threat detection: unknown": (
+        None,
+        {"security": {"guardduty_features": ["S3_DATA_EVENTS", "EKS_RUNTIME_MONITORING"]}},
+    ),
 }
 
 # Rules of a construct that no configuration value can reach, each with its reason.
@@ -392,6 +452,9 @@ UNREACHABLE = {
     "site_to_site_vpn.SiteToSiteVpnProps: VPN {}: give the AWS route tables": "the stack passes the VPC's route tables",
     "vpc.VpcProps: karpenter_discovery": "the stack's choice",
     "vpc.VpcProps: public_ingress_tcp_ports": "the stack's constants",
+    "audit_trail.AuditTrailProps: trail {}: name the buckets": "the stack passes every environment's data buckets",
+    "backup_plan.RestoreTarget: restore target {}: one of": "resource types are the data stack's constants",
+    "findings_alerts.FindingsAlertsProps: findings {}: secret names": "secret names are <prefix>/monitoring/..., no comma",
 }
 
 

@@ -55,12 +55,15 @@ def test_one_rotating_key_per_purpose_and_a_replica_region_key(prod):
     keys = resources(prod, "aws_kms_key")
     aliases = sorted(a["name"] for a in resources(prod, "aws_kms_alias").values())
     assert aliases == [
-        f"alias/iworkz-production-{p}" for p in ("buckets", "cache", "database", "replica", "search", "secrets")
+        f"alias/iworkz-production-{p}"
+        for p in ("ap-northeast-3-backup", "backup", "buckets", "cache", "database", "replica", "search", "secrets")
     ]
     assert all(k["enable_key_rotation"] is True and k["lifecycle"]["prevent_destroy"] is True for k in keys.values())
     replica = keys[_key(prod, "iworkz-production-replica").split(".")[1]]
     assert replica["provider"] == "aws.backup"
-    assert all("provider" not in k for name, k in keys.items() if k is not replica)
+    copy_vault = keys[_key(prod, "iworkz-production-ap-northeast-3-backup").split(".")[1]]
+    assert copy_vault["provider"] == "aws.backup"
+    assert all("provider" not in k for k in keys.values() if k is not replica and k is not copy_vault)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +113,9 @@ def test_postgres_primary_matches_the_issue(prod, settings):
     assert db["monitoring_interval"] == 60
     role = _ref(prod, "aws_iam_role", lambda r: _trusts(prod, r, "monitoring.rds.amazonaws.com"))
     assert db["monitoring_role_arn"] == f"${{{role}.arn}}"
-    attachment = one(prod, "aws_iam_role_policy_attachment")
+    [attachment] = [
+        a for a in resources(prod, "aws_iam_role_policy_attachment").values() if a["role"] == f"${{{role}.name}}"
+    ]
     assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
     assert attachment["role"] == f"${{{role}.name}}"
     assert db["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
@@ -671,4 +676,95 @@ def _trusts(doc, role, service: str) -> bool:
     """The role's trust policy lets ``service`` assume it."""
     return any(
         s.get("Principal") == {"Service": service} for s in policy_json(doc, role["assume_role_policy"])["Statement"]
+    )
+
+
+# --- AWS Backup ------------------------------------------------------------------------------
+
+
+def test_backup_vaults_in_both_regions_are_locked_in_compliance_mode(prod, settings):
+    backup = settings.environments["production"].backup
+    vaults = {v["name"]: (name, v) for name, v in resources(prod, "aws_backup_vault").items()}
+    assert set(vaults) == {"iworkz-production", "iworkz-production-ap-northeast-3"}
+    assert vaults["iworkz-production-ap-northeast-3"][1]["provider"] == "aws.backup"
+    locks = {
+        lock["backup_vault_name"]: lock for lock in resources(prod, "aws_backup_vault_lock_configuration").values()
+    }
+    for logical, vault in vaults.values():
+        assert (
+            vault["kms_key_arn"].startswith("${aws_kms_key.backup_") and vault["lifecycle"]["prevent_destroy"] is True
+        )
+        lock = locks[f"${{aws_backup_vault.{logical}.name}}"]
+        assert lock["changeable_for_days"] == backup.vault_lock_grace_days >= 3
+        assert (lock["min_retention_days"], lock["max_retention_days"]) == (35, 3650)
+
+
+def test_backup_plan_keeps_daily_35_days_and_monthly_7_years_cold_and_copies_both_to_osaka(prod):
+    plan = one(prod, "aws_backup_plan")
+    rules = {rule["rule_name"]: rule for rule in plan["rule"]}
+    copy_vault = next(n for n, v in resources(prod, "aws_backup_vault").items() if v["name"].endswith("ap-northeast-3"))
+    assert rules["daily"]["lifecycle"] == {"delete_after": 35}
+    assert rules["monthly"]["lifecycle"] == {
+        "cold_storage_after": 30,
+        "delete_after": 2555,
+        "opt_in_to_archive_for_supported_resources": True,
+    }
+    for rule in rules.values():
+        [copy] = rule["copy_action"]
+        assert copy["destination_vault_arn"] == f"${{aws_backup_vault.{copy_vault}.arn}}"
+        assert copy["lifecycle"] == rule["lifecycle"]
+    assert rules["monthly"]["schedule"] == "cron(0 5 1 * ? *)"
+
+
+def test_backup_selects_the_database_the_data_buckets_and_the_tagged_volumes(prod):
+    selections = {s["name"]: s for s in resources(prod, "aws_backup_selection").values()}
+    primary = _ref(prod, "aws_db_instance", lambda b: "replicate_source_db" not in b)
+    data = selections["iworkz-production-data"]["resources"]
+    assert data[0] == f"${{{primary}.arn}}"
+    buckets = {b["bucket"]: n for n, b in resources(prod, "aws_s3_bucket").items()}
+    assert data[1:] == [f"${{aws_s3_bucket.{buckets[f'iworkz-production-{b}']}.arn}}" for b in ("documents", "backups")]
+    volumes = selections["iworkz-production-volumes"]
+    assert volumes["resources"] == ["arn:aws:ec2:*:*:volume/*"]
+    assert volumes["condition"] == [
+        {"string_equals": [{"key": "aws:ResourceTag/iworkz:backup", "value": "iworkz-production"}]}
+    ]
+
+
+def test_restore_testing_restores_the_latest_points_of_each_type_weekly(prod, stack):
+    plan = one(prod, "aws_backup_restore_testing_plan")
+    assert plan["schedule_expression"] == "cron(0 6 ? * SAT *)"
+    [selection] = plan["recovery_point_selection"]
+    assert selection["algorithm"] == "LATEST_WITHIN_WINDOW" and selection["recovery_point_types"] == ["SNAPSHOT"]
+    tests = {t["protected_resource_type"]: t for t in resources(prod, "aws_backup_restore_testing_selection").values()}
+    assert set(tests) == {"RDS", "S3", "EBS"}
+    assert tests["RDS"]["restore_metadata_overrides"] == {
+        "dbSubnetGroupName": f"{NETWORK_REMOTE}db_subnet_group_name}}"
+    }
+    assert tests["EBS"]["protected_resource_arns"] == ["*"]
+    assert all(t["validation_window_hours"] == 4 for t in tests.values())
+    # The monitoring stack's EBS volumes carry the tag the volume selection matches.
+    storage_class = one(stack("monitoring-production"), "kubernetes_storage_class_v1")
+    assert storage_class["parameters"]["tagSpecification_1"] == "iworkz:backup=iworkz-production"
+
+
+@pytest.mark.parametrize(
+    ("patch", "field", "rule"),
+    [
+        ({"backup": {"daily_retention_days": 7}}, "backup.daily_retention_days", "at least 35 days"),
+        ({"backup": {"monthly_retention_days": 365}}, "backup.monthly_retention_days", "at least 2555 days"),
+        (
+            {"backup": {"vault_lock_min_retention_days": 4000, "vault_lock_max_retention_days": 3650}},
+            "backup.vault_lock_min_retention_days",
+            "above its maximum",
+        ),
+        ({"backup": {"vault_lock_max_retention_days": 1000}}, "backup.vault_lock_max_retention_days", "monthly"),
+        ({"backup": {"vault_lock_grace_days": 1}}, "backup.vault_lock_grace_days", "greater than or equal to 3"),
+    ],
+)
+def test_bad_backup_input_stops_at_the_config_edge(tmp_path, patch, field, rule):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write_config(tmp_path, "production", patch))
+    [problem] = caught.value.problems
+    assert problem.file.endswith("production.yaml") and problem.field == field and rule in problem.rule, (
+        problem.render()
     )

@@ -55,7 +55,11 @@ def test_only_production_builds_the_dr_site(settings):
 
 def test_another_environment_gets_its_site_by_configuration(tmp_path):
     settings = load_settings(
-        write_config(tmp_path, "staging", {"dr_azure": {"enabled": True, "vnet_cidr": "10.101.0.0/16"}}),
+        write_config(
+            tmp_path,
+            "staging",
+            {"dr_azure": {"enabled": True, "vnet_cidr": "10.101.0.0/16", "alert_emails": ["oncall@iworkz.com"]}},
+        ),
         ["staging"],
     )
     planned, _ = plan(settings, ["dr-azure"])
@@ -741,3 +745,97 @@ def test_azure_names_fit_their_limits_and_stay_stable():
     assert long_vault != compact_name("iworkz-preproduction2-dr-kv", 24)
     account = compact_name("iworkz-preproduction1-drbackup", 24, alphanumeric=True)
     assert len(account) <= 24 and account.isalnum() and account.islower()
+
+
+# --- locks, Defender, activity log, alerts ---------------------------------------------------------
+
+
+def test_every_stateful_resource_carries_a_cannot_delete_lock(doc):
+    locks = {lock["scope"]: lock for lock in resources(doc, "azurerm_management_lock").values()}
+    assert all(lock["lock_level"] == "CanNotDelete" for lock in locks.values())
+    for resource_type in (
+        "azurerm_postgresql_flexible_server",
+        "azurerm_storage_account",
+        "azurerm_key_vault",
+        "azurerm_log_analytics_workspace",
+    ):
+        for name in resources(doc, resource_type):
+            assert ref(resource_type, name, "id") in locks, f"{resource_type}.{name} has no lock"
+    assert len(locks) == 4
+
+
+def test_defender_plans_cover_the_resource_types_of_the_site(doc, dr):
+    plans = {p["resource_type"]: p for p in resources(doc, "azurerm_security_center_subscription_pricing").values()}
+    assert (
+        set(plans)
+        == set(dr.defender_plans)
+        == {
+            "VirtualMachines",
+            "Containers",
+            "OpenSourceRelationalDatabases",
+            "StorageAccounts",
+            "KeyVaults",
+            "Arm",
+        }
+    )
+    assert all(p["tier"] == "Standard" for p in plans.values())
+    assert plans["StorageAccounts"]["subplan"] == "DefenderForStorageV2"
+
+
+def test_the_subscription_activity_log_lands_in_log_analytics_for_7_years(doc, dr):
+    workspace = logical_id(doc, "azurerm_log_analytics_workspace")
+    [setting] = [
+        s for s in resources(doc, "azurerm_monitor_diagnostic_setting").values() if s["name"].endswith("activity-log")
+    ]
+    assert setting["target_resource_id"] == "/subscriptions/${data.azurerm_client_config.client.subscription_id}"
+    assert setting["log_analytics_workspace_id"] == ref("azurerm_log_analytics_workspace", workspace, "id")
+    assert {log["category"] for log in setting["enabled_log"]} >= {"Administrative", "Security", "Policy"}
+    table = one(doc, "azurerm_log_analytics_workspace_table")
+    assert table["name"] == "AzureActivity"
+    assert table["total_retention_in_days"] == dr.activity_log_total_retention_days >= 7 * 365
+    assert resources(doc, "azurerm_log_analytics_workspace")[workspace]["lifecycle"]["prevent_destroy"] is True
+
+
+def test_alerts_watch_the_dr_database_and_storage_and_mail_the_receivers(doc, dr):
+    group_name = logical_id(doc, "azurerm_monitor_action_group")
+    group = resources(doc, "azurerm_monitor_action_group")[group_name]
+    assert [r["email_address"] for r in group["email_receiver"]] == dr.alert_emails == ["devops@iworkz.com"]
+    alerts = {a["name"]: a for a in resources(doc, "azurerm_monitor_metric_alert").values()}
+    server = ref("azurerm_postgresql_flexible_server", logical_id(doc, "azurerm_postgresql_flexible_server"), "id")
+    account = ref("azurerm_storage_account", logical_id(doc, "azurerm_storage_account"), "id")
+    watched = {alert["scopes"][0] for alert in alerts.values()}
+    assert watched == {server, account}
+    down = alerts["iworkz-production-dr-pg-down"]
+    assert down["criteria"] == [
+        {
+            "metric_namespace": "Microsoft.DBforPostgreSQL/flexibleServers",
+            "metric_name": "is_db_alive",
+            "aggregation": "Minimum",
+            "operator": "LessThan",
+            "threshold": 1,
+        }
+    ]
+    assert all(
+        a["action"] == [{"action_group_id": ref("azurerm_monitor_action_group", group_name, "id")}]
+        for a in alerts.values()
+    )
+
+
+@pytest.mark.parametrize(
+    ("patch", "field", "rule"),
+    [
+        ({"dr_azure": {"alert_emails": []}}, "dr_azure.alert_emails", "at least one receiver"),
+        ({"dr_azure": {"defender_plans": ["Containers", "Dns"]}}, "dr_azure.defender_plans[1]", "unknown Defender"),
+        ({"dr_azure": {"defender_plans": ["Containers"]}}, "dr_azure.defender_plans", "needs a written reason"),
+        (
+            {"dr_azure": {"activity_log_total_retention_days": 365}},
+            "dr_azure.activity_log_total_retention_days",
+            "2555",
+        ),
+    ],
+)
+def test_bad_dr_protection_input_stops_at_the_config_edge(tmp_path, patch, field, rule):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write_config(tmp_path, "production", patch))
+    [problem] = caught.value.problems
+    assert problem.field == field and rule in problem.rule, problem.render()

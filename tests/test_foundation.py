@@ -62,11 +62,12 @@ def test_every_stack_but_state_uses_the_shared_s3_backend(synthesized):
             assert backend == {"local": {"path": "../../../state-bootstrap/terraform.tfstate"}}
             continue
         match = re.fullmatch(rf"(.+)-({'|'.join(ENVIRONMENTS)})", name)
-        assert match, f"{name} is not <component>-<environment>"
-        component, environment = match.groups()
+        # Account-level stacks (security) keep <component>.tfstate at the top of the bucket.
+        key = "{1}/{0}.tfstate".format(*match.groups()) if match else f"{name}.tfstate"
+        assert match or name == "security", f"{name} is not <component>-<environment>"
         assert backend["s3"] == {
             "bucket": "iworkz-terraform-state",
-            "key": f"{environment}/{component}.tfstate",
+            "key": key,
             "region": "ap-northeast-1",
             "encrypt": True,
             "dynamodb_table": "terraform-lock",
@@ -78,7 +79,7 @@ def test_aws_providers_carry_the_seed_default_tags(synthesized):
     for name, doc in synthesized.items():
         for provider in doc.get("provider", {}).get("aws", []):
             tags = provider["default_tags"][0]["tags"]
-            environment = "shared" if name == "state" else name.rsplit("-", 1)[1]
+            environment = "shared" if name in ("state", "security") else name.rsplit("-", 1)[1]
             assert {k: tags[k] for k in ("Project", "Environment", "ManagedBy", "Owner")} == {
                 "Project": "iWORKZ",
                 "Environment": environment,
@@ -161,9 +162,22 @@ class TestStateStack:
         ]
         assert 90 in days
 
-    def test_kms_key_rotates(self, doc):
-        key = one(doc, "aws_kms_key")
-        assert key["enable_key_rotation"] is True and key["lifecycle"]["prevent_destroy"] is True
+    def test_kms_keys_rotate_and_the_replica_key_is_in_osaka(self, doc):
+        keys = resources(doc, "aws_kms_key")
+        assert len(keys) == 2
+        assert all(
+            k["enable_key_rotation"] is True and k["lifecycle"]["prevent_destroy"] is True for k in keys.values()
+        )
+        assert [k.get("provider") for k in keys.values()].count("aws.backup") == 1
+
+    def test_state_bucket_replicates_to_osaka(self, doc):
+        buckets = {b["bucket"]: n for n, b in resources(doc, "aws_s3_bucket").items()}
+        [replication] = resources(doc, "aws_s3_bucket_replication_configuration").values()
+        assert replication["bucket"] == f"${{aws_s3_bucket.{buckets['iworkz-terraform-state']}.id}}"
+        [rule] = replication["rule"]
+        replica = buckets["iworkz-terraform-state-ap-northeast-3"]
+        assert rule["destination"]["bucket"] == f"${{aws_s3_bucket.{replica}.arn}}"
+        assert resources(doc, "aws_s3_bucket")[replica]["provider"] == "aws.backup"
 
     def test_lock_table(self, doc):
         table = one(doc, "aws_dynamodb_table")

@@ -6,6 +6,7 @@ synth with a :class:`~iworkz.errors.ConfigError` naming the file, field, value a
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import ipaddress
 import re
@@ -19,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_va
 
 from iworkz.config import catalog
 from iworkz.config.alarms import AlarmsConfig, alarm_rules, rds_memory_gib
+from iworkz.config.backup import BackupConfig
 from iworkz.config.base import Model, Templated, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
 from iworkz.config.dr_azure import DrAzureConfig
@@ -27,6 +29,7 @@ from iworkz.config.monitoring import MonitoringConfig
 from iworkz.config.names import derived_name_problems
 from iworkz.config.network import NetworkConfig
 from iworkz.config.platform import PlatformConfig, platform_rules
+from iworkz.config.security import SecurityConfig
 from iworkz.config.source import load_yaml, parse_yaml, read_text
 from iworkz.config.versions import version_problems
 from iworkz.errors import ConfigError, Problem
@@ -117,7 +120,22 @@ class CommonConfig(Model):
     project: str = Field("iworkz", pattern=r"^[a-z][a-z0-9-]{1,20}$")
     tags: Tags = Field(default_factory=lambda: {"Project": "iWORKZ", "ManagedBy": "Terraform", "Owner": "DevOps"})
     backend: BackendSettings = BackendSettings()
+    # Where the account-level stacks (state, security) copy what they hold: the state bucket and
+    # the audit trail are replicated there (the region of these stacks is backend.s3.region).
+    backup_region: AwsRegion = "ap-northeast-3"
     state: StateConfig = StateConfig()
+    security: SecurityConfig = SecurityConfig()
+
+    @model_validator(mode="after")
+    def _distinct_backup_region(self) -> CommonConfig:
+        if self.backup_region == self.backend.s3.region:
+            raise rule_error(
+                f"backup_region must differ from the account's region ({self.backend.s3.region}): cross-region copies",
+                "use ap-northeast-3 for Tokyo",
+                field="backup_region",
+                value=self.backup_region,
+            )
+        return self
 
 
 class AwsConfig(Model):
@@ -153,6 +171,7 @@ class EnvironmentConfig(Model):
     network: NetworkConfig
     eks: EksConfig
     data: DataConfig = DataConfig()
+    backup: BackupConfig = BackupConfig()
     dr_azure: DrAzureConfig = DrAzureConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     # Validated with the environment (validate_default): its defaults derive from the environment name.
@@ -244,6 +263,9 @@ class Settings:
     environments: Mapping[str, EnvironmentConfig]
     # One line each: accepted values with a consequence to know (an engine in extended support).
     warnings: tuple[str, ...] = ()
+    # Every configured environment, whichever are selected: an account-level stack covers them all
+    # (the security stack's trail logs the data events of every environment's buckets).
+    every_environment: Mapping[str, EnvironmentConfig] = dataclasses.field(default_factory=dict)
 
     def file_of(self, environment: str) -> Path:
         return self.config_dir / f"{environment}.yaml"
@@ -289,6 +311,7 @@ def load_settings(config_dir: Path = DEFAULT_CONFIG_DIR, environments: Iterable[
     if not problems:
         assert common is not None
         problems.extend(_cross_environment_problems(config_dir, loaded))
+        problems.extend(_account_problems(config_dir, common, loaded))
         for name, env in loaded.items():
             file = _display(config_dir / f"{name}.yaml")
             problems.extend(derived_name_problems(file, common, env))
@@ -300,7 +323,7 @@ def load_settings(config_dir: Path = DEFAULT_CONFIG_DIR, environments: Iterable[
     if problems:
         raise ConfigError(problems)
     assert common is not None
-    return Settings(config_dir, common, {name: loaded[name] for name in selected}, tuple(warnings))
+    return Settings(config_dir, common, {name: loaded[name] for name in selected}, tuple(warnings), loaded)
 
 
 # Tags the constructs set on a resource themselves (Name, Owner, ...) besides the default tags.
@@ -545,6 +568,26 @@ def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:
     if isinstance(value, list | tuple):
         return [item for i, child in enumerate(value) for item in _strings(child, f"{path}[{i}]")]
     return []
+
+
+def _account_problems(
+    config_dir: Path, common: CommonConfig | None, envs: Mapping[str, EnvironmentConfig]
+) -> list[Problem]:
+    """Account-level settings that name environments must name configured ones."""
+    if common is None:
+        return []
+    return [
+        Problem(
+            _display(config_dir / COMMON_FILE),
+            f"security.findings.environments[{index}]",
+            name,
+            f"is not a configured environment (known: {', '.join(sorted(envs))}); the findings reach the critical "
+            "receivers of the environments listed here",
+            "name an environment of config/ (e.g. production)",
+        )
+        for index, name in enumerate(common.security.findings.environments)
+        if name not in envs
+    ]
 
 
 def _cross_environment_problems(config_dir: Path, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:

@@ -307,14 +307,25 @@ class BucketLifecycleConfig(Model):
 ACCESS_LOGS_BUCKET = "access-logs"
 
 
+def data_bucket_name(prefix: str, bucket: str) -> str:
+    """The S3 name of an application bucket of an environment, e.g. ``iworkz-production-documents``."""
+    return f"{prefix}-{bucket}"
+
+
+def replica_bucket_name(prefix: str, bucket: str, backup_region: str) -> str:
+    """The S3 name of its replica in the backup region."""
+    return f"{data_bucket_name(prefix, bucket)}-{backup_region}"
+
+
 class DataConfig(Model):
     postgres: PostgresConfig = PostgresConfig()
     redis: RedisConfig = RedisConfig()
     opensearch: OpenSearchConfig = OpenSearchConfig()
     lifecycle: BucketLifecycleConfig = BucketLifecycleConfig()
     # Application buckets <prefix>-<name>, each replicated to aws.backup_region; the
-    # access-log bucket is always there.
-    buckets: list[str] = Field(default_factory=lambda: ["documents", "backups"], min_length=1)
+    # access-log bucket is always there. At most 30: the weekly restore test selects them by ARN,
+    # and an AWS Backup restore-testing selection takes at most 30.
+    buckets: list[str] = Field(default_factory=lambda: ["documents", "backups"], min_length=1, max_length=30)
     access_log_retention_days: int = Field(365, ge=90)
 
     @field_validator("buckets")

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from iworkz.config import catalog
 from iworkz.config.base import Model, PublicAllowListCidr, reject_number, rule_error, validate_private_cidr
+from iworkz.config.controls import ControlList, check_controls
 
 # Azure regions with availability zones (zone-redundant HA needs them).
 AZURE_LOCATIONS_WITH_ZONES = frozenset(
@@ -123,6 +124,23 @@ def _vm_size(value: str) -> str:
             "e.g. Standard_D4ds_v5",
         )
     return value
+
+
+# Microsoft Defender for Cloud plans (pricing resource types) for what the DR site runs: the AKS
+# nodes (servers) and cluster (containers), PostgreSQL, the backup storage, the Key Vault and the
+# Resource Manager operations on all of them.
+DEFENDER_PLANS = (
+    "VirtualMachines",
+    "Containers",
+    "OpenSourceRelationalDatabases",
+    "StorageAccounts",
+    "KeyVaults",
+    "Arm",
+)
+# The subscription's activity log in Log Analytics: searchable for log_retention_days, kept in
+# total for 7 years (the platform design, chapter 12.1); Azure keeps a table at most 4383 days.
+ACTIVITY_LOG_MIN_DAYS = 2555
+ACTIVITY_LOG_MAX_DAYS = 4383
 
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -243,6 +261,13 @@ class DrAzureConfig(Model):
     # them create keys. Empty (the default): the vault has no public endpoint, and the runner in the
     # AWS VPC reaches its private endpoint over the site-to-site VPN (README: deploying).
     deployer_ip_ranges: list[PublicAllowListCidr] = Field(default_factory=list)
+    defender_plans: list[str] = Field(default_factory=lambda: list(DEFENDER_PLANS))
+    activity_log_total_retention_days: int = Field(2556, ge=ACTIVITY_LOG_MIN_DAYS, le=ACTIVITY_LOG_MAX_DAYS)
+    # Who the Azure Monitor alerts of the DR database and storage reach (an action group's e-mail
+    # receivers; a webhook receiver would put its URL into the state).
+    alert_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]] = Field(default_factory=list)
+    # "<field>.<item>": reason, for each default control left out of its list (synth report).
+    disabled: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
@@ -346,6 +371,18 @@ class DrAzureConfig(Model):
                 value=[],
             )
         self._check_ranges()
+        check_controls(
+            (ControlList("defender_plans", "Defender for Cloud plan", DEFENDER_PLANS, DEFENDER_PLANS),),
+            {"defender_plans": self.defender_plans},
+            self.disabled,
+        )
+        if self.enabled and not self.alert_emails:
+            raise rule_error(
+                "the DR site's Azure Monitor alerts need at least one receiver",
+                "list the on-call addresses in alert_emails",
+                field="alert_emails",
+                value=[],
+            )
         return self
 
     def _check_ranges(self) -> None:

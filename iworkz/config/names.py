@@ -48,8 +48,9 @@ NAME_RULES = {
     "azure_postgres": NameRule("Azure PostgreSQL server name", 63, _HYPHENATED, "lower-case letters, digits, '-'"),
 }
 
-# The IAM roles every environment has, by suffix (their stacks: eks, network, data, monitoring,
-# platform, workloads, alerts); tests/test_config_edge.py compares them with the synth.
+# The IAM roles every environment has, by suffix (their stacks: eks, network, data (with the AWS
+# Backup role), monitoring, platform, workloads, alerts); tests/test_config_edge.py compares them
+# with the synth.
 ROLE_SUFFIXES = (
     "cluster-admin",
     "eks-cluster",
@@ -59,6 +60,7 @@ ROLE_SUFFIXES = (
     "fargate-default",
     "vpc-flow-logs",
     "search-admin",
+    "backup",
     "postgres-monitoring",
     "fluent-bit",
     "jaeger",

@@ -6,7 +6,10 @@ A construct that must break a rule says so next to the resource, with a reason::
 
 A suppression covers the construct it names; ``include_children=True`` extends it to every
 construct below, for a reason that holds for all of them. Suppressions are counted and listed
-in the synth report (``cdktf.out/policy-report.json``). The rules are in
+in the synth report (``cdktf.out/policy-report.json``).
+
+A security control that the configuration turns off (with its reason, :mod:`iworkz.config.controls`)
+is recorded by the stack that would hold it with :func:`waive`; the report lists the waivers too. The rules are in
 :mod:`iworkz.policy.rules`, one module each, with their ids as constants (``ENCRYPTION_CMK``,
 ...); the aspect that applies them to every stack is :func:`iworkz.policy.aspect.enforce`.
 """
@@ -24,6 +27,7 @@ if TYPE_CHECKING:  # the secret scan (make lint) runs without starting jsii's no
 SUPPRESSION_METADATA = "iworkz:suppress"
 # The same suppressions on the Python object, so that the aspect reads them without a jsii call.
 SUPPRESSIONS_ATTRIBUTE = "_iworkz_policy_suppressions"
+WAIVERS_ATTRIBUTE = "_iworkz_policy_waivers"
 MIN_REASON_LENGTH = 10
 
 
@@ -53,3 +57,18 @@ def suppress(scope: IConstruct, rule: str, reason: str, *, include_children: boo
         entries = []
         setattr(scope, SUPPRESSIONS_ATTRIBUTE, entries)
     entries.append((rule, reason.strip(), include_children))
+
+
+def waive(scope: IConstruct, control: str, reason: str) -> None:
+    """Records that ``scope`` (a stack) leaves ``control`` off for ``reason`` (the synth report lists it).
+
+    The configuration has already required the reason; this only makes it visible next to the
+    suppressions, e.g. ``waive(stack, "guardduty_features.LAMBDA_NETWORK_LOGS", "<reason>")``.
+    """
+    if len(reason.strip()) < MIN_REASON_LENGTH:
+        raise SuppressionError(f"waiving {control} on {scope.node.path} needs a written reason")
+    entries = getattr(scope, WAIVERS_ATTRIBUTE, None)
+    if entries is None:
+        entries = []
+        setattr(scope, WAIVERS_ATTRIBUTE, entries)
+    entries.append((control, reason.strip()))

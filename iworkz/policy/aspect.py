@@ -25,9 +25,9 @@ import jsii
 from cdktf import App, Aspects, IAspect, TerraformResource, TerraformStack, Testing
 from constructs import IConstruct
 
-from iworkz.policy import SUPPRESSIONS_ATTRIBUTE
+from iworkz.policy import SUPPRESSIONS_ATTRIBUTE, WAIVERS_ATTRIBUTE
 from iworkz.policy.network_policy import network_policy_findings
-from iworkz.policy.report import PolicyReport, Suppression
+from iworkz.policy.report import PolicyReport, Suppression, Waiver
 from iworkz.policy.rules import StackDocument, evaluate
 
 _AZURERM_MODULE = "cdktf_cdktf_provider_azurerm"
@@ -40,6 +40,7 @@ class PolicyAspect:
     def __init__(self) -> None:
         self.stacks: dict[str, TerraformStack] = {}
         self.suppressions: list[Suppression] = []
+        self.waivers: list[Waiver] = []
         self.taggable_types: set[str] = set()
         self._classes: dict[type, str | None] = {}
 
@@ -49,6 +50,8 @@ class PolicyAspect:
             path = node.node.path
             for rule, reason, include_children in entries:
                 self.suppressions.append(Suppression(path.split("/")[0], path, rule, reason, include_children))
+        for control, reason in getattr(node, WAIVERS_ATTRIBUTE, None) or ():
+            self.waivers.append(Waiver(node.node.path.split("/")[0], control, reason))
         if isinstance(node, TerraformResource):
             cls = type(node)
             if cls not in self._classes:
@@ -69,6 +72,7 @@ class PolicyAspect:
         """Evaluates the rules over the synthesised stacks; raises PolicyError on any violation."""
         report = PolicyReport(stacks=sorted(documents))
         report.suppressions = [s for s in self.suppressions if s.stack in documents]
+        report.waivers = [w for w in self.waivers if w.stack in documents]
         findings = [
             item
             for name in report.stacks

@@ -29,12 +29,22 @@ class Suppression:
         return item.path == self.path or (self.include_children and item.path.startswith(f"{self.path}/"))
 
 
+@dataclass(frozen=True)
+class Waiver:
+    """A security control a stack leaves off, with the reason its configuration gives."""
+
+    stack: str
+    control: str
+    reason: str
+
+
 @dataclass
 class PolicyReport:
     stacks: list[str]
     violations: list[Finding] = field(default_factory=list)
     suppressed: list[tuple[Suppression, Finding]] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
+    waivers: list[Waiver] = field(default_factory=list)
 
     @property
     def suppression_count(self) -> int:
@@ -60,6 +70,7 @@ class PolicyReport:
             "violations": [item.as_dict() for item in self.violations],
             "suppression_count": self.suppression_count,
             "suppressions": entries,
+            "waivers": [{"stack": w.stack, "control": w.control, "reason": w.reason} for w in self.waivers],
         }
 
     def write(self, path: Path) -> None:
@@ -72,9 +83,12 @@ class PolicyReport:
         where = f" (listed in {written_to})" if written_to is not None else ""
         rules = sorted({s.rule for s in self.suppressions})
         by_rule = f": {', '.join(rules)}" if rules else ""
+        off = (
+            f", {len(self.waivers)} controls off: {', '.join(w.control for w in self.waivers)}" if self.waivers else ""
+        )
         return (
             f"policy: {len(self.stacks)} stacks checked, {len(self.violations)} violations, "
-            f"{self.suppression_count} suppressions{by_rule}{where}"
+            f"{self.suppression_count} suppressions{by_rule}{off}{where}"
         )
 
     def raise_for_violations(self) -> None:

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from iworkz.policy.rules import (
     access_logging,
+    audit_trail,
+    azure_delete_lock,
+    backup_coverage,
+    backup_vault_lock,
+    bucket_replication,
     deletion_protection,
     eks_public_endpoint,
     encryption_cmk,
@@ -36,6 +41,11 @@ MANDATORY_TAGS = mandatory_tags.ID
 IMDSV2 = imdsv2.ID
 TLS_ONLY = tls_only.ID
 ACCESS_LOGGING = access_logging.ID
+BACKUP_COVERAGE = backup_coverage.ID
+BACKUP_VAULT_LOCK = backup_vault_lock.ID
+BUCKET_REPLICATION = bucket_replication.ID
+AZURE_DELETE_LOCK = azure_delete_lock.ID
+AUDIT_TRAIL = audit_trail.ID
 
 REGISTRY: tuple[Rule, ...] = (
     encryption_cmk.RULE,
@@ -50,6 +60,11 @@ REGISTRY: tuple[Rule, ...] = (
     imdsv2.RULE,
     tls_only.RULE,
     access_logging.RULE,
+    backup_coverage.RULE,
+    backup_vault_lock.RULE,
+    bucket_replication.RULE,
+    azure_delete_lock.RULE,
+    audit_trail.RULE,
 )
 # Rule id -> what it requires (the policy report lists it; suppress() accepts only these ids).
 RULES: dict[str, str] = {rule.id: rule.description for rule in REGISTRY}
@@ -63,6 +78,11 @@ def evaluate(stack: StackDocument) -> list[Finding]:
 
 __all__ = [
     "ACCESS_LOGGING",
+    "AUDIT_TRAIL",
+    "AZURE_DELETE_LOCK",
+    "BACKUP_COVERAGE",
+    "BACKUP_VAULT_LOCK",
+    "BUCKET_REPLICATION",
     "DELETION_PROTECTION",
     "EKS_PUBLIC_ENDPOINT",
     "ENCRYPTION_CMK",

@@ -29,9 +29,11 @@ STATEFUL_TYPES: tuple[str, ...] = (
     "aws_s3_bucket",
     "aws_kms_key",
     "aws_dynamodb_table",
+    "aws_backup_vault",
     "azurerm_postgresql_flexible_server",
     "azurerm_storage_account",
     "azurerm_key_vault",
+    "azurerm_log_analytics_workspace",
 )
 
 _REFERENCE = re.compile(r"^\$\{([a-z0-9_]+)\.([^.}]+)\.([a-z0-9_]+)\}$")
@@ -178,3 +180,29 @@ def for_bucket(stack: StackDocument, satellite_type: str) -> dict[str, list[Reso
         if name is not None:
             found.setdefault(name, []).append(satellite)
     return found
+
+
+def log_targets(stack: StackDocument) -> set[str]:
+    """Buckets (logical names) that receive the server access logs of other buckets."""
+    return {
+        name
+        for logging in stack.of("aws_s3_bucket_logging")
+        if (name := referenced(logging.get("target_bucket"), "aws_s3_bucket")) is not None
+    }
+
+
+def replica_buckets(stack: StackDocument) -> set[str]:
+    """Buckets (logical names) that are the destination of a replication rule: copies, not sources."""
+    return {
+        name
+        for configuration in stack.of("aws_s3_bucket_replication_configuration")
+        for rule in blocks(configuration.get("rule"))
+        for destination in blocks(rule.get("destination"))
+        if (name := referenced(destination.get("bucket"), "aws_s3_bucket")) is not None
+    }
+
+
+def data_buckets(stack: StackDocument) -> list[Resource]:
+    """The buckets that hold data of their own: neither access-log targets nor replicas."""
+    others = log_targets(stack) | replica_buckets(stack)
+    return [bucket for bucket in stack.of("aws_s3_bucket") if bucket.name not in others]
