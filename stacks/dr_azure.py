@@ -194,6 +194,22 @@ class DrAzureStack(IworkzStack):
 
         for control, reason in config.disabled.items():
             waive(self, control, reason)
+        # First: the site's alerts (the protection's and any later one) notify it.
+        self.alert_path = AzureAlertPath(
+            self,
+            "alert-path",
+            AzureAlertPathProps(
+                name=prefix,
+                resource_group_name=rg,
+                tenant_id=tenant_id,
+                forwarder_function_name=alerts.forwarder_function_name,
+                forwarder_invoke_arn=alerts.forwarder_invoke_arn,
+                teams=alerts.teams,
+                kms_key_arn=alerts.kms_key_arn,
+                tags=tags,
+                aws_provider=self.aws.primary,
+            ),
+        )
         self.protection = AzureSiteProtection(
             self,
             "protection",
@@ -212,6 +228,7 @@ class DrAzureStack(IworkzStack):
                 postgres_id=self.postgres.server_id,
                 storage_account_id=self.backup_storage.account_id,
                 alert_emails=tuple(config.alert_emails),
+                alert_path=self.alert_path,
                 defender_plans=tuple(config.defender_plans),
                 activity_log_total_retention_days=config.activity_log_total_retention_days,
                 tags=tags,
@@ -249,21 +266,6 @@ class DrAzureStack(IworkzStack):
                 tags=tags,
                 alarm_actions=alerts.alarm_actions(),
                 alarms=context.env.alarms.settings("vpn"),
-            ),
-        )
-        self.alert_path = AzureAlertPath(
-            self,
-            "alert-path",
-            AzureAlertPathProps(
-                name=prefix,
-                resource_group_name=rg,
-                tenant_id=tenant_id,
-                forwarder_function_name=alerts.forwarder_function_name,
-                forwarder_invoke_arn=alerts.forwarder_invoke_arn,
-                teams=alerts.teams,
-                kms_key_arn=alerts.kms_key_arn,
-                tags=tags,
-                aws_provider=self.aws.primary,
             ),
         )
         self.alarm_dashboard()

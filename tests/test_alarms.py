@@ -18,7 +18,7 @@ from iworkz.config import Settings, catalog
 from iworkz.config.alarms import INSTANCE_CLASSES_FILE, METRICS_FILE, published_metrics
 from iworkz_constructs.alarm_settings import SEVERITIES, PostgresAlarms
 from iworkz_constructs.load_balancer_alarms import LoadBalancerAlarmSet
-from tests.constructs.alerting import ACTIONS
+from tests.constructs.alerting import ACTIONS, environment_stacks
 from tests.tf import data_sources, new_app, resources, synth_stack
 
 StackJson = dict[str, Any]
@@ -156,7 +156,7 @@ def test_the_walk_finds_a_load_balancer_without_alarms_and_one_with() -> None:
 def test_every_alarm_notifies_the_topic_of_its_severity_when_it_fires_and_clears(
     synthesized: dict[str, StackJson], settings: Settings
 ) -> None:
-    for name, doc in synthesized.items():
+    for name, doc in environment_stacks(synthesized):
         own_topics = {k: t["name"] for k, t in resources(doc, "aws_sns_topic").items()}
         for logical, alarm in alarms_of(doc).items():
             severity, team = alarm["tags"]["Severity"], alarm["tags"]["Team"]
@@ -177,7 +177,7 @@ def test_every_alarm_notifies_the_topic_of_its_severity_when_it_fires_and_clears
 def test_every_alarm_metric_is_one_its_service_publishes(synthesized: dict[str, StackJson]) -> None:
     catalog = published_metrics()
     seen = set()
-    for name, doc in synthesized.items():
+    for name, doc in environment_stacks(synthesized):
         for logical, alarm in alarms_of(doc).items():
             for namespace, metric, dimensions in metrics_of(alarm):
                 assert namespace in catalog, (name, logical, namespace)
@@ -197,7 +197,7 @@ def test_the_metric_catalog_is_dated_data_with_its_sources() -> None:
 
 
 def test_each_stack_draws_its_alarms_on_its_dashboard(synthesized: dict[str, StackJson]) -> None:
-    for name, doc in synthesized.items():
+    for name, doc in environment_stacks(synthesized):
         alarms = alarms_of(doc)
         dashboards = resources(doc, "aws_cloudwatch_dashboard")
         if not alarms:

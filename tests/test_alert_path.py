@@ -16,6 +16,7 @@ from iworkz.contracts import AlertsOutputs, DrAzureOutputs
 from iworkz.registry import BY_COMPONENT
 from iworkz_constructs.alarm_settings import SEVERITIES
 from iworkz_constructs.azure_alert_path import ACTION_GROUPS_APP_ID, SECURE_WEBHOOK_ROLE
+from tests.constructs.alerting import environment_stacks
 from tests.tf import one, outputs, policy_json, resources
 
 StackJson = dict[str, Any]
@@ -101,7 +102,7 @@ def test_no_receiver_url_reaches_terraform(synthesized: dict[str, StackJson]) ->
             value = output["value"]
             assert not (isinstance(value, str) and re.match(r"^https?://", value) and "svc:" not in value), name
         for group in resources(doc, "azurerm_monitor_action_group").values():
-            assert all(r["service_uri"].startswith("${") for r in group["webhook_receiver"]), name
+            assert all(r["service_uri"].startswith("${") for r in group.get("webhook_receiver", [])), name
         for function in resources(doc, "aws_lambda_function").values():
             variables = (function.get("environment") or {}).get("variables", {})
             urls = {k: v for k, v in variables.items() if "://" in v}
@@ -109,22 +110,30 @@ def test_no_receiver_url_reaches_terraform(synthesized: dict[str, StackJson]) ->
 
 
 def test_every_alarm_name_starts_with_the_prefix_the_forwarder_may_read(synthesized: dict[str, StackJson]) -> None:
-    for name, doc in synthesized.items():
+    for name, doc in environment_stacks(synthesized):
         for alarm in resources(doc, "aws_cloudwatch_metric_alarm").values():
             environment = name.rsplit("-", 1)[-1]
             assert alarm["alarm_name"].startswith(f"iworkz-{environment}-"), (name, alarm["alarm_name"])
 
 
 def test_every_stack_with_alarms_deploys_after_the_alerts_stack(synthesized: dict[str, StackJson]) -> None:
-    for name, doc in synthesized.items():
+    for name, doc in environment_stacks(synthesized):
         if resources(doc, "aws_cloudwatch_metric_alarm") and not name.startswith("alerts-"):
             component = name.rsplit("-", 1)[0]
             assert "alerts" in BY_COMPONENT[component].depends_on, name
 
 
+def _alert_path_group(doc: StackJson) -> tuple[str, dict[str, Any]]:
+    """The action group with the secure webhook (the site's other group e-mails its receivers)."""
+    ((logical, group),) = [
+        (k, g) for k, g in resources(doc, "azurerm_monitor_action_group").items() if g.get("webhook_receiver")
+    ]
+    return logical, group
+
+
 def test_azure_monitor_alerts_join_through_the_secure_webhook(stack: Callable[[str], StackJson]) -> None:
     doc = stack("dr-azure-production")
-    group = one(doc, "azurerm_monitor_action_group")
+    _, group = _alert_path_group(doc)
     (receiver,) = group["webhook_receiver"]
     assert receiver["use_common_alert_schema"] is True
     # The URL is the API's own endpoint (an attribute), never a receiver's URL.
@@ -158,6 +167,27 @@ def test_azure_monitor_alerts_join_through_the_secure_webhook(stack: Callable[[s
     assert one(doc, "aws_apigatewayv2_stage")["access_log_settings"]["destination_arn"].startswith(
         "${aws_cloudwatch_log_group."
     )
+
+
+def test_every_azure_monitor_alert_of_the_dr_site_is_on_the_alert_path(
+    stack: Callable[[str], StackJson], settings: Settings
+) -> None:
+    doc = stack("dr-azure-production")
+    logical, _ = _alert_path_group(doc)
+    alerts = resources(doc, "azurerm_monitor_metric_alert")
+    assert alerts
+    teams = settings.environments["production"].monitoring.alert_teams
+    for name, alert in alerts.items():
+        (on_path,) = [
+            a for a in alert["action"] if a["action_group_id"] == f"${{azurerm_monitor_action_group.{logical}.id}}"
+        ]
+        properties = on_path["webhook_properties"]
+        assert properties["team"] in teams and properties["severity"] in SEVERITIES, name
+        # Azure severities 0 and 1 page, as a CloudWatch alarm of the critical topic does.
+        assert (properties["severity"] == "critical") == (alert["severity"] <= 1), name
+    routed = {a["name"]: a["action"][-1]["webhook_properties"] for a in alerts.values()}
+    assert routed["iworkz-production-dr-pg-down"] == {"team": "database", "severity": "critical"}
+    assert routed["iworkz-production-dr-storage-availability"]["team"] == "infrastructure"
 
 
 def test_the_dr_contract_offers_the_action_group_to_other_alerts(stack_construct: Callable[[str], Any]) -> None:
