@@ -47,6 +47,7 @@ PROVIDER_PACKAGES = frozenset(
         "cdktf_cdktf_provider_kubernetes",
         "cdktf_cdktf_provider_helm",
         "cdktf_cdktf_provider_azuread",
+        "cdktf_cdktf_provider_cloudflare",
     }
 )
 NODE_PRELOAD = Path(__file__).with_name("lazy_provider_exports.js")

@@ -22,6 +22,7 @@ from iworkz.contracts import (
     ClusterOutputs,
     DataOutputs,
     DrAzureOutputs,
+    EdgeOutputs,
     MonitoringOutputs,
     NetworkOutputs,
     PlatformOutputs,
@@ -91,7 +92,7 @@ SPECS: tuple[StackSpec, ...] = (
         "stacks.workloads:WorkloadsStack",
         ("aws", "kubernetes"),
         WorkloadsOutputs,
-        ("eks", "data", "platform"),
+        ("network", "eks", "data", "platform"),
     ),
     StackSpec(
         "monitoring",
@@ -100,6 +101,8 @@ SPECS: tuple[StackSpec, ...] = (
         MonitoringOutputs,
         ("eks", "data", "platform", "workloads", "alerts"),
     ),
+    # Cloudflare in front of the ALB the workloads' Gateway gets, AWS WAF on it.
+    StackSpec("edge", "stacks.edge:EdgeStack", ("aws", "cloudflare"), EdgeOutputs, ("workloads",)),
 )
 BY_COMPONENT = {spec.component: spec for spec in SPECS}
 
