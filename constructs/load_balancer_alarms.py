@@ -6,10 +6,10 @@ the Kubernetes Gateway (the edge stack's Gateway API objects). Two ways to alarm
 
 - :class:`LoadBalancerAlarmSet` with the ``arn_suffix`` of the load balancer and its target
   groups (``app/<name>/<id>``, ``targetgroup/<name>/<id>``), for an ALB a stack knows;
-- :meth:`LoadBalancerAlarmSet.tagged`, which finds the ALB and its target groups by their tags
-  (``data "aws_lb"``, ``data "aws_lb_target_group"``; the controller adds the tags of the
-  Gateway's LoadBalancerConfiguration). The lookups run at plan time, so the stack that uses it
-  deploys after the Gateway exists.
+- :meth:`LoadBalancerAlarmSet.tagged`, which finds the target groups (and the ALB, unless the
+  stack gives its ``arn_suffix``) by their tags (``data "aws_lb"``, ``data "aws_lb_target_group"``;
+  the controller adds the tags of the Gateway's configurations). The lookups run at plan time,
+  so the stack that uses it deploys after the Gateway exists (the edge stack does).
 
 tests/test_alarms.py walks every ``aws_lb`` and ``data.aws_lb`` of the synthesised stacks and
 fails for one without these alarms.
@@ -74,16 +74,26 @@ class LoadBalancerAlarmSet(Construct):
         id: str,
         *,
         name: str,
-        tags: Mapping[str, str],
         target_group_tags: Mapping[str, Mapping[str, str]],
         alarm_actions: AlarmActions,
+        tags: Mapping[str, str] | None = None,
+        load_balancer_arn_suffix: str | None = None,
         alarms: LoadBalancerAlarms | None = None,
         provider: AwsProvider | None = None,
     ) -> LoadBalancerAlarmSet:
-        """Alarms on the ALB (and target groups, by short name) that carry these tags."""
-        if not tags or not all(target_group_tags.values()):
+        """Alarms on the ALB and its target groups (by short name) that carry these tags.
+
+        The ALB is found by ``tags``, or given by ``load_balancer_arn_suffix`` where the stack
+        already reads it (by name, say); the target groups are always found by their tags.
+        """
+        if (tags is None) == (load_balancer_arn_suffix is None):
+            raise ValueError(f"load balancer {name}: give either its tags or its arn_suffix")
+        if tags == {} or not target_group_tags or not all(target_group_tags.values()):
             raise ValueError(f"load balancer {name}: give the tags that identify it and each target group")
-        balancer = DataAwsLb(scope, f"{id}-load-balancer", tags=dict(tags), provider=provider)
+        if load_balancer_arn_suffix is None:
+            load_balancer_arn_suffix = DataAwsLb(
+                scope, f"{id}-load-balancer", tags=dict(tags or {}), provider=provider
+            ).arn_suffix
         groups = {
             short: DataAwsLbTargetGroup(scope, f"{id}-target-group-{short}", tags=dict(group_tags), provider=provider)
             for short, group_tags in target_group_tags.items()
@@ -93,7 +103,7 @@ class LoadBalancerAlarmSet(Construct):
             id,
             LoadBalancerAlarmSetProps(
                 name=name,
-                load_balancer_arn_suffix=balancer.arn_suffix,
+                load_balancer_arn_suffix=load_balancer_arn_suffix,
                 target_groups={short: group.arn_suffix for short, group in groups.items()},
                 alarm_actions=alarm_actions,
                 alarms=alarms or LoadBalancerAlarms(),

@@ -7,7 +7,7 @@ stack reads nothing of another stack except through these classes.
 | contract | produced by | read by |
 |---|---|---|
 | :class:`StateOutputs` | ``state`` | (people: the backend settings) |
-| :class:`AlertsOutputs` | ``alerts-E`` | network, eks, data, dr-azure, monitoring |
+| :class:`AlertsOutputs` | ``alerts-E`` | network, eks, data, dr-azure, monitoring, edge |
 | :class:`SecurityOutputs` | ``security`` | (other subscribers of the findings topic) |
 | :class:`NetworkOutputs` | ``network-E`` | eks, data, dr-azure |
 | :class:`ClusterOutputs` | ``eks-E`` | data, platform, workloads, monitoring |
@@ -466,6 +466,8 @@ class PlatformOutputs(Contract):
 # Namespaces carrying this label may scrape the workloads' metrics port (their NetworkPolicies
 # admit it): the monitoring stack labels its namespace so; the workloads need not know its name.
 METRICS_SCRAPER_LABEL = {"iworkz.io/metrics-scraper": "true"}
+# The public hosts' roles and the workload behind each (the Gateway's routes).
+PUBLIC_WORKLOADS = {"api": "backend-api", "app": "web-frontend"}
 
 
 def _workload_names(context: StackContext) -> list[str]:
@@ -498,6 +500,11 @@ class WorkloadsOutputs(Contract):
         str, Published("name of the ALB the Gateway's load balancer controller creates", configured=True)
     ]
     api_health_path: Annotated[str, Configured("path on the API host that answers 200 while the API is up")]
+    load_balancer_tags: Annotated[Mapping[str, str], Configured("AWS tags of the ALB and its target groups")]
+    target_group_tags: Annotated[
+        Mapping[str, Mapping[str, str]],
+        Configured("AWS tags of the ALB's target group behind each public host (alarms find the groups by them)"),
+    ]
     certificate_arn: Annotated[str, Published("ACM certificate of the ALB's HTTPS listener (every public host)")]
     certificate_validation_names: Annotated[
         Mapping[str, str], Published("ACM validation record name per public host", keys=_public_hosts)
@@ -512,11 +519,13 @@ class WorkloadsOutputs(Contract):
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
         from iworkz.config.edge import load_balancer_name
+        from iworkz_constructs.alb_gateway import target_group_tags
         from iworkz_constructs.application import METRICS_PORT, SEED_WORKLOADS
-        from iworkz_constructs.k8s_workload import metrics_target
+        from iworkz_constructs.k8s_workload import metrics_target, service_name
 
         namespace = context.prefix  # design 12.2: iworkz-production
         domain = context.env.platform.domain
+        load_balancer_tags = {"Environment": str(context.environment_name)}
         return {
             "namespace": namespace,
             "metrics_targets": {
@@ -526,6 +535,11 @@ class WorkloadsOutputs(Contract):
             "metrics_scraper_label": METRICS_SCRAPER_LABEL,
             "load_balancer_name": load_balancer_name(context.prefix),
             "api_health_path": SEED_WORKLOADS["backend-api"].liveness.path,
+            "load_balancer_tags": load_balancer_tags,
+            "target_group_tags": {
+                role: target_group_tags(load_balancer_tags, service_name(name))
+                for role, name in PUBLIC_WORKLOADS.items()
+            },
         }
 
 

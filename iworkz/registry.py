@@ -102,7 +102,7 @@ SPECS: tuple[StackSpec, ...] = (
         ("eks", "data", "platform", "workloads", "alerts"),
     ),
     # Cloudflare in front of the ALB the workloads' Gateway gets, AWS WAF on it.
-    StackSpec("edge", "stacks.edge:EdgeStack", ("aws", "cloudflare"), EdgeOutputs, ("workloads",)),
+    StackSpec("edge", "stacks.edge:EdgeStack", ("aws", "cloudflare"), EdgeOutputs, ("workloads", "alerts")),
 )
 BY_COMPONENT = {spec.component: spec for spec in SPECS}
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from iworkz.contracts import (
+    PUBLIC_WORKLOADS,
     REDIS_APP_USER,
     ClusterOutputs,
     DataOutputs,
@@ -61,8 +62,6 @@ if TYPE_CHECKING:
     from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
 
 DATABASE_SETUP_NAMESPACE = "database-setup"
-# The workloads behind the ALB, by host role (the design's Ingress rules).
-PUBLIC_WORKLOADS = {"api": "backend-api", "app": "web-frontend"}
 
 
 class WorkloadsStack(IworkzStack):
@@ -238,7 +237,7 @@ class WorkloadsStack(IworkzStack):
                 # Only Cloudflare may connect (its published ranges, iworkz/config/catalog/edge.yaml).
                 source_ranges=context.env.edge.origin_ranges,
                 cors_origin=f"https://{hosts['app']}",
-                tags={"Environment": str(context.environment_name)},
+                tags=configured["load_balancer_tags"],
                 depends_on=[namespace, *(workload.service for workload in public.values())],
                 provider=k8s,
             ),

@@ -253,3 +253,27 @@ def test_redis_alarms_follow_the_configured_shards_and_replicas(
         if namespace == "AWS/ElastiCache"
     }
     assert len(nodes) == redis.shards * (redis.replicas_per_shard + 1)
+
+
+@pytest.mark.parametrize("environment", ["production", "staging", "dev"])
+def test_the_gateways_alb_alarms_find_the_target_groups_the_workloads_tag(
+    stack: Callable[[str], StackJson], environment: str
+) -> None:
+    """The controller builds the ALB's target groups from the workloads' TargetGroupConfigurations;
+    the edge stack finds each by the tags those give it, so every public host's targets are watched."""
+    edge, workloads = stack(f"edge-{environment}"), stack(f"workloads-{environment}")
+    configured = {
+        manifest["manifest"]["spec"]["targetReference"]["name"]: manifest["manifest"]["spec"]["defaultConfiguration"]
+        for manifest in resources(workloads, "kubernetes_manifest").values()
+        if manifest["manifest"]["kind"] == "TargetGroupConfiguration"
+    }
+    looked_up = {k: body["tags"] for k, body in data_sources(edge, "aws_lb_target_group").items()}
+    assert sorted(tags["iworkz.io/service"] for tags in looked_up.values()) == sorted(configured)
+    for service, config in configured.items():
+        assert config["tags"] in looked_up.values(), service
+    unhealthy = {
+        alarm["dimensions"]["TargetGroup"]
+        for alarm in alarms_of(edge).values()
+        if alarm.get("metric_name") == "UnHealthyHostCount"
+    }
+    assert unhealthy == {f"${{data.aws_lb_target_group.{k}.arn_suffix}}" for k in looked_up}

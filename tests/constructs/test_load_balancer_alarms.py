@@ -68,3 +68,17 @@ def test_fails_without_target_groups_or_tags() -> None:
         LoadBalancerAlarmSet.tagged(
             _stack(), "x", name="x", tags={}, target_group_tags={"api": {"a": "b"}}, alarm_actions=ACTIONS
         )
+    with pytest.raises(ValueError, match="either its tags or its arn_suffix"):
+        LoadBalancerAlarmSet.tagged(
+            _stack(), "x", name="x", target_group_tags={"api": {"a": "b"}}, alarm_actions=ACTIONS
+        )
+    with pytest.raises(ValueError, match="either its tags or its arn_suffix"):
+        LoadBalancerAlarmSet.tagged(
+            _stack(),
+            "x",
+            name="x",
+            tags={"a": "b"},
+            load_balancer_arn_suffix="app/x/1",
+            target_group_tags={"api": {"a": "b"}},
+            alarm_actions=ACTIONS,
+        )
