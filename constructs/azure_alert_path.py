@@ -210,6 +210,7 @@ class AzureAlertPath(Construct):
             name=f"/aws/apigateway/{props.name}-alert-webhook",
             retention_in_days=props.log_retention_days,
             kms_key_id=props.kms_key_arn,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             provider=aws,
         )
         Apigatewayv2Stage(

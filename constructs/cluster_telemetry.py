@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
@@ -91,6 +92,7 @@ class ClusterTelemetry(Construct):
                 name=name,
                 retention_in_days=props.log_retention_days,
                 kms_key_id=self.logs_key.arn,
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
                 provider=props.provider,
             )
             for kind, name in names.items()

@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cdktf import AssetType, TerraformAsset
+from cdktf import AssetType, TerraformAsset, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -130,6 +130,8 @@ class PythonFunction(Construct):
             name=props.log_group_name,
             retention_in_days=props.log_retention_days,
             kms_key_id=props.kms_key_arn,
+            # Logs are evidence (what was delivered, what failed): kept like every log group.
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
             provider=provider,
         )
         self.dead_letter_queue = SqsQueue(

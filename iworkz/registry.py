@@ -18,6 +18,7 @@ from iworkz.config import Settings
 from iworkz.context import StackContext
 from iworkz.contract import Contract
 from iworkz.contracts import (
+    AiOutputs,
     AlertsOutputs,
     ClusterOutputs,
     DataOutputs,
@@ -77,6 +78,7 @@ SPECS: tuple[StackSpec, ...] = (
     StackSpec("network", "stacks.network:NetworkStack", ("aws",), NetworkOutputs, ("alerts",)),
     StackSpec("eks", "stacks.eks:EksStack", ("aws",), ClusterOutputs, ("network", "alerts")),
     StackSpec("data", "stacks.data:DataStack", ("aws",), DataOutputs, ("network", "eks", "alerts")),
+    StackSpec("ai", "stacks.ai:AiStack", ("aws",), AiOutputs, ("network", "data")),
     StackSpec(
         "dr-azure",
         "stacks.dr_azure:DrAzureStack",
@@ -92,7 +94,7 @@ SPECS: tuple[StackSpec, ...] = (
         "stacks.workloads:WorkloadsStack",
         ("aws", "kubernetes"),
         WorkloadsOutputs,
-        ("network", "eks", "data", "platform"),
+        ("network", "eks", "data", "platform", "ai"),
     ),
     StackSpec(
         "monitoring",

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from iworkz.config import catalog
+from iworkz.config.ai import AiConfig, ai_problems, ai_rules
 from iworkz.config.alarms import AlarmsConfig, alarm_rules, rds_memory_gib
 from iworkz.config.backup import BackupConfig
 from iworkz.config.base import Model, Templated, rule_error, validate_aws_region
@@ -179,6 +180,7 @@ class EnvironmentConfig(Model):
     platform: PlatformConfig = Field(default_factory=dict, validate_default=True)
     alarms: AlarmsConfig = AlarmsConfig()
     edge: EdgeConfig = EdgeConfig()
+    ai: AiConfig
     migrations: MigrationsConfig = MigrationsConfig()
 
     @property
@@ -216,6 +218,7 @@ class EnvironmentConfig(Model):
         platform_rules(self.platform, self.eks.node_groups)
         self._alarm_rules()
         edge_rules(self.edge, self.platform.domain)
+        ai_rules(self.ai, self.aws.region, self.network.interface_endpoints)
         if self.is_production:
             self._production_rules()
         return self
@@ -323,6 +326,8 @@ def load_settings(config_dir: Path = DEFAULT_CONFIG_DIR, environments: Iterable[
             problems.extend(found)
             if name in selected:
                 warnings.extend(warned)
+        files = {name: _display(config_dir / f"{name}.yaml") for name in loaded}
+        problems.extend(ai_problems(files, common.project, loaded))
     if problems:
         raise ConfigError(problems)
     assert common is not None
