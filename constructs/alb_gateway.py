@@ -45,6 +45,8 @@ CORS_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
 CORS_HEADERS = "DNT,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Authorization"
 HSTS = "max-age=31536000; includeSubDomains"
 HTTP_PORT = 80
+# The tag naming the Service behind a target group: alarms find the group by it.
+SERVICE_TAG = "iworkz.io/service"
 HTTPS_PORT = 443
 # ALB names: at most 32 letters, digits and hyphens, not starting or ending with a hyphen.
 _ALB_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
@@ -73,7 +75,7 @@ class AlbGatewayProps:
     | cors_origin | the one origin allowed by CORS | required |
     | ssl_policy | TLS policy of the HTTPS listener | ``ELBSecurityPolicy-TLS13-1-2-Res-2021-06`` |
     | gateway_class | name of the GatewayClass created for the controller | ``aws-alb`` |
-    | tags | AWS tags of the ALB and its target groups | none |
+    | tags | AWS tags of the ALB and its target groups (each group adds :func:`target_group_tags`) | none |
     | depends_on / provider | as usual | none / the stack's default |
     """
 
@@ -211,7 +213,7 @@ class AlbGateway(Construct):
                                     "healthCheckProtocol": "HTTP",
                                     "matcher": {"httpCode": "200"},
                                 },
-                                "tags": dict(props.tags),
+                                "tags": target_group_tags(props.tags, route.service),
                             },
                         },
                     ),
@@ -296,3 +298,9 @@ def _alb_spec(props: AlbGatewayProps, certificate_arn: str) -> dict[str, Any]:
         ],
         "tags": dict(props.tags),
     }
+
+
+def target_group_tags(tags: Mapping[str, str], service: str) -> dict[str, str]:
+    """The AWS tags of the target group the controller builds for ``service`` (the Gateway's ``tags``
+    and :data:`SERVICE_TAG`): a stack that alarms on the group finds it by them."""
+    return {**tags, SERVICE_TAG: service}

@@ -16,6 +16,11 @@ Differences from the design, on purpose:
   limits for extended resources, so the request defaults to the limit;
 - the Services also expose the metrics port 9090 the design's Prometheus jobs scrape, and
   backend-api's NetworkPolicy admits the namespaces labelled as metrics scrapers on it;
+- every workload sends its traces over OTLP (the standard ``OTEL_*`` variables of the
+  OpenTelemetry SDKs: the collector's endpoint, the service name, the environment, a
+  parent-based ratio sampler; metrics stay with Prometheus, logs with stdout) and its errors
+  to Sentry (``SENTRY_DSN`` from the operators' secret, optional: an unfilled DSN turns Sentry
+  off instead of stopping the pods), the design's 12.1 "OpenTelemetry" and "Sentry".
 - backend-api's NetworkPolicy admits the load balancer's subnets (the ALB reaches the pods
   directly, IP targets) where the design admitted the ingress-nginx namespace; in the mesh
   (``in_mesh``) it also admits ztunnel's HBONE port from the same peers and the kubelet probes'
@@ -47,6 +52,51 @@ DATABASE_SECRET = "database-secret"
 REDIS_SECRET = "redis-secret"
 JWT_SECRET = "jwt-secret"
 AI_SECRETS = "ai-secrets"
+SENTRY_SECRET = "sentry-dsn"
+OTLP_GRPC_PORT = 4317
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """Where the workloads' traces and errors go.
+
+    | name | meaning | default |
+    |---|---|---|
+    | otlp_endpoint | OTLP gRPC endpoint, e.g. ``http://otel-collector.opentelemetry.svc:4317`` | required |
+    | environment | ``deployment.environment.name`` and ``SENTRY_ENVIRONMENT`` | required |
+    | sampling_ratio | share of new traces sampled (0-1) | 0.1 |
+    | sentry_secret | Secret with the Sentry DSN under ``dsn`` | ``sentry-dsn`` |
+    """
+
+    otlp_endpoint: str
+    environment: str
+    sampling_ratio: float = 0.1
+    sentry_secret: str = SENTRY_SECRET
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.sampling_ratio <= 1:
+            raise ValueError(f"telemetry: sampling_ratio {self.sampling_ratio} is not between 0 and 1")
+        if not self.otlp_endpoint.startswith(("http://", "https://")):
+            raise ValueError(f"telemetry: otlp_endpoint {self.otlp_endpoint!r} needs its scheme (http:// or https://)")
+
+    def environment_variables(self, service: str, namespace: str) -> tuple[EnvVar, ...]:
+        """The OpenTelemetry SDKs' standard settings and Sentry's, for one workload."""
+        resource = f"deployment.environment.name={self.environment},service.namespace={namespace}"
+        return (
+            EnvVar("OTEL_SERVICE_NAME", value=service),
+            EnvVar("OTEL_EXPORTER_OTLP_ENDPOINT", value=self.otlp_endpoint),
+            EnvVar("OTEL_EXPORTER_OTLP_PROTOCOL", value="grpc"),
+            EnvVar("OTEL_TRACES_EXPORTER", value="otlp"),
+            # Prometheus scrapes the metrics port; logs go to stdout (Fluent Bit, Container Insights).
+            EnvVar("OTEL_METRICS_EXPORTER", value="none"),
+            EnvVar("OTEL_LOGS_EXPORTER", value="none"),
+            EnvVar("OTEL_PROPAGATORS", value="tracecontext,baggage"),
+            EnvVar("OTEL_TRACES_SAMPLER", value="parentbased_traceidratio"),
+            EnvVar("OTEL_TRACES_SAMPLER_ARG", value=f"{self.sampling_ratio:g}"),
+            EnvVar("OTEL_RESOURCE_ATTRIBUTES", value=resource),
+            EnvVar("SENTRY_DSN", secret=(self.sentry_secret, "dsn"), optional=True),
+            EnvVar("SENTRY_ENVIRONMENT", value=self.environment),
+        )
 
 
 @dataclass(frozen=True)
@@ -173,6 +223,7 @@ class ApplicationProps:
     | ai | what ai-services calls: SageMaker endpoint, Bedrock guardrail and models (``ai-config``) | required |
     | load_balancer_cidrs | subnets of the load balancer that reaches the pods (may reach backend-api) | required |
     | metrics_scrapers | labels of the namespaces that may scrape the metrics port | required |
+    | telemetry | where traces and errors go (:class:`Telemetry`) | required |
     | in_mesh | the namespace is in the ambient mesh (NetworkPolicies admit HBONE and probes) | False |
     | placements | node selector and tolerations per workload | none |
     | service_account_annotations | per workload, e.g. its IAM role | none |
@@ -193,6 +244,7 @@ class ApplicationProps:
     ai: AiServices
     load_balancer_cidrs: Sequence[str]
     metrics_scrapers: Mapping[str, str]
+    telemetry: Telemetry
     in_mesh: bool = False
     placements: Mapping[str, Placement] = field(default_factory=dict)
     service_account_annotations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -248,7 +300,7 @@ class Application(Construct):
                     liveness=seed.liveness,
                     readiness=seed.readiness,
                     labels={"tier": seed.tier},
-                    env=environment[name],
+                    env=environment[name] + props.telemetry.environment_variables(name, props.namespace),
                     max_surge=seed.max_surge,
                     max_unavailable=seed.max_unavailable,
                     metrics_port=METRICS_PORT,
@@ -290,6 +342,7 @@ class Application(Construct):
                 EgressPort(props.database.port),
                 EgressPort(props.redis.port),
                 EgressPort(HTTPS_PORT),
+                EgressPort(OTLP_GRPC_PORT),
                 EgressPort(DNS_PORT, "TCP"),
                 EgressPort(DNS_PORT, "UDP"),
             ],

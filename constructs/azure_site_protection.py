@@ -7,7 +7,9 @@
   ``activity_log_total_retention_days`` (the design's 7 years; searchable for the workspace's
   retention, archived after that).
 - Azure Monitor metric alerts on the DR database and the backup storage, to an action group
-  that e-mails the configured receivers.
+  that e-mails the configured receivers and, given ``alert_path``, to the environment's one
+  alert path as well (routed by each alert's team and severity), so the on-call sees them in
+  the same stream as the CloudWatch alarms.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from cdktf_cdktf_provider_azurerm.security_center_subscription_pricing import Se
 from constructs import Construct
 
 from iworkz.config.dr_azure import ACTIVITY_LOG_MAX_DAYS, ACTIVITY_LOG_MIN_DAYS, DEFENDER_PLANS
+from iworkz_constructs.azure_alert_path import AzureAlertPath
 
 # The activity log's categories (a subscription's diagnostic setting takes categories, not groups).
 ACTIVITY_LOG_CATEGORIES = (
@@ -50,9 +53,14 @@ POSTGRES_METRICS = "Microsoft.DBforPostgreSQL/flexibleServers"
 STORAGE_METRICS = "Microsoft.Storage/storageAccounts"
 
 
+# Azure Monitor severities 0 (critical) and 1 (error) page; 2-4 (warning to verbose) do not.
+PAGING_AZURE_SEVERITIES = (0, 1)
+
+
 @dataclass(frozen=True)
 class MetricAlert:
-    """One metric alert: the metric, its aggregation over 5 minutes, the comparison and threshold."""
+    """One metric alert: the metric, its aggregation over 5 minutes, the comparison and threshold,
+    and the team whose receiver it reaches on the alert path."""
 
     name: str
     description: str
@@ -62,6 +70,12 @@ class MetricAlert:
     operator: str
     threshold: float
     severity: int = 1
+    team: str = "database"
+
+    @property
+    def path_severity(self) -> str:
+        """The alert path's severity (the receivers' routing) of the Azure severity."""
+        return "critical" if self.severity in PAGING_AZURE_SEVERITIES else "warning"
 
 
 # The DR database: down, out of CPU or of storage; the backup storage: not available.
@@ -87,6 +101,7 @@ STORAGE_ALERTS = (
         "Average",
         "LessThan",
         99.9,
+        team="infrastructure",
     ),
 )
 
@@ -104,6 +119,7 @@ class AzureSiteProtectionProps:
     | locked | resource IDs by name: each gets a CanNotDelete lock | required |
     | postgres_id / storage_account_id | the resources the alerts watch | required |
     | alert_emails | the action group's e-mail receivers | required |
+    | alert_path | the environment's alert path: every alert notifies it too | none |
     | defender_plans | Defender for Cloud plans (pricing resource types) | every plan of the site |
     | activity_log_total_retention_days | total retention of the AzureActivity table | 2556 |
     | tags | tags of the alerts and the action group | none |
@@ -118,6 +134,7 @@ class AzureSiteProtectionProps:
     postgres_id: str
     storage_account_id: str
     alert_emails: Sequence[str]
+    alert_path: AzureAlertPath | None = None
     defender_plans: Sequence[str] = DEFENDER_PLANS
     activity_log_total_retention_days: int = 2556
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -207,6 +224,9 @@ class AzureSiteProtection(Construct):
                             threshold=alert.threshold,
                         )
                     ],
-                    action=[MonitorMetricAlertAction(action_group_id=action_group.id)],
+                    action=[
+                        MonitorMetricAlertAction(action_group_id=action_group.id),
+                        *([props.alert_path.action(alert.team, alert.path_severity)] if props.alert_path else []),
+                    ],
                     tags=dict(props.tags),
                 )

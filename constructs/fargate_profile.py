@@ -1,4 +1,8 @@
-"""An EKS Fargate profile with its pod execution role, in private subnets."""
+"""An EKS Fargate profile with its pod execution role, in private subnets.
+
+The role may write the pods' logs to the cluster's Fargate log group (EKS's built-in Fluent Bit
+log router uses the pod execution role): exactly that group, nothing else of CloudWatch Logs.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from cdktf_cdktf_provider_aws.eks_fargate_profile import (
     EksFargateProfileTimeouts,
 )
 from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
@@ -35,6 +40,7 @@ class FargateProfileProps:
     | subnet_ids | private subnets of the pods (Fargate accepts no public subnets) | required |
     | account_id | account of the cluster (confines the role's trust) | required |
     | region | region of the cluster (confines the role's trust) | required |
+    | log_group_arn | the cluster's Fargate log group the pods' logs go to (``ClusterTelemetry``) | required |
     | labels | pod labels a selector also requires | none |
     | tags | extra tags (seed: ``Owner: fargate``) | none |
     | depends_on | resources to wait for (the cluster) | none |
@@ -47,6 +53,7 @@ class FargateProfileProps:
     subnet_ids: Sequence[str]
     account_id: str
     region: str
+    log_group_arn: str
     labels: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[ITerraformDependable] = ()
@@ -90,6 +97,26 @@ class FargateProfile(Construct):
             policy_arn=POD_EXECUTION_POLICY,
             provider=props.provider,
         )
+        logging = IamRolePolicy(
+            self,
+            "pod-logging-policy",
+            name=f"{props.cluster_name}-fargate-{props.name}-logs",
+            role=role.id,
+            policy=PolicyDocument(
+                self,
+                "pod-logging-policy-document",
+                [
+                    {
+                        "Sid": "FargateLogRouter",
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                        "Resource": [props.log_group_arn, f"{props.log_group_arn}:*"],
+                    }
+                ],
+                provider=props.provider,
+            ).json,
+            provider=props.provider,
+        )
         self.pod_execution_role_arn = role.arn
         self.profile = EksFargateProfile(
             self,
@@ -104,6 +131,6 @@ class FargateProfile(Construct):
             ],
             tags=dict(props.tags) or None,
             timeouts=EksFargateProfileTimeouts(create="20m", delete="20m"),  # seed 12.4
-            depends_on=[*props.depends_on, attachment],
+            depends_on=[*props.depends_on, attachment, logging],
             provider=props.provider,
         )

@@ -4,6 +4,10 @@ IMDSv2 required (hop limit 1 by default: only host-network pods reach IMDS), enc
 volume with a customer-managed key, the cluster's node security group, cluster-autoscaler
 discovery tags and node-template tags for scaling from zero; ``desired_size`` belongs to the
 autoscaler once the group exists.
+
+The group alarms when fewer nodes are in service than its Auto Scaling group wants (capacity
+shortfall: launches failing, no capacity or quota in the zones, nodes stuck pending), from the
+group metrics that :class:`GroupMetricsCollection` turns on for it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ from cdktf_cdktf_provider_aws.launch_template import (
 )
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
+
+from iworkz_constructs.alarm_settings import NodeGroupAlarms, check_alerting, check_settings
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
+from iworkz_constructs.group_metrics import GroupMetricsCollection
 
 # Kubernetes spelling -> EKS API spelling.
 TAINT_EFFECTS = {
@@ -87,6 +95,10 @@ class NodeGroupProps:
     | tags | extra tags on the group, instances and volumes | none |
     | depends_on | resources to wait for (the cluster, the VPC CNI add-on) | none |
     | provider | provider (region) | the stack's default |
+    | alarm_actions | alert topics of the capacity alarm | required unless alarms_opt_out |
+    | alarms_opt_out | reason for creating no alarm | none |
+    | alarms | threshold of the capacity alarm | :class:`NodeGroupAlarms` defaults |
+    | group_metrics | turns on the group metrics the alarm reads (one per cluster) | required with alarm_actions |
     """
 
     cluster_name: str
@@ -109,9 +121,17 @@ class NodeGroupProps:
     tags: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[ITerraformDependable] = ()
     provider: AwsProvider | None = None
+    alarm_actions: AlarmActions | None = None
+    alarms_opt_out: str | None = None
+    alarms: NodeGroupAlarms = field(default_factory=NodeGroupAlarms)
+    group_metrics: GroupMetricsCollection | None = None
 
     def __post_init__(self) -> None:
         where = f"node group {self.name}"
+        check_alerting(where, self.alarm_actions, self.alarms_opt_out)
+        check_settings(self.alarms)
+        if self.alarm_actions is not None and self.group_metrics is None:
+            raise ValueError(f"{where}: its capacity alarm needs group_metrics (EKS leaves them off)")
         if Token.is_unresolved(self.cluster_name):
             raise ValueError(f"{where}: cluster_name must be the literal name (it becomes tag keys); pass depends_on")
         if not _NAME.match(self.name):
@@ -152,7 +172,8 @@ class NodeGroupProps:
 
 
 class NodeGroup(Construct):
-    """Launch template + managed node group. Attributes: ``node_group``, ``launch_template``, ``name``, ``arn``."""
+    """Launch template + managed node group. Attributes: ``node_group``, ``launch_template``, ``name``, ``arn``,
+    ``auto_scaling_group_name``, ``alarms`` (None with ``alarms_opt_out``)."""
 
     def __init__(self, scope: Construct, id: str, props: NodeGroupProps) -> None:
         super().__init__(scope, id)
@@ -225,6 +246,7 @@ class NodeGroup(Construct):
         # EKS does not copy node-group tags to its Auto Scaling group; the autoscaler reads
         # node-template tags there to scale a group up from zero.
         asg_name = self.node_group.resources.get(0).autoscaling_groups.get(0).name
+        self.auto_scaling_group_name = asg_name
         template_tags = {k: v for k, v in props.autoscaler_tags.items() if "/node-template/" in k}
         for key, value in template_tags.items():
             AutoscalingGroupTagA(
@@ -234,3 +256,32 @@ class NodeGroup(Construct):
                 tag=AutoscalingGroupTagTag(key=key, value=value, propagate_at_launch=False),
                 provider=provider,
             )
+        if props.group_metrics is not None:
+            props.group_metrics.enable(self, "group-metrics", asg_name)
+        self.alarms = optional_alarms(
+            self,
+            "alarms",
+            props.alarms.team,
+            props.alarm_actions,
+            lambda: [capacity_alarm(full_name, asg_name, props.alarms)],
+            provider,
+        )
+
+
+def capacity_alarm(node_group: str, auto_scaling_group: str, settings: NodeGroupAlarms) -> AlarmSpec:
+    """Fewer instances in service than desired, for the whole window."""
+    shortfall = settings.capacity_shortfall_count
+
+    def group(metric: str) -> Metric:
+        return Metric("AWS/AutoScaling", metric, {"AutoScalingGroupName": auto_scaling_group}, "Minimum")
+
+    return AlarmSpec(
+        "capacity-shortfall",
+        f"{node_group}-capacity-shortfall",
+        f"EKS node group {node_group}: more than {shortfall.value:g} nodes fewer in service than desired",
+        shortfall,
+        ">",
+        shortfall.value,
+        expression="desired - in_service",
+        inputs={"desired": group("GroupDesiredCapacity"), "in_service": group("GroupInServiceInstances")},
+    )

@@ -7,6 +7,10 @@ it is not created here because every environment's stack would try to own it.
 
 UltraWarm (``warm_count``) and cold storage (``cold_storage``) give the log indices the
 tiers the ISM actions ``warm_migration`` and ``cold_migration`` need.
+
+The domain alarms on a red or yellow cluster, JVM memory pressure, free storage of its least
+free data node, failed automated snapshots and (with dedicated masters) a master that nodes
+cannot reach, with the settings of :class:`OpenSearchAlarms`.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from cdktf_cdktf_provider_aws.opensearch_domain import (
 from constructs import Construct
 
 from iworkz.config.catalog import newest_in_standard_support
+from iworkz_constructs.alarm_settings import OpenSearchAlarms, check_alerting, check_settings
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.policy_document import PolicyDocument, account_trust_with_mfa
 from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
 from iworkz_constructs.workload_role import check_service_account, web_identity_statement
@@ -109,6 +115,9 @@ class OpenSearchProps:
     | admin_service_account | Kubernetes service account that may also assume the new ``<domain>-admin`` role (not with master_user_arn) | none |
     | log_retention_days | retention of audit, slow and error logs | 365 |
     | prevent_destroy | refuse to destroy the domain in Terraform | True |
+    | alarm_actions | alert topics of the domain's alarms | required unless alarms_opt_out |
+    | alarms_opt_out | reason for creating no alarms | none |
+    | alarms | settings of the alarms | :class:`OpenSearchAlarms` defaults |
     """
 
     domain_name: str
@@ -135,9 +144,14 @@ class OpenSearchProps:
     log_retention_days: int = 365
     prevent_destroy: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
+    alarm_actions: AlarmActions | None = None
+    alarms_opt_out: str | None = None
+    alarms: OpenSearchAlarms = field(default_factory=OpenSearchAlarms)
 
     def __post_init__(self) -> None:
         name = self.domain_name
+        check_alerting(name, self.alarm_actions, self.alarms_opt_out)
+        check_settings(self.alarms)
         if (
             not 3 <= len(name) <= 28
             or not name[0].isalpha()
@@ -182,7 +196,8 @@ class OpenSearchProps:
 class OpenSearch(Construct):
     """Attributes: ``domain``, ``domain_name``, ``domain_arn``, ``endpoint``, ``security_group_id``,
     ``master_user_arn``, ``master_role`` (the created ``<domain>-admin`` role, or None with
-    ``master_user_arn``), ``log_group_names``, ``warm_enabled``, ``cold_storage_enabled``.
+    ``master_user_arn``), ``log_group_names``, ``warm_enabled``, ``cold_storage_enabled``,
+    ``alarms`` (None with ``alarms_opt_out``).
 
     The created master role is assumable by the account's principals with MFA and, with
     ``admin_service_account``, by that Kubernetes service account; its inline policy allows the
@@ -360,3 +375,80 @@ class OpenSearch(Construct):
         self.domain_name = self.domain.domain_name
         self.domain_arn = self.domain.arn
         self.endpoint = self.domain.endpoint
+        self.alarms = optional_alarms(
+            self, "alarms", props.alarms.team, props.alarm_actions, lambda: opensearch_alarms(props)
+        )
+
+
+def opensearch_alarms(props: OpenSearchProps) -> list[AlarmSpec]:
+    """The domain's alarms (metrics by domain name and account, ``AWS/ES``)."""
+    name, settings = props.domain_name, props.alarms
+
+    def domain(metric: str, statistic: str) -> Metric:
+        return Metric("AWS/ES", metric, {"DomainName": name, "ClientId": props.account_id}, statistic)
+
+    jvm, storage = settings.jvm_memory_pressure_percent, settings.free_storage_percent
+    specs = [
+        AlarmSpec(
+            "cluster-red",
+            f"{name}-cluster-red",
+            f"OpenSearch {name}: cluster red (a primary shard is unassigned)",
+            settings.cluster_red,
+            ">=",
+            1,
+            domain("ClusterStatus.red", "Maximum"),
+        ),
+        AlarmSpec(
+            "cluster-yellow",
+            f"{name}-cluster-yellow",
+            f"OpenSearch {name}: cluster yellow (a replica shard is unassigned)",
+            settings.cluster_yellow,
+            ">=",
+            1,
+            domain("ClusterStatus.yellow", "Maximum"),
+        ),
+        AlarmSpec(
+            "jvm-memory-pressure",
+            f"{name}-jvm-memory-pressure",
+            f"OpenSearch {name}: JVM memory pressure above {jvm.value:g}%",
+            jvm,
+            ">",
+            jvm.value,
+            domain("JVMMemoryPressure", "Maximum"),
+            unit="%",
+        ),
+        AlarmSpec(
+            "free-storage",
+            f"{name}-free-storage",
+            f"OpenSearch {name}: a data node has less than {storage.value:g}% of its {props.volume_size_gb} GB free",
+            storage,
+            "<",
+            props.volume_size_gb * 1024 * storage.value / 100,  # FreeStorageSpace is in megabytes
+            domain("FreeStorageSpace", "Minimum"),
+            unit="MB",
+        ),
+        AlarmSpec(
+            "snapshot-failure",
+            f"{name}-snapshot-failure",
+            f"OpenSearch {name}: an automated snapshot failed",
+            settings.snapshot_failure,
+            ">=",
+            1,
+            domain("AutomatedSnapshotFailure", "Maximum"),
+            treat_missing_data="notBreaching",
+        ),
+    ]
+    if props.master_count:
+        specs.append(
+            AlarmSpec(
+                "master-unreachable",
+                f"{name}-master-unreachable",
+                f"OpenSearch {name}: the master node is unreachable from the data nodes",
+                settings.master_unreachable,
+                "<",
+                1,
+                domain("MasterReachableFromNode", "Minimum"),
+                treat_missing_data="breaching",
+            )
+        )
+    return specs

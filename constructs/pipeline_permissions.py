@@ -18,6 +18,7 @@ from iworkz_constructs.policy_document import Statement
 RESOURCE_SERVICES: dict[str, str] = {
     "aws_accessanalyzer_": "access-analyzer",
     "aws_acm_": "acm",
+    "aws_apigatewayv2_": "apigateway",
     "aws_appautoscaling_": "application-autoscaling",
     "aws_autoscaling_": "autoscaling",
     "aws_backup_": "backup",
@@ -69,22 +70,27 @@ RESOURCE_SERVICES: dict[str, str] = {
 # resource types they synthesise): a deploy role manages them.
 ENVIRONMENT_SERVICES: tuple[str, ...] = (
     "acm",
+    "apigateway",
     "application-autoscaling",
     "autoscaling",
     "backup",
     "bedrock",
+    "cloudwatch",
     "ec2",
     "eks",
     "elasticache",
     "es",
     "iam",
     "kms",
+    "lambda",
     "logs",
     "rds",
     "route53resolver",
     "s3",
     "sagemaker",
     "secretsmanager",
+    "sns",
+    "sqs",
     "wafv2",
 )
 # What the once-per-account stacks add (state, delivery, security): the plan role reads them; only an
@@ -155,7 +161,8 @@ def read_only_statements(services: Iterable[str], state_bucket: str | None) -> l
 
 
 # Services whose resources carry the environment's name: a deploy role manages only its own.
-NAMED_BY_ENVIRONMENT = frozenset({"iam", "s3", "secretsmanager"})
+# (Lambda: a role that could change any function's code could run it with any role it can pass.)
+NAMED_BY_ENVIRONMENT = frozenset({"iam", "lambda", "s3", "secretsmanager"})
 
 
 def manage_statements(services: Sequence[str], *, account_id: str, name_prefix: str) -> list[Statement]:
@@ -175,6 +182,8 @@ def manage_statements(services: Sequence[str], *, account_id: str, name_prefix: 
         statements += bucket_statements(name_prefix)
     if "secretsmanager" in services:
         statements += secret_statements(account_id, f"{name_prefix}/")
+    if "lambda" in services:
+        statements += function_statements(account_id, name_prefix)
     statements.append({"Sid": "NoCredentialReads", "Effect": "Deny", "Action": list(CREDENTIAL_READS), "Resource": "*"})
     return statements
 
@@ -189,6 +198,24 @@ def bucket_statements(name_prefix: str) -> list[Statement]:
             "Resource": [f"arn:aws:s3:::{name_prefix}-*", f"arn:aws:s3:::{name_prefix}-*/*"],
         },
         {"Sid": "ListBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+    ]
+
+
+def function_statements(account_id: str, name_prefix: str) -> list[Statement]:
+    """Lambda on the functions named ``<name_prefix>-*`` (and their versions and aliases)."""
+    return [
+        {
+            "Sid": "ManageTheNamedFunctions",
+            "Effect": "Allow",
+            "Action": "lambda:*",
+            "Resource": f"arn:aws:lambda:*:{account_id}:function:{name_prefix}-*",
+        },
+        {
+            "Sid": "FunctionsWithoutAResource",
+            "Effect": "Allow",
+            "Action": ["lambda:GetAccountSettings", "lambda:ListFunctions"],
+            "Resource": "*",
+        },
     ]
 
 

@@ -7,10 +7,15 @@ Differences from the seed, on purpose:
   is in code, plan or state;
 - port 5432 is open to the EKS security groups only, not to the whole VPC CIDR;
 - automated backups are replicated to the backup region (seed 12.1: cross-region backups).
+
+Each instance alarms (CPU, free storage, freeable memory, connections against the class's default
+``max_connections``; replica lag on the replicas, replication-slot disk on the primary, where the
+DR site's subscription keeps its slot), with the thresholds of :class:`PostgresAlarms`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +32,10 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
+from iworkz.config.alarms import rds_memory_gib, rds_postgres_max_connections
 from iworkz.config.catalog import newest_in_standard_support
+from iworkz_constructs.alarm_settings import PostgresAlarms, check_alerting, check_settings
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.policy_document import PolicyDocument, service_trust
 from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
 
@@ -85,6 +93,9 @@ class PostgresProps:
     | monitoring_interval | enhanced monitoring period in seconds | 60 |
     | deletion_protection | RDS deletion protection | True |
     | prevent_destroy | refuse to destroy the instances in Terraform | True |
+    | alarm_actions | alert topics of the instances' alarms | required unless alarms_opt_out |
+    | alarms_opt_out | reason for creating no alarms | none |
+    | alarms | thresholds of the alarms | :class:`PostgresAlarms` defaults |
     """
 
     identifier: str
@@ -113,8 +124,18 @@ class PostgresProps:
     prevent_destroy: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
     client_cidrs: Mapping[str, str] = field(default_factory=dict)
+    alarm_actions: AlarmActions | None = None
+    alarms_opt_out: str | None = None
+    alarms: PostgresAlarms = field(default_factory=PostgresAlarms)
 
     def __post_init__(self) -> None:
+        check_alerting(self.identifier, self.alarm_actions, self.alarms_opt_out)
+        check_settings(self.alarms, {"allocated_storage_gb": self.allocated_storage_gb})
+        if rds_memory_gib(self.instance_class) is None:
+            raise ValueError(
+                f"{self.identifier}: instance_class {self.instance_class!r} has no memory size in "
+                "iworkz/config/catalog/rds_instance_classes.yaml (its alarms need it)"
+            )
         if self.engine_version.split(".")[0] != "16":
             raise ValueError(f"{self.identifier}: engine_version {self.engine_version!r} is not PostgreSQL 16.x")
         if (self.backup_replica is None) == (self.backup_replica_opt_out is None):
@@ -144,7 +165,7 @@ class Postgres(Construct):
     ``address``, ``reader_endpoint`` (the first replica's endpoint; the primary's without
     replicas: RDS for PostgreSQL has no load-balanced reader endpoint), ``port``,
     ``master_user_secret_arn``, ``security_group_id``, ``monitoring_role_arn``,
-    ``parameter_group_name``.
+    ``parameter_group_name``, ``alarms`` (:class:`ResourceAlarms`, None with ``alarms_opt_out``).
     """
 
     def __init__(self, scope: Construct, id: str, props: PostgresProps) -> None:
@@ -292,3 +313,96 @@ class Postgres(Construct):
                 retention_period=props.backup_replica.retention_days,
                 provider=props.backup_replica.provider,
             )
+        self.alarms = optional_alarms(
+            self, "alarms", props.alarms.team, props.alarm_actions, lambda: postgres_alarms(props)
+        )
+
+
+def postgres_alarms(props: PostgresProps) -> list[AlarmSpec]:
+    """The alarms of the primary and of each read replica (their identifiers are configured names)."""
+    settings = props.alarms
+    gib = 1024**3
+    memory = (rds_memory_gib(props.instance_class) or 0) * gib
+    connections = rds_postgres_max_connections(props.instance_class)
+    instances = [("primary", props.identifier)] + [
+        (f"replica-{n}", f"{props.identifier}-replica-{n}") for n in range(1, props.read_replicas + 1)
+    ]
+    specs = []
+    for key, instance in instances:
+
+        def rds(metric: str, statistic: str, instance: str = instance) -> Metric:
+            return Metric("AWS/RDS", metric, {"DBInstanceIdentifier": instance}, statistic)
+
+        cpu, storage, free = settings.cpu_percent, settings.free_storage_gb, settings.freeable_memory_percent
+        used = settings.connections_percent
+        specs += [
+            AlarmSpec(
+                f"{key}-cpu",
+                f"{instance}-cpu",
+                f"PostgreSQL {instance}: CPU above {cpu.value:g}%",
+                cpu,
+                ">",
+                cpu.value,
+                rds("CPUUtilization", "Average"),
+                unit="%",
+            ),
+            AlarmSpec(
+                f"{key}-free-storage",
+                f"{instance}-free-storage",
+                f"PostgreSQL {instance}: less than {storage.value:g} GB of storage free",
+                storage,
+                "<",
+                storage.value * gib,
+                rds("FreeStorageSpace", "Minimum"),
+                unit="bytes",
+            ),
+            AlarmSpec(
+                f"{key}-freeable-memory",
+                f"{instance}-freeable-memory",
+                f"PostgreSQL {instance}: less than {free.value:g}% of {props.instance_class}'s memory free",
+                free,
+                "<",
+                round(memory * free.value / 100),
+                rds("FreeableMemory", "Minimum"),
+                unit="bytes",
+            ),
+            AlarmSpec(
+                f"{key}-connections",
+                f"{instance}-connections",
+                f"PostgreSQL {instance}: connections above {used.value:g}% of max_connections ({connections})",
+                used,
+                ">",
+                math.floor(connections * used.value / 100),
+                rds("DatabaseConnections", "Maximum"),
+            ),
+        ]
+        if key == "primary":
+            slots = settings.replication_slot_disk_usage_gb
+            specs.append(
+                AlarmSpec(
+                    "primary-replication-slot-disk",
+                    f"{instance}-replication-slot-disk",
+                    f"PostgreSQL {instance}: replication slots hold more than {slots.value:g} GB of WAL "
+                    "(a subscriber, e.g. the DR site, is not consuming)",
+                    slots,
+                    ">",
+                    slots.value * gib,
+                    rds("ReplicationSlotDiskUsage", "Maximum"),
+                    unit="bytes",
+                )
+            )
+        else:
+            lag = settings.replica_lag_seconds
+            specs.append(
+                AlarmSpec(
+                    f"{key}-replica-lag",
+                    f"{instance}-replica-lag",
+                    f"PostgreSQL {instance}: replica more than {lag.value:g} s behind the primary",
+                    lag,
+                    ">",
+                    lag.value,
+                    rds("ReplicaLag", "Maximum"),
+                    unit="s",
+                )
+            )
+    return specs

@@ -14,6 +14,11 @@ authentication. The replication group uses a user group holding
 
 The Secrets Manager entry the workloads read (``auth_secret_arn``) holds the connection
 details (endpoint, port, TLS, user, auth mode) and no password: there is none to leak.
+
+Every node of every shard alarms (memory, evictions, engine CPU, replication lag, connections)
+with the thresholds of :class:`RedisAlarms`. ElastiCache names the nodes of a cluster-mode
+replication group ``<group>-<shard 0001..>-<node 001..>`` and publishes their metrics by that
+cache cluster id (node ``0001``): the alarms follow the configured shards and replicas.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from cdktf_cdktf_provider_aws.elasticache_user_group import ElasticacheUserGroup
 from constructs import Construct
 
 from iworkz.config.catalog import newest_in_standard_support
+from iworkz_constructs.alarm_settings import RedisAlarms, check_alerting, check_settings
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.secret import Secret, SecretProps
 from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
 
@@ -70,6 +77,9 @@ class RedisProps:
     | snapshot_window / maintenance_window | UTC windows | ``02:00-03:00`` / ``sun:05:00-sun:06:00`` |
     | log_retention_days | slow/engine log retention | 14 (seed) |
     | prevent_destroy | refuse to destroy the cluster in Terraform | True |
+    | alarm_actions | alert topics of the nodes' alarms | required unless alarms_opt_out |
+    | alarms_opt_out | reason for creating no alarms | none |
+    | alarms | thresholds of the alarms | :class:`RedisAlarms` defaults |
     """
 
     replication_group_id: str
@@ -90,9 +100,14 @@ class RedisProps:
     log_retention_days: int = 14
     prevent_destroy: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
+    alarm_actions: AlarmActions | None = None
+    alarms_opt_out: str | None = None
+    alarms: RedisAlarms = field(default_factory=RedisAlarms)
 
     def __post_init__(self) -> None:
         rg = self.replication_group_id
+        check_alerting(rg, self.alarm_actions, self.alarms_opt_out)
+        check_settings(self.alarms)
         if len(rg) > 31:
             raise ValueError(f"replication_group_id {rg!r} is longer than ElastiCache's 31 characters")
         if self.engine_version.split(".")[0] != "7":
@@ -114,7 +129,8 @@ class RedisProps:
 
 class Redis(Construct):
     """Attributes: ``replication_group``, ``arn``, ``configuration_endpoint``, ``port``,
-    ``auth_secret_arn``, ``security_group_id``, ``user_ids`` and ``user_arns`` (by client name).
+    ``auth_secret_arn``, ``security_group_id``, ``user_ids`` and ``user_arns`` (by client name),
+    ``node_ids`` (the member cache clusters), ``alarms`` (None with ``alarms_opt_out``).
     """
 
     def __init__(self, scope: Construct, id: str, props: RedisProps) -> None:
@@ -244,6 +260,14 @@ class Redis(Construct):
             ),
         )
         self.auth_secret_arn = secret.arn
+        self.node_ids = node_ids(rg, props.shards, props.replicas_per_shard)
+        self.alarms = optional_alarms(
+            self,
+            "alarms",
+            props.alarms.team,
+            props.alarm_actions,
+            lambda: redis_alarms(rg, self.node_ids, props.alarms),
+        )
 
     def connect_statement(self, *clients: str) -> dict[str, Any]:
         """IAM statement letting a workload role connect as the given clients (IAM authentication)."""
@@ -254,3 +278,78 @@ class Redis(Construct):
             "Action": "elasticache:Connect",
             "Resource": [self.arn, *(self.user_arns[name] for name in names)],
         }
+
+
+def node_ids(replication_group_id: str, shards: int, replicas_per_shard: int) -> list[str]:
+    """The member cache clusters of a cluster-mode replication group: ``<group>-0001-001``, ..."""
+    return [
+        f"{replication_group_id}-{shard:04d}-{node:03d}"
+        for shard in range(1, shards + 1)
+        for node in range(1, replicas_per_shard + 2)
+    ]
+
+
+def redis_alarms(replication_group_id: str, nodes: list[str], settings: RedisAlarms) -> list[AlarmSpec]:
+    """Each node's alarms; replication lag counts on the replicas (a primary publishes none)."""
+    specs = []
+    memory, evictions, cpu = settings.memory_percent, settings.evictions_count, settings.engine_cpu_percent
+    lag, connections = settings.replication_lag_seconds, settings.connections_count
+    for node in nodes:
+        short = node.removeprefix(f"{replication_group_id}-")
+
+        def cache(metric: str, statistic: str, node: str = node) -> Metric:
+            return Metric("AWS/ElastiCache", metric, {"CacheClusterId": node, "CacheNodeId": "0001"}, statistic)
+
+        specs += [
+            AlarmSpec(
+                f"{short}-memory",
+                f"{node}-memory",
+                f"Redis {node}: memory above {memory.value:g}% of maxmemory",
+                memory,
+                ">",
+                memory.value,
+                cache("DatabaseMemoryUsagePercentage", "Maximum"),
+                unit="%",
+            ),
+            AlarmSpec(
+                f"{short}-evictions",
+                f"{node}-evictions",
+                f"Redis {node}: more than {evictions.value:g} keys evicted in {evictions.period_seconds} s",
+                evictions,
+                ">",
+                evictions.value,
+                cache("Evictions", "Sum"),
+                treat_missing_data="notBreaching",
+            ),
+            AlarmSpec(
+                f"{short}-engine-cpu",
+                f"{node}-engine-cpu",
+                f"Redis {node}: engine CPU above {cpu.value:g}%",
+                cpu,
+                ">",
+                cpu.value,
+                cache("EngineCPUUtilization", "Average"),
+                unit="%",
+            ),
+            AlarmSpec(
+                f"{short}-replication-lag",
+                f"{node}-replication-lag",
+                f"Redis {node}: replica more than {lag.value:g} s behind its primary",
+                lag,
+                ">",
+                lag.value,
+                cache("ReplicationLag", "Maximum"),
+                treat_missing_data="notBreaching",
+                unit="s",
+            ),
+            AlarmSpec(
+                f"{short}-connections",
+                f"{node}-connections",
+                f"Redis {node}: more than {connections.value:g} client connections",
+                connections,
+                ">",
+                connections.value,
+                cache("CurrConnections", "Maximum"),
+            ),
+        ]
+    return specs

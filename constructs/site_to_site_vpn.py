@@ -2,6 +2,11 @@
 
 AWS generates each tunnel's pre-shared key; the Azure connections read it from the AWS
 connection's (sensitive) attribute, so no key is ever written in code or configuration.
+
+The AWS connection alarms when a tunnel is down (warning: the link runs on the other one) and
+when both are (critical: the DR site is cut off), with the settings of :class:`VpnAlarms`.
+CloudWatch's ``TunnelState`` of a connection is 1 with every tunnel up, 0 with none, between
+with some.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ from cdktf_cdktf_provider_azurerm.virtual_network_gateway_connection import (
     VirtualNetworkGatewayConnectionIpsecPolicy,
 )
 from constructs import Construct
+
+from iworkz_constructs.alarm_settings import VpnAlarms, check_alerting
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 
 AZ_GATEWAY_SKUS = ("VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ")
 ZONES = ["1", "2", "3"]
@@ -82,6 +90,9 @@ class SiteToSiteVpnProps:
     | azure_log_analytics_workspace_id | Azure gateway, tunnel, IKE and route logs destination | none |
     | aws_provider | AWS provider | the stack's default |
     | tags | Azure tags (the AWS provider adds its default tags) | none |
+    | alarm_actions | alert topics of the tunnels' alarms | required unless alarms_opt_out |
+    | alarms_opt_out | reason for creating no alarms | none |
+    | alarms | settings of the alarms | :class:`VpnAlarms` defaults |
     """
 
     name: str
@@ -99,8 +110,12 @@ class SiteToSiteVpnProps:
     azure_log_analytics_workspace_id: str | None = None
     aws_provider: AwsProvider | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    alarm_actions: AlarmActions | None = None
+    alarms_opt_out: str | None = None
+    alarms: VpnAlarms = field(default_factory=VpnAlarms)
 
     def __post_init__(self) -> None:
+        check_alerting(f"VPN {self.name}", self.alarm_actions, self.alarms_opt_out)
         if self.gateway_sku not in AZ_GATEWAY_SKUS:
             raise ValueError(f"VPN {self.name}: gateway_sku must be a zone-redundant SKU {AZ_GATEWAY_SKUS}")
         if not self.aws_route_table_ids:
@@ -113,7 +128,8 @@ class SiteToSiteVpn(Construct):
     """AWS virtual private gateway + customer gateway + VPN connection; Azure VPN gateway + two connections.
 
     Attributes: ``public_ip_address`` (the Azure gateway's), ``virtual_network_gateway_id``,
-    ``aws_vpn_gateway_id``, ``aws_vpn_connection_id``, ``azure_connections``.
+    ``aws_vpn_gateway_id``, ``aws_vpn_connection_id``, ``azure_connections``, ``alarms`` (None with
+    ``alarms_opt_out``).
     """
 
     def __init__(self, scope: Construct, id: str, props: SiteToSiteVpnProps) -> None:
@@ -235,6 +251,14 @@ class SiteToSiteVpn(Construct):
             **tunnel,
         )
         self.aws_vpn_connection_id = connection.id
+        self.alarms = optional_alarms(
+            self,
+            "aws-alarms",
+            props.alarms.team,
+            props.alarm_actions,
+            lambda: vpn_alarms(props.name, connection.id, props.alarms),
+            aws,
+        )
         VpnConnectionRoute(
             self,
             "aws-route-to-azure",
@@ -277,3 +301,29 @@ class SiteToSiteVpn(Construct):
                     tags=tags,
                 )
             )
+
+
+def vpn_alarms(name: str, connection_id: str, settings: VpnAlarms) -> list[AlarmSpec]:
+    """The AWS connection's tunnel alarms (``TunnelState`` by connection)."""
+    state = Metric("AWS/VPN", "TunnelState", {"VpnId": connection_id}, "Maximum")
+    return [
+        AlarmSpec(
+            "tunnel-down",
+            f"{name}-vpn-tunnel-down",
+            f"VPN {name}: a tunnel to Azure is down (the link runs on the other)",
+            settings.tunnel_down,
+            "<",
+            1,
+            state,
+        ),
+        AlarmSpec(
+            "all-tunnels-down",
+            f"{name}-vpn-down",
+            f"VPN {name}: both tunnels to Azure are down (the DR site is cut off)",
+            settings.all_tunnels_down,
+            "<=",
+            0,
+            state,
+            treat_missing_data="breaching",
+        ),
+    ]

@@ -1,4 +1,8 @@
-"""A three-tier VPC (public, private, database) over several availability zones (seed 12.4, module "vpc")."""
+"""A three-tier VPC (public, private, database) over several availability zones (seed 12.4, module "vpc").
+
+Each NAT gateway alarms on port allocation errors (its connections to one destination are
+exhausted) and dropped packets, with the thresholds of :class:`NatGatewayAlarms`.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc as VpcResource
 from constructs import Construct
 
+from iworkz_constructs.alarm_settings import NatGatewayAlarms, check_alerting, check_settings
+from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.flow_logs import MIN_RETENTION_DAYS, FlowLogs, FlowLogsProps
 from iworkz_constructs.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
 
@@ -55,6 +61,9 @@ class VpcProps:
     | public_ingress_tcp_ports | TCP ports the default network ACL admits from the internet besides return traffic | ``(80, 443)`` |
     | prevent_destroy | refuse to destroy the flow-log group and key in Terraform | True |
     | tags | extra tags on the VPC and subnets | none |
+    | alarm_actions | alert topics of the NAT gateways' alarms | required unless alarms_opt_out |
+    | alarms_opt_out | reason for creating no alarms | none |
+    | alarms | thresholds of the NAT gateways' alarms | :class:`NatGatewayAlarms` defaults |
 
     Secure defaults: no public IP mapped on launch in any subnet (NAT gateways and load
     balancers bring their own), the default security group stripped of every rule, the
@@ -79,8 +88,13 @@ class VpcProps:
     public_ingress_tcp_ports: Sequence[int] = (80, 443)
     prevent_destroy: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
+    alarm_actions: AlarmActions | None = None
+    alarms_opt_out: str | None = None
+    alarms: NatGatewayAlarms = field(default_factory=NatGatewayAlarms)
 
     def __post_init__(self) -> None:
+        check_alerting(f"VPC {self.name}", self.alarm_actions, self.alarms_opt_out)
+        check_settings(self.alarms)
         zones = list(self.availability_zones)
         if not zones:
             raise ValueError("availability_zones must list at least one zone")
@@ -121,7 +135,8 @@ class Vpc(Construct):
     ``public_route_table_ids``, ``private_route_table_ids``, ``database_route_table_ids``,
     ``db_subnet_group_name``, ``elasticache_subnet_group_name``; also
     ``public_subnet_cidrs``, ``private_subnet_cidrs``, ``database_subnet_cidrs``,
-    ``nat_gateway_ids``, ``nat_public_ips``, ``flow_logs`` and ``endpoints``.
+    ``nat_gateway_ids``, ``nat_public_ips``, ``flow_logs``, ``endpoints`` and ``alarms`` (the NAT
+    gateways'; None with ``alarms_opt_out``).
     """
 
     def __init__(self, scope: Construct, id: str, props: VpcProps) -> None:
@@ -298,6 +313,49 @@ class Vpc(Construct):
         self.elasticache_subnet_group_name: str = cache_group.name
         self.nat_gateway_ids: list[str] = [n.id for n in nats]
         self.nat_public_ips: list[str] = [e.public_ip for e in eips]
+        gateways = {f"{name}-nat-{zone}": nat.id for zone, nat in zip(nat_zones, nats, strict=False)}
+        self.alarms = optional_alarms(
+            self,
+            "nat-alarms",
+            props.alarms.team,
+            props.alarm_actions,
+            lambda: nat_gateway_alarms(gateways, props.alarms),
+        )
+
+
+def nat_gateway_alarms(gateways: Mapping[str, str], settings: NatGatewayAlarms) -> list[AlarmSpec]:
+    """Each NAT gateway's alarms (``gateways``: its name -> its id)."""
+    errors, dropped = settings.port_allocation_errors_count, settings.packets_dropped_count
+    specs = []
+    for name, gateway_id in gateways.items():
+
+        def nat(metric: str, gateway_id: str = gateway_id) -> Metric:
+            return Metric("AWS/NATGateway", metric, {"NatGatewayId": gateway_id}, "Sum")
+
+        specs += [
+            AlarmSpec(
+                f"{name}-port-allocation-errors",
+                f"{name}-port-allocation-errors",
+                f"NAT gateway {name}: more than {errors.value:g} port allocation errors (connections to one "
+                "destination exhausted its source ports)",
+                errors,
+                ">",
+                errors.value,
+                nat("ErrorPortAllocation"),
+                treat_missing_data="notBreaching",
+            ),
+            AlarmSpec(
+                f"{name}-packets-dropped",
+                f"{name}-packets-dropped",
+                f"NAT gateway {name}: more than {dropped.value:g} packets dropped in {dropped.period_seconds} s",
+                dropped,
+                ">",
+                dropped.value,
+                nat("PacketsDropCount"),
+                treat_missing_data="notBreaching",
+            ),
+        ]
+    return specs
 
 
 def network_acl_ingress(vpc_cidr: str, public_tcp_ports: Sequence[int]) -> list[DefaultNetworkAclIngress]:

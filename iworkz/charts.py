@@ -38,6 +38,10 @@ CHARTS: dict[str, Chart] = {
     "cluster-autoscaler": Chart("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.52.1"),
     "nvidia-device-plugin": Chart("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "0.17.4"),
     "external-secrets": Chart("external-secrets", "https://charts.external-secrets.io", "0.20.4"),
+    # OTLP from the workloads to Jaeger and AWS X-Ray (chart 0.170.0: collector 0.158.0).
+    "opentelemetry-collector": Chart(
+        "opentelemetry-collector", "https://open-telemetry.github.io/opentelemetry-helm-charts", "0.170.0"
+    ),
     # monitoring-E
     "kube-prometheus-stack": Chart("kube-prometheus-stack", PROMETHEUS_COMMUNITY, "88.5.3"),
     "jaeger": Chart("jaeger", "https://jaegertracing.github.io/helm-charts", "4.11.1"),

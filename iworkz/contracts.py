@@ -8,6 +8,7 @@ stack reads nothing of another stack except through these classes.
 |---|---|---|
 | :class:`StateOutputs` | ``state`` | delivery (the state the pipelines read and lock) |
 | :class:`DeliveryOutputs` | ``delivery`` | dr-azure (grants the pipelines' Entra identities); people: the pipeline's variables |
+| :class:`AlertsOutputs` | ``alerts-E`` | network, eks, data, dr-azure, monitoring, edge |
 | :class:`SecurityOutputs` | ``security`` | (other subscribers of the findings topic) |
 | :class:`NetworkOutputs` | ``network-E`` | eks, data, ai, dr-azure |
 | :class:`ClusterOutputs` | ``eks-E`` | data, platform, workloads, monitoring |
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 
 from iworkz.context import StackContext
 from iworkz.contract import Configured, Contract, Published
@@ -33,8 +34,16 @@ if TYPE_CHECKING:
     from constructs import Construct
 
     from iworkz_constructs.ai_access import AiAccess
+    from iworkz_constructs.alarms import AlarmActions
     from iworkz_constructs.pipeline_role import PipelineRole
     from iworkz_constructs.workload_role import WorkloadRole
+
+
+class PolicyGrantee(Protocol):
+    """A role-bearing construct that can be granted more (WorkloadRole, PythonFunction)."""
+
+    def add_to_policy(self, *statements: Mapping[str, Any]) -> None: ...
+
 
 # The ElastiCache users (IAM authentication) the data stack creates for its consumers.
 REDIS_APP_USER = "app"
@@ -185,6 +194,67 @@ class DeliveryOutputs(Contract):
     ]
 
 
+# --- alerts ------------------------------------------------------------------------------------
+
+
+def _severities(context: StackContext) -> tuple[str, ...]:
+    from iworkz_constructs.alarm_settings import SEVERITIES
+
+    return SEVERITIES
+
+
+@dataclass(frozen=True)
+class AlertsOutputs(Contract):
+    """The alert path of an environment: where alarms notify and what delivers them.
+
+    The webhook URLs' secret is created by the monitoring stack and filled by the operators; the
+    forwarder reads it by this name at run time (it exists from the monitoring stack's deploy on).
+    """
+
+    component: ClassVar[str] = "alerts"
+
+    topic_arns: Annotated[
+        Mapping[str, str], Published("SNS topic of each alert severity", name="alert_topic_arns", keys=_severities)
+    ]
+    kms_key_arn: Annotated[
+        str, Published("KMS key of the alert topics, their functions and queues", name="alerts_kms_key_arn")
+    ]
+    forwarder_function_name: Annotated[str, Published("Lambda function delivering alerts to the receivers")]
+    forwarder_invoke_arn: Annotated[str, Published("Invoke ARN of the forwarder (API Gateway integrations)")]
+    webhook_secret_name: Annotated[str, Configured("Secrets Manager entry of the receivers' webhook URLs")]
+    teams: Annotated[Sequence[str], Configured("teams with a receiver (monitoring.alert_teams)")]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        return {
+            "webhook_secret_name": f"{context.prefix}/monitoring/alertmanager-webhooks",
+            "teams": tuple(context.env.monitoring.alert_teams),
+        }
+
+    def alarm_actions(self) -> AlarmActions:
+        """What the constructs' ``alarm_actions`` take: the topic of each severity."""
+        from iworkz_constructs.alarms import AlarmActions
+
+        return AlarmActions(self.topic_arns)
+
+    def grant_publish(self, grantee: PolicyGrantee) -> None:
+        """Lets ``grantee`` publish alerts to the topics (encrypted: through SNS with the topics' key)."""
+        grantee.add_to_policy(
+            {
+                "Sid": "PublishAlerts",
+                "Effect": "Allow",
+                "Action": "sns:Publish",
+                "Resource": list(self.topic_arns.values()),
+            },
+            {
+                "Sid": "EncryptAlerts",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": self.kms_key_arn,
+            },
+        )
+
+
 # --- security ----------------------------------------------------------------------------------
 
 
@@ -275,10 +345,16 @@ class ClusterOutputs(Contract):
     ]
     vpc_id: Annotated[str, Published("VPC of the cluster", name="eks_vpc_id")]
     region: Annotated[str, Configured("AWS region of the cluster")]
+    fargate_log_group: Annotated[
+        str,
+        Published("CloudWatch log group of the Fargate pods' logs", name="eks_fargate_log_group", configured=True),
+    ]
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
-        return {"region": context.env.aws.region}
+        from iworkz_constructs.cluster_telemetry import fargate_log_group_name
+
+        return {"region": context.env.aws.region, "fargate_log_group": fargate_log_group_name(context.prefix)}
 
     def service_account_role(
         self,
@@ -533,6 +609,21 @@ class DrAzureOutputs(Contract):
     backup_storage_account_name: Annotated[str, Published("Storage account receiving the S3 backup copies")]
     backup_container_name: Annotated[str, Published("Immutable container of the backup copies")]
     vpn_gateway_public_ip: Annotated[str, Published("Public IP of the Azure VPN gateway (the AWS customer gateway)")]
+    alert_action_group_id: Annotated[
+        str, Published("Azure Monitor action group delivering the DR site's alerts to the alert receivers")
+    ]
+    alert_teams: Annotated[Sequence[str], Configured("teams with an alert receiver")]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        return {"alert_teams": tuple(context.env.monitoring.alert_teams)}
+
+    def alert_action(self, team: str, severity: str) -> dict[str, Any]:
+        """An Azure Monitor alert's ``action`` on the alert path (``MonitorMetricAlertAction(**...)``
+        and the other alert kinds' action blocks take these fields)."""
+        from iworkz_constructs.azure_alert_path import alert_action
+
+        return alert_action(self.alert_action_group_id, self.alert_teams, team, severity)
 
 
 # --- platform ----------------------------------------------------------------------------------
@@ -551,10 +642,17 @@ class PlatformOutputs(Contract):
 
     mesh_root_namespace: Annotated[str, Configured("Istio's root namespace (mesh-wide policies)")]
     mesh_member_labels: Annotated[Mapping[str, str], Configured("labels that put a namespace into the mesh")]
+    otlp_endpoint: Annotated[str, Configured("OTLP gRPC endpoint of the OpenTelemetry Collector")]
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
-        return {"mesh_root_namespace": MESH_ROOT_NAMESPACE, "mesh_member_labels": MESH_MEMBER_LABELS}
+        from iworkz.telemetry_values import otlp_endpoint
+
+        return {
+            "mesh_root_namespace": MESH_ROOT_NAMESPACE,
+            "mesh_member_labels": MESH_MEMBER_LABELS,
+            "otlp_endpoint": otlp_endpoint(),
+        }
 
 
 # --- workloads ---------------------------------------------------------------------------------
@@ -562,6 +660,8 @@ class PlatformOutputs(Contract):
 # Namespaces carrying this label may scrape the workloads' metrics port (their NetworkPolicies
 # admit it): the monitoring stack labels its namespace so; the workloads need not know its name.
 METRICS_SCRAPER_LABEL = {"iworkz.io/metrics-scraper": "true"}
+# The public hosts' roles and the workload behind each (the Gateway's routes).
+PUBLIC_WORKLOADS = {"api": "backend-api", "app": "web-frontend"}
 
 
 def _workload_names(context: StackContext) -> list[str]:
@@ -594,6 +694,11 @@ class WorkloadsOutputs(Contract):
         str, Published("name of the ALB the Gateway's load balancer controller creates", configured=True)
     ]
     api_health_path: Annotated[str, Configured("path on the API host that answers 200 while the API is up")]
+    load_balancer_tags: Annotated[Mapping[str, str], Configured("AWS tags of the ALB and its target groups")]
+    target_group_tags: Annotated[
+        Mapping[str, Mapping[str, str]],
+        Configured("AWS tags of the ALB's target group behind each public host (alarms find the groups by them)"),
+    ]
     certificate_arn: Annotated[str, Published("ACM certificate of the ALB's HTTPS listener (every public host)")]
     certificate_validation_names: Annotated[
         Mapping[str, str], Published("ACM validation record name per public host", keys=_public_hosts)
@@ -608,11 +713,13 @@ class WorkloadsOutputs(Contract):
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
         from iworkz.config.edge import load_balancer_name
+        from iworkz_constructs.alb_gateway import target_group_tags
         from iworkz_constructs.application import METRICS_PORT, SEED_WORKLOADS
-        from iworkz_constructs.k8s_workload import metrics_target
+        from iworkz_constructs.k8s_workload import metrics_target, service_name
 
         namespace = context.prefix  # design 12.2: iworkz-production
         domain = context.env.platform.domain
+        load_balancer_tags = {"Environment": str(context.environment_name)}
         return {
             "namespace": namespace,
             "metrics_targets": {
@@ -622,6 +729,11 @@ class WorkloadsOutputs(Contract):
             "metrics_scraper_label": METRICS_SCRAPER_LABEL,
             "load_balancer_name": load_balancer_name(context.prefix),
             "api_health_path": SEED_WORKLOADS["backend-api"].liveness.path,
+            "load_balancer_tags": load_balancer_tags,
+            "target_group_tags": {
+                role: target_group_tags(load_balancer_tags, service_name(name))
+                for role, name in PUBLIC_WORKLOADS.items()
+            },
         }
 
 
@@ -642,18 +754,23 @@ class MonitoringOutputs(Contract):
         str, Published("Prometheus Service in namespace monitoring (port 9090)", configured=True)
     ]
     otlp_endpoint: Annotated[
-        str, Published("OTLP gRPC endpoint the services send traces to (HTTP: port 4318)", configured=True)
+        str,
+        Published(
+            "OTLP gRPC endpoint the services send traces to (the platform's collector; HTTP: port 4318)",
+            configured=True,
+        ),
     ]
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
         from iworkz import monitoring_values as values
+        from iworkz.telemetry_values import otlp_endpoint
 
         return {
             "monitoring_namespace": values.NAMESPACE,
             "grafana_service_name": values.GRAFANA_SERVICE,
             "prometheus_service_name": values.PROMETHEUS_SERVICE,
-            "otlp_endpoint": f"http://{values.JAEGER_SERVICE}.{values.NAMESPACE}.svc:{values.OTLP_GRPC_PORT}",
+            "otlp_endpoint": otlp_endpoint(),
         }
 
 

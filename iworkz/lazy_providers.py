@@ -46,8 +46,8 @@ PROVIDER_PACKAGES = frozenset(
         "cdktf_cdktf_provider_azurerm",
         "cdktf_cdktf_provider_kubernetes",
         "cdktf_cdktf_provider_helm",
-        "cdktf_cdktf_provider_cloudflare",
         "cdktf_cdktf_provider_azuread",
+        "cdktf_cdktf_provider_cloudflare",
         "cdktf_cdktf_provider_tfe",
     }
 )

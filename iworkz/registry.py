@@ -19,6 +19,7 @@ from iworkz.context import StackContext
 from iworkz.contract import Contract
 from iworkz.contracts import (
     AiOutputs,
+    AlertsOutputs,
     ClusterOutputs,
     DataOutputs,
     DeliveryOutputs,
@@ -84,16 +85,18 @@ SPECS: tuple[StackSpec, ...] = (
         (STATE_STACK,),
         per_environment=False,
     ),
-    StackSpec("network", "stacks.network:NetworkStack", ("aws",), NetworkOutputs),
-    StackSpec("eks", "stacks.eks:EksStack", ("aws",), ClusterOutputs, ("network",)),
-    StackSpec("data", "stacks.data:DataStack", ("aws",), DataOutputs, ("network", "eks")),
+    # The alert topics: every stack whose resources alarm names them, so they deploy first.
+    StackSpec("alerts", "stacks.alerts:AlertsStack", ("aws",), AlertsOutputs),
+    StackSpec("network", "stacks.network:NetworkStack", ("aws",), NetworkOutputs, ("alerts",)),
+    StackSpec("eks", "stacks.eks:EksStack", ("aws",), ClusterOutputs, ("network", "alerts")),
+    StackSpec("data", "stacks.data:DataStack", ("aws",), DataOutputs, ("network", "eks", "alerts")),
     StackSpec("ai", "stacks.ai:AiStack", ("aws",), AiOutputs, ("network", "data")),
     StackSpec(
         "dr-azure",
         "stacks.dr_azure:DrAzureStack",
-        ("aws", "azurerm"),
+        ("aws", "azurerm", "azuread"),
         DrAzureOutputs,
-        ("network", "delivery"),
+        ("network", "delivery", "alerts"),
         enabled=lambda context: context.env.dr_azure.enabled,
     ),
     # The cluster add-ons install CRDs; the stacks holding objects of those kinds deploy after them.
@@ -110,10 +113,10 @@ SPECS: tuple[StackSpec, ...] = (
         "stacks.monitoring:MonitoringStack",
         ("aws", "helm", "kubernetes"),
         MonitoringOutputs,
-        ("eks", "data", "platform", "workloads"),
+        ("eks", "data", "platform", "workloads", "alerts"),
     ),
     # Cloudflare in front of the ALB the workloads' Gateway gets, AWS WAF on it.
-    StackSpec("edge", "stacks.edge:EdgeStack", ("aws", "cloudflare"), EdgeOutputs, ("workloads",)),
+    StackSpec("edge", "stacks.edge:EdgeStack", ("aws", "cloudflare"), EdgeOutputs, ("workloads", "alerts")),
 )
 BY_COMPONENT = {spec.component: spec for spec in SPECS}
 

@@ -50,6 +50,13 @@ class IworkzStack(TerraformStack):
 
         return AwsProviders(self, self.context)
 
+    def alarm_dashboard(self) -> None:
+        """The CloudWatch dashboard ``<prefix>-<component>`` of every alarm this stack's constructs made."""
+        from iworkz_constructs.alarms import AlarmDashboard, AlarmDashboardProps, alarms_below
+
+        name = f"{self.context.prefix}-{self.context.component}"
+        AlarmDashboard(self, "alarm-dashboard", AlarmDashboardProps(name, self.aws.region, alarms_below(self)))
+
     def require_terraform(self, version_constraint: str) -> None:
         """Sets ``terraform { required_version }`` (e.g. ``">= 1.11"``), in the JSON and the HCL."""
         TerraformVersion(self, "terraform-version", version_constraint)

@@ -22,6 +22,7 @@ from iworkz.contracts import (
     OPENSEARCH_ADMIN_SERVICE_ACCOUNT,
     REDIS_APP_USER,
     REDIS_METRICS_USER,
+    AlertsOutputs,
     ClusterOutputs,
     DataOutputs,
     NetworkOutputs,
@@ -43,7 +44,7 @@ from stacks.base import IworkzStack
 class DataStack(IworkzStack):
     """PostgreSQL, Redis, OpenSearch, buckets, keys and secrets; publishes :class:`DataOutputs`."""
 
-    def build(self, network: NetworkOutputs, eks: ClusterOutputs) -> DataOutputs:
+    def build(self, network: NetworkOutputs, eks: ClusterOutputs, alerts: AlertsOutputs) -> DataOutputs:
         context = self.context
         # The JWT secret is written from an ephemeral resource into a write-only argument
         # (iworkz_constructs.secret): ephemeral resources need Terraform 1.10, write-only 1.11.
@@ -61,6 +62,7 @@ class DataStack(IworkzStack):
         }
 
         keys = self._keys(prefix, account_id, region, backup_region)
+        alarm_actions = alerts.alarm_actions()
 
         pg = data.postgres
         self.postgres = Postgres(
@@ -95,6 +97,8 @@ class DataStack(IworkzStack):
                 master_username=pg.master_username,
                 log_retention_days=pg.log_retention_days,
                 performance_insights_retention_days=pg.performance_insights_retention_days,
+                alarm_actions=alarm_actions,
+                alarms=env.alarms.settings("postgres"),
             ),
         )
 
@@ -117,6 +121,8 @@ class DataStack(IworkzStack):
                 replicas_per_shard=cache.replicas_per_shard,
                 snapshot_retention_days=cache.snapshot_retention_days,
                 log_retention_days=cache.log_retention_days,
+                alarm_actions=alarm_actions,
+                alarms=env.alarms.settings("redis"),
             ),
         )
 
@@ -150,11 +156,14 @@ class DataStack(IworkzStack):
                     namespace=OPENSEARCH_ADMIN_NAMESPACE,
                     service_account=OPENSEARCH_ADMIN_SERVICE_ACCOUNT,
                 ),
+                alarm_actions=alarm_actions,
+                alarms=env.alarms.settings("opensearch"),
             ),
         )
 
         self.buckets = self._buckets(context, keys, account_id, region, backup_region)
         self.backup = self._backup(account_id, region, backup_region, vpc.db_subnet_group_name)
+        self.alarm_dashboard()
 
         jwt = Secret(
             self,

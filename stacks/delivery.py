@@ -34,6 +34,7 @@ from iworkz_constructs.pipeline_permissions import (
     boundary_guards,
     bucket_statements,
     configuration_reads,
+    function_statements,
     iam_statements,
     manage_statements,
     read_only_statements,
@@ -103,6 +104,7 @@ class DeliveryStack(IworkzStack):
                     *iam_statements(account_id, common.project),
                     *bucket_statements(common.project),
                     *secret_statements(account_id, f"{common.project}-"),
+                    *function_statements(account_id, common.project),
                 ],
                 guards=boundary_guards(
                     common.project,

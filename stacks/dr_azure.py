@@ -3,7 +3,9 @@
 Azure Korea Central (paired with Korea South for geo-redundant copies) holds the AKS backup
 cluster, a PostgreSQL flexible server that subscribes to the RDS primary, and the backup
 storage that S3 copies land in; a site-to-site IPsec VPN links the AWS VPC and the Azure VNet.
-Failover and failback: docs/runbook-failover.md.
+Failover and failback: docs/runbook-failover.md. Azure Monitor alerts reach the environment's
+alert path through the action group of :class:`AzureAlertPath` (``self.alert_path.action(...)``,
+or ``DrAzureOutputs.alert_action(...)`` from another stack); the VPN's AWS side alarms on it too.
 
 The checkov findings this site cannot satisfy are skipped in .checkov.yaml, each with its reason.
 """
@@ -12,13 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cdktf_cdktf_provider_azuread.provider import AzureadProvider
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 
 from iworkz.config.dr_azure import AksPoolConfig, dns_resolver_inbound_ip
-from iworkz.contracts import DeliveryOutputs, DrAzureOutputs, NetworkOutputs
+from iworkz.contracts import AlertsOutputs, DeliveryOutputs, DrAzureOutputs, NetworkOutputs
 from iworkz.policy import waive
 from iworkz_constructs.aks_cluster import CLUSTER_ADMIN_ROLE, AksCluster, AksClusterProps, AksNodePoolSpec
+from iworkz_constructs.azure_alert_path import AzureAlertPath, AzureAlertPathProps
 from iworkz_constructs.azure_backup_storage import BLOB_DNS_ZONE, AzureBackupStorage, AzureBackupStorageProps
 from iworkz_constructs.azure_key_vault import (
     CRYPTO_OFFICER_ROLE,
@@ -63,12 +67,14 @@ def _pool(name: str, config: AksPoolConfig, labels: Mapping[str, str]) -> AksNod
 class DrAzureStack(IworkzStack):
     """The Korea Central site and its VPN to the AWS VPC; publishes :class:`DrAzureOutputs`."""
 
-    def build(self, network: NetworkOutputs, delivery: DeliveryOutputs) -> DrAzureOutputs:
+    def build(self, network: NetworkOutputs, delivery: DeliveryOutputs, alerts: AlertsOutputs) -> DrAzureOutputs:
         context = self.context
         config = context.env.dr_azure
         prefix = f"{context.prefix}-dr"
         tags = default_tags(context)
         azurerm_provider(self, config)
+        # Microsoft Entra: the application Azure Monitor's secure webhook signs its calls for.
+        AzureadProvider(self, "azuread", tenant_id=config.tenant_id)
         client = DataAzurermClientConfig(self, "client")
         tenant_id = config.tenant_id or client.tenant_id
         location = config.location
@@ -211,6 +217,22 @@ class DrAzureStack(IworkzStack):
 
         for control, reason in config.disabled.items():
             waive(self, control, reason)
+        # First: the site's alerts (the protection's and any later one) notify it.
+        self.alert_path = AzureAlertPath(
+            self,
+            "alert-path",
+            AzureAlertPathProps(
+                name=prefix,
+                resource_group_name=rg,
+                tenant_id=tenant_id,
+                forwarder_function_name=alerts.forwarder_function_name,
+                forwarder_invoke_arn=alerts.forwarder_invoke_arn,
+                teams=alerts.teams,
+                kms_key_arn=alerts.kms_key_arn,
+                tags=tags,
+                aws_provider=self.aws.primary,
+            ),
+        )
         self.protection = AzureSiteProtection(
             self,
             "protection",
@@ -229,6 +251,7 @@ class DrAzureStack(IworkzStack):
                 postgres_id=self.postgres.server_id,
                 storage_account_id=self.backup_storage.account_id,
                 alert_emails=tuple(config.alert_emails),
+                alert_path=self.alert_path,
                 defender_plans=tuple(config.defender_plans),
                 activity_log_total_retention_days=config.activity_log_total_retention_days,
                 tags=tags,
@@ -264,8 +287,11 @@ class DrAzureStack(IworkzStack):
                 azure_log_analytics_workspace_id=workspace.id,
                 aws_provider=self.aws.primary,
                 tags=tags,
+                alarm_actions=alerts.alarm_actions(),
+                alarms=context.env.alarms.settings("vpn"),
             ),
         )
+        self.alarm_dashboard()
 
         # The VPC resolves the DR site's private names (backup copies, failback) through Azure.
         self.dns = CrossCloudDns(
@@ -286,13 +312,15 @@ class DrAzureStack(IworkzStack):
             ),
         )
 
-        return DrAzureOutputs(
+        return DrAzureOutputs.of(
+            context,
             aks_cluster_name=self.aks.cluster_name,
             aks_cluster_id=self.aks.cluster_id,
             postgres_fqdn=self.postgres.fqdn,
             backup_storage_account_name=self.backup_storage.account_name,
             backup_container_name=self.backup_storage.container_name,
             vpn_gateway_public_ip=self.vpn.public_ip_address,
+            alert_action_group_id=self.alert_path.action_group_id,
         )
 
     def _private_zones(self) -> tuple[str, ...]:

@@ -9,7 +9,10 @@ once the controller has built it) and the ACM certificate with its validation re
   the zone's TLS settings, managed WAF rulesets and the per-client rate limit on the API hosts;
 - ACM: waits until the certificate is issued (the ALB's HTTPS listener needs it);
 - AWS WAF (:class:`WebAcl`) on the ALB: the AWS managed rule groups of the configuration and a
-  rate-based rule per client (``CF-Connecting-IP``), logging to a KMS-encrypted log group.
+  rate-based rule per client (``CF-Connecting-IP``), logging to a KMS-encrypted log group;
+- the ALB's CloudWatch alarms (:class:`LoadBalancerAlarmSet`: 5xx, response time, unhealthy
+  targets of each public host's target group, found by the tags the workloads stack gives
+  them) on the environment's alert topics, and their dashboard.
 
 The Cloudflare provider takes its API token from ``CLOUDFLARE_API_TOKEN`` (README, Deploying).
 """
@@ -20,17 +23,19 @@ from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateVa
 from cdktf_cdktf_provider_aws.data_aws_lb import DataAwsLb
 from cdktf_cdktf_provider_cloudflare.provider import CloudflareProvider
 
-from iworkz.contracts import EdgeOutputs, WorkloadsOutputs
+from iworkz.contracts import AlertsOutputs, EdgeOutputs, WorkloadsOutputs
 from iworkz_constructs.cloudflare_edge import CloudflareEdge, CloudflareEdgeProps, RateLimit
 from iworkz_constructs.dns_certificate import ValidationRecord
+from iworkz_constructs.load_balancer_alarms import LoadBalancerAlarmSet
 from iworkz_constructs.web_acl import WebAcl, WebAclProps
 from stacks.base import IworkzStack
 
 
 class EdgeStack(IworkzStack):
-    """Attributes: ``cloudflare`` (:class:`CloudflareEdge`), ``waf`` (:class:`WebAcl`); publishes :class:`EdgeOutputs`."""
+    """Attributes: ``cloudflare`` (:class:`CloudflareEdge`), ``waf`` (:class:`WebAcl`), ``alarms``
+    (:class:`LoadBalancerAlarmSet`); publishes :class:`EdgeOutputs`."""
 
-    def build(self, workloads: WorkloadsOutputs) -> EdgeOutputs:
+    def build(self, workloads: WorkloadsOutputs, alerts: AlertsOutputs) -> EdgeOutputs:
         context = self.context
         edge = context.env.edge
         # No credentials here: the provider reads CLOUDFLARE_API_TOKEN from the environment.
@@ -82,6 +87,16 @@ class EdgeStack(IworkzStack):
                 log_retention_days=edge.waf.log_retention_days,
             ),
         )
+        self.alarms = LoadBalancerAlarmSet.tagged(
+            self,
+            "load-balancer-alarms",
+            name=f"{context.prefix}-alb",
+            load_balancer_arn_suffix=origin.arn_suffix,
+            target_group_tags=workloads.target_group_tags,
+            alarm_actions=alerts.alarm_actions(),
+            alarms=context.env.alarms.settings("load_balancer"),
+        )
+        self.alarm_dashboard()
         return EdgeOutputs.of(
             context,
             origin_dns_name=origin.dns_name,

@@ -13,15 +13,23 @@ Differences from the seed, each for a current or safer form (the platform design
 - The node security group allows what nodes need instead of all TCP from the VPC and all egress.
 - The VPC CNI runs on its own IRSA role, so the node role holds no network permissions, and
   with its network policy agent on, so the product's NetworkPolicies are enforced.
+
+Observability (the design's "Prometheus + CloudWatch", "Fluentd + CloudWatch Logs"): the
+CloudWatch Observability add-on (Container Insights, container logs), the Fargate pods' log
+group, and each node group's capacity alarm (with the group metrics EKS leaves off), on the
+environment's alert topics.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from iworkz.contracts import ClusterOutputs, NetworkOutputs
+from iworkz.contracts import AlertsOutputs, ClusterOutputs, NetworkOutputs
+from iworkz_constructs.cluster_telemetry import ADDON as CLOUDWATCH_ADDON
+from iworkz_constructs.cluster_telemetry import ClusterTelemetry, ClusterTelemetryProps
 from iworkz_constructs.eks_cluster import AccessPrincipal, EksCluster, EksClusterProps
 from iworkz_constructs.fargate_profile import FargateProfile, FargateProfileProps
+from iworkz_constructs.group_metrics import GroupMetricsCollection, GroupMetricsCollectionProps
 from iworkz_constructs.node_group import NodeGroup, NodeGroupProps, NodeTaint
 from iworkz_constructs.workload_role import WorkloadRole, WorkloadRoleProps
 from stacks.base import IworkzStack
@@ -34,7 +42,7 @@ VPC_CNI_CONFIGURATION = {"enableNetworkPolicy": "true"}
 class EksStack(IworkzStack):
     """The cluster (:class:`EksCluster`), its node groups and add-ons; publishes :class:`ClusterOutputs`."""
 
-    def build(self, network: NetworkOutputs) -> ClusterOutputs:
+    def build(self, network: NetworkOutputs, alerts: AlertsOutputs) -> ClusterOutputs:
         context = self.context
         config = context.env.eks
         name = context.prefix
@@ -77,6 +85,20 @@ class EksStack(IworkzStack):
         kube_proxy = cluster.add_addon("kube-proxy", depends_on=[cluster.cluster])
         pod_identity = cluster.add_addon("eks-pod-identity-agent", depends_on=[cluster.cluster])
 
+        alarm_actions = alerts.alarm_actions()
+        alarms = context.env.alarms
+        group_metrics = GroupMetricsCollection(
+            self,
+            "group-metrics",
+            GroupMetricsCollectionProps(
+                cluster_name=name,
+                region=self.aws.region,
+                account_id=self.aws.account_id,
+                kms_key_arn=alerts.kms_key_arn,
+                alarm_actions=alarm_actions,
+                alarms=alarms.settings("functions"),
+            ),
+        )
         self.node_groups: dict[str, NodeGroup] = {}
         for group_name, group in config.node_groups.items():
             self.node_groups[group_name] = NodeGroup(
@@ -101,6 +123,9 @@ class EksStack(IworkzStack):
                     max_unavailable_percentage=group.max_unavailable_percentage,
                     metadata_hop_limit=config.metadata_hop_limit,
                     depends_on=(cluster.cluster, *cluster.node_role_attachments, vpc_cni, kube_proxy, pod_identity),
+                    alarm_actions=alarm_actions,
+                    alarms=alarms.settings("node_groups"),
+                    group_metrics=group_metrics,
                 ),
             )
         nodes = [group.node_group for group in self.node_groups.values()]
@@ -121,6 +146,24 @@ class EksStack(IworkzStack):
         # Add-ons whose pods need nodes to run on.
         cluster.add_addon("coredns", depends_on=nodes)
         cluster.add_addon("aws-ebs-csi-driver", service_account_role_arn=self.ebs_csi_role.arn, depends_on=nodes)
+        self.telemetry = ClusterTelemetry(
+            self,
+            "telemetry",
+            ClusterTelemetryProps(
+                cluster_name=name,
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer=cluster.oidc_issuer,
+                account_id=self.aws.account_id,
+                region=self.aws.region,
+                log_retention_days=config.container_log_retention_days,
+            ),
+        )
+        cluster.add_addon(
+            CLOUDWATCH_ADDON,
+            service_account_role_arn=self.telemetry.agent_role.arn,
+            configuration_values=self.telemetry.addon_configuration,
+            depends_on=[*nodes, *self.telemetry.log_groups.values()],
+        )
 
         self.fargate_profile = FargateProfile(
             self,
@@ -132,11 +175,13 @@ class EksStack(IworkzStack):
                 subnet_ids=network.private_subnet_ids,
                 account_id=self.aws.account_id,
                 region=self.aws.region,
+                log_group_arn=self.telemetry.fargate_log_group_arn,
                 tags={"Owner": "fargate"},  # seed 12.4
                 depends_on=(cluster.cluster,),
             ),
         )
 
+        self.alarm_dashboard()
         return ClusterOutputs.of(
             context,
             name=cluster.name,

@@ -20,6 +20,7 @@ from iworkz.contracts import (
     OPENSEARCH_ADMIN_NAMESPACE,
     OPENSEARCH_ADMIN_SERVICE_ACCOUNT,
     REDIS_METRICS_USER,
+    AlertsOutputs,
     ClusterOutputs,
     DataOutputs,
     MonitoringOutputs,
@@ -50,7 +51,12 @@ class MonitoringStack(IworkzStack):
     :class:`MonitoringOutputs`."""
 
     def build(
-        self, eks: ClusterOutputs, data: DataOutputs, platform: PlatformOutputs, workloads: WorkloadsOutputs
+        self,
+        eks: ClusterOutputs,
+        data: DataOutputs,
+        platform: PlatformOutputs,
+        workloads: WorkloadsOutputs,
+        alerts: AlertsOutputs,
     ) -> MonitoringOutputs:
         context = self.context
         region = self.aws.region  # the stack's AWS provider (the add-ons' IAM roles), in the cluster's region
@@ -102,11 +108,12 @@ class MonitoringStack(IworkzStack):
             ),
         )
         receivers = values.receiver_names(config.alert_teams)
+        # Alertmanager and the alerts stack's forwarder (CloudWatch, Azure Monitor) read the same URLs.
         webhooks = OperatorSecret(
             self,
             "alertmanager-webhooks",
             OperatorSecretProps(
-                f"{prefix}/monitoring/alertmanager-webhooks",
+                alerts.webhook_secret_name,
                 f"Alertmanager webhook URLs: JSON object with one key per receiver ({', '.join(receivers)})",
                 data.secrets_kms_key_arn,
             ),

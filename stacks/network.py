@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from iworkz.contracts import NetworkOutputs
+from iworkz.contracts import AlertsOutputs, NetworkOutputs
 from iworkz_constructs.vpc import Vpc, VpcProps
 from stacks.base import IworkzStack
 
 
 class NetworkStack(IworkzStack):
-    """The VPC (:class:`~iworkz_constructs.vpc.Vpc`); publishes :class:`NetworkOutputs`."""
+    """The VPC (:class:`~iworkz_constructs.vpc.Vpc`) and its NAT gateways' alarms; publishes :class:`NetworkOutputs`."""
 
-    def build(self) -> NetworkOutputs:
+    def build(self, alerts: AlertsOutputs) -> NetworkOutputs:
         context = self.context
         network = context.env.network
         self.vpc = Vpc(
@@ -31,8 +31,11 @@ class NetworkStack(IworkzStack):
                 flow_log_retention_days=network.flow_log_retention_days,
                 gateway_endpoints=("s3",),
                 interface_endpoints=tuple(network.interface_endpoints),
+                alarm_actions=alerts.alarm_actions(),
+                alarms=context.env.alarms.settings("nat_gateways"),
             ),
         )
+        self.alarm_dashboard()
         return NetworkOutputs.of(
             context,
             vpc_id=self.vpc.vpc_id,

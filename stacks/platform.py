@@ -3,10 +3,12 @@
 The Gateway API CRDs (v1.5.0, standard channel), the AWS Load Balancer Controller (v3: ALBs for
 Gateways), Istio in ambient mode (base, istiod, CNI, ztunnel: mTLS between workloads),
 cert-manager, metrics-server (the HPA needs it), cluster-autoscaler (node-group discovery tags),
-NVIDIA device plugin (on the GPU node groups) and External Secrets Operator: each a
-:class:`ClusterAddon` with its pinned chart (iworkz/charts.py), static values (helm_values/) and,
-where it calls AWS, its IRSA role. ingress-nginx, retired upstream in March 2026, is gone: its
-release and namespace are destroyed (stateless; the controller deletes the NLB it created).
+NVIDIA device plugin (on the GPU node groups), External Secrets Operator and the OpenTelemetry
+Collector (OTLP from the workloads to Jaeger and AWS X-Ray): each a :class:`ClusterAddon` with
+its pinned chart (iworkz/charts.py), static values (helm_values/) and, where it calls AWS, its
+IRSA role. Also the Fargate pods' log router configuration (:class:`FargateLogging`).
+ingress-nginx, retired upstream in March 2026, is gone: its release and namespace are destroyed
+(stateless; the controller deletes the NLB it created).
 
 Objects of the kinds these install (Gateway, HTTPRoute, PeerAuthentication, SecretStore,
 ExternalSecret) live in the stacks deployed after this one (workloads, monitoring): a first
@@ -20,10 +22,12 @@ blocks) and workloads-<environment> imports them (iworkz/migrations.py).
 
 from __future__ import annotations
 
+from iworkz import telemetry_values as telemetry
 from iworkz.contracts import MESH_ROOT_NAMESPACE, ClusterOutputs, PlatformOutputs
 from iworkz.migrations import RETIRED_WITH_INGRESS_NGINX, WORKLOADS_LEFT_PLATFORM, forget, move_from
 from iworkz_constructs.addon_policies import cluster_autoscaler_statements, load_balancer_controller_statements
 from iworkz_constructs.cluster_addon import AddonRole, AddonTarget, ClusterAddon, ClusterAddonProps
+from iworkz_constructs.fargate_logging import FargateLogging, FargateLoggingProps
 from iworkz_constructs.scheduling import gpu_daemon_placement, gpu_node_groups
 from stacks.base import IworkzStack
 from stacks.cluster_providers import cluster_providers
@@ -51,6 +55,7 @@ class PlatformStack(IworkzStack):
         region = self.aws.region  # the stack's AWS provider (the add-ons' IAM roles), in the cluster's region
         providers = cluster_providers(self, eks)
         node_groups = context.env.eks.node_groups
+        collector_image = context.env.platform.otel_collector_image
         target = AddonTarget(eks, providers.helm, providers.kubernetes)
         # The controllers watching Gateway API objects enable themselves only when the CRDs exist.
         gateway_api = ClusterAddon(self, "gateway-api-crds", ClusterAddonProps("gateway-api-crds", target))
@@ -95,12 +100,31 @@ class PlatformStack(IworkzStack):
                 create_namespace=True,
                 required_values=("installCRDs",),
             ),
+            ClusterAddonProps(
+                telemetry.RELEASE,
+                target,
+                telemetry.NAMESPACE,
+                create_namespace=True,
+                values=telemetry.collector_values(region, collector_image.repository, collector_image.tag),
+                required_values=telemetry.REQUIRED_KEYS,
+                role=AddonRole(
+                    f"{context.prefix}-otel-collector",
+                    telemetry.SERVICE_ACCOUNT,
+                    (telemetry.XRAY_STATEMENT,),
+                    description=f"OpenTelemetry Collector of {context.prefix}: send traces to AWS X-Ray",
+                ),
+            ),
         ]
         if gpu_node_groups(node_groups):
             # Tolerations, node selector and affinity from the GPU node group(s), not written by hand.
             addons.append(ClusterAddonProps("nvidia-device-plugin", target, values=gpu_daemon_placement(node_groups)))
         for props in addons:
             self.addons[props.release] = ClusterAddon(self, props.release, props)
+        self.fargate_logging = FargateLogging(
+            self,
+            "fargate-logging",
+            FargateLoggingProps(region=region, log_group_name=eks.fargate_log_group, provider=providers.kubernetes),
+        )
         self._keep_state()
         return PlatformOutputs.of(context)
 

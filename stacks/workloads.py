@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from iworkz.config.ai import MATCHING_MODEL
 from iworkz.contracts import (
+    PUBLIC_WORKLOADS,
     REDIS_APP_USER,
     AiOutputs,
     ClusterOutputs,
@@ -41,10 +42,12 @@ from iworkz_constructs.application import (
     JWT_SECRET,
     METRICS_PORT,
     REDIS_SECRET,
+    SENTRY_SECRET,
     AiServices,
     Application,
     ApplicationProps,
     Endpoint,
+    Telemetry,
 )
 from iworkz_constructs.database_roles import DatabaseRoles, DatabaseRolesProps
 from iworkz_constructs.external_secret import ExternalSecret, RemoteValue
@@ -63,8 +66,6 @@ if TYPE_CHECKING:
     from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
 
 DATABASE_SETUP_NAMESPACE = "database-setup"
-# The workloads behind the ALB, by host role (the design's Ingress rules).
-PUBLIC_WORKLOADS = {"api": "backend-api", "app": "web-frontend"}
 
 
 class WorkloadsStack(IworkzStack):
@@ -110,6 +111,15 @@ class WorkloadsStack(IworkzStack):
         operator_secrets = self._operator_secrets(prefix, data)
         database_roles = self._database_roles(eks, data, k8s)
         secrets = self._external_secrets(data, operator_secrets)
+        # Created after the platform split: nothing to import for these two.
+        sentry = OperatorSecret(
+            self,
+            "sentry-dsn-entry",
+            OperatorSecretProps(
+                f"{prefix}/platform/sentry-dsn", "Sentry DSN of the workloads (plain string)", data.secrets_kms_key_arn
+            ),
+        )
+        sentry_secret = self.secret_store.external_secret(self, SENTRY_SECRET, [RemoteValue("dsn", sentry.arn)])
 
         self.roles = {
             "backend-api": eks.service_account_role(
@@ -153,13 +163,18 @@ class WorkloadsStack(IworkzStack):
                 load_balancer_cidrs=network.public_subnet_cidrs,  # the ALB's nodes
                 in_mesh=True,
                 metrics_scrapers=WorkloadsOutputs.configured(context)["metrics_scraper_label"],
+                telemetry=Telemetry(
+                    otlp_endpoint=platform.otlp_endpoint,
+                    environment=str(context.environment_name),
+                    sampling_ratio=config.trace_sampling_ratio,
+                ),
                 placements=placements(config.workloads, context.env.eks.node_groups),
                 service_account_annotations={
                     name: role.service_account_annotations for name, role in self.roles.items()
                 },
                 image_pull_secret=IMAGE_PULL_SECRET if config.image_pull_secret else None,
                 google_analytics_id=config.google_analytics_id,
-                depends_on=[namespace, database_roles.job, *(secret.manifest for secret in secrets)],
+                depends_on=[namespace, database_roles.job, *(secret.manifest for secret in (*secrets, sentry_secret))],
                 provider=k8s,
             ),
         )
@@ -230,7 +245,7 @@ class WorkloadsStack(IworkzStack):
                 # Only Cloudflare may connect (its published ranges, iworkz/config/catalog/edge.yaml).
                 source_ranges=context.env.edge.origin_ranges,
                 cors_origin=f"https://{hosts['app']}",
-                tags={"Environment": str(context.environment_name)},
+                tags=configured["load_balancer_tags"],
                 depends_on=[namespace, *(workload.service for workload in public.values())],
                 provider=k8s,
             ),

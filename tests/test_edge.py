@@ -323,7 +323,8 @@ def test_no_ingress_nginx_is_left_anywhere(synthesized):
 def test_the_edge_deploys_after_the_workloads():
     from iworkz.registry import BY_COMPONENT
 
-    assert BY_COMPONENT["edge"].depends_on == ("workloads",)
+    # alerts: the ALB's alarms notify its topics.
+    assert BY_COMPONENT["edge"].depends_on == ("workloads", "alerts")
     assert set(BY_COMPONENT["edge"].providers) == {"aws", "cloudflare"}
 
 

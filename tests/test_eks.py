@@ -11,7 +11,14 @@ from tests.configs import ENVIRONMENTS, write_config
 from tests.tf import data_sources, one, outputs, policy_json, resources
 
 NETWORK_STATE = "data.terraform_remote_state.network-{env}.outputs."
-ADDONS = {"vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
+ADDONS = {
+    "vpc-cni",
+    "coredns",
+    "kube-proxy",
+    "aws-ebs-csi-driver",
+    "eks-pod-identity-agent",
+    "amazon-cloudwatch-observability",  # Container Insights (tests/test_telemetry.py)
+}
 
 
 @pytest.fixture(scope="module")

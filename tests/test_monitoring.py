@@ -589,7 +589,8 @@ def test_outputs(doc) -> None:
     out = outputs(doc)
     assert out["grafana_service_name"]["value"] == "kube-prometheus-stack-grafana"
     assert out["prometheus_service_name"]["value"] == "kube-prometheus-stack-prometheus"
-    assert out["otlp_endpoint"]["value"] == "http://jaeger.monitoring.svc:4317"
+    # The services send to the platform's OpenTelemetry Collector, which forwards to Jaeger and X-Ray.
+    assert out["otlp_endpoint"]["value"] == "http://otel-collector.opentelemetry.svc:4317"
     assert values(doc, "jaeger")["fullnameOverride"] == "jaeger"
 
 

@@ -64,6 +64,11 @@ EXPECTED_ADDONS = {
     "istiod": ("istiod", ISTIO, "istio-system"),
     "istio-cni": ("cni", ISTIO, "istio-system"),
     "ztunnel": ("ztunnel", ISTIO, "istio-system"),
+    "opentelemetry-collector": (
+        "opentelemetry-collector",
+        "https://open-telemetry.github.io/opentelemetry-helm-charts",
+        "opentelemetry",
+    ),
 }
 
 

@@ -233,7 +233,14 @@ def _external_secrets(doc) -> dict[str, dict[str, Any]]:
 
 def test_secrets_come_from_secrets_manager_never_literals(doc):
     secrets = _external_secrets(doc)
-    assert set(secrets) == {"database-secret", "redis-secret", "jwt-secret", "ai-secrets", "docker-registry-secret"}
+    assert set(secrets) == {
+        "database-secret",
+        "redis-secret",
+        "jwt-secret",
+        "ai-secrets",
+        "docker-registry-secret",
+        "sentry-dsn",
+    }
     data_outputs = "data.terraform_remote_state.data-production.outputs."
     for name, manifest in secrets.items():
         assert manifest["apiVersion"] == "external-secrets.io/v1"
@@ -287,7 +294,7 @@ def test_every_secret_reference_is_produced_by_an_external_secret(doc):
 
 def test_operator_filled_secrets_hold_no_value(doc):
     secrets = resources(doc, "aws_secretsmanager_secret")
-    assert set(secrets) == {"openai-api-key", "registry-credentials"}
+    assert set(secrets) == {"openai-api-key", "registry-credentials", "sentry-dsn-entry"}
     for secret in secrets.values():
         assert secret["kms_key_id"].startswith("${data.terraform_remote_state.data-production")
         assert secret["lifecycle"]["prevent_destroy"] is True
@@ -408,6 +415,7 @@ def test_network_policy_ports_match_the_data_stack(doc, stack):
         ("TCP", str(next(iter(postgres_ports)))),
         ("TCP", str(next(iter(redis_ports)))),
         ("TCP", "443"),
+        ("TCP", "4317"),  # OTLP to the OpenTelemetry Collector
         ("TCP", "53"),
         ("UDP", "53"),
     }

@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_va
 
 from iworkz.config import catalog
 from iworkz.config.ai import AiConfig, ai_problems, ai_rules
+from iworkz.config.alarms import AlarmsConfig, alarm_rules, rds_memory_gib
 from iworkz.config.backup import BackupConfig
 from iworkz.config.base import Model, Templated, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
@@ -208,6 +209,7 @@ class EnvironmentConfig(Model):
     monitoring: MonitoringConfig = MonitoringConfig()
     # Validated with the environment (validate_default): its defaults derive from the environment name.
     platform: PlatformConfig = Field(default_factory=dict, validate_default=True)
+    alarms: AlarmsConfig = AlarmsConfig()
     edge: EdgeConfig = EdgeConfig()
     ai: AiConfig
     migrations: MigrationsConfig = MigrationsConfig()
@@ -245,11 +247,25 @@ class EnvironmentConfig(Model):
                 value=opensearch.instance_count,
             )
         platform_rules(self.platform, self.eks.node_groups)
+        self._alarm_rules()
         edge_rules(self.edge, self.platform.domain)
         ai_rules(self.ai, self.aws.region, self.network.interface_endpoints)
         if self.is_production:
             self._production_rules()
         return self
+
+    def _alarm_rules(self) -> None:
+        postgres = self.data.postgres
+        if rds_memory_gib(postgres.instance_class) is None:
+            raise rule_error(
+                "the instance class has no memory size in iworkz/config/catalog/rds_instance_classes.yaml "
+                "(its freeable-memory and connections alarms are fractions of it)",
+                "use a listed class, or add the class with its memory (GiB, from the RDS documentation)",
+                field="data.postgres.instance_class",
+                value=postgres.instance_class,
+            )
+        capacities = {"postgres": {"allocated_storage_gb": postgres.allocated_storage_gb}}
+        alarm_rules(self.alarms, self.monitoring.alert_teams, capacities)
 
     def _production_rules(self) -> None:
         if self.network.nat_gateways == "single":

@@ -186,6 +186,8 @@ class EksConfig(Model):
     endpoint_public_access: bool = False
     public_access_cidrs: list[PublicAllowListCidr] = Field(default_factory=list)
     log_retention_days: LogRetentionDays = 90
+    # Container Insights (container, node and data-plane logs, performance events) and Fargate logs.
+    container_log_retention_days: LogRetentionDays = 30
     access: list[AccessPrincipal] = Field(default_factory=list)
     node_groups: dict[str, NodeGroupConfig] = Field(min_length=1)
     fargate_namespaces: list[Annotated[str, AfterValidator(_namespace)]] = Field(

@@ -67,7 +67,8 @@ NAME_RULES = {
 }
 
 # The IAM roles every environment has, by suffix (their stacks: eks, network, data (with the AWS
-# Backup role), monitoring, platform, workloads); tests/test_config_edge.py compares them with the synth.
+# Backup role), monitoring, platform, workloads, alerts); tests/test_config_edge.py compares them
+# with the synth.
 ROLE_SUFFIXES = (
     "cluster-admin",
     "eks-cluster",
@@ -89,6 +90,10 @@ ROLE_SUFFIXES = (
     "aws-load-balancer-controller",
     "backend-api",
     "cluster-autoscaler",
+    "alert-forwarder",
+    "asg-metrics",
+    "cloudwatch-agent",
+    "otel-collector",
 )
 REDIS_USERS = ("default", "app", "monitoring")
 

@@ -166,6 +166,13 @@ class PlatformConfig(Model):
     database_client_image: Image = ImageConfig(
         repository="public.ecr.aws/docker/library/postgres", tag="16.11-alpine3.22"
     )
+    # OpenTelemetry Collector (contrib distribution: it has the AWS X-Ray exporter), chart 0.170.0's.
+    otel_collector_image: Image = ImageConfig(
+        repository="ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-contrib",
+        tag="0.158.0",
+    )
+    # Share of the workloads' new traces that are sampled (OTEL_TRACES_SAMPLER_ARG; parents decide for children).
+    trace_sampling_ratio: float = Field(0.1, ge=0, le=1)
     # Completeness (every workload of WORKLOADS present) is checked in platform_rules, which
     # also runs when the section is left out.
     workloads: dict[str, WorkloadConfig] = Field(default_factory=dict)

@@ -16,6 +16,9 @@ def _stack() -> TerraformStack:
     return stack
 
 
+LOG_GROUP = "arn:aws:logs:ap-northeast-1:123456789012:log-group:/aws/eks/iworkz-test/fargate"
+
+
 def _props(**overrides) -> FargateProfileProps:
     values = {
         "cluster_name": "iworkz-test",
@@ -24,6 +27,7 @@ def _props(**overrides) -> FargateProfileProps:
         "subnet_ids": ("subnet-a", "subnet-b"),
         "account_id": "123456789012",
         "region": "ap-northeast-1",
+        "log_group_arn": LOG_GROUP,
     }
     return FargateProfileProps(**{**values, **overrides})
 

@@ -126,6 +126,7 @@ def test_cluster_providers_use_eks_outputs_and_exec() -> None:
         cluster_security_group_id="sg-2",
         vpc_id="vpc-1",
         region="ap-northeast-1",
+        fargate_log_group="/aws/eks/example/fargate",
     )
     providers = cluster_providers(stack, eks)
     assert providers.kubernetes is not None and providers.helm is not None

@@ -7,8 +7,10 @@ from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 
+from iworkz_constructs.group_metrics import GROUP_METRICS, GroupMetricsCollection, GroupMetricsCollectionProps
 from iworkz_constructs.node_group import NodeGroup, NodeGroupProps, NodeTaint
-from tests.tf import new_app, one, resources, synth_stack
+from tests.constructs.alerting import ACTIONS
+from tests.tf import new_app, one, policy_json, resources, synth_stack
 
 KEY = "arn:aws:kms:ap-northeast-1:123456789012:key/abc"
 
@@ -31,6 +33,7 @@ def _props(**overrides) -> NodeGroupProps:
         "min_size": 3,
         "max_size": 20,
         "desired_size": 6,
+        "alarms_opt_out": "the launch template and group are under test; test_capacity_alarm tests the alarm",
     }
     return NodeGroupProps(**{**values, **overrides})
 
@@ -176,3 +179,37 @@ def test_fails_on_token_cluster_name():
     token = SecurityGroup(stack, "sg", name="x").name
     with pytest.raises(ValueError, match="literal name"):
         _props(cluster_name=token)
+
+
+def test_capacity_alarm_compares_in_service_with_desired_from_enabled_group_metrics():
+    stack = _stack()
+    metrics = GroupMetricsCollection(
+        stack,
+        "group-metrics",
+        GroupMetricsCollectionProps("iworkz-test", "ap-northeast-1", "123456789012", KEY, ACTIONS),
+    )
+    NodeGroup(stack, "general", _props(alarms_opt_out=None, alarm_actions=ACTIONS, group_metrics=metrics))
+    doc = synth_stack(stack)
+    group_id = next(iter(resources(doc, "aws_eks_node_group")))
+    asg = f"${{aws_eks_node_group.{group_id}.resources[0].autoscaling_groups[0].name}}"
+    (invocation,) = resources(doc, "aws_lambda_invocation").values()
+    assert invocation["triggers"] == {"group": asg} and asg.strip("${}") in invocation["input"]
+    assert all(metric in invocation["input"] for metric in GROUP_METRICS)
+    alarm = next(a for a in resources(doc, "aws_cloudwatch_metric_alarm").values() if "capacity" in a["alarm_name"])
+    assert alarm["alarm_name"] == "iworkz-test-general-capacity-shortfall"
+    inputs = {q["id"]: q["metric"] for q in alarm["metric_query"] if "metric" in q}
+    assert {m["metric_name"] for m in inputs.values()} == {"GroupDesiredCapacity", "GroupInServiceInstances"}
+    assert all(m["dimensions"] == {"AutoScalingGroupName": asg} for m in inputs.values())
+    # The function may enable metrics on this cluster's EKS groups only.
+    policy = next(p for p in resources(doc, "aws_iam_role_policy").values() if "asg-metrics" in p["name"])
+    statements = {s["Sid"]: s for s in policy_json(doc, policy["policy"])["Statement"]}
+    scoped = statements["ClusterNodeGroupsOnly"]
+    assert scoped["Action"] == "autoscaling:EnableMetricsCollection"
+    assert scoped["Condition"] == {"StringEquals": {"aws:ResourceTag/eks:cluster-name": "iworkz-test"}}
+
+
+def test_alarms_need_the_group_metrics():
+    with pytest.raises(ValueError, match="group_metrics"):
+        _props(alarms_opt_out=None, alarm_actions=ACTIONS)
+    with pytest.raises(ValueError, match="alarms_opt_out"):
+        _props(alarms_opt_out=None)

@@ -7,6 +7,7 @@ from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from iworkz_constructs.opensearch import AdminServiceAccount, OpenSearch, OpenSearchProps
+from tests.constructs.alerting import ACTIONS
 from tests.tf import new_app, one, policy_json, resources, synth_stack
 
 SOURCES = {"eks-nodes": "sg-nodes", "eks-cluster": "sg-cluster"}
@@ -34,6 +35,7 @@ def _props(**overrides) -> OpenSearchProps:
         "subnet_ids": ["subnet-a", "subnet-c", "subnet-d"],
         "client_security_groups": SOURCES,
         "kms_key_arn": "arn:aws:kms:ap-northeast-1:123456789012:key/search",
+        "alarm_actions": ACTIONS,
         **overrides,
     }
     return OpenSearchProps(**values)

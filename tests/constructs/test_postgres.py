@@ -9,6 +9,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from iworkz.config.catalog import calendar, today
 from iworkz_constructs.postgres import POSTGRES_PORT, BackupReplica, Postgres, PostgresProps
 from iworkz_constructs.service_security_group import ServiceSecurityGroupProps
+from tests.constructs.alerting import ACTIONS
 from tests.tf import new_app, one, outputs, policy_json, resources, synth_stack
 
 SOURCES = {"eks-nodes": "sg-nodes", "eks-cluster": "sg-cluster"}
@@ -30,6 +31,7 @@ def _props(backup: AwsProvider, **overrides) -> PostgresProps:
         "kms_key_arn": "arn:aws:kms:ap-northeast-1:123456789012:key/db",
         "master_user_secret_kms_key_arn": "arn:aws:kms:ap-northeast-1:123456789012:key/secrets",
         "backup_replica": BackupReplica(provider=backup, kms_key_arn="arn:aws:kms:ap-northeast-3:123456789012:key/r"),
+        "alarm_actions": ACTIONS,
         **overrides,
     }
     return PostgresProps(**values)

@@ -9,6 +9,7 @@ from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from iworkz_constructs.redis import REDIS_PORT, Redis, RedisProps
+from tests.constructs.alerting import ACTIONS
 from tests.tf import new_app, one, resources, synth_stack
 
 SOURCES = {"eks-nodes": "sg-nodes", "eks-cluster": "sg-cluster"}
@@ -28,6 +29,7 @@ def _props(**overrides) -> RedisProps:
         "client_security_groups": SOURCES,
         "kms_key_arn": "arn:aws:kms:ap-northeast-1:123456789012:key/cache",
         "secret_kms_key_arn": "arn:aws:kms:ap-northeast-1:123456789012:key/secrets",
+        "alarm_actions": ACTIONS,
         **overrides,
     }
     return RedisProps(**values)

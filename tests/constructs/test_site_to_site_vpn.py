@@ -8,6 +8,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_azurerm.provider import AzurermProvider, AzurermProviderFeatures
 
 from iworkz_constructs.site_to_site_vpn import SiteToSiteVpn, SiteToSiteVpnProps
+from tests.constructs.alerting import ACTIONS
 from tests.tf import new_app, one, resources, synth_stack
 
 GATEWAY_SUBNET = (
@@ -32,6 +33,7 @@ def _props(**overrides) -> SiteToSiteVpnProps:
         "azure_location": "koreacentral",
         "azure_gateway_subnet_id": GATEWAY_SUBNET,
         "azure_vnet_cidr": "10.100.0.0/16",
+        "alarm_actions": ACTIONS,
         **overrides,
     }
     return SiteToSiteVpnProps(**values)

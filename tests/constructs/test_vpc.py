@@ -10,6 +10,7 @@ from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from iworkz_constructs.vpc import Vpc, VpcProps
+from tests.constructs.alerting import ACTIONS
 from tests.tf import new_app, one, resources, synth_stack
 
 ZONES = ("ap-northeast-1a", "ap-northeast-1c")
@@ -22,6 +23,7 @@ BASE: dict[str, Any] = {
     "database_subnet_cidrs": ("10.20.20.0/24", "10.20.21.0/24"),
     "account_id": "123456789012",
     "region": "ap-northeast-1",
+    "alarm_actions": ACTIONS,
 }
 
 

@@ -1,5 +1,6 @@
 """The helpers in runtime/ run as flat scripts in their pod (``python /opt/iworkz/<script>.py``),
-importing each other by module name; the tests import them the same way."""
+importing each other by module name; the tests import them the same way. So do the Lambda
+functions of runtime/lambdas/<function>/ (each folder is the function's package)."""
 
 import sys
 import threading
@@ -12,6 +13,9 @@ import pytest
 
 RUNTIME_DIR = Path(__file__).resolve().parents[2] / "runtime"
 sys.path.insert(0, str(RUNTIME_DIR))
+# The Lambda functions' folders: each is one package (its modules import each other flat).
+LAMBDAS_DIR = RUNTIME_DIR / "lambdas"
+sys.path.extend(str(folder) for folder in sorted(LAMBDAS_DIR.iterdir()) if folder.is_dir())
 
 STS_RESPONSE = """<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <AssumeRoleWithWebIdentityResult>

@@ -46,8 +46,13 @@ def table(file: str, name: str) -> Table:
     return Table(name, entry["source"], entry["checked"], entry.get("values", entry.get("versions")))
 
 
+def tables(file: str) -> list[Table]:
+    """The tables of one catalog file, in file order."""
+    return [table(file, name) for name in _document(file)]
+
+
 def all_tables() -> list[Table]:
-    return [table(path.name, name) for path in sorted(CATALOG_DIR.glob("*.yaml")) for name in _document(path.name)]
+    return [entry for path in sorted(CATALOG_DIR.glob("*.yaml")) for entry in tables(path.name)]
 
 
 Support = Literal["standard", "extended", "end_of_life", "unreleased", "unknown"]
