@@ -22,7 +22,7 @@ from iworkz.config import catalog
 from iworkz.config.backup import BackupConfig
 from iworkz.config.base import Model, Templated, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
-from iworkz.config.dr_azure import DrAzureConfig
+from iworkz.config.dr_azure import DrAzureConfig, dr_capacity_rules
 from iworkz.config.eks import EksConfig
 from iworkz.config.monitoring import MonitoringConfig
 from iworkz.config.names import derived_name_problems
@@ -210,6 +210,8 @@ class EnvironmentConfig(Model):
                 value=opensearch.instance_count,
             )
         platform_rules(self.platform, self.eks.node_groups)
+        if self.dr_azure.enabled:
+            dr_capacity_rules(self.dr_azure, self.platform)
         if self.is_production:
             self._production_rules()
         return self
