@@ -309,12 +309,32 @@ class DataOutputs(Contract):
     opensearch: OpenSearchOutputs
     jwt_secret_arn: Annotated[str, Published("Secrets Manager secret: JWT signing key")]
     secrets_kms_key_arn: Annotated[str, Published("KMS key of the workloads' secrets")]
+    buckets_kms_key_arn: Annotated[str, Published("KMS key of the application buckets")]
     buckets: Annotated[
         Mapping[str, str], Published("S3 bucket names by purpose (replicas as <name>-replica)", keys=_buckets)
     ]
     backup_volume_tag: Annotated[
         Mapping[str, str], Configured("tag that puts an EBS volume into the environment's AWS Backup plan")
     ]
+
+    def grant_bucket_read(self, role: WorkloadRole, *purposes: str) -> None:
+        """Lets ``role`` list and read the application buckets of these purposes (and decrypt them)."""
+        names = [self.buckets[purpose] for purpose in purposes]
+        role.add_to_policy(
+            {
+                "Sid": "ListBuckets",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                "Resource": [f"arn:aws:s3:::{name}" for name in names],
+            },
+            {
+                "Sid": "ReadObjects",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": [f"arn:aws:s3:::{name}/*" for name in names],
+            },
+            {"Sid": "DecryptObjects", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": self.buckets_kms_key_arn},
+        )
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
@@ -338,6 +358,23 @@ class DrAzureOutputs(Contract):
     backup_storage_account_name: Annotated[str, Published("Storage account receiving the S3 backup copies")]
     backup_container_name: Annotated[str, Published("Immutable container of the backup copies")]
     vpn_gateway_public_ip: Annotated[str, Published("Public IP of the Azure VPN gateway (the AWS customer gateway)")]
+    resource_group_name: Annotated[str, Published("Resource group of the DR site", configured=True)]
+    location: Annotated[str, Configured("Azure region of the DR site")]
+    tenant_id: Annotated[str, Published("Entra tenant of the DR site")]
+    aks_oidc_issuer_url: Annotated[str, Published("OIDC issuer of the AKS cluster (workload identity)")]
+    key_vault_id: Annotated[str, Published("Key Vault of the DR site")]
+    key_vault_uri: Annotated[str, Published("Key Vault URI (the secrets the DR workloads read)")]
+    backup_container_id: Annotated[str, Published("Resource ID of the immutable backup container")]
+    postgres_server_name: Annotated[str, Published("DR PostgreSQL flexible server", configured=True)]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        prefix = f"{context.prefix}-dr"
+        return {
+            "resource_group_name": f"{prefix}-rg",
+            "location": context.env.dr_azure.location,
+            "postgres_server_name": f"{prefix}-pg",
+        }
 
 
 # --- platform ----------------------------------------------------------------------------------
@@ -368,6 +405,10 @@ class PlatformOutputs(Contract):
 METRICS_SCRAPER_LABEL = {"iworkz.io/metrics-scraper": "true"}
 
 
+def _application_secrets(context: StackContext) -> list[str]:
+    return ["openai", *(["registry"] if context.env.platform.image_pull_secret else [])]
+
+
 def _workload_names(context: StackContext) -> list[str]:
     from iworkz.config.platform import WORKLOADS
 
@@ -394,6 +435,10 @@ class WorkloadsOutputs(Contract):
         Published("public hosts: api, app", name="ingress_hosts", keys=_public_hosts, configured=True),
     ]
     metrics_scraper_label: Annotated[Mapping[str, str], Configured("label of the namespaces that may scrape metrics")]
+    operator_secret_arns: Annotated[
+        Mapping[str, str],
+        Published("Secrets Manager entries the operators fill (OpenAI key, registry token)", keys=_application_secrets),
+    ]
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:

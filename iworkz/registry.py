@@ -97,6 +97,15 @@ SPECS: tuple[StackSpec, ...] = (
         MonitoringOutputs,
         ("eks", "data", "platform", "workloads"),
     ),
+    # Replication, object copy and secrets of the DR site, from the primary cluster.
+    StackSpec(
+        "dr-sync",
+        "stacks.dr_sync:DrSyncStack",
+        ("aws", "kubernetes", "azurerm"),
+        None,
+        ("eks", "data", "workloads", "monitoring", "dr-azure"),
+        enabled=lambda context: context.env.dr_azure.enabled,
+    ),
 )
 BY_COMPONENT = {spec.component: spec for spec in SPECS}
 

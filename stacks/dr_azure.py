@@ -263,13 +263,19 @@ class DrAzureStack(IworkzStack):
             ),
         )
 
-        return DrAzureOutputs(
+        return DrAzureOutputs.of(
+            context,
             aks_cluster_name=self.aks.cluster_name,
             aks_cluster_id=self.aks.cluster_id,
             postgres_fqdn=self.postgres.fqdn,
             backup_storage_account_name=self.backup_storage.account_name,
             backup_container_name=self.backup_storage.container_name,
             vpn_gateway_public_ip=self.vpn.public_ip_address,
+            tenant_id=tenant_id,
+            aks_oidc_issuer_url=self.aks.oidc_issuer_url,
+            key_vault_id=self.key_vault.vault_id,
+            key_vault_uri=self.key_vault.vault_uri,
+            backup_container_id=self.backup_storage.container_id,
         )
 
     def _private_zones(self) -> tuple[str, ...]:

@@ -178,7 +178,11 @@ class WorkloadsStack(IworkzStack):
             ingress,
         )
         return WorkloadsOutputs.of(
-            context, namespace=prefix, metrics_targets=self.application.metrics_targets, hosts=hosts
+            context,
+            namespace=prefix,
+            metrics_targets=self.application.metrics_targets,
+            hosts=hosts,
+            operator_secret_arns={name: secret.arn for name, secret in operator_secrets.items()},
         )
 
     def _operator_secrets(self, prefix: str, data: DataOutputs) -> dict[str, OperatorSecret]:

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from iworkz.config import catalog
 from iworkz.config.base import Model, PublicAllowListCidr, reject_number, rule_error, validate_private_cidr
 from iworkz.config.controls import ControlList, check_controls
-from iworkz.config.platform import SEED_REQUESTS, PlatformConfig, cpu_millicores
+from iworkz.config.platform import SEED_REQUESTS, Image, ImageConfig, PlatformConfig, cpu_millicores
 from iworkz.config.recovery import RecoveryConfig, StandbyConfig, allocatable_millicores
 
 # Azure regions with availability zones (zone-redundant HA needs them).
@@ -281,6 +281,8 @@ class DrAzureConfig(Model):
     recovery: RecoveryConfig = RecoveryConfig()
     # The AKS workloads' size: standby replicas, or serving (the failover's config change).
     standby: StandbyConfig = StandbyConfig()
+    # rclone of the S3 -> Blob copy CronJob (S3 and Azure Blob, keyless through env_auth).
+    copy_image: Image = ImageConfig(repository="docker.io/rclone/rclone", tag="1.71.1")
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
