@@ -15,7 +15,11 @@ Differences from the design, on purpose:
 - the design's ``nvidia.com/gpu: 0`` request is dropped: Kubernetes requires requests equal to
   limits for extended resources, so the request defaults to the limit;
 - the Services also expose the metrics port 9090 the design's Prometheus jobs scrape, and
-  backend-api's NetworkPolicy admits the namespaces labelled as metrics scrapers on it.
+  backend-api's NetworkPolicy admits the namespaces labelled as metrics scrapers on it;
+- backend-api's NetworkPolicy admits the load balancer's subnets (the ALB reaches the pods
+  directly, IP targets) where the design admitted the ingress-nginx namespace; in the mesh
+  (``in_mesh``) it also admits ztunnel's HBONE port from the same peers and the kubelet probes'
+  mesh source address.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from constructs import Construct
 
 from iworkz.config.platform import SEED_REQUESTS, WorkloadConfig
 from iworkz_constructs.k8s_workload import ConfigVolume, EnvVar, HttpProbe, K8sWorkload, K8sWorkloadProps
+from iworkz_constructs.mesh_mtls import HBONE_PORT, PROBE_SOURCE
 from iworkz_constructs.network_policy import EgressPort, IngressRule, Peer
 from iworkz_constructs.scheduling import Placement
 
@@ -136,8 +141,9 @@ class ApplicationProps:
     | database / database_name | PostgreSQL endpoint and database | required |
     | redis | Redis configuration endpoint | required |
     | sagemaker_endpoint | model endpoint ai-services calls (``ai-config``) | required |
-    | ingress_namespace | namespace of the ingress controller (may reach backend-api) | required |
+    | load_balancer_cidrs | subnets of the load balancer that reaches the pods (may reach backend-api) | required |
     | metrics_scrapers | labels of the namespaces that may scrape the metrics port | required |
+    | in_mesh | the namespace is in the ambient mesh (NetworkPolicies admit HBONE and probes) | False |
     | placements | node selector and tolerations per workload | none |
     | service_account_annotations | per workload, e.g. its IAM role | none |
     | image_pull_secret | Secret with the registry credentials; None: public images | ``docker-registry-secret`` |
@@ -155,8 +161,9 @@ class ApplicationProps:
     database_name: str
     redis: Endpoint
     sagemaker_endpoint: str
-    ingress_namespace: str
+    load_balancer_cidrs: Sequence[str]
     metrics_scrapers: Mapping[str, str]
+    in_mesh: bool = False
     placements: Mapping[str, Placement] = field(default_factory=dict)
     service_account_annotations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     image_pull_secret: str | None = IMAGE_PULL_SECRET
@@ -235,14 +242,19 @@ class Application(Construct):
                 )
         self.metrics_targets = {name: str(w.metrics_target) for name, w in self.workloads.items()}
         backend, frontend = self.workloads["backend-api"], self.workloads["web-frontend"]
+        api_port = SEED_WORKLOADS["backend-api"].port
+        # Meshed peers arrive on ztunnel's HBONE port (their traffic tunnelled, the port inside).
+        tunnel = [HBONE_PORT] if props.in_mesh else []
         backend.restrict_traffic(
             ingress=[
+                # The load balancer (plaintext, outside the mesh) and, in the mesh, the kubelet probes.
                 IngressRule(
-                    [Peer.namespace(props.ingress_namespace), Peer(pods=frontend.selector_labels)],
-                    [SEED_WORKLOADS["backend-api"].port],
+                    [Peer(cidrs=props.load_balancer_cidrs), *([Peer(cidrs=[PROBE_SOURCE])] if props.in_mesh else [])],
+                    [api_port],
                 ),
+                IngressRule([Peer(pods=frontend.selector_labels)], [api_port, *tunnel]),
                 # Prometheus (design 12.5 job backend-api) scrapes the metrics port.
-                IngressRule([Peer(namespaces=props.metrics_scrapers)], [METRICS_PORT]),
+                IngressRule([Peer(namespaces=props.metrics_scrapers)], [METRICS_PORT, *tunnel]),
             ],
             egress=[
                 EgressPort(props.database.port),

@@ -1,17 +1,24 @@
-"""A Helm release with an exactly pinned chart version, atomic upgrades and one YAML values document."""
+"""A Helm release with an exactly pinned chart version, atomic upgrades and one YAML values document.
+
+A chart comes from a chart repository (https:// or oci://) or from a folder of this repository
+(``charts/<name>``, e.g. vendored CRDs): that folder is shipped with the stack as a cdktf asset
+(``cdktf.out/stacks/<stack>/assets/...``), and its ``Chart.yaml`` must carry the pinned version.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
-from cdktf import ITerraformDependable, TerraformProvider
+from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformProvider
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
+from iworkz.app import PROJECT_ROOT
 from iworkz.errors import UserError
 
 # An exact semantic version (optionally v-prefixed, with pre-release/build suffix). Ranges
@@ -22,6 +29,8 @@ RELEASE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # (e.g. in a Grafana or Alertmanager template) are escaped, cdktf token markers are kept.
 _TF_INTERPOLATION = re.compile(r"\$\{(?!TfToken\[)")
 _TF_DIRECTIVE = re.compile(r"%\{")
+# Charts kept in this repository (vendored upstream files), relative to its root.
+LOCAL_CHARTS = "charts"
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,7 @@ class HelmChartProps:
     |---|---|---|
     | release_name | Helm release name (DNS label, at most 53 characters) | required |
     | chart | chart name in the repository, e.g. ``kube-prometheus-stack`` | required |
-    | repository | chart repository URL (https:// or oci://) | required |
+    | repository | chart repository URL (https:// or oci://), or a chart folder of this repository (``charts/<name>``) | required |
     | version | exact chart version, e.g. ``79.5.0`` (no ranges, no ``latest``) | required |
     | namespace | namespace to install into; it must exist (create it with the kubernetes provider) | required |
     | values | the merged values, written as one YAML document | empty |
@@ -87,18 +96,39 @@ class HelmChartProps:
                 "must be the chart's name within its repository",
                 "put the repository URL in 'repository'",
             )
-        if not self.repository.startswith(("https://", "oci://")):
+        if self.local_chart is not None:
+            self._check_local_chart(where, self.local_chart)
+        elif not self.repository.startswith(("https://", "oci://")):
             raise UserError.single(
                 where,
                 "repository",
                 self.repository,
-                "must be an https:// or oci:// chart repository",
+                "must be an https:// or oci:// chart repository, or a chart folder below charts/",
                 "e.g. 'https://prometheus-community.github.io/helm-charts'",
             )
         if not self.namespace:
             raise UserError.single(where, "namespace", self.namespace, "must name the namespace to install into")
         if not 30 <= self.timeout <= 3600:
             raise UserError.single(where, "timeout", self.timeout, "must be 30-3600 seconds")
+
+    @property
+    def local_chart(self) -> Path | None:
+        """The chart folder of this repository the release installs, or None for a chart repository."""
+        return PROJECT_ROOT / self.repository if self.repository.startswith(f"{LOCAL_CHARTS}/") else None
+
+    def _check_local_chart(self, where: str, folder: Path) -> None:
+        metadata = folder / "Chart.yaml"
+        if not metadata.is_file():
+            raise UserError.single(where, "repository", self.repository, "has no Chart.yaml", "name a chart folder")
+        chart = yaml.safe_load(metadata.read_text(encoding="utf-8"))
+        if (chart.get("name"), str(chart.get("version"))) != (self.chart, self.version):
+            raise UserError.single(
+                where,
+                "version",
+                self.version,
+                f"{self.repository}/Chart.yaml is {chart.get('name')} {chart.get('version')}",
+                "pin the chart folder's name and version",
+            )
 
 
 class HelmChart(Construct):
@@ -111,12 +141,18 @@ class HelmChart(Construct):
     def __init__(self, scope: Construct, id: str, props: HelmChartProps) -> None:
         super().__init__(scope, id)
         self.values_yaml = render_values(props.values)
+        chart: str = props.chart
+        repository: str | None = props.repository
+        if props.local_chart is not None:
+            # The folder travels with the synthesised stack; Terraform reads it relative to the stack.
+            asset = TerraformAsset(self, "chart-folder", path=str(props.local_chart), type=AssetType.DIRECTORY)
+            chart, repository = asset.path, None
         self.release = Release(
             self,
             "release",
             name=props.release_name,
-            chart=props.chart,
-            repository=props.repository,
+            chart=chart,
+            repository=repository,
             version=props.version,
             namespace=props.namespace,
             create_namespace=False,

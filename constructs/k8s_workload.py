@@ -244,7 +244,8 @@ class K8sWorkload(Construct):
 
     Attributes: ``service_account``, ``deployment``, ``service`` (the resources), ``name``,
     ``namespace``, ``service_name``, ``service_account_name``, ``selector_labels`` (``{"app": name}``),
-    ``service_port``, ``metrics_port``, ``metrics_target`` (``<service>.<namespace>.svc:<port>``),
+    ``container_port``, ``readiness_path``, ``service_port``, ``metrics_port``, ``metrics_target``
+    (``<service>.<namespace>.svc:<port>``),
     and, once added, ``autoscaler`` (:meth:`autoscale`) and ``network_policy`` (:meth:`restrict_traffic`).
     """
 
@@ -257,6 +258,8 @@ class K8sWorkload(Construct):
         self.service_account_name = props.sa_name
         self.selector_labels = {"app": props.name}
         self.service_port = props.service_port
+        self.container_port = props.container_port
+        self.readiness_path = props.readiness.path
         self.metrics_port = props.metrics_port
         self.metrics_target = (
             metrics_target(props.name, props.namespace, props.metrics_port) if props.metrics_port else None

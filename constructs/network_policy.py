@@ -18,6 +18,7 @@ from cdktf_cdktf_provider_kubernetes.network_policy_v1 import (
     NetworkPolicyV1SpecEgressPorts,
     NetworkPolicyV1SpecIngress,
     NetworkPolicyV1SpecIngressFrom,
+    NetworkPolicyV1SpecIngressFromIpBlock,
     NetworkPolicyV1SpecIngressFromNamespaceSelector,
     NetworkPolicyV1SpecIngressFromPodSelector,
     NetworkPolicyV1SpecIngressPorts,
@@ -31,15 +32,19 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 @dataclass(frozen=True)
 class Peer:
-    """Pods that may connect: those matching ``pods`` in the namespaces matching ``namespaces``
-    (an empty selector on one side means "any"; at least one side must be given)."""
+    """Who may connect: the pods matching ``pods`` in the namespaces matching ``namespaces`` (an
+    empty selector on one side means "any"), or the addresses of ``cidrs`` (e.g. a load
+    balancer's subnets); selectors and ranges are not combined in one peer."""
 
     namespaces: Mapping[str, str] = field(default_factory=dict)
     pods: Mapping[str, str] = field(default_factory=dict)
+    cidrs: Sequence[str] = ()
 
     def __post_init__(self) -> None:
-        if not self.namespaces and not self.pods:
-            raise ValueError("a network policy peer selects namespaces, pods or both")
+        if not self.namespaces and not self.pods and not self.cidrs:
+            raise ValueError("a network policy peer selects namespaces, pods or address ranges")
+        if self.cidrs and (self.namespaces or self.pods):
+            raise ValueError("a network policy peer is either selectors or address ranges, not both")
 
     @classmethod
     def namespace(cls, name: str) -> Peer:
@@ -99,7 +104,7 @@ class NetworkPolicy(NetworkPolicyV1):
                 policy_types=types,
                 ingress=[
                     NetworkPolicyV1SpecIngress(
-                        from_=[_peer(peer) for peer in rule.peers],
+                        from_=[source for peer in rule.peers for source in _sources(peer)],
                         ports=[NetworkPolicyV1SpecIngressPorts(port=str(port), protocol="TCP") for port in rule.ports],
                     )
                     for rule in props.ingress
@@ -118,10 +123,16 @@ class NetworkPolicy(NetworkPolicyV1):
         )
 
 
-def _peer(peer: Peer) -> NetworkPolicyV1SpecIngressFrom:
-    return NetworkPolicyV1SpecIngressFrom(
-        namespace_selector=NetworkPolicyV1SpecIngressFromNamespaceSelector(match_labels=dict(peer.namespaces))
-        if peer.namespaces
-        else None,
-        pod_selector=NetworkPolicyV1SpecIngressFromPodSelector(match_labels=dict(peer.pods)) if peer.pods else None,
-    )
+def _sources(peer: Peer) -> list[NetworkPolicyV1SpecIngressFrom]:
+    if peer.cidrs:
+        return [
+            NetworkPolicyV1SpecIngressFrom(ip_block=NetworkPolicyV1SpecIngressFromIpBlock(cidr=c)) for c in peer.cidrs
+        ]
+    return [
+        NetworkPolicyV1SpecIngressFrom(
+            namespace_selector=NetworkPolicyV1SpecIngressFromNamespaceSelector(match_labels=dict(peer.namespaces))
+            if peer.namespaces
+            else None,
+            pod_selector=NetworkPolicyV1SpecIngressFromPodSelector(match_labels=dict(peer.pods)) if peer.pods else None,
+        )
+    ]

@@ -1,6 +1,7 @@
 """Every Helm chart the stacks install, pinned exactly (one place: review and Renovate read it here).
 
-A release is named after its key; its static values are ``helm_values/<release>.yaml``.
+A release is named after its key; its static values are ``helm_values/<release>.yaml``. A
+repository of ``charts/<name>`` is a chart kept in this repository (vendored upstream files).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PROMETHEUS_COMMUNITY = "https://prometheus-community.github.io/helm-charts"
+ISTIO = "https://istio-release.storage.googleapis.com/charts"
 
 
 @dataclass(frozen=True)
@@ -21,8 +23,16 @@ class Chart:
 
 CHARTS: dict[str, Chart] = {
     # platform-E: cluster add-ons
-    "aws-load-balancer-controller": Chart("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "1.14.1"),
-    "ingress-nginx": Chart("ingress-nginx", "https://kubernetes.github.io/ingress-nginx", "4.13.3"),
+    # Gateway API v1.5.0, standard channel (the CRDs the controllers below are built for).
+    "gateway-api-crds": Chart("gateway-api-crds", "charts/gateway-api-crds", "1.5.0"),
+    # Controller v3.4.3: Gateway API support GA since v3.0.0; v3.4.x is the last line built for
+    # Gateway API v1.5.0 (v3.5.0 moves to v1.6.0).
+    "aws-load-balancer-controller": Chart("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "3.4.3"),
+    # Istio in ambient mode (ztunnel, no sidecars): east-west mTLS.
+    "istio-base": Chart("base", ISTIO, "1.30.3"),
+    "istiod": Chart("istiod", ISTIO, "1.30.3"),
+    "istio-cni": Chart("cni", ISTIO, "1.30.3"),
+    "ztunnel": Chart("ztunnel", ISTIO, "1.30.3"),
     "cert-manager": Chart("cert-manager", "https://charts.jetstack.io", "v1.18.2"),
     "metrics-server": Chart("metrics-server", "https://kubernetes-sigs.github.io/metrics-server", "3.13.0"),
     "cluster-autoscaler": Chart("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.52.1"),

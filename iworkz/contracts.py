@@ -13,8 +13,9 @@ stack reads nothing of another stack except through these classes.
 | :class:`DataOutputs` | ``data-E`` | workloads, monitoring |
 | :class:`DrAzureOutputs` | ``dr-azure-E`` | (people: the runbook) |
 | :class:`PlatformOutputs` | ``platform-E`` (cluster add-ons) | workloads, monitoring |
-| :class:`WorkloadsOutputs` | ``workloads-E`` | monitoring |
+| :class:`WorkloadsOutputs` | ``workloads-E`` | monitoring, edge |
 | :class:`MonitoringOutputs` | ``monitoring-E`` | (people: Grafana, the OTLP endpoint) |
+| :class:`EdgeOutputs` | ``edge-E`` | (people: the DNS names, the web ACL) |
 """
 
 from __future__ import annotations
@@ -379,9 +380,10 @@ class DrAzureOutputs(Contract):
 
 # --- platform ----------------------------------------------------------------------------------
 
-# The ingress controller the platform stack installs (ingress-nginx) and its class.
-INGRESS_CLASS = "nginx"
-INGRESS_NAMESPACE = "ingress-nginx"
+# The mesh the platform stack installs (Istio ambient): its root namespace holds mesh-wide policy,
+# and a namespace with these labels has its pods in the mesh (mTLS through ztunnel).
+MESH_ROOT_NAMESPACE = "istio-system"
+MESH_MEMBER_LABELS = {"istio.io/dataplane-mode": "ambient"}
 
 
 @dataclass(frozen=True)
@@ -390,12 +392,12 @@ class PlatformOutputs(Contract):
 
     component: ClassVar[str] = "platform"
 
-    ingress_class: Annotated[str, Configured("IngressClass of the ingress controller")]
-    ingress_namespace: Annotated[str, Configured("namespace of the ingress controller's pods")]
+    mesh_root_namespace: Annotated[str, Configured("Istio's root namespace (mesh-wide policies)")]
+    mesh_member_labels: Annotated[Mapping[str, str], Configured("labels that put a namespace into the mesh")]
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
-        return {"ingress_class": INGRESS_CLASS, "ingress_namespace": INGRESS_NAMESPACE}
+        return {"mesh_root_namespace": MESH_ROOT_NAMESPACE, "mesh_member_labels": MESH_MEMBER_LABELS}
 
 
 # --- workloads ---------------------------------------------------------------------------------
@@ -435,6 +437,20 @@ class WorkloadsOutputs(Contract):
         Published("public hosts: api, app", name="ingress_hosts", keys=_public_hosts, configured=True),
     ]
     metrics_scraper_label: Annotated[Mapping[str, str], Configured("label of the namespaces that may scrape metrics")]
+    load_balancer_name: Annotated[
+        str, Published("name of the ALB the Gateway's load balancer controller creates", configured=True)
+    ]
+    api_health_path: Annotated[str, Configured("path on the API host that answers 200 while the API is up")]
+    certificate_arn: Annotated[str, Published("ACM certificate of the ALB's HTTPS listener (every public host)")]
+    certificate_validation_names: Annotated[
+        Mapping[str, str], Published("ACM validation record name per public host", keys=_public_hosts)
+    ]
+    certificate_validation_types: Annotated[
+        Mapping[str, str], Published("ACM validation record type per public host", keys=_public_hosts)
+    ]
+    certificate_validation_values: Annotated[
+        Mapping[str, str], Published("ACM validation record value per public host", keys=_public_hosts)
+    ]
     operator_secret_arns: Annotated[
         Mapping[str, str],
         Published("Secrets Manager entries the operators fill (OpenAI key, registry token)", keys=_application_secrets),
@@ -442,7 +458,8 @@ class WorkloadsOutputs(Contract):
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
-        from iworkz_constructs.application import METRICS_PORT
+        from iworkz.config.edge import load_balancer_name
+        from iworkz_constructs.application import METRICS_PORT, SEED_WORKLOADS
         from iworkz_constructs.k8s_workload import metrics_target
 
         namespace = context.prefix  # design 12.2: iworkz-production
@@ -454,6 +471,8 @@ class WorkloadsOutputs(Contract):
             },
             "hosts": {"api": f"api.{domain}", "app": f"app.{domain}"},
             "metrics_scraper_label": METRICS_SCRAPER_LABEL,
+            "load_balancer_name": load_balancer_name(context.prefix),
+            "api_health_path": SEED_WORKLOADS["backend-api"].liveness.path,
         }
 
 
@@ -487,3 +506,17 @@ class MonitoringOutputs(Contract):
             "prometheus_service_name": values.PROMETHEUS_SERVICE,
             "otlp_endpoint": f"http://{values.JAEGER_SERVICE}.{values.NAMESPACE}.svc:{values.OTLP_GRPC_PORT}",
         }
+
+
+# --- edge --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EdgeOutputs(Contract):
+    """The public face of an environment: Cloudflare in front of the ALB, AWS WAF on it."""
+
+    component: ClassVar[str] = "edge"
+
+    origin_dns_name: Annotated[str, Published("DNS name of the ALB behind Cloudflare (the primary origin)")]
+    web_acl_arn: Annotated[str, Published("AWS WAF web ACL on the ALB")]
+    primary_pool_id: Annotated[str, Published("Cloudflare load balancer pool of the AWS origin")]

@@ -46,6 +46,7 @@ PROVIDER_PACKAGES = frozenset(
         "cdktf_cdktf_provider_azurerm",
         "cdktf_cdktf_provider_kubernetes",
         "cdktf_cdktf_provider_helm",
+        "cdktf_cdktf_provider_cloudflare",
     }
 )
 NODE_PRELOAD = Path(__file__).with_name("lazy_provider_exports.js")

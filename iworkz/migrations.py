@@ -108,6 +108,12 @@ def forget(stack: TerraformStack, addresses: Iterable[str]) -> None:
 
 PLATFORM_SPLIT = "platform-split"
 
+# The objects of the ingress-nginx path, retired with the controller (the Gateway API replaces
+# them): the Ingress and the ClusterIssuer that solved ACME challenges through it. Whichever stack
+# holds them destroys them: platform-E where the split is pending (it no longer forgets them),
+# workloads-E after it (it no longer declares them). Both are stateless Kubernetes objects.
+RETIRED_WITH_INGRESS_NGINX = ("kubernetes_ingress_v1.ingress", "kubernetes_manifest.cluster-issuer")
+
 # What platform-E held of the design's 12.2 workloads before the split (the addresses in its
 # state), now created by workloads-E. The platform stack forgets them; workloads-E imports them.
 WORKLOADS_LEFT_PLATFORM = (

@@ -21,6 +21,7 @@ from iworkz.contracts import (
     ClusterOutputs,
     DataOutputs,
     DrAzureOutputs,
+    EdgeOutputs,
     MonitoringOutputs,
     NetworkOutputs,
     PlatformOutputs,
@@ -88,7 +89,7 @@ SPECS: tuple[StackSpec, ...] = (
         "stacks.workloads:WorkloadsStack",
         ("aws", "kubernetes"),
         WorkloadsOutputs,
-        ("eks", "data", "platform"),
+        ("network", "eks", "data", "platform"),
     ),
     StackSpec(
         "monitoring",
@@ -97,6 +98,8 @@ SPECS: tuple[StackSpec, ...] = (
         MonitoringOutputs,
         ("eks", "data", "platform", "workloads"),
     ),
+    # Cloudflare in front of the ALB the workloads' Gateway gets, AWS WAF on it.
+    StackSpec("edge", "stacks.edge:EdgeStack", ("aws", "cloudflare"), EdgeOutputs, ("workloads",)),
     # Replication, object copy and secrets of the DR site, from the primary cluster.
     StackSpec(
         "dr-sync",

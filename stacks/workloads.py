@@ -3,8 +3,15 @@
 In the application namespace ``iworkz-<environment>`` (Pod Security ``restricted``): the
 three workloads (:class:`Application`), their secrets synced from Secrets Manager by the
 namespace's own secret store (the data stack's entries and the two the operators fill), the
-IAM roles of backend-api and ai-services (granted by the resources' owners), the ACME
-ClusterIssuer and the Ingress. Deployed after the platform stack, whose CRDs these objects use.
+IAM roles of backend-api and ai-services (granted by the resources' owners).
+
+North-south: the Gateway (Gateway API) the AWS Load Balancer Controller turns into an
+internet-facing ALB, named so that the edge stack finds it, with an ACM certificate for the hosts
+(validated by the edge stack's Cloudflare records) admitting only Cloudflare's published ranges;
+HTTPRoutes for the api and app hosts and the HTTP -> HTTPS redirect. East-west: the namespace is
+in the Istio ambient mesh, mesh-wide mTLS is STRICT, and only the ports clients outside the mesh
+reach (the ALB, Prometheus) accept plaintext. Deployed after the platform stack, whose CRDs these
+objects use.
 
 Until the split these lived in the platform stack; an environment that ran it imports them
 (``migrations.pending: [platform-split]``, iworkz/migrations.py).
@@ -18,16 +25,18 @@ from iworkz.contracts import (
     REDIS_APP_USER,
     ClusterOutputs,
     DataOutputs,
+    NetworkOutputs,
     PlatformOutputs,
     WorkloadsOutputs,
 )
 from iworkz.migrations import PLATFORM_SPLIT, adopt
-from iworkz_constructs.acme_issuer import AcmeIssuer, AcmeIssuerProps
+from iworkz_constructs.alb_gateway import AlbGateway, AlbGatewayProps, Route
 from iworkz_constructs.application import (
     AI_SECRETS,
     DATABASE_SECRET,
     IMAGE_PULL_SECRET,
     JWT_SECRET,
+    METRICS_PORT,
     REDIS_SECRET,
     Application,
     ApplicationProps,
@@ -35,7 +44,8 @@ from iworkz_constructs.application import (
 )
 from iworkz_constructs.database_roles import DatabaseRoles, DatabaseRolesProps
 from iworkz_constructs.external_secret import ExternalSecret, RemoteValue
-from iworkz_constructs.host_ingress import HostIngress, HostIngressProps, Route
+from iworkz_constructs.k8s_workload import K8sWorkload
+from iworkz_constructs.mesh_mtls import Entrypoint, MeshMtls, MeshMtlsProps
 from iworkz_constructs.namespace import Namespace, NamespaceProps
 from iworkz_constructs.operator_secret import OperatorSecret, OperatorSecretProps
 from iworkz_constructs.postgres import POSTGRES_PORT
@@ -48,18 +58,17 @@ from stacks.cluster_providers import kubernetes_provider
 if TYPE_CHECKING:
     from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
 
-if TYPE_CHECKING:
-    pass
-
-CLUSTER_ISSUER = "letsencrypt-prod"
 DATABASE_SETUP_NAMESPACE = "database-setup"
-TLS_SECRET = "iworkz-tls"
+# The workloads behind the ALB, by host role (the design's Ingress rules).
+PUBLIC_WORKLOADS = {"api": "backend-api", "app": "web-frontend"}
 
 
 class WorkloadsStack(IworkzStack):
     """Attributes: ``application``, ``secret_store``, ``roles``; publishes :class:`WorkloadsOutputs`."""
 
-    def build(self, eks: ClusterOutputs, data: DataOutputs, platform: PlatformOutputs) -> WorkloadsOutputs:
+    def build(
+        self, network: NetworkOutputs, eks: ClusterOutputs, data: DataOutputs, platform: PlatformOutputs
+    ) -> WorkloadsOutputs:
         context = self.context
         config = context.env.platform
         prefix = context.prefix
@@ -68,8 +77,13 @@ class WorkloadsStack(IworkzStack):
         namespace = Namespace(
             self,
             "app-namespace",
-            # Design 12.2: iworkz-production, labelled with its name and environment.
-            NamespaceProps(prefix, labels={"environment": str(context.environment_name)}, provider=k8s),
+            # Design 12.2: iworkz-production, labelled with its name and environment; its pods are in
+            # the ambient mesh (mTLS through ztunnel).
+            NamespaceProps(
+                prefix,
+                labels={"environment": str(context.environment_name), **platform.mesh_member_labels},
+                provider=k8s,
+            ),
         )
         self.secret_store = NamespaceSecretStore(
             self,
@@ -128,7 +142,8 @@ class WorkloadsStack(IworkzStack):
                 database_name=data.postgres.database_name,
                 redis=Endpoint(data.redis.configuration_endpoint, REDIS_PORT),
                 sagemaker_endpoint=config.sagemaker_endpoint,
-                ingress_namespace=platform.ingress_namespace,
+                load_balancer_cidrs=network.public_subnet_cidrs,  # the ALB's nodes
+                in_mesh=True,
                 metrics_scrapers=WorkloadsOutputs.configured(context)["metrics_scraper_label"],
                 placements=placements(config.workloads, context.env.eks.node_groups),
                 service_account_annotations={
@@ -140,29 +155,24 @@ class WorkloadsStack(IworkzStack):
                 provider=k8s,
             ),
         )
-        workloads = self.application.workloads
-        issuer = AcmeIssuer(
+        self.gateway = self._gateway(namespace, k8s)
+        self.mesh = MeshMtls(
             self,
-            "cluster-issuer",
-            AcmeIssuerProps(CLUSTER_ISSUER, config.acme_email, platform.ingress_class, provider=k8s),
-        )
-        ingress = HostIngress(
-            self,
-            "ingress",
-            HostIngressProps(
-                name="iworkz-ingress",
-                namespace=prefix,
-                ingress_class=platform.ingress_class,
-                routes=[
-                    Route(hosts["api"], workloads["backend-api"].service_name, workloads["backend-api"].service_port),
-                    Route(hosts["app"], workloads["web-frontend"].service_name, workloads["web-frontend"].service_port),
+            "mesh-mtls",
+            MeshMtlsProps(
+                root_namespace=platform.mesh_root_namespace,
+                # Clients outside the mesh: the ALB reaches the public workloads' port, Prometheus
+                # every workload's metrics port.
+                entrypoints=[
+                    Entrypoint(
+                        name,
+                        prefix,
+                        workload.selector_labels,
+                        [*([workload.container_port] if name in PUBLIC_WORKLOADS.values() else []), METRICS_PORT],
+                    )
+                    for name, workload in self.application.workloads.items()
                 ],
-                tls_secret=TLS_SECRET,
-                cluster_issuer=CLUSTER_ISSUER,
-                cors_origin=f"https://{hosts['app']}",
-                rate_limit=config.rate_limit,
-                rate_limit_window=config.rate_limit_window,
-                depends_on=[issuer, workloads["backend-api"].service, workloads["web-frontend"].service],
+                depends_on=[namespace],
                 provider=k8s,
             ),
         )
@@ -174,16 +184,51 @@ class WorkloadsStack(IworkzStack):
             *secrets,
             *self.roles.values(),
             self.application,
-            issuer,
-            ingress,
         )
+        certificate = self.gateway.certificate
         return WorkloadsOutputs.of(
             context,
             namespace=prefix,
             metrics_targets=self.application.metrics_targets,
             hosts=hosts,
+            certificate_arn=certificate.arn,
+            **{
+                f"certificate_validation_{part}s": {
+                    r: getattr(certificate.validation_record(h), part) for r, h in hosts.items()
+                }
+                for part in ("name", "type", "value")
+            },
             operator_secret_arns={name: secret.arn for name, secret in operator_secrets.items()},
         )
+
+    def _gateway(self, namespace: Namespace, k8s: KubernetesProvider) -> AlbGateway:
+        """The ALB (through the Gateway API) with its certificate, open only to Cloudflare."""
+        context = self.context
+        configured = WorkloadsOutputs.configured(context)
+        hosts = configured["hosts"]
+        public: dict[str, K8sWorkload] = {
+            role: self.application.workloads[name] for role, name in PUBLIC_WORKLOADS.items()
+        }
+        gateway = AlbGateway(
+            self,
+            "gateway",
+            AlbGatewayProps(
+                name="iworkz",
+                namespace=context.prefix,
+                load_balancer_name=configured["load_balancer_name"],
+                routes=[
+                    Route(hosts[role], workload.service_name, workload.service_port, workload.readiness_path)
+                    for role, workload in public.items()
+                ],
+                # Only Cloudflare may connect (its published ranges, iworkz/config/catalog/edge.yaml).
+                source_ranges=context.env.edge.origin_ranges,
+                cors_origin=f"https://{hosts['app']}",
+                tags={"Environment": str(context.environment_name)},
+                depends_on=[namespace, *(workload.service for workload in public.values())],
+                provider=k8s,
+            ),
+        )
+        return gateway
 
     def _operator_secrets(self, prefix: str, data: DataOutputs) -> dict[str, OperatorSecret]:
         """Secrets Manager entries the operators fill (no value in code or state)."""

@@ -524,6 +524,8 @@ NAMED_RESOURCES = {
     "aws_s3_bucket": ("bucket", "s3_bucket"),
     "aws_iam_role": ("name", "iam_role"),
     "aws_eks_cluster": ("name", "eks_cluster"),
+    # the web ACL carries the name of the ALB it protects (the ALB itself is the controller's)
+    "aws_wafv2_web_acl": ("name", "load_balancer"),
     "azurerm_kubernetes_cluster": ("name", "aks_cluster"),
     "azurerm_postgresql_flexible_server": ("name", "azure_postgres"),
 }

@@ -49,6 +49,9 @@ FROM_CODE = {
     "policy_document._principals": "IAM principals are the stacks' and constructs' constants",
     "workload_role.check_statement": "policy statements are the stacks' constants",
     "scheduling.Toleration": "tolerations from config are validated by TolerationConfig (Literal operator, key required)",
+    "dns_certificate.DnsCertificateProps": "the hosts are api./app. of platform.domain (a DNS name), never wildcards",
+    "dns_certificate.DnsCertificate": "the stack asks only for the certificate's own hosts",
+    "mesh_mtls.MeshMtlsProps": "entrypoints are the workloads' labels and ports (the stack's constants)",
 }
 
 # "module.Owner: message head" -> (environment, patch) that would feed the construct the bad value;
@@ -130,6 +133,20 @@ TWINS: dict[str, tuple[str | None, dict]] = {
         "production",
         {"eks": {"access": [{"arn": "arn:aws:iam::{account_id}:user/devops", "username": "x", "policy": "Root"}]}},
     ),
+    "alb_gateway.AlbGatewayProps: ALB name": (None, {"project": "iworkz-platform-xy"}),
+    "alb_gateway.AlbGatewayProps: gateway {}: give the ranges": ("dev", {"edge": {"origin_ranges": []}}),
+    "alb_gateway.AlbGatewayProps: gateway {}: source range": ("dev", {"edge": {"origin_ranges": ["0.0.0.0/0"]}}),
+    "cloudflare_edge.CloudflareEdgeProps: edge {}: hosts {} are outside": (
+        "dev",
+        {"edge": {"cloudflare": {"zone": "iworkz.jp"}}},
+    ),
+    "cloudflare_edge.CloudflareEdgeProps: edge {}: min_tls_version": (
+        "dev",
+        {"edge": {"cloudflare": {"min_tls_version": "1.1"}}},
+    ),
+    "web_acl.WebAclProps: web ACL {}: give at least one": ("dev", {"edge": {"waf": {"managed_rule_groups": []}}}),
+    "web_acl.WebAclProps: web ACL {}: rate_limit": ("dev", {"edge": {"rate_limit": {"requests": 0}}}),
+    "web_acl.WebAclProps: web ACL {}: rate_period_seconds": ("dev", {"edge": {"rate_limit": {"period_seconds": 30}}}),
     "eks_cluster.EksClusterProps: cluster name": (None, {"project": "1iworkz"}),
     "eks_cluster.EksClusterProps: cluster {}: EKS needs subnets": (
         "dev",
@@ -403,6 +420,11 @@ UNREACHABLE = {
     "azure_backup_storage.AzureBackupStorageProps: storage account {}: give key_vault_id": "the stack always passes the key",
     "azure_key_vault.AzureKeyVaultProps: Key Vault name": "compact_name() keeps it within 3-24 characters",
     "azure_key_vault.AzureKeyVaultProps: Key Vault {}: soft_delete": "the construct default (90)",
+    "alb_gateway.AlbGatewayProps: gateway {}: give at least one route": "the routes are the stack's api and app hosts",
+    "alb_gateway.AlbGatewayProps: gateway {}: ssl_policy": "the TLS policy is the construct default",
+    "cloudflare_edge.CloudflareEdgeProps: edge {}: the hosts need the API host": "the hosts are the contract's api and app",
+    "cloudflare_edge.CloudflareEdgeProps: edge {}: the zone's rate limit": "the stack always passes edge.rate_limit",
+    "cloudflare_edge.CloudflareEdgeProps: edge {}: failover pool names": "failover pools are the stack's (none yet)",
     "eks_cluster.EksClusterProps: cluster {}: unknown log types": "log types are the construct default",
     "eks_cluster.EksClusterProps: cluster {}: control-plane logging": "log types are the construct default",
     "eks_cluster.EksClusterProps: cluster {}: port": "ports are the construct defaults",

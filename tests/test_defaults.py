@@ -13,11 +13,13 @@ from pydantic_core import PydanticUndefined
 from iworkz.config import ConfigError, load_settings
 from iworkz.config.data import OpenSearchConfig, PostgresConfig, RedisConfig
 from iworkz.config.dr_azure import AksPoolConfig, DrAzureConfig
+from iworkz.config.edge import CloudflareConfig
 from iworkz.config.eks import AccessPrincipal as AccessPrincipalConfig
 from iworkz.config.eks import EksConfig, NodeGroupConfig
 from iworkz.config.network import NetworkConfig
 from iworkz_constructs.aks_cluster import AksClusterProps, AksNodePoolSpec
 from iworkz_constructs.azure_postgres import AzurePostgresProps
+from iworkz_constructs.cloudflare_edge import CloudflareEdgeProps
 from iworkz_constructs.eks_cluster import AccessPrincipal, EksClusterProps
 from iworkz_constructs.node_group import NodeGroupProps
 from iworkz_constructs.opensearch import OpenSearchProps
@@ -81,6 +83,7 @@ FEEDS = {
     (DrAzureConfig, "postgres_storage_mb"): (AzurePostgresProps, "storage_mb"),
     (DrAzureConfig, "postgres_zone_redundant"): (AzurePostgresProps, "zone_redundant"),
     (DrAzureConfig, "postgres_backup_retention_days"): (AzurePostgresProps, "backup_retention_days"),
+    (CloudflareConfig, "min_tls_version"): (CloudflareEdgeProps, "min_tls_version"),
 }
 
 

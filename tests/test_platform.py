@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -50,37 +51,70 @@ def _policy_of(doc, role_key: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- add-ons
 
 
+ISTIO = "https://istio-release.storage.googleapis.com/charts"
+# release -> (chart, repository, namespace)
 EXPECTED_ADDONS = {
-    "aws-load-balancer-controller": ("https://aws.github.io/eks-charts", "kube-system"),
-    "ingress-nginx": ("https://kubernetes.github.io/ingress-nginx", "ingress-nginx"),
-    "cert-manager": ("https://charts.jetstack.io", "cert-manager"),
-    "metrics-server": ("https://kubernetes-sigs.github.io/metrics-server", "kube-system"),
-    "cluster-autoscaler": ("https://kubernetes.github.io/autoscaler", "kube-system"),
-    "nvidia-device-plugin": ("https://nvidia.github.io/k8s-device-plugin", "kube-system"),
-    "external-secrets": ("https://charts.external-secrets.io", "external-secrets"),
+    "aws-load-balancer-controller": ("aws-load-balancer-controller", "https://aws.github.io/eks-charts", "kube-system"),
+    "cert-manager": ("cert-manager", "https://charts.jetstack.io", "cert-manager"),
+    "metrics-server": ("metrics-server", "https://kubernetes-sigs.github.io/metrics-server", "kube-system"),
+    "cluster-autoscaler": ("cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "kube-system"),
+    "nvidia-device-plugin": ("nvidia-device-plugin", "https://nvidia.github.io/k8s-device-plugin", "kube-system"),
+    "external-secrets": ("external-secrets", "https://charts.external-secrets.io", "external-secrets"),
+    "istio-base": ("base", ISTIO, "istio-system"),
+    "istiod": ("istiod", ISTIO, "istio-system"),
+    "istio-cni": ("cni", ISTIO, "istio-system"),
+    "ztunnel": ("ztunnel", ISTIO, "istio-system"),
 }
 
 
 def test_addons_are_pinned_helm_releases(doc):
     releases = _releases(doc)
-    assert set(releases) == set(EXPECTED_ADDONS)
-    for name, (repository, namespace) in EXPECTED_ADDONS.items():
+    assert set(releases) == {*EXPECTED_ADDONS, "gateway-api-crds"}
+    for name, (chart, repository, namespace) in EXPECTED_ADDONS.items():
         release = releases[name]
-        assert release["chart"] == name
+        assert release["chart"] == chart
         assert release["repository"] == repository
         assert release["namespace"] == namespace
         assert PINNED.match(release["version"]), release["version"]
         assert release["atomic"] is True
 
 
-def test_ingress_nginx_sits_behind_an_nlb(doc):
-    values = _values(_releases(doc)["ingress-nginx"])
-    annotations = values["controller"]["service"]["annotations"]
-    assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "external"
-    assert annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] == "ip"
-    assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internet-facing"
-    assert values["controller"]["ingressClassResource"]["name"] == "nginx"
-    assert any("aws-load-balancer-controller" in d for d in _releases(doc)["ingress-nginx"]["depends_on"])
+def test_no_ingress_nginx_is_left(doc):
+    """Retired by the Kubernetes project in March 2026: no release, namespace or value mentions it."""
+    text = json.dumps(doc)
+    assert "ingress-nginx" not in text and "nginx.ingress.kubernetes.io" not in text
+
+
+def test_gateway_api_crds_come_from_the_vendored_release_before_the_controllers(doc):
+    releases = _releases(doc)
+    crds = releases["gateway-api-crds"]
+    # a folder shipped with the stack (cdktf asset), pinned to Gateway API v1.5.0
+    assert crds["chart"].startswith("assets/gateway-api-crds_") and "repository" not in crds
+    assert crds["version"] == "1.5.0"
+    assert crds["lifecycle"] == {"prevent_destroy": True}
+    address = next(
+        f"helm_release.{k}" for k, v in resources(doc, "helm_release").items() if v["name"] == "gateway-api-crds"
+    )
+    for controller in ("aws-load-balancer-controller", "istiod"):
+        assert address in releases[controller]["depends_on"], controller
+
+
+def test_the_load_balancer_controller_serves_the_gateway_api(doc):
+    release = _releases(doc)["aws-load-balancer-controller"]
+    assert release["version"] == "3.4.3"  # controller v3.4.3, built for Gateway API v1.5.0
+    values = _values(release)
+    assert values["controllerConfig"]["featureGates"] == {"ALBGatewayAPI": True, "NLBGatewayAPI": False}
+    assert values["createIngressClassResource"] is False
+
+
+def test_istio_runs_in_ambient_mode(doc):
+    releases = _releases(doc)
+    assert _values(releases["istiod"])["profile"] == "ambient"
+    assert _values(releases["istio-cni"])["profile"] == "ambient"
+    base = next(f"helm_release.{k}" for k, v in resources(doc, "helm_release").items() if v["name"] == "istio-base")
+    istiod = next(f"helm_release.{k}" for k, v in resources(doc, "helm_release").items() if v["name"] == "istiod")
+    for agent in ("istio-cni", "ztunnel"):
+        assert {base, istiod} <= set(releases[agent]["depends_on"])
 
 
 def test_load_balancer_controller_knows_its_cluster_and_vpc(doc):
@@ -164,13 +198,15 @@ def test_no_object_of_a_kind_the_stack_installs(doc):
 
 
 def test_the_workloads_moved_out_without_being_destroyed(doc):
-    from iworkz.migrations import WORKLOADS_LEFT_PLATFORM
+    from iworkz.migrations import RETIRED_WITH_INGRESS_NGINX, WORKLOADS_LEFT_PLATFORM
 
     removed = {block["from"]: block for block in doc["removed"]}
-    assert set(removed) == set(WORKLOADS_LEFT_PLATFORM)
+    # the Ingress and its ACME issuer are destroyed with ingress-nginx, not left behind unmanaged
+    assert set(removed) == set(WORKLOADS_LEFT_PLATFORM) - set(RETIRED_WITH_INGRESS_NGINX)
+    assert set(RETIRED_WITH_INGRESS_NGINX) <= set(WORKLOADS_LEFT_PLATFORM)
     assert all(block["lifecycle"] == {"destroy": False} for block in removed.values())
     present = {f"{kind}.{name}" for kind, bodies in doc["resource"].items() for name in bodies}
-    assert not present & set(removed)
+    assert not present & set(WORKLOADS_LEFT_PLATFORM)
 
 
 def test_addons_keep_their_state_through_moved_blocks(doc):

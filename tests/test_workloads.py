@@ -326,7 +326,7 @@ def test_the_services_get_their_own_database_roles_from_a_job_only_it_sees_the_m
     assert any(d.startswith("kubernetes_job_v1.database-roles_job") for d in backend["depends_on"])
 
 
-# ---------------------------------------------------------------- services, HPA, ingress, config
+# ---------------------------------------------------------------- services, HPA, config
 
 
 def test_services_forward_http_and_metrics(doc):
@@ -364,27 +364,6 @@ def test_deploys_after_the_platform_stack_that_installs_metrics_server_and_the_c
     from iworkz.registry import BY_COMPONENT
 
     assert "platform" in BY_COMPONENT["workloads"].depends_on
-
-
-def test_ingress_serves_api_and_app_with_tls(doc):
-    ingress = one(doc, "kubernetes_ingress_v1")
-    assert ingress["metadata"]["name"] == "iworkz-ingress"
-    spec = ingress["spec"]
-    assert spec["ingress_class_name"] == "nginx"
-    assert spec["tls"] == [{"hosts": ["api.iworkz.com", "app.iworkz.com"], "secret_name": "iworkz-tls"}]
-    routes = {r["host"]: r["http"]["path"][0] for r in spec["rule"]}
-    assert routes["api.iworkz.com"]["backend"]["service"] == {"name": "backend-api-service", "port": {"number": 80}}
-    assert routes["app.iworkz.com"]["backend"]["service"] == {"name": "web-frontend-service", "port": {"number": 80}}
-    assert {p["path_type"] for p in routes.values()} == {"Prefix"}
-    annotations = ingress["metadata"]["annotations"]
-    assert "kubernetes.io/ingress.class" not in annotations
-    assert annotations["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
-    assert annotations["nginx.ingress.kubernetes.io/ssl-redirect"] == "true"
-    assert annotations["nginx.ingress.kubernetes.io/limit-rpm"] == "100"
-    assert annotations["nginx.ingress.kubernetes.io/enable-cors"] == "true"
-    assert annotations["nginx.ingress.kubernetes.io/cors-allow-origin"] == "https://app.iworkz.com"
-    assert annotations["nginx.ingress.kubernetes.io/cors-allow-methods"] == "GET, POST, PUT, DELETE, OPTIONS"
-    assert "Authorization" in annotations["nginx.ingress.kubernetes.io/cors-allow-headers"]
 
 
 def test_config_maps_carry_the_data_endpoints(doc):
@@ -429,19 +408,21 @@ def test_network_policy_ports_match_the_data_stack(doc, stack):
         ("TCP", "53"),
         ("UDP", "53"),
     }
-    app_rule, metrics_rule = spec["ingress"]
-    assert app_rule["from"] == [
-        {"namespace_selector": {"match_labels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
-        {"pod_selector": {"match_labels": {"app": "web-frontend"}}},
-    ]
-    assert _ports([app_rule]) == {("TCP", "3000")}
+    balancer_rule, frontend_rule, metrics_rule = spec["ingress"]
+    # The ALB (IP targets, in the public subnets) and the kubelet probes (ambient's probe address)
+    # reach the app port in plaintext; the web frontend also through the mesh (HBONE, 15008).
+    public = stack("network-production")["output"]["public_subnet_cidrs"]["value"]
+    assert balancer_rule["from"] == [{"ip_block": {"cidr": c}} for c in [*public, "169.254.7.127/32"]]
+    assert _ports([balancer_rule]) == {("TCP", "3000")}
+    assert frontend_rule["from"] == [{"pod_selector": {"match_labels": {"app": "web-frontend"}}}]
+    assert _ports([frontend_rule]) == {("TCP", "3000"), ("TCP", "15008")}
     # Prometheus scrapes from the namespaces carrying the scraper label; monitoring's namespace does.
     (scrapers,) = metrics_rule["from"]
     label = scrapers["namespace_selector"]["match_labels"]
     assert label == {"iworkz.io/metrics-scraper": "true"}
     monitoring_namespace = _by_name(stack("monitoring-production"), "kubernetes_namespace_v1")["monitoring"]
     assert label.items() <= monitoring_namespace["metadata"]["labels"].items()
-    assert _ports([metrics_rule]) == {("TCP", "9090")}
+    assert _ports([metrics_rule]) == {("TCP", "9090"), ("TCP", "15008")}
 
 
 def test_the_namespace_store_reads_exactly_the_secrets_its_external_secrets_name(doc):
@@ -472,15 +453,6 @@ def test_the_namespace_store_reads_exactly_the_secrets_its_external_secrets_name
     assert "*" not in json.dumps(sorted(readable))
     named = {item["remoteRef"]["key"] for m in _external_secrets(doc).values() for item in m["spec"]["data"]}
     assert readable == named
-
-
-def test_cluster_issuer(doc, settings):
-    manifests = _by_name(doc, "kubernetes_manifest")
-    issuer = manifests["ClusterIssuer/letsencrypt-prod"]["manifest"]
-    acme = issuer["spec"]["acme"]
-    assert acme["server"] == "https://acme-v02.api.letsencrypt.org/directory"
-    assert acme["email"] == "devops@iworkz.com"
-    assert acme["solvers"] == [{"http01": {"ingress": {"ingressClassName": "nginx"}}}]
 
 
 # ---------------------------------------------------------------- scheduling consistency
@@ -628,9 +600,9 @@ BAD_INPUTS = [
     ),
     pytest.param(
         "production",
-        {"platform": {"acme_email": "devops"}},
-        ["production.yaml", "platform.acme_email", "devops", "e-mail"],
-        id="acme-email",
+        {"platform": {"acme_email": "devops@iworkz.com"}},
+        ["production.yaml", "platform.acme_email"],
+        id="acme-email-is-gone-with-the-ingress",
     ),
 ]
 

@@ -23,6 +23,7 @@ from iworkz.config.backup import BackupConfig
 from iworkz.config.base import Model, Templated, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
 from iworkz.config.dr_azure import DrAzureConfig, dr_capacity_rules
+from iworkz.config.edge import EdgeConfig, edge_rules
 from iworkz.config.eks import EksConfig
 from iworkz.config.monitoring import MonitoringConfig
 from iworkz.config.names import derived_name_problems
@@ -175,6 +176,7 @@ class EnvironmentConfig(Model):
     monitoring: MonitoringConfig = MonitoringConfig()
     # Validated with the environment (validate_default): its defaults derive from the environment name.
     platform: PlatformConfig = Field(default_factory=dict, validate_default=True)
+    edge: EdgeConfig = EdgeConfig()
     migrations: MigrationsConfig = MigrationsConfig()
 
     @property
@@ -210,6 +212,7 @@ class EnvironmentConfig(Model):
                 value=opensearch.instance_count,
             )
         platform_rules(self.platform, self.eks.node_groups)
+        edge_rules(self.edge, self.platform.domain)
         if self.dr_azure.enabled:
             dr_capacity_rules(self.dr_azure, self.platform)
         if self.is_production:
@@ -611,6 +614,29 @@ def _cross_environment_problems(config_dir: Path, envs: Mapping[str, Environment
                             "pick a range outside every AWS VPC, e.g. 10.100.0.0/16",
                         )
                     )
+    problems.extend(_zone_owner_problems(config_dir, envs))
+    return problems
+
+
+def _zone_owner_problems(config_dir: Path, envs: Mapping[str, EnvironmentConfig]) -> list[Problem]:
+    """A Cloudflare zone's settings and rulesets have one owner: at most one environment manages it."""
+    owners: dict[str, list[str]] = {}
+    for name, env in envs.items():
+        if env.edge.cloudflare.manage_zone:
+            owners.setdefault(env.edge.cloudflare.zone, []).append(name)
+    problems = []
+    for zone, names in owners.items():
+        for name in names[1:]:
+            problems.append(
+                Problem(
+                    _display(config_dir / f"{name}.yaml"),
+                    "edge.cloudflare.manage_zone",
+                    True,
+                    f"the zone {zone} is already managed by {names[0]} (its TLS settings and rulesets exist once "
+                    "per zone)",
+                    f"set manage_zone: false here; {names[0]}'s zone rules cover every environment's hosts in {zone}",
+                )
+            )
     return problems
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from iworkz.config.data import ACCESS_LOGS_BUCKET
+from iworkz.config.edge import load_balancer_name
 from iworkz.errors import Problem
 
 if TYPE_CHECKING:
@@ -42,6 +43,10 @@ NAME_RULES = {
     ),
     "iam_role": NameRule("IAM role name", 64, re.compile(r"^[\w+=,.@-]+$"), "letters, digits, '+=,.@_-'"),
     "eks_cluster": NameRule("EKS cluster name", 100, re.compile(r"^[a-zA-Z][a-zA-Z0-9-]*$"), "letters, digits, '-'"),
+    # The ALB the workloads' Gateway gets (the edge stack finds it by this name; its web ACL shares it).
+    "load_balancer": NameRule(
+        "ALB name", 32, re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$"), "letters, digits, '-'"
+    ),
     "aks_cluster": NameRule(
         "AKS cluster name", 63, re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9]$"), "letters, digits, '-', '_'"
     ),
@@ -94,6 +99,7 @@ def derived_names(common: CommonConfig, env: EnvironmentConfig) -> dict[str, lis
         "iam_role": [f"{prefix}-{suffix}" for suffix in ROLE_SUFFIXES]
         + [f"{prefix}-{b}-replication" for b in env.data.buckets],
         "eks_cluster": [prefix],
+        "load_balancer": [load_balancer_name(prefix)],
     }
     if env.dr_azure.enabled:
         names["aks_cluster"] = [f"{prefix}-dr-aks"]

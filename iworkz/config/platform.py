@@ -15,7 +15,6 @@ _DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 _REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$")
 # OCI tag grammar.
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 # The seed's 12.2 Deployments; the platform stack builds exactly these.
 WORKLOADS = ("backend-api", "ai-services", "web-frontend")
@@ -169,8 +168,6 @@ class WorkloadConfig(Model):
 class PlatformConfig(Model):
     # {environment} is the environment's name: staging and dev serve {environment}.iworkz.com.
     domain: Annotated[str, Templated] = "iworkz.com"
-    # Let's Encrypt account e-mail of the letsencrypt-prod ClusterIssuer (expiry notices).
-    acme_email: str = "devops@iworkz.com"
     # SageMaker endpoint name ai-services calls (ai-config ConfigMap, seed 12.2).
     # Derived from the environment ({prefix} is <project>-<environment>) unless set.
     sagemaker_endpoint: Annotated[str, Templated] = Field(
@@ -185,10 +182,6 @@ class PlatformConfig(Model):
     database_client_image: Image = ImageConfig(
         repository="public.ecr.aws/docker/library/postgres", tag="16.11-alpine3.22"
     )
-    # Seed 12.2 ingress rate limit (requests per window per client IP).
-    rate_limit: int = Field(100, ge=1)
-    # ingress-nginx limits per second (limit-rps) or per minute (limit-rpm).
-    rate_limit_window: Literal["1s", "1m"] = "1m"
     # Completeness (every workload of WORKLOADS present) is checked in platform_rules, which
     # also runs when the section is left out.
     workloads: dict[str, WorkloadConfig] = Field(default_factory=dict)
@@ -198,15 +191,6 @@ class PlatformConfig(Model):
     def _dns_name(cls, value: str) -> str:
         if not _DNS_NAME.match(value):
             raise rule_error("must be a valid lower-case DNS name", "e.g. 'iworkz.com'")
-        return value
-
-    @field_validator("acme_email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
-            raise rule_error(
-                "must be an e-mail address (Let's Encrypt sends expiry notices there)", "e.g. devops@iworkz.com"
-            )
         return value
 
     @field_validator("workloads")
