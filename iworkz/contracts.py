@@ -367,14 +367,23 @@ class DrAzureOutputs(Contract):
     key_vault_uri: Annotated[str, Published("Key Vault URI (the secrets the DR workloads read)")]
     backup_container_id: Annotated[str, Published("Resource ID of the immutable backup container")]
     postgres_server_name: Annotated[str, Published("DR PostgreSQL flexible server", configured=True)]
+    ingress_ip_name: Annotated[str, Published("Public IP of the standby cluster's gateway", configured=True)]
+    ingress_ip_address: Annotated[str, Published("Address of the standby cluster's gateway")]
+    ingress_fqdn: Annotated[
+        str, Published("DNS name of the standby gateway: the Azure origin of the edge's failover pool", configured=True)
+    ]
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        from iworkz_constructs.azure_ingress_address import ingress_fqdn
+
         prefix = f"{context.prefix}-dr"
         return {
             "resource_group_name": f"{prefix}-rg",
             "location": context.env.dr_azure.location,
             "postgres_server_name": f"{prefix}-pg",
+            "ingress_ip_name": f"{prefix}-ingress-ip",
+            "ingress_fqdn": ingress_fqdn(prefix, context.env.dr_azure.location),
         }
 
 

@@ -99,7 +99,14 @@ SPECS: tuple[StackSpec, ...] = (
         ("eks", "data", "platform", "workloads"),
     ),
     # Cloudflare in front of the ALB the workloads' Gateway gets, AWS WAF on it.
-    StackSpec("edge", "stacks.edge:EdgeStack", ("aws", "cloudflare"), EdgeOutputs, ("workloads",)),
+    StackSpec(
+        "edge",
+        "stacks.edge:EdgeStack",
+        ("aws", "cloudflare"),
+        EdgeOutputs,
+        ("workloads",),
+        enabled=lambda context: context.env.edge.enabled,
+    ),
     # Replication, object copy and secrets of the DR site, from the primary cluster.
     StackSpec(
         "dr-sync",

@@ -20,6 +20,7 @@ from iworkz.contracts import DrAzureOutputs, NetworkOutputs
 from iworkz.policy import waive
 from iworkz_constructs.aks_cluster import AksCluster, AksClusterProps, AksNodePoolSpec
 from iworkz_constructs.azure_backup_storage import BLOB_DNS_ZONE, AzureBackupStorage, AzureBackupStorageProps
+from iworkz_constructs.azure_ingress_address import AzureIngressAddress, AzureIngressAddressProps
 from iworkz_constructs.azure_key_vault import KEY_VAULT_DNS_ZONE, AzureKeyVault, AzureKeyVaultProps, rotating_key
 from iworkz_constructs.azure_names import compact_name
 from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, PostgresAdmin
@@ -186,6 +187,20 @@ class DrAzureStack(IworkzStack):
             ),
         )
 
+        # The standby gateway's address: the Azure origin of the edge's failover pool.
+        self.ingress = AzureIngressAddress(
+            self,
+            "ingress-address",
+            AzureIngressAddressProps(
+                name=f"{prefix}-ingress-ip",
+                resource_group_name=rg,
+                location=location,
+                domain_name_label=prefix,
+                cluster_principal_id=self.aks.identity_principal_id,
+                tags=tags,
+            ),
+        )
+
         for control, reason in config.disabled.items():
             waive(self, control, reason)
         self.protection = AzureSiteProtection(
@@ -276,6 +291,9 @@ class DrAzureStack(IworkzStack):
             key_vault_id=self.key_vault.vault_id,
             key_vault_uri=self.key_vault.vault_uri,
             backup_container_id=self.backup_storage.container_id,
+            ingress_ip_name=self.ingress.name,
+            ingress_ip_address=self.ingress.address,
+            ingress_fqdn=self.ingress.fqdn,
         )
 
     def _private_zones(self) -> tuple[str, ...]:

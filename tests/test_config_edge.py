@@ -387,6 +387,12 @@ BAD_INPUTS = [
         ["dr_azure.aks_user_pool.max_count = 1", "request 3150m CPU", "at most 1900m"],
         id="serving-size-above-the-failover-pool",
     ),
+    pytest.param(
+        "production",
+        {"edge": {"enabled": False}},
+        ["edge.enabled = False", "only through the edge's load balancer", "set edge.enabled: true"],
+        id="dr-site-without-the-edge",
+    ),
     # part 4: versions by date
     pytest.param(
         "production",

@@ -214,6 +214,13 @@ class EnvironmentConfig(Model):
         platform_rules(self.platform, self.eks.node_groups)
         edge_rules(self.edge, self.platform.domain)
         if self.dr_azure.enabled:
+            if not self.edge.enabled:
+                raise rule_error(
+                    "a DR site takes traffic only through the edge's load balancer (its failover pool)",
+                    "set edge.enabled: true, or dr_azure.enabled: false",
+                    field="edge.enabled",
+                    value=False,
+                )
             dr_capacity_rules(self.dr_azure, self.platform)
         if self.is_production:
             self._production_rules()

@@ -113,7 +113,9 @@ AZURE_REGION_PAIRS = {
 }
 
 # Standard_<family><vCPUs>[-<constrained vCPUs>]<features>[_<accelerator>][_v<version>]
-_VM_SIZE = re.compile(r"^Standard_(?P<family>[A-Z]{1,3})(?P<vcpus>\d{1,3})(-(?P<constrained>\d{1,3}))?[a-z]*(_[A-Z]\d{1,4}[a-z]?)?(_v\d{1,2})?$")
+_VM_SIZE = re.compile(
+    r"^Standard_(?P<family>[A-Z]{1,3})(?P<vcpus>\d{1,3})(-(?P<constrained>\d{1,3}))?[a-z]*(_[A-Z]\d{1,4}[a-z]?)?(_v\d{1,2})?$"
+)
 
 
 def vm_vcpus(vm_size: str) -> int:

@@ -29,6 +29,8 @@ SEED_REQUESTS = {
 def cpu_millicores(quantity: str) -> int:
     """A Kubernetes CPU quantity ("250m", "2") in millicores."""
     return int(quantity[:-1]) if quantity.endswith("m") else int(float(quantity) * 1000)
+
+
 MUTABLE_TAGS = frozenset({"latest"})
 
 
