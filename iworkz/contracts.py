@@ -363,6 +363,8 @@ class DrAzureOutputs(Contract):
     location: Annotated[str, Configured("Azure region of the DR site")]
     tenant_id: Annotated[str, Published("Entra tenant of the DR site")]
     aks_oidc_issuer_url: Annotated[str, Published("OIDC issuer of the AKS cluster (workload identity)")]
+    aks_host: Annotated[str, Published("API server of the AKS cluster", sensitive=True)]
+    aks_cluster_ca_certificate: Annotated[str, Published("base64 CA bundle of the AKS API server", sensitive=True)]
     key_vault_id: Annotated[str, Published("Key Vault of the DR site")]
     key_vault_uri: Annotated[str, Published("Key Vault URI (the secrets the DR workloads read)")]
     backup_container_id: Annotated[str, Published("Resource ID of the immutable backup container")]

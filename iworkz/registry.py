@@ -107,6 +107,15 @@ SPECS: tuple[StackSpec, ...] = (
         ("workloads",),
         enabled=lambda context: context.env.edge.enabled,
     ),
+    # The DR site's AKS add-ons (CRDs), then the standby workloads on them.
+    StackSpec(
+        "dr-platform",
+        "stacks.dr_platform:DrPlatformStack",
+        ("helm", "kubernetes"),
+        None,
+        ("dr-azure",),
+        enabled=lambda context: context.env.dr_azure.enabled,
+    ),
     # Replication, object copy and secrets of the DR site, from the primary cluster.
     StackSpec(
         "dr-sync",

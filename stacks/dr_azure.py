@@ -288,6 +288,8 @@ class DrAzureStack(IworkzStack):
             vpn_gateway_public_ip=self.vpn.public_ip_address,
             tenant_id=tenant_id,
             aks_oidc_issuer_url=self.aks.oidc_issuer_url,
+            aks_host=self.aks.host,
+            aks_cluster_ca_certificate=self.aks.cluster_ca_certificate,
             key_vault_id=self.key_vault.vault_id,
             key_vault_uri=self.key_vault.vault_uri,
             backup_container_id=self.backup_storage.container_id,
