@@ -30,6 +30,7 @@ from iworkz_constructs.azure_vnet import AzureVnet, AzureVnetProps
 from iworkz_constructs.cross_cloud_dns import CrossCloudDns, CrossCloudDnsProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.site_to_site_vpn import SiteToSiteVpn, SiteToSiteVpnProps
+from iworkz_constructs.subscriber_alert import SubscriberAlert, SubscriberAlertProps
 from stacks.aws_providers import default_tags
 from stacks.azure_providers import azurerm_provider
 from stacks.base import IworkzStack
@@ -223,6 +224,20 @@ class DrAzureStack(IworkzStack):
                 alert_emails=tuple(config.alert_emails),
                 defender_plans=tuple(config.defender_plans),
                 activity_log_total_retention_days=config.activity_log_total_retention_days,
+                tags=tags,
+            ),
+        )
+
+        self.subscriber_alert = SubscriberAlert(
+            self,
+            "subscriber-alert",
+            SubscriberAlertProps(
+                name=f"{prefix}-replication-errors",
+                resource_group_name=rg,
+                location=location,
+                workspace_id=workspace.id,
+                action_group_id=self.protection.action_group_id,
+                window_minutes=config.recovery.database_rpo_minutes,
                 tags=tags,
             ),
         )

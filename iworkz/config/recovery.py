@@ -31,7 +31,8 @@ def copy_schedule(interval_hours: int, minute: int = 17) -> str:
 class RecoveryConfig(Model):
     """Recovery point and time objectives of the environment's DR site."""
 
-    database_rpo_minutes: int = Field(5, ge=1, le=1440)
+    # At least 5: the subscriber's log alert evaluates every 5 minutes (constructs/subscriber_alert.py).
+    database_rpo_minutes: int = Field(5, ge=5, le=1440)
     objects_rpo_hours: int = Field(24, ge=1, le=168)
     rto_hours: int = Field(4, ge=1, le=72)
     object_copy_interval_hours: Literal[1, 2, 3, 4, 6, 8, 12, 24] = 6
