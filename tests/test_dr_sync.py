@@ -184,3 +184,32 @@ def test_environments_without_a_dr_site_have_no_failover_pool(stack, settings):
             continue
         pools = resources(stack(f"edge-{name}"), "cloudflare_load_balancer_pool")
         assert [p["name"] for p in pools.values()] == [f"iworkz-{name}-primary"]
+
+
+def test_the_subscriber_alert_pages_within_the_database_rpo(stack, settings):
+    dr = stack("dr-azure-production")
+    rule = one(dr, "azurerm_monitor_scheduled_query_rules_alert_v2")
+    rpo = settings.environments["production"].dr_azure.recovery.database_rpo_minutes
+    assert rule["severity"] == 0 and rule["window_duration"] == f"PT{rpo}M"
+    (scope,) = rule["scopes"]
+    assert scope.startswith("${azurerm_log_analytics_workspace.")
+    criteria = _block(rule["criteria"])
+    assert "PostgreSQLLogs" in criteria["query"] and criteria["operator"] == "GreaterThan"
+    ((group_id, group),) = resources(dr, "azurerm_monitor_action_group").items()
+    assert rule["action"]["action_groups"] == [f"${{azurerm_monitor_action_group.{group_id}.id}}"]
+    assert group["name"].endswith("-critical")
+
+
+def test_the_standby_cluster_gets_the_addons_the_workloads_need(stack):
+    doc = stack("dr-platform-production")
+    releases = {r["name"]: r for r in resources(doc, "helm_release").values()}
+    assert set(releases) == {"gateway-api-crds", "istio-base", "istiod", "cert-manager", "external-secrets"}
+    primary = {r["name"]: r for r in resources(stack("platform-production"), "helm_release").values()}
+    for name, release in releases.items():
+        # The same pinned chart as the primary cluster's.
+        assert (release["chart"], release["version"]) == (primary[name]["chart"], primary[name]["version"])
+    # No AWS identity on the AKS side, and the providers sign in through kubelogin (Entra ID).
+    assert not resources(doc, "aws_iam_role")
+    provider = _block(doc["provider"]["kubernetes"])
+    assert _block(provider["exec"])["command"] == "kubelogin"
+    assert provider["host"].startswith("${data.terraform_remote_state.dr-azure-production.outputs.aks_host")
