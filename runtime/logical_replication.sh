@@ -30,9 +30,11 @@ entra_token() {
 }
 
 echo "publisher: role $REPLICATOR and publication $PUBLICATION on $PUB_HOST"
-PGPASSWORD=$PUB_PASSWORD psql "$publisher" --no-psqlrc --quiet -v ON_ERROR_STOP=1 \
-    -v replicator="$REPLICATOR" -v replicator_password="$REPLICATOR_PASSWORD" -v publication="$PUBLICATION" <<'SQL'
+PGPASSWORD=$PUB_PASSWORD psql "$publisher" --no-psqlrc --quiet -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
+\getenv replicator REPLICATOR
+\getenv replicator_password REPLICATOR_PASSWORD
+\getenv publication PUBLICATION
 SELECT format('CREATE ROLE %I', :'replicator')
 WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'replicator') \gexec
 SELECT format('ALTER ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'replicator', :'replicator_password') \gexec
@@ -55,10 +57,17 @@ if [ "$tables" = 0 ]; then
 fi
 
 echo "subscriber: subscription $SUBSCRIPTION on $SUB_HOST"
-conninfo="host=$PUB_HOST port=$PUB_PORT dbname=$DATABASE user=$REPLICATOR password=$REPLICATOR_PASSWORD sslmode=require"
-psql "$subscriber" --no-psqlrc --quiet -v ON_ERROR_STOP=1 \
-    -v subscription="$SUBSCRIPTION" -v publication="$PUBLICATION" -v conninfo="$conninfo" <<'SQL'
+psql "$subscriber" --no-psqlrc --quiet -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
+\getenv subscription SUBSCRIPTION
+\getenv publication PUBLICATION
+\getenv pub_host PUB_HOST
+\getenv pub_port PUB_PORT
+\getenv database DATABASE
+\getenv replicator REPLICATOR
+\getenv replicator_password REPLICATOR_PASSWORD
+SELECT format('host=%s port=%s dbname=%s user=%s password=%s sslmode=require',
+    :'pub_host', :'pub_port', :'database', :'replicator', :'replicator_password') AS conninfo \gset
 SELECT EXISTS (SELECT FROM pg_subscription WHERE subname = :'subscription') AS subscribed \gset
 \if :subscribed
 -- Keeps the connection current (a new replicator password) and picks up tables created since.

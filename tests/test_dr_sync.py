@@ -82,7 +82,7 @@ def test_the_replication_job_signs_in_with_secrets_from_the_stores_only(doc):
             "replication-credentials"
         )
     assert env["AZURE_FEDERATED_TOKEN_FILE"]["value"] == "/var/run/secrets/azure/tokens/azure-identity-token"
-    token = [v for v in pod["volume"] if v["name"] == "token"][0]["projected"][0]["sources"][0]
+    token = next(v for v in pod["volume"] if v["name"] == "token")["projected"][0]["sources"][0]
     assert _block(token["service_account_token"])["audience"] == "api://AzureADTokenExchange"
     # The credentials come from Secrets Manager through the namespace's own store.
     credentials = [m for m in _manifests(doc, "ExternalSecret") if m["metadata"]["name"] == "replication-credentials"]
@@ -153,7 +153,7 @@ def test_the_application_secrets_are_pushed_to_key_vault_from_secrets_manager(do
     pushes = {m["spec"]["data"][0]["match"]["remoteRef"]["remoteKey"]: m for m in _manifests(doc, "PushSecret")}
     assert set(pushes) == {"jwt-secret", "openai-api-key", "registry-credentials"}
     synced = {m["metadata"]["name"]: m for m in _manifests(doc, "ExternalSecret")}
-    for name, push in pushes.items():
+    for push in pushes.values():
         source = push["spec"]["selector"]["secret"]["name"]
         assert synced[source]["spec"]["secretStoreRef"]["name"] == "aws-secrets-manager"
         assert re.match(r"^\$\{data\.terraform_remote_state\.", synced[source]["spec"]["data"][0]["remoteRef"]["key"])
@@ -165,13 +165,8 @@ def test_the_edge_fails_over_to_the_dr_gateway_with_the_same_health_check(stack)
     edge, dr = stack("edge-production"), stack("dr-azure-production")
     pools = {p["name"]: p for p in resources(edge, "cloudflare_load_balancer_pool").values()}
     dr_pool = pools["iworkz-production-dr-azure"]
-    ip = (
-        one(dr, "azurerm_public_ip")
-        if len(resources(dr, "azurerm_public_ip")) == 1
-        else [p for p in resources(dr, "azurerm_public_ip").values() if p["name"] == "iworkz-production-dr-ingress-ip"][
-            0
-        ]
-    )
+    ips = resources(dr, "azurerm_public_ip").values()
+    ip = next(p for p in ips if p["name"] == "iworkz-production-dr-ingress-ip")
     assert dr_pool["origins"][0]["address"] == f"{ip['domain_name_label']}.{ip['location']}.cloudapp.azure.com"
     assert dr_pool["monitor"] == pools["iworkz-production-primary"]["monitor"]
     for balancer in resources(edge, "cloudflare_load_balancer").values():
