@@ -13,16 +13,17 @@ The pod side (token volume and ``AZURE_*`` variables) is :data:`AZURE_TOKEN_PATH
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cdktf import ITerraformDependable
+from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_azurerm.federated_identity_credential import FederatedIdentityCredential
 from cdktf_cdktf_provider_azurerm.postgresql_flexible_server_active_directory_administrator import (
     PostgresqlFlexibleServerActiveDirectoryAdministrator,
 )
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
 from constructs import Construct
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
@@ -129,6 +130,23 @@ class EntraWorkloadIdentity(Construct):
             object_id=self.principal_id,
             principal_name=self.name,
             principal_type="ServicePrincipal",
+        )
+
+    def kubernetes_service_account(
+        self, provider: TerraformProvider | None = None, depends_on: Sequence[ITerraformDependable] = ()
+    ) -> ServiceAccountV1:
+        """The trusted service account itself, annotated with the identity (no API token mounted)."""
+        return ServiceAccountV1(
+            self,
+            "service-account",
+            metadata=ServiceAccountV1Metadata(
+                name=self._props.service_account,
+                namespace=self._props.namespace,
+                annotations=self.service_account_annotations,
+            ),
+            automount_service_account_token=False,
+            depends_on=list(depends_on) or None,
+            provider=provider,
         )
 
     def pod_environment(self) -> dict[str, str]:

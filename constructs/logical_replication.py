@@ -77,7 +77,7 @@ class LogicalReplicationProps:
 
 
 class LogicalReplication(SetupJob):
-    """Attributes: ``job`` (the kubernetes_job_v1), ``job_name``; ``publication``, ``subscription``."""
+    """Attributes: ``job`` (the kubernetes_job_v1), ``job_name``, ``name`` (its prefix); ``publication``, ``subscription``."""
 
     def __init__(self, scope: Construct, id: str, props: LogicalReplicationProps) -> None:
         secret = props.credentials_secret
@@ -116,5 +116,6 @@ class LogicalReplication(SetupJob):
                 provider=props.provider,
             ),
         )
+        self.name = props.name
         self.publication = props.publication
         self.subscription = props.subscription

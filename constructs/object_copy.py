@@ -103,7 +103,7 @@ class ObjectCopyProps:
 
 
 class ObjectCopy(Construct):
-    """Service account, CronJob and PrometheusRule. Attributes: ``cron_job``, ``rule``, ``alert_name``."""
+    """Service account, CronJob and PrometheusRule. Attributes: ``cron_job``, ``name``, ``rule``, ``alert_name``."""
 
     def __init__(self, scope: Construct, id: str, props: ObjectCopyProps) -> None:
         super().__init__(scope, id)
@@ -163,6 +163,7 @@ class ObjectCopy(Construct):
             depends_on=[service_account, *props.depends_on],
             provider=props.provider,
         )
+        self.name = props.name
         self.alert_name = "DrObjectCopyStale"
         threshold = props.stale_after_hours * 3600
         selector = f'namespace="{props.namespace}", cronjob="{props.name}"'

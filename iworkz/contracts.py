@@ -11,7 +11,9 @@ stack reads nothing of another stack except through these classes.
 | :class:`NetworkOutputs` | ``network-E`` | eks, data, dr-azure |
 | :class:`ClusterOutputs` | ``eks-E`` | data, platform, workloads, monitoring |
 | :class:`DataOutputs` | ``data-E`` | workloads, monitoring |
-| :class:`DrAzureOutputs` | ``dr-azure-E`` | (people: the runbook) |
+| :class:`DrAzureOutputs` | ``dr-azure-E`` | dr-platform, dr-sync (edge: its configured ingress name) |
+| :class:`DrPlatformOutputs` | ``dr-platform-E`` (AKS add-ons) | (people: the runbook) |
+| :class:`DrSyncOutputs` | ``dr-sync-E`` | (people: the runbook) |
 | :class:`PlatformOutputs` | ``platform-E`` (cluster add-ons) | workloads, monitoring |
 | :class:`WorkloadsOutputs` | ``workloads-E`` | monitoring, edge |
 | :class:`MonitoringOutputs` | ``monitoring-E`` | (people: Grafana, the OTLP endpoint) |
@@ -386,6 +388,50 @@ class DrAzureOutputs(Contract):
             "postgres_server_name": f"{prefix}-pg",
             "ingress_ip_name": f"{prefix}-ingress-ip",
             "ingress_fqdn": ingress_fqdn(prefix, context.env.dr_azure.location),
+        }
+
+
+@dataclass(frozen=True)
+class DrPlatformOutputs(Contract):
+    """The add-ons of the DR site's AKS cluster, as the standby workloads see them."""
+
+    component: ClassVar[str] = "dr-platform"
+
+    gateway_class: Annotated[str, Published("GatewayClass of the standby gateway (istiod)", configured=True)]
+    gateway_namespace: Annotated[str, Published("namespace of istiod", configured=True)]
+    secret_reader: Annotated[
+        str, Published("<namespace>/<service account> that reads the Key Vault (workload identity)", configured=True)
+    ]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        return {
+            "gateway_class": "istio",
+            "gateway_namespace": MESH_ROOT_NAMESPACE,
+            "secret_reader": "external-secrets/key-vault-reader",
+        }
+
+
+@dataclass(frozen=True)
+class DrSyncOutputs(Contract):
+    """What keeps the DR site current, as the runbook's operators find it in the EKS cluster."""
+
+    component: ClassVar[str] = "dr-sync"
+
+    namespace: Annotated[str, Published("namespace of the DR sync Jobs", name="dr_sync_namespace", configured=True)]
+    replication_job: Annotated[
+        str, Published("name prefix of the replication setup Job (a digest follows)", configured=True)
+    ]
+    copy_cron_job: Annotated[str, Published("the S3 -> Blob copy CronJob", configured=True)]
+    copy_staleness_alert: Annotated[str, Published("Prometheus alert of a copy older than the RPO", configured=True)]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        return {
+            "namespace": "dr-sync",
+            "replication_job": "dr-replication",
+            "copy_cron_job": "object-copy",
+            "copy_staleness_alert": "DrObjectCopyStale",
         }
 
 

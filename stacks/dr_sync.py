@@ -17,7 +17,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from iworkz.contracts import ClusterOutputs, DataOutputs, DrAzureOutputs, MonitoringOutputs, WorkloadsOutputs
+from iworkz.contracts import (
+    ClusterOutputs,
+    DataOutputs,
+    DrAzureOutputs,
+    DrSyncOutputs,
+    MonitoringOutputs,
+    WorkloadsOutputs,
+)
 from iworkz_constructs.entra_workload_identity import EntraWorkloadIdentity, EntraWorkloadIdentityProps
 from iworkz_constructs.external_secret import RemoteValue
 from iworkz_constructs.key_vault_push import KeyVaultPush, KeyVaultPushProps, PushedSecret
@@ -42,7 +49,7 @@ VAULT_SECRETS = {"jwt": "jwt-secret", "openai": "openai-api-key", "registry": "r
 
 class DrSyncStack(IworkzStack):
     """Attributes: ``identities`` (purpose -> :class:`EntraWorkloadIdentity`), ``replication``,
-    ``object_copy``, ``key_vault_push``. Publishes nothing: people read its Jobs (runbook)."""
+    ``object_copy``, ``key_vault_push``. Publishes :class:`DrSyncOutputs` (the runbook's names)."""
 
     def build(
         self,
@@ -51,7 +58,7 @@ class DrSyncStack(IworkzStack):
         workloads: WorkloadsOutputs,
         monitoring: MonitoringOutputs,
         dr_azure: DrAzureOutputs,
-    ) -> None:
+    ) -> DrSyncOutputs:
         context = self.context
         config = context.env.dr_azure
         prefix = context.prefix
@@ -95,6 +102,13 @@ class DrSyncStack(IworkzStack):
         self.object_copy = self._object_copy(eks, data, dr_azure, k8s)
         self.key_vault_push = self._push_secrets(data, workloads, dr_azure, k8s)
         del monitoring  # read for its order only: the PrometheusRule CRD is its release's
+        return DrSyncOutputs.of(
+            context,
+            namespace=DR_SYNC_NAMESPACE,
+            replication_job=self.replication.name,
+            copy_cron_job=self.object_copy.name,
+            copy_staleness_alert=self.object_copy.alert_name,
+        )
 
     def _replication(self, data: DataOutputs, dr_azure: DrAzureOutputs, k8s: KubernetesProvider) -> LogicalReplication:
         postgres = data.postgres
