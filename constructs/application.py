@@ -100,7 +100,37 @@ SEED_WORKLOADS: dict[str, WorkloadSpec] = {
 }
 
 
-def _environment(region: str) -> dict[str, tuple[EnvVar, ...]]:
+@dataclass(frozen=True)
+class AiServices:
+    """What ai-services calls (its ``ai-config`` ConfigMap): the SageMaker endpoint of the matching
+    model (None: the environment runs none, and ai-services gets no ``SAGEMAKER_ENDPOINT``), the
+    Bedrock guardrail every call names and the Bedrock models it may invoke."""
+
+    sagemaker_endpoint: str | None
+    guardrail_id: str
+    guardrail_version: str
+    bedrock_models: Sequence[str]
+
+    def config(self) -> dict[str, str]:
+        endpoint = {"sagemaker-endpoint": self.sagemaker_endpoint} if self.sagemaker_endpoint else {}
+        return {
+            **endpoint,
+            "bedrock-guardrail-id": self.guardrail_id,
+            "bedrock-guardrail-version": self.guardrail_version,
+            "bedrock-models": ",".join(self.bedrock_models),
+        }
+
+
+# ai-config key -> ai-services' environment variable
+AI_CONFIG_ENV = {
+    "sagemaker-endpoint": "SAGEMAKER_ENDPOINT",
+    "bedrock-guardrail-id": "BEDROCK_GUARDRAIL_ID",
+    "bedrock-guardrail-version": "BEDROCK_GUARDRAIL_VERSION",
+    "bedrock-models": "BEDROCK_MODEL_IDS",
+}
+
+
+def _environment(region: str, ai: AiServices) -> dict[str, tuple[EnvVar, ...]]:
     """Environment of each workload (design 12.2), by the Secrets and ConfigMaps above."""
     return {
         "backend-api": (
@@ -113,7 +143,7 @@ def _environment(region: str) -> dict[str, tuple[EnvVar, ...]]:
         "ai-services": (
             EnvVar("OPENAI_API_KEY", secret=(AI_SECRETS, "openai-key")),
             EnvVar("AWS_REGION", value=region),
-            EnvVar("SAGEMAKER_ENDPOINT", config_map=("ai-config", "sagemaker-endpoint")),
+            *(EnvVar(AI_CONFIG_ENV[key], config_map=("ai-config", key)) for key in ai.config()),
         ),
         "web-frontend": (
             EnvVar("NEXT_PUBLIC_API_URL", config_map=("frontend-config", "api-url")),
@@ -140,7 +170,7 @@ class ApplicationProps:
     | api_host / app_host | public host names of the API and the web app | required |
     | database / database_name | PostgreSQL endpoint and database | required |
     | redis | Redis configuration endpoint | required |
-    | sagemaker_endpoint | model endpoint ai-services calls (``ai-config``) | required |
+    | ai | what ai-services calls: SageMaker endpoint, Bedrock guardrail and models (``ai-config``) | required |
     | load_balancer_cidrs | subnets of the load balancer that reaches the pods (may reach backend-api) | required |
     | metrics_scrapers | labels of the namespaces that may scrape the metrics port | required |
     | in_mesh | the namespace is in the ambient mesh (NetworkPolicies admit HBONE and probes) | False |
@@ -160,7 +190,7 @@ class ApplicationProps:
     database: Endpoint
     database_name: str
     redis: Endpoint
-    sagemaker_endpoint: str
+    ai: AiServices
     load_balancer_cidrs: Sequence[str]
     metrics_scrapers: Mapping[str, str]
     in_mesh: bool = False
@@ -198,7 +228,7 @@ class Application(Construct):
         }
         depends_on = [*props.depends_on, *self.config_maps.values()]
         self.workloads: dict[str, K8sWorkload] = {}
-        environment = _environment(props.region)
+        environment = _environment(props.region, props.ai)
         for name, seed in SEED_WORKLOADS.items():
             config = props.workloads[name]
             limits = dict(seed.limits)
@@ -297,6 +327,6 @@ def _config_maps(props: ApplicationProps) -> dict[str, dict[str, str]]:
         frontend["ga-id"] = props.google_analytics_id
     return {
         "backend-api-config": {"app.yaml": yaml.safe_dump(app_yaml, sort_keys=False, width=1_000_000)},
-        "ai-config": {"sagemaker-endpoint": props.sagemaker_endpoint},
+        "ai-config": props.ai.config(),
         "frontend-config": frontend,
     }

@@ -222,6 +222,7 @@ class EksCluster(Construct):
             retention_in_days=props.log_retention_days,
             kms_key_id=self.secrets_key.arn,
             provider=provider,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=props.prevent_destroy),
         )
         self.log_group_name = self.log_group.name
 

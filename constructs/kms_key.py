@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +87,40 @@ class KmsKey(Construct):
         )
         self.arn = self.key.arn
         self.key_id = self.key.key_id
+
+
+def regional_services(region: str, *services: str) -> tuple[str, ...]:
+    """Service principals in one Region, e.g. ``("s3.ap-northeast-1.amazonaws.com",)`` (``kms:ViaService``)."""
+    return tuple(f"{service}.{region}.amazonaws.com" for service in services)
+
+
+@dataclass(frozen=True)
+class KeyPurpose:
+    """What one of a stack's keys protects and which services use it (see :class:`KmsKeyProps`)."""
+
+    description: str
+    service_principals: Sequence[str] = ()
+    via_services: Sequence[str] = ()
+
+
+def purpose_keys(
+    scope: Construct, prefix: str, account_id: str, purposes: Mapping[str, KeyPurpose]
+) -> dict[str, KmsKey]:
+    """One key per purpose: construct ``<purpose>-key``, alias ``<prefix>-<purpose>``."""
+    return {
+        purpose: KmsKey(
+            scope,
+            f"{purpose}-key",
+            KmsKeyProps(
+                alias=f"{prefix}-{purpose}",
+                description=f"{prefix}: {spec.description}",
+                account_id=account_id,
+                service_principals=tuple(spec.service_principals),
+                via_services=tuple(spec.via_services),
+            ),
+        )
+        for purpose, spec in purposes.items()
+    }
 
 
 def key_policy(props: KmsKeyProps) -> list[dict[str, Any]]:

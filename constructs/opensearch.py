@@ -256,6 +256,7 @@ class OpenSearch(Construct):
                 name=f"/aws/opensearch/{name}/{short}",
                 retention_in_days=props.log_retention_days,
                 kms_key_id=props.kms_key_arn,
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=props.prevent_destroy),
             )
             for log_type, short in LOG_TYPES.items()
         }

@@ -199,6 +199,7 @@ class Postgres(Construct):
                 name=f"/aws/rds/instance/{props.identifier}/{export}",
                 retention_in_days=props.log_retention_days,
                 kms_key_id=props.kms_key_arn,
+                lifecycle=lifecycle,
             )
             for export in LOG_EXPORTS
         ]
@@ -262,6 +263,7 @@ class Postgres(Construct):
                     name=f"/aws/rds/instance/{name}/{export}",
                     retention_in_days=props.log_retention_days,
                     kms_key_id=props.kms_key_arn,
+                    lifecycle=lifecycle,
                 )
                 for export in LOG_EXPORTS
             ]

@@ -173,6 +173,7 @@ class Redis(Construct):
                 name=f"/aws/elasticache/{rg}/{log_type}",
                 retention_in_days=props.log_retention_days,
                 kms_key_id=props.kms_key_arn,
+                lifecycle=TerraformResourceLifecycle(prevent_destroy=props.prevent_destroy),
             )
             for log_type in LOG_TYPES
         }

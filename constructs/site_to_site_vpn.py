@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.customer_gateway import CustomerGateway
 from cdktf_cdktf_provider_aws.provider import AwsProvider
@@ -195,6 +196,8 @@ class SiteToSiteVpn(Construct):
             retention_in_days=props.tunnel_log_retention_days,
             kms_key_id=props.tunnel_log_kms_key_arn,
             provider=aws,
+            # The tunnels' history (when the DR link went down) outlives a rebuilt VPN.
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
         options: dict[str, Any] = {
             "ike_versions": ["ikev2"],

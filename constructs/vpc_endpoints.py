@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
+
+from iworkz_constructs.policy_document import PolicyDocument, Statement
 
 GATEWAY_SERVICES = ("s3", "dynamodb")
 HTTPS = 443
@@ -32,6 +34,7 @@ class VpcEndpointsProps:
     | interface_endpoints | interface services, e.g. ``ecr.api``, ``ecr.dkr``, ``sts``, ``logs`` | none |
     | interface_subnet_ids | subnets holding the interface endpoints' network interfaces (one per AZ) | required with interfaces |
     | private_dns | resolve the services' public names to the endpoints inside the VPC | True |
+    | policies | endpoint policies by interface service (IAM-shaped statements); a service without one allows any call | none |
     """
 
     name: str
@@ -43,6 +46,7 @@ class VpcEndpointsProps:
     interface_endpoints: Sequence[str] = ()
     interface_subnet_ids: Sequence[str] = ()
     private_dns: bool = True
+    policies: Mapping[str, Sequence[Statement]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for service in self.gateway_endpoints:
@@ -60,6 +64,12 @@ class VpcEndpointsProps:
             raise ValueError("interface endpoints need interface_subnet_ids")
         if self.interface_endpoints and not self.allowed_cidrs:
             raise ValueError("interface endpoints need allowed_cidrs (normally the VPC CIDR)")
+        stray = sorted(set(self.policies) - set(self.interface_endpoints))
+        if stray:
+            raise ValueError(f"policies for {stray}: only interface endpoints of interface_endpoints take a policy")
+        empty = sorted(service for service, statements in self.policies.items() if not statements)
+        if empty:
+            raise ValueError(f"policies for {empty} hold no statement (an empty endpoint policy denies every call)")
         for cidr in self.allowed_cidrs:
             network = ipaddress.ip_network(cidr)
             if network.prefixlen == 0 or not network.is_private:
@@ -71,7 +81,7 @@ class VpcEndpoints(Construct):
     a security group that admits HTTPS from ``allowed_cidrs`` only (and has no egress rule).
 
     Attributes: ``gateway`` and ``interface`` (service -> endpoint id), ``security_group_id``
-    (None without interface endpoints).
+    (None without interface endpoints), ``policies`` (service -> its :class:`PolicyDocument`).
     """
 
     def __init__(self, scope: Construct, id: str, props: VpcEndpointsProps) -> None:
@@ -79,6 +89,7 @@ class VpcEndpoints(Construct):
         self.gateway: dict[str, str] = {}
         self.interface: dict[str, str] = {}
         self.security_group_id: str | None = None
+        self.policies: dict[str, PolicyDocument] = {}
         for service in props.gateway_endpoints:
             endpoint = VpcEndpoint(
                 self,
@@ -113,15 +124,19 @@ class VpcEndpoints(Construct):
             )
         self.security_group_id = group.id
         for service in props.interface_endpoints:
+            construct_id = service.replace(".", "-")
+            if service in props.policies:
+                self.policies[service] = PolicyDocument(self, f"{construct_id}-policy", props.policies[service])
             endpoint = VpcEndpoint(
                 self,
-                service.replace(".", "-"),
+                construct_id,
                 vpc_id=props.vpc_id,
                 service_name=f"com.amazonaws.{props.region}.{service}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=props.private_dns,
                 subnet_ids=list(props.interface_subnet_ids),
                 security_group_ids=[group.id],
+                policy=self.policies[service].json if service in self.policies else None,
                 tags={"Name": f"{props.name}-{service}"},
             )
             self.interface[service] = endpoint.id

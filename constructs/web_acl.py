@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
@@ -138,6 +139,7 @@ class WebAcl(Construct):
             retention_in_days=props.log_retention_days,
             kms_key_id=self.key.arn,
             tags=dict(props.tags) or None,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=True),  # the request logs are evidence
         )
         Wafv2WebAclLoggingConfiguration(
             self,

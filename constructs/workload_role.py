@@ -73,7 +73,8 @@ class WorkloadRole(Construct):
 
     The trust policy pins both ``<issuer>:sub`` (the namespace and service account) and
     ``<issuer>:aud`` (``sts.amazonaws.com``). Attributes: ``role`` (the resource), ``arn``,
-    ``name``, ``service_account_annotations`` (what the service account carries to use it).
+    ``name`` (a token), ``role_name`` (the configured name, known at synth time),
+    ``service_account_annotations`` (what the service account carries to use it).
     Owners of a resource grant access with :meth:`add_to_policy` (e.g. ``RedisOutputs.grant_connect``).
     """
 
@@ -91,6 +92,7 @@ class WorkloadRole(Construct):
         )
         self.arn = self.role.arn
         self.name = self.role.name
+        self.role_name = props.role_name
         self.service_account_annotations = {IRSA_ANNOTATION: self.arn}
         self.policy_document: PolicyDocument | None = None
         self.policy: IamRolePolicy | None = None

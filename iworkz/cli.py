@@ -69,13 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nothing was written to {args.outdir}", file=sys.stderr)
         return EXIT_USER_ERROR
     except (Interrupted, KeyboardInterrupt):
-        print(f"interrupted: {args.outdir} is as it was before this synth", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _interrupted(args.outdir)
     except Exception:
         if _signals:
             # The signal reached jsii's node first and the kernel call failed: still an interruption.
-            print(f"interrupted: {args.outdir} is as it was before this synth", file=sys.stderr)
-            return EXIT_INTERRUPTED
+            return _interrupted(args.outdir)
         raise
     finally:
         for sig, handler in previous.items():
@@ -85,6 +83,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  wrote {stack.name:<24} {count}  {_relative(stack.path)}")
     print(f"synthesised {len(written)} stacks in {time.monotonic() - started:.1f} s")
     return 0
+
+
+def _interrupted(outdir: Path) -> int:
+    print(f"interrupted: {outdir} is as it was before this synth", file=sys.stderr, flush=True)
+    # jsii forwards its node's stderr from a thread; what node says about the channel closing
+    # under it (ECONNRESET) after this line is no news to the user.
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (open until the process exits)
+    return EXIT_INTERRUPTED
 
 
 def _relative(path: Path) -> str:

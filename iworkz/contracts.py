@@ -8,9 +8,10 @@ stack reads nothing of another stack except through these classes.
 |---|---|---|
 | :class:`StateOutputs` | ``state`` | (people: the backend settings) |
 | :class:`SecurityOutputs` | ``security`` | (other subscribers of the findings topic) |
-| :class:`NetworkOutputs` | ``network-E`` | eks, data, dr-azure |
+| :class:`NetworkOutputs` | ``network-E`` | eks, data, ai, dr-azure |
 | :class:`ClusterOutputs` | ``eks-E`` | data, platform, workloads, monitoring |
-| :class:`DataOutputs` | ``data-E`` | workloads, monitoring |
+| :class:`DataOutputs` | ``data-E`` | ai, workloads, monitoring, dr-sync |
+| :class:`AiOutputs` | ``ai-E`` | workloads |
 | :class:`DrAzureOutputs` | ``dr-azure-E`` | dr-platform, dr-sync (edge: its configured ingress name) |
 | :class:`DrPlatformOutputs` | ``dr-platform-E`` (AKS add-ons) | (people: the runbook) |
 | :class:`DrSyncOutputs` | ``dr-sync-E`` | (people: the runbook) |
@@ -32,6 +33,7 @@ from iworkz.contract import Configured, Contract, Published
 if TYPE_CHECKING:
     from constructs import Construct
 
+    from iworkz_constructs.ai_access import AiAccess
     from iworkz_constructs.workload_role import WorkloadRole
 
 # The ElastiCache users (IAM authentication) the data stack creates for its consumers.
@@ -344,6 +346,100 @@ class DataOutputs(Contract):
         from iworkz.policy.rules.backup_coverage import BACKUP_TAG_KEY
 
         return {"backup_volume_tag": {BACKUP_TAG_KEY: context.prefix}}
+
+
+# --- ai ----------------------------------------------------------------------------------------
+
+
+def _endpoint_models(context: StackContext) -> tuple[str, ...]:
+    from iworkz.config.ai import MATCHING_MODEL
+
+    return (MATCHING_MODEL,) if context.env.ai.endpoint.enabled else ()
+
+
+def _bedrock_models(context: StackContext) -> list[str]:
+    return list(context.env.ai.bedrock.models)
+
+
+@dataclass(frozen=True)
+class AiOutputs(Contract):
+    """The AI services of an environment (SageMaker, Bedrock, Textract, Comprehend) and who may call them.
+
+    The ai stack's interface endpoints admit only ``client_role_name`` (ai-services' role, which
+    the workloads stack creates under that name); :meth:`grant_invoke` gives that role the same
+    statements the endpoint policies allow (:class:`iworkz_constructs.ai_access.AiAccess`).
+    """
+
+    component: ClassVar[str] = "ai"
+
+    endpoint_names: Annotated[
+        Mapping[str, str],
+        Published(
+            "SageMaker endpoints by model (none when ai.endpoint.enabled is false)",
+            name="sagemaker_endpoint_names",
+            keys=_endpoint_models,
+        ),
+    ]
+    endpoint_arns: Annotated[
+        Mapping[str, str],
+        Published("ARNs of the SageMaker endpoints by model", name="sagemaker_endpoint_arns", keys=_endpoint_models),
+    ]
+    model_arns: Annotated[
+        Mapping[str, str],
+        Published(
+            "per allowed Bedrock model ID, the ARN invoked (foundation model or inference profile)",
+            name="bedrock_model_arns",
+            keys=_bedrock_models,
+        ),
+    ]
+    guardrail_id: Annotated[
+        str, Published("Bedrock guardrail masking personal information", name="bedrock_guardrail_id")
+    ]
+    guardrail_arn: Annotated[str, Published("ARN of the guardrail", name="bedrock_guardrail_arn")]
+    guardrail_version: Annotated[
+        str, Published("guardrail version every Bedrock call names", name="bedrock_guardrail_version")
+    ]
+    guardrail_kms_key_arn: Annotated[str, Published("KMS key of the guardrail", name="bedrock_guardrail_kms_key_arn")]
+    region: Annotated[str, Configured("Region of the AI services")]
+    client_role_name: Annotated[str, Configured("IAM role the interface endpoints admit (ai-services)")]
+    textract: Annotated[bool, Configured("ai-services may call Textract")]
+    comprehend: Annotated[bool, Configured("ai-services may call Comprehend")]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        ai = context.env.ai
+        return {
+            "region": context.env.aws.region,
+            "client_role_name": f"{context.prefix}-ai-services",
+            "textract": ai.textract,
+            "comprehend": ai.comprehend,
+        }
+
+    def access(self) -> AiAccess:
+        """What the client role may call (its grants; the endpoint policies repeat them)."""
+        from iworkz_constructs.ai_access import AiAccess
+
+        return AiAccess(
+            region=self.region,
+            model_arns=self.model_arns,
+            guardrail_arn=self.guardrail_arn,
+            guardrail_version=self.guardrail_version,
+            guardrail_kms_key_arn=self.guardrail_kms_key_arn,
+            endpoint_arns=list(self.endpoint_arns.values()),
+            textract=self.textract,
+            comprehend=self.comprehend,
+        )
+
+    def client_role_arn(self, account_id: str) -> str:
+        return f"arn:aws:iam::{account_id}:role/{self.client_role_name}"
+
+    def grant_invoke(self, role: WorkloadRole) -> None:
+        """Lets ``role`` (which must be the client role) call the endpoints, models and services."""
+        if role.role_name != self.client_role_name:
+            raise ValueError(
+                f"grant_invoke: the interface endpoints admit only {self.client_role_name}, not {role.role_name}"
+            )
+        role.add_to_policy(*self.access().statements())
 
 
 # --- dr-azure ----------------------------------------------------------------------------------

@@ -42,10 +42,15 @@ _RENAME_SWAP = 2  # macOS sys/stdio.h
 _AT_FDCWD = -100
 
 
+def staging_path(outdir: Path) -> Path:
+    """This process's staging folder beside ``outdir`` (same file system, so the exchange is a rename)."""
+    return outdir.parent / f".{outdir.name}.{STAGING}-{os.getpid()}"
+
+
 def staging_folder(outdir: Path) -> Path:
-    """A fresh staging folder beside ``outdir`` (same file system, so the exchange is a rename)."""
+    """A fresh, empty :func:`staging_path` of ``outdir``."""
     outdir.parent.mkdir(parents=True, exist_ok=True)
-    folder = outdir.parent / f".{outdir.name}.{STAGING}-{os.getpid()}"
+    folder = staging_path(outdir)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     return folder

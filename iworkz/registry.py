@@ -18,6 +18,7 @@ from iworkz.config import Settings
 from iworkz.context import StackContext
 from iworkz.contract import Contract
 from iworkz.contracts import (
+    AiOutputs,
     ClusterOutputs,
     DataOutputs,
     DrAzureOutputs,
@@ -76,6 +77,7 @@ SPECS: tuple[StackSpec, ...] = (
     StackSpec("network", "stacks.network:NetworkStack", ("aws",), NetworkOutputs),
     StackSpec("eks", "stacks.eks:EksStack", ("aws",), ClusterOutputs, ("network",)),
     StackSpec("data", "stacks.data:DataStack", ("aws",), DataOutputs, ("network", "eks")),
+    StackSpec("ai", "stacks.ai:AiStack", ("aws",), AiOutputs, ("network", "data")),
     StackSpec(
         "dr-azure",
         "stacks.dr_azure:DrAzureStack",
@@ -91,7 +93,7 @@ SPECS: tuple[StackSpec, ...] = (
         "stacks.workloads:WorkloadsStack",
         ("aws", "kubernetes"),
         WorkloadsOutputs,
-        ("network", "eks", "data", "platform"),
+        ("network", "eks", "data", "platform", "ai"),
     ),
     StackSpec(
         "monitoring",

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from iworkz.config import Settings
-from iworkz.publish import publish, staging_folder
+from iworkz.publish import publish, staging_folder, staging_path
 from iworkz.registry import PlannedStack, every_stack
 
 if TYPE_CHECKING:
@@ -45,8 +45,9 @@ def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) ->
     from iworkz.policy.report import REPORT_FILE as POLICY_REPORT_FILE
 
     outdir = outdir.resolve()
-    staging = staging_folder(outdir)
-    try:
+    staging = staging_path(outdir)
+    try:  # created inside the try: a Ctrl-C right after the mkdir still removes it
+        staging_folder(outdir)
         app, built = build_app(settings, planned, staging)
         policy = enforce_policy(app)  # guardrails (iworkz/policy): a violation raises before anything is published
         app.synth()

@@ -31,7 +31,7 @@ from iworkz.contracts import (
 )
 from iworkz_constructs.backup_plan import BackupPlan, BackupPlanProps, RestoreTarget
 from iworkz_constructs.bucket_replication import ReplicatedBucketProps, replicated_bucket
-from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
+from iworkz_constructs.kms_key import KeyPurpose, KmsKey, KmsKeyProps, purpose_keys, regional_services
 from iworkz_constructs.opensearch import AdminServiceAccount, OpenSearch, OpenSearchProps
 from iworkz_constructs.postgres import BackupReplica, Postgres, PostgresProps
 from iworkz_constructs.redis import DEFAULT_CLIENT_ACCESS, METRICS_CLIENT_ACCESS, Redis, RedisProps
@@ -246,31 +246,24 @@ class DataStack(IworkzStack):
 
     def _keys(self, prefix: str, account_id: str, region: str, backup_region: str) -> dict[str, KmsKey]:
         logs = f"logs.{region}.amazonaws.com"
-
-        def via(*services: str, in_region: str = region) -> tuple[str, ...]:
-            return tuple(f"{service}.{in_region}.amazonaws.com" for service in services)
-
-        specs: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-            "database": ("RDS PostgreSQL storage, Performance Insights and logs", (logs,), via("rds")),
-            "cache": ("ElastiCache Redis data at rest and logs", (logs,), via("elasticache")),
-            "search": ("OpenSearch data at rest and logs", (logs,), via("es")),
-            "buckets": ("S3 application buckets", (), via("s3")),
-            "secrets": ("Secrets Manager entries of the workloads", (), via("secretsmanager", "rds")),
-        }
-        keys = {
-            purpose: KmsKey(
-                self,
-                f"{purpose}-key",
-                KmsKeyProps(
-                    alias=f"{prefix}-{purpose}",
-                    description=f"{prefix}: {description}",
-                    account_id=account_id,
-                    service_principals=principals,
-                    via_services=services,
+        keys = purpose_keys(
+            self,
+            prefix,
+            account_id,
+            {
+                "database": KeyPurpose(
+                    "RDS PostgreSQL storage, Performance Insights and logs", (logs,), regional_services(region, "rds")
                 ),
-            )
-            for purpose, (description, principals, services) in specs.items()
-        }
+                "cache": KeyPurpose(
+                    "ElastiCache Redis data at rest and logs", (logs,), regional_services(region, "elasticache")
+                ),
+                "search": KeyPurpose("OpenSearch data at rest and logs", (logs,), regional_services(region, "es")),
+                "buckets": KeyPurpose("S3 application buckets", (), regional_services(region, "s3")),
+                "secrets": KeyPurpose(
+                    "Secrets Manager entries of the workloads", (), regional_services(region, "secretsmanager", "rds")
+                ),
+            },
+        )
         keys["replica"] = KmsKey(
             self,
             "replica-key",
@@ -278,7 +271,7 @@ class DataStack(IworkzStack):
                 alias=f"{prefix}-replica",
                 description=f"{prefix}: bucket replicas and RDS backup copies in {backup_region}",
                 account_id=account_id,
-                via_services=via("s3", "rds", in_region=backup_region),
+                via_services=regional_services(backup_region, "s3", "rds"),
                 provider=self.aws.backup,
             ),
         )

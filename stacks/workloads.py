@@ -3,7 +3,8 @@
 In the application namespace ``iworkz-<environment>`` (Pod Security ``restricted``): the
 three workloads (:class:`Application`), their secrets synced from Secrets Manager by the
 namespace's own secret store (the data stack's entries and the two the operators fill), the
-IAM roles of backend-api and ai-services (granted by the resources' owners).
+IAM roles of backend-api and ai-services (granted by the resources' owners: the data stack's
+Redis, the ai stack's endpoints, models and services).
 
 North-south: the Gateway (Gateway API) the AWS Load Balancer Controller turns into an
 internet-facing ALB, named so that the edge stack finds it, with an ACM certificate for the hosts
@@ -21,8 +22,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from iworkz.config.ai import MATCHING_MODEL
 from iworkz.contracts import (
     REDIS_APP_USER,
+    AiOutputs,
     ClusterOutputs,
     DataOutputs,
     NetworkOutputs,
@@ -38,6 +41,7 @@ from iworkz_constructs.application import (
     JWT_SECRET,
     METRICS_PORT,
     REDIS_SECRET,
+    AiServices,
     Application,
     ApplicationProps,
     Endpoint,
@@ -67,10 +71,16 @@ class WorkloadsStack(IworkzStack):
     """Attributes: ``application``, ``secret_store``, ``roles``; publishes :class:`WorkloadsOutputs`."""
 
     def build(
-        self, network: NetworkOutputs, eks: ClusterOutputs, data: DataOutputs, platform: PlatformOutputs
+        self,
+        network: NetworkOutputs,
+        eks: ClusterOutputs,
+        data: DataOutputs,
+        platform: PlatformOutputs,
+        ai: AiOutputs,
     ) -> WorkloadsOutputs:
         context = self.context
         config = context.env.platform
+        region = self.aws.region  # the stack's AWS provider (the IAM roles), in the cluster's region
         prefix = context.prefix
         hosts = WorkloadsOutputs.configured(context)["hosts"]
         k8s = kubernetes_provider(self, eks)
@@ -109,25 +119,17 @@ class WorkloadsStack(IworkzStack):
                 namespace=prefix,
                 service_account="backend-api-sa",
             ),
+            # Named as the ai stack's interface endpoints expect (their policies admit only it).
             "ai-services": eks.service_account_role(
                 self,
                 "ai-services-role",
-                role_name=f"{prefix}-ai-services",
+                role_name=ai.client_role_name,
                 namespace=prefix,
                 service_account="ai-services-sa",
-                # Until the AI stack owns the endpoint: invoke exactly the configured one.
-                statements=[
-                    {
-                        "Sid": "InvokeMatchingEndpoint",
-                        "Effect": "Allow",
-                        "Action": "sagemaker:InvokeEndpoint",
-                        "Resource": f"arn:aws:sagemaker:{eks.region}:{self.aws.account_id}:endpoint/"
-                        + config.sagemaker_endpoint.lower(),
-                    }
-                ],
             ),
         }
         data.redis.grant_connect(self.roles["backend-api"], REDIS_APP_USER)
+        ai.grant_invoke(self.roles["ai-services"])
 
         self.application = Application(
             self,
@@ -135,13 +137,19 @@ class WorkloadsStack(IworkzStack):
             ApplicationProps(
                 namespace=prefix,
                 workloads=config.workloads,
-                region=eks.region,
+                region=region,
                 api_host=hosts["api"],
                 app_host=hosts["app"],
                 database=Endpoint(data.postgres.address, POSTGRES_PORT),
                 database_name=data.postgres.database_name,
                 redis=Endpoint(data.redis.configuration_endpoint, REDIS_PORT),
-                sagemaker_endpoint=config.sagemaker_endpoint,
+                # No endpoint in this environment: ai-services gets no SAGEMAKER_ENDPOINT at all.
+                ai=AiServices(
+                    sagemaker_endpoint=ai.endpoint_names.get(MATCHING_MODEL),
+                    guardrail_id=ai.guardrail_id,
+                    guardrail_version=ai.guardrail_version,
+                    bedrock_models=tuple(ai.model_arns),
+                ),
                 load_balancer_cidrs=network.public_subnet_cidrs,  # the ALB's nodes
                 in_mesh=True,
                 metrics_scrapers=WorkloadsOutputs.configured(context)["metrics_scraper_label"],

@@ -534,6 +534,8 @@ NAMED_RESOURCES = {
     "aws_wafv2_web_acl": ("name", "load_balancer"),
     "azurerm_kubernetes_cluster": ("name", "aks_cluster"),
     "azurerm_postgresql_flexible_server": ("name", "azure_postgres"),
+    "aws_sagemaker_endpoint": ("name", "sagemaker_endpoint"),
+    "aws_bedrock_guardrail": ("name", "bedrock_guardrail"),
 }
 
 

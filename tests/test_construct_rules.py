@@ -45,6 +45,7 @@ FROM_CODE = {
     "key_vault_push.KeyVaultPushProps": "the pushed secrets are dr-sync's constants",
     "logical_replication.LogicalReplicationProps": "identifiers and variables are the construct's defaults and EntraWorkloadIdentity's",
     "vpc_endpoints.VpcEndpointsProps": "route tables, subnets and CIDRs come from the VPC; services: twins below",
+    "bedrock_guardrail.PiiGuardrailProps": "the guardrail is <prefix>-pii (names.py checks its length) with the construct's filters",
     "workload_role.check_service_account": "namespaces and service accounts are the stack's constants",
     "workload_role.WorkloadRoleProps": "policies and durations are the stack's; role names: derived-name twin",
     "cluster_addon.ClusterAddonProps": "add-ons and their charts are the stack's (iworkz/charts.py)",
@@ -421,6 +422,22 @@ TWINS: dict[str, tuple[str | None, dict]] = {
         None,
         {"security": {"guardduty_features": ["S3_DATA_EVENTS", "EKS_RUNTIME_MONITORING"]}},
     ),
+    "ai_access.AiAccess: AiAccess: give at least one Bedrock model": ("dev", {"ai": {"bedrock": {"models": []}}}),
+    "ai_access.AiAccess: Bedrock model {}": ("staging", {"ai": {"bedrock": {"models": ["Claude Sonnet"]}}}),
+    "log_group.LogGroupProps: log group {}: retention_days": ("production", {"ai": {"log_retention_days": 42}}),
+    "sagemaker_endpoint.SageMakerEndpointProps: SageMaker endpoint {}: need 1 <= instance_count": (
+        "production",
+        {"ai": {"endpoint": {"max_instance_count": 1}}},
+    ),
+    "sagemaker_endpoint.SageMakerEndpointProps: SageMaker endpoint {}: invocations >= 1": (
+        "production",
+        {"ai": {"endpoint": {"data_capture_percentage": 0}}},
+    ),
+    # The instance type, image and archive rules (iworkz.config.ai): one function serves both edges.
+    "sagemaker_endpoint.SageMakerEndpointProps: SageMaker endpoint {}: {}": (
+        "production",
+        {"ai": {"endpoint": {"instance_type": "ml.g5.xlarge"}}},
+    ),
 }
 
 # Rules of a construct that no configuration value can reach, each with its reason.
@@ -452,6 +469,11 @@ UNREACHABLE = {
     "redis.RedisProps: {}: give at least one client": "the stack's constants",
     "redis.RedisProps: {}: client {} has a disabled": "the stack's constants",
     "site_to_site_vpn.SiteToSiteVpnProps: VPN {}: give the AWS route tables": "the stack passes the VPC's route tables",
+    "ai_access.AiAccess: endpoint policy": "the ai stack asks for the policies of the endpoints it creates, for ai-services' role",
+    "ai_access._check_resources": "the statements are the construct's constants",
+    "log_group.LogGroupProps: log group {}: give a path-like name": "log group names are the constructs' constants",
+    "sagemaker_endpoint.SageMakerEndpointProps: SageMaker endpoint {}: give the private subnets": "the stack passes the network's private subnets (one per zone; at least one zone)",
+    "sagemaker_endpoint.SageMakerEndpointProps: SageMaker endpoint {}: names have at most 63": "<project>-<environment>-ai-matching: the project and environment name limits keep it within 50 (names.py checks 63)",
     "vpc.VpcProps: karpenter_discovery": "the stack's choice",
     "vpc.VpcProps: public_ingress_tcp_ports": "the stack's constants",
     "audit_trail.AuditTrailProps: trail {}: name the buckets": "the stack passes every environment's data buckets",

@@ -23,7 +23,7 @@ def test_a_copied_file_names_its_own_environment(tmp_path):
     _copy_of_staging(config, "qa", lambda text: text.replace("10.1.0.0/16", "10.3.0.0/16"))
     env = load_settings(config).environments["qa"]
     assert env.tags["CostCenter"] == "platform-qa"
-    assert env.platform.sagemaker_endpoint == "iworkz-qa-ai-matching"
+    assert env.ai.endpoint.model_artifact == "s3://iworkz-qa-ai-artifacts/matching/1.0.0/model.tar.gz"
     assert env.platform.domain == "qa.iworkz.com"
     assert env.eks.access[0].arn == "arn:aws:iam::{account_id}:role/iworkz-qa-cluster-admin"
 

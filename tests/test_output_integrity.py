@@ -76,7 +76,8 @@ def test_every_published_output_is_declared_by_the_producers_contract(synthesize
 def test_the_manifest_orders_deploys_by_the_contracts_read(session_synth, synth_outdir):
     stacks = _manifest(synth_outdir)["stacks"]
     assert stacks["eks-production"]["dependencies"] == ["network-production"]
-    assert stacks["workloads-dev"]["dependencies"] == ["network-dev", "eks-dev", "data-dev", "platform-dev"]
+    assert stacks["workloads-dev"]["dependencies"] == ["network-dev", "eks-dev", "data-dev", "platform-dev", "ai-dev"]
+    assert stacks["ai-dev"]["dependencies"] == ["network-dev", "data-dev"]
     assert stacks["state"]["dependencies"] == []
 
 

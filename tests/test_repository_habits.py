@@ -169,7 +169,10 @@ def synthesised_pins(synthesized: dict[str, Any]) -> tuple[set[tuple[str, str, s
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if key == "image" and isinstance(value, str) and ":" in value.rsplit("/", 1)[-1]:
+                # An image in the account's own ECR (the SageMaker model's: its registry is known only
+                # at plan time) is pinned by the ML pipeline that pushes it; Renovate cannot look it up.
+                own_registry = isinstance(value, str) and value.startswith("${data.aws_caller_identity.")
+                if key == "image" and isinstance(value, str) and ":" in value.rsplit("/", 1)[-1] and not own_registry:
                     repository, _, tag = value.rpartition(":")
                     images.add((repository, tag))
                 walk(value)

@@ -210,7 +210,9 @@ def test_service_accounts_and_workload_roles(doc):
     assert group == f"${{{data}.redis_arn}}" and user == f"${{{data}.redis_user_arns.app}}"
     sagemaker = _policy_of(doc, "ai-services")["Statement"][0]
     assert sagemaker["Action"] == "sagemaker:InvokeEndpoint"
-    assert sagemaker["Resource"].endswith(":endpoint/iworkz-production-ai-matching")
+    # The ai stack's endpoint, by its published ARN (tests/test_ai.py: the rest of the grants).
+    ai = "data.terraform_remote_state.ai-production.outputs"
+    assert sagemaker["Resource"] == f"${{{ai}.sagemaker_endpoint_arns.matching}}"
     assert "annotations" not in accounts["web-frontend-sa"]["metadata"]
 
 
@@ -378,7 +380,8 @@ def test_config_maps_carry_the_data_endpoints(doc):
     assert app["redis"]["port"] == REDIS_PORT and app["redis"]["cluster_mode"] is True
     assert app["server"]["cors"]["origins"] == ["https://app.iworkz.com"]
     assert app["monitoring"]["prometheus"] == {"enabled": True, "port": 9090}
-    assert maps["ai-config"]["data"] == {"sagemaker-endpoint": "iworkz-production-ai-matching"}
+    ai = "${data.terraform_remote_state.ai-production.outputs."
+    assert maps["ai-config"]["data"]["sagemaker-endpoint"] == ai + "sagemaker_endpoint_names.matching}"
     assert maps["frontend-config"]["data"]["api-url"] == "https://api.iworkz.com"
     backend = _deployments(doc)["backend-api"]
     volumes = {v["name"]: v for v in _pod(backend)["volume"]}

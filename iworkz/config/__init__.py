@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from iworkz.config import catalog
+from iworkz.config.ai import AiConfig, ai_problems, ai_rules
 from iworkz.config.backup import BackupConfig
 from iworkz.config.base import Model, Templated, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
@@ -177,6 +178,7 @@ class EnvironmentConfig(Model):
     # Validated with the environment (validate_default): its defaults derive from the environment name.
     platform: PlatformConfig = Field(default_factory=dict, validate_default=True)
     edge: EdgeConfig = EdgeConfig()
+    ai: AiConfig
     migrations: MigrationsConfig = MigrationsConfig()
 
     @property
@@ -213,6 +215,7 @@ class EnvironmentConfig(Model):
             )
         platform_rules(self.platform, self.eks.node_groups)
         edge_rules(self.edge, self.platform.domain)
+        ai_rules(self.ai, self.aws.region, self.network.interface_endpoints)
         if self.dr_azure.enabled:
             if not self.edge.enabled:
                 raise rule_error(
@@ -316,6 +319,8 @@ def load_settings(config_dir: Path = DEFAULT_CONFIG_DIR, environments: Iterable[
             problems.extend(found)
             if name in selected:
                 warnings.extend(warned)
+        files = {name: _display(config_dir / f"{name}.yaml") for name in loaded}
+        problems.extend(ai_problems(files, common.project, loaded))
     if problems:
         raise ConfigError(problems)
     assert common is not None

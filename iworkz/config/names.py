@@ -12,6 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from iworkz.config.ai import (
+    artifact_bucket,
+    data_capture_bucket,
+    guardrail_name,
+    invocation_log_bucket,
+    matching_endpoint,
+)
 from iworkz.config.data import ACCESS_LOGS_BUCKET
 from iworkz.config.edge import load_balancer_name
 from iworkz.errors import Problem
@@ -51,6 +58,12 @@ NAME_RULES = {
         "AKS cluster name", 63, re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9]$"), "letters, digits, '-', '_'"
     ),
     "azure_postgres": NameRule("Azure PostgreSQL server name", 63, _HYPHENATED, "lower-case letters, digits, '-'"),
+    "sagemaker_endpoint": NameRule(
+        "SageMaker endpoint name", 63, re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"), "letters, digits, '-'"
+    ),
+    "bedrock_guardrail": NameRule(
+        "Bedrock guardrail name", 50, re.compile(r"^[0-9a-zA-Z_-]+$"), "letters, digits, '-', '_'"
+    ),
 }
 
 # The IAM roles every environment has, by suffix (their stacks: eks, network, data (with the AWS
@@ -101,6 +114,15 @@ def derived_names(common: CommonConfig, env: EnvironmentConfig) -> dict[str, lis
         "eks_cluster": [prefix],
         "load_balancer": [load_balancer_name(prefix)],
     }
+    ai = env.ai
+    logging = [invocation_log_bucket(prefix)] if ai.bedrock.invocation_logging else []
+    names["s3_bucket"] += [artifact_bucket(prefix), data_capture_bucket(prefix), *logging]
+    names["bedrock_guardrail"] = [guardrail_name(prefix)]
+    if ai.endpoint.enabled:
+        names["sagemaker_endpoint"] = [matching_endpoint(prefix)]
+        names["iam_role"].append(f"{matching_endpoint(prefix)}-sagemaker")
+    if ai.bedrock.invocation_logging:
+        names["iam_role"].append(f"{prefix}-bedrock-invocation-logging")
     if env.dr_azure.enabled:
         # dr-sync's roles: the copy's reader of the buckets and its namespace's secret store.
         names["iam_role"] += [f"{prefix}-dr-object-copy", f"{prefix}-dr-sync-secrets"]

@@ -170,11 +170,6 @@ class WorkloadConfig(Model):
 class PlatformConfig(Model):
     # {environment} is the environment's name: staging and dev serve {environment}.iworkz.com.
     domain: Annotated[str, Templated] = "iworkz.com"
-    # SageMaker endpoint name ai-services calls (ai-config ConfigMap, seed 12.2).
-    # Derived from the environment ({prefix} is <project>-<environment>) unless set.
-    sagemaker_endpoint: Annotated[str, Templated] = Field(
-        "{prefix}-ai-matching", pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", validate_default=True
-    )
     # Google Analytics measurement ID of the frontend (public, in frontend-config); none: unset.
     google_analytics_id: str | None = Field(None, pattern=r"^(G-[A-Z0-9]{4,12}|UA-\d{4,10}-\d{1,4})$")
     # The images live in the seed's private GitLab registry (12.3): pods pull with the seed's

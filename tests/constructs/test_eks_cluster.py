@@ -92,6 +92,7 @@ def test_defaults_are_private_encrypted_logged_and_protected(defaults):
     log_group_id, log_group = next(iter(resources(doc, "aws_cloudwatch_log_group").items()))
     assert log_group["name"] == "/aws/eks/iworkz-test/cluster"
     assert log_group["retention_in_days"] == 90
+    assert log_group["lifecycle"] == {"prevent_destroy": True}
     assert log_group["kms_key_id"] == f"${{aws_kms_key.{secrets_key}.arn}}"
     assert f"aws_cloudwatch_log_group.{log_group_id}" in body["depends_on"]
     logs_statement = policy_json(doc, keys[secrets_key]["policy"])["Statement"][1]

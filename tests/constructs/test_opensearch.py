@@ -90,6 +90,7 @@ def test_defaults_private_encrypted_fine_grained():
     assert published == {"AUDIT_LOGS", "SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS", "ES_APPLICATION_LOGS"}
     groups = resources(doc, "aws_cloudwatch_log_group").values()
     assert len(groups) == 4 and all(g["kms_key_id"].endswith("key/search") for g in groups)
+    assert all(g["lifecycle"] == {"prevent_destroy": True} for g in groups)
     log_policy = policy_json(doc, one(doc, "aws_cloudwatch_log_resource_policy")["policy_document"])
     [allow] = log_policy["Statement"]
     assert allow["Principal"] == {"Service": "es.amazonaws.com"}

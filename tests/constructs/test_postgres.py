@@ -107,6 +107,7 @@ def test_defaults_are_secure_and_durable():
     groups = {g["name"]: g for g in resources(doc, "aws_cloudwatch_log_group").values()}
     assert "/aws/rds/instance/iworkz-test-postgres/postgresql" in groups
     assert all(g["kms_key_id"] and g["retention_in_days"] == 365 for g in groups.values())
+    assert all(g["lifecycle"] == {"prevent_destroy": True} for g in groups.values())
     # one replica from the primary, same security group, protected
     [replica] = _replicas(doc)
     assert replica["identifier"] == "iworkz-test-postgres-replica-1"

@@ -76,6 +76,7 @@ def test_defaults_cluster_mode_encrypted_iam_auth():
     assert set(deliveries) == {"slow-log", "engine-log"}
     assert all(d["destination_type"] == "cloudwatch-logs" for d in deliveries.values())
     log_groups = resources(doc, "aws_cloudwatch_log_group").values()
+    assert all(g["lifecycle"] == {"prevent_destroy": True} for g in log_groups)
     assert sorted(g["name"] for g in log_groups) == [
         "/aws/elasticache/iworkz-test-redis/engine-log",
         "/aws/elasticache/iworkz-test-redis/slow-log",

@@ -61,6 +61,7 @@ def test_defaults_link_both_clouds_with_aws_generated_keys():
     assert one(doc, "aws_vpn_connection_route")["destination_cidr_block"] == "10.100.0.0/16"
     log_group = one(doc, "aws_cloudwatch_log_group")
     assert log_group["retention_in_days"] == 365 and "kms_key_id" not in log_group
+    assert log_group["lifecycle"] == {"prevent_destroy": True}
     gateway = one(doc, "azurerm_virtual_network_gateway")
     assert (gateway["sku"], gateway["vpn_type"], gateway["type"]) == ("VpnGw2AZ", "RouteBased", "Vpn")
     assert gateway["ip_configuration"][0]["subnet_id"] == GATEWAY_SUBNET

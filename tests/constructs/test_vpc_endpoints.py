@@ -9,7 +9,7 @@ from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from iworkz_constructs.vpc_endpoints import VpcEndpoints, VpcEndpointsProps
-from tests.tf import new_app, one, resources, synth_stack
+from tests.tf import new_app, one, policy_json, resources, synth_stack
 
 BASE: dict[str, Any] = {
     "name": "test",
@@ -36,6 +36,28 @@ def test_defaults_give_an_s3_gateway_endpoint():
     assert not resources(doc, "aws_security_group")
     assert list(endpoints.gateway) == ["s3"] and endpoints.interface == {}
     assert endpoints.security_group_id is None
+
+
+STATEMENT = {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity", "Resource": "*"}
+
+
+def test_interface_endpoints_take_policies():
+    stack = _stack()
+    endpoints = VpcEndpoints(
+        stack,
+        "endpoints",
+        VpcEndpointsProps(
+            **{**BASE, "gateway_endpoints": ()},
+            interface_endpoints=("sts", "logs"),
+            interface_subnet_ids=("subnet-1",),
+            policies={"sts": [STATEMENT]},
+        ),
+    )
+    doc = synth_stack(stack)
+    by_service = {e["service_name"].rsplit(".", 1)[1]: e for e in resources(doc, "aws_vpc_endpoint").values()}
+    assert policy_json(doc, by_service["sts"]["policy"])["Statement"] == [STATEMENT]
+    assert "policy" not in by_service["logs"]
+    assert list(endpoints.policies) == ["sts"]
 
 
 def test_all_options():
@@ -112,6 +134,26 @@ def test_all_options():
             },
             "need allowed_cidrs",
             id="interface-without-cidrs",
+        ),
+        pytest.param(
+            {
+                "gateway_endpoints": (),
+                "interface_endpoints": ("sts",),
+                "interface_subnet_ids": ("s-1",),
+                "policies": {"logs": [STATEMENT]},
+            },
+            "only interface endpoints",
+            id="policy-for-an-endpoint-not-made",
+        ),
+        pytest.param(
+            {
+                "gateway_endpoints": (),
+                "interface_endpoints": ("sts",),
+                "interface_subnet_ids": ("s-1",),
+                "policies": {"sts": []},
+            },
+            "hold no statement",
+            id="empty-policy",
         ),
     ],
 )

@@ -30,6 +30,8 @@ STATEFUL_TYPES: tuple[str, ...] = (
     "aws_kms_key",
     "aws_dynamodb_table",
     "aws_backup_vault",
+    # Logs are evidence (audit, incidents): losing a group loses its history.
+    "aws_cloudwatch_log_group",
     "azurerm_postgresql_flexible_server",
     "azurerm_storage_account",
     "azurerm_key_vault",

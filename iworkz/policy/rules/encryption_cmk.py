@@ -28,6 +28,9 @@ _KMS_ATTRIBUTE: dict[str, str] = {
     "aws_secretsmanager_secret": "kms_key_id",
     "aws_backup_vault": "kms_key_arn",
     "aws_sns_topic": "kms_master_key_id",
+    # The endpoint's ML storage volume (the instance types the configuration admits take a key).
+    "aws_sagemaker_endpoint_configuration": "kms_key_arn",
+    "aws_bedrock_guardrail": "kms_key_arn",
 }
 
 
