@@ -25,7 +25,6 @@ from stacks.azure_providers import azurerm_provider
 from stacks.base import IworkzStack
 from stacks.platform import CERT_MANAGER_NAMESPACE, EXTERNAL_SECRETS_NAMESPACE
 
-
 # The service account the workloads' ClusterSecretStore reads the Key Vault as.
 SECRET_READER = "key-vault-reader"
 
