@@ -165,7 +165,7 @@ class AksCluster(Construct):
     """AKS with a user-assigned identity, Entra ID + Azure RBAC, no local accounts, Azure CNI overlay.
 
     Attributes: ``cluster``, ``cluster_id``, ``cluster_name``, ``identity_principal_id``,
-    ``kubelet_identity_object_id``, ``oidc_issuer_url``, ``user_pool`` (or None).
+    ``kubelet_identity_object_id``, ``oidc_issuer_url``, ``host``, ``cluster_ca_certificate``, ``user_pool`` (or None).
     """
 
     def __init__(self, scope: Construct, id: str, props: AksClusterProps) -> None:
@@ -322,6 +322,9 @@ class AksCluster(Construct):
         self.identity_principal_id = identity.principal_id
         self.kubelet_identity_object_id = self.cluster.kubelet_identity.object_id
         self.oidc_issuer_url = self.cluster.oidc_issuer_url
+        # Entra-only (no local accounts): these locate the API server; a token is still needed.
+        self.host = self.cluster.kube_config.get(0).host
+        self.cluster_ca_certificate = self.cluster.kube_config.get(0).cluster_ca_certificate
 
         self.user_pool: KubernetesClusterNodePool | None = None
         if props.user_pool is not None:

@@ -37,7 +37,7 @@ from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_kubernetes.config_map_v1 import ConfigMapV1, ConfigMapV1Metadata
 from constructs import Construct
 
-from iworkz.config.platform import WorkloadConfig
+from iworkz.config.platform import SEED_REQUESTS, WorkloadConfig
 from iworkz_constructs.k8s_workload import ConfigVolume, EnvVar, HttpProbe, K8sWorkload, K8sWorkloadProps
 from iworkz_constructs.mesh_mtls import HBONE_PORT, PROBE_SOURCE
 from iworkz_constructs.network_policy import EgressPort, IngressRule, Peer
@@ -118,7 +118,7 @@ SEED_WORKLOADS: dict[str, WorkloadSpec] = {
     "backend-api": WorkloadSpec(
         port=3000,
         tier="backend",
-        requests={"memory": "512Mi", "cpu": "250m"},
+        requests=SEED_REQUESTS["backend-api"],
         limits={"memory": "1Gi", "cpu": "500m"},
         liveness=HttpProbe("/health", initial_delay_seconds=30, period_seconds=10, timeout_seconds=5),
         readiness=HttpProbe("/ready", initial_delay_seconds=5, period_seconds=5, timeout_seconds=3),
@@ -128,7 +128,7 @@ SEED_WORKLOADS: dict[str, WorkloadSpec] = {
     "ai-services": WorkloadSpec(
         port=8000,
         tier="ai",
-        requests={"memory": "2Gi", "cpu": "1000m"},
+        requests=SEED_REQUESTS["ai-services"],
         limits={"memory": "4Gi", "cpu": "2000m"},
         liveness=HttpProbe("/health", initial_delay_seconds=60, period_seconds=30, timeout_seconds=10),
         readiness=HttpProbe("/ready", initial_delay_seconds=10, period_seconds=10, timeout_seconds=5),
@@ -138,7 +138,7 @@ SEED_WORKLOADS: dict[str, WorkloadSpec] = {
     "web-frontend": WorkloadSpec(
         port=3000,
         tier="frontend",
-        requests={"memory": "256Mi", "cpu": "100m"},
+        requests=SEED_REQUESTS["web-frontend"],
         limits={"memory": "512Mi", "cpu": "250m"},
         liveness=HttpProbe("/api/health", initial_delay_seconds=30, period_seconds=10),
         readiness=HttpProbe("/api/ready", initial_delay_seconds=5, period_seconds=5),

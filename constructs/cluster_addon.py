@@ -28,9 +28,10 @@ KUBE_SYSTEM = "kube-system"
 
 @dataclass(frozen=True)
 class AddonTarget:
-    """Where add-ons go: the cluster (its contract, for IRSA trust) and its providers."""
+    """Where add-ons go: the cluster and its providers; an EKS cluster's contract for IRSA trust
+    (``None`` for a cluster whose add-ons call no AWS API, such as the DR site's AKS)."""
 
-    cluster: ClusterOutputs
+    cluster: ClusterOutputs | None
     helm: TerraformProvider
     kubernetes: TerraformProvider
 
@@ -87,6 +88,8 @@ class ClusterAddonProps:
     def __post_init__(self) -> None:
         if self.release not in CHARTS:
             raise ValueError(f"add-on {self.release!r} has no chart in iworkz/charts.py")
+        if self.role is not None and self.target.cluster is None:
+            raise ValueError(f"add-on {self.release!r}: an IAM role needs an EKS cluster's contract (IRSA)")
 
 
 class ClusterAddon(Construct):
@@ -110,6 +113,7 @@ class ClusterAddon(Construct):
         values = merge_values(load_values(props.release, props.required_values), props.values)
         self.role: WorkloadRole | None = None
         if props.role is not None:
+            assert props.target.cluster is not None
             self.role = props.target.cluster.service_account_role(
                 self,
                 "role",

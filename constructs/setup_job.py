@@ -37,6 +37,9 @@ from cdktf_cdktf_provider_kubernetes.job_v1 import (
     JobV1SpecTemplateSpecSecurityContextSeccompProfile,
     JobV1SpecTemplateSpecVolume,
     JobV1SpecTemplateSpecVolumeConfigMap,
+    JobV1SpecTemplateSpecVolumeProjected,
+    JobV1SpecTemplateSpecVolumeProjectedSources,
+    JobV1SpecTemplateSpecVolumeProjectedSourcesServiceAccountToken,
     JobV1Timeouts,
 )
 from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
@@ -44,6 +47,9 @@ from constructs import Construct
 
 from iworkz_constructs.k8s_workload import check_image
 from iworkz_constructs.runtime_files import MOUNT_PATH, NOBODY, check_name
+
+# The file name of the projected token inside ``projected_token``'s directory.
+TOKEN_FILE = "azure-identity-token"
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class SetupJobProps:
     | env | plain environment variables | none |
     | secret_env | variable -> (Kubernetes Secret, key) | none |
     | service_account_annotations | e.g. the IRSA role | none |
+    | projected_token | (directory, audience): a service account token for another issuer's trust, e.g. Entra ID | none |
     | run_as_user | the pod's UID (the image's unprivileged user) | 65534 (nobody) |
     | timeout_minutes | how long Terraform waits for the Job | 10 |
     | backoff_limit | retries of a failed pod | 3 |
@@ -76,6 +83,7 @@ class SetupJobProps:
     env: Mapping[str, str] = field(default_factory=dict)
     secret_env: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     service_account_annotations: Mapping[str, str] = field(default_factory=dict)
+    projected_token: tuple[str, str] | None = None
     run_as_user: int = NOBODY
     timeout_minutes: int = 10
     backoff_limit: int = 3
@@ -137,6 +145,32 @@ class SetupJob(Construct):
             )
             for variable, (secret, key) in props.secret_env.items()
         ]
+        mounts = {"setup": MOUNT_PATH}
+        volumes = [
+            JobV1SpecTemplateSpecVolume(
+                name="setup",
+                config_map=JobV1SpecTemplateSpecVolumeConfigMap(name=props.name, default_mode="0444"),
+            )
+        ]
+        if props.projected_token is not None:
+            directory, audience = props.projected_token
+            mounts["token"] = directory
+            volumes.append(
+                JobV1SpecTemplateSpecVolume(
+                    name="token",
+                    projected=[
+                        JobV1SpecTemplateSpecVolumeProjected(
+                            sources=[
+                                JobV1SpecTemplateSpecVolumeProjectedSources(
+                                    service_account_token=JobV1SpecTemplateSpecVolumeProjectedSourcesServiceAccountToken(
+                                        audience=audience, path=TOKEN_FILE, expiration_seconds=3600
+                                    )
+                                )
+                            ]
+                        )
+                    ],
+                )
+            )
         self.job = JobV1(
             self,
             "job",
@@ -176,17 +210,13 @@ class SetupJob(Construct):
                                 ),
                                 volume_mount=[
                                     JobV1SpecTemplateSpecContainerVolumeMount(
-                                        name="setup", mount_path=MOUNT_PATH, read_only=True
+                                        name=name, mount_path=path, read_only=True
                                     )
+                                    for name, path in mounts.items()
                                 ],
                             )
                         ],
-                        volume=[
-                            JobV1SpecTemplateSpecVolume(
-                                name="setup",
-                                config_map=JobV1SpecTemplateSpecVolumeConfigMap(name=props.name, default_mode="0444"),
-                            )
-                        ],
+                        volume=volumes,
                     ),
                 ),
             ),

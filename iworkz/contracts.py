@@ -12,9 +12,11 @@ stack reads nothing of another stack except through these classes.
 | :class:`SecurityOutputs` | ``security`` | (other subscribers of the findings topic) |
 | :class:`NetworkOutputs` | ``network-E`` | eks, data, ai, dr-azure |
 | :class:`ClusterOutputs` | ``eks-E`` | data, platform, workloads, monitoring |
-| :class:`DataOutputs` | ``data-E`` | ai, workloads, monitoring |
+| :class:`DataOutputs` | ``data-E`` | ai, workloads, monitoring, dr-sync |
 | :class:`AiOutputs` | ``ai-E`` | workloads |
-| :class:`DrAzureOutputs` | ``dr-azure-E`` | (people: the runbook) |
+| :class:`DrAzureOutputs` | ``dr-azure-E`` | dr-platform, dr-sync (edge: its configured ingress name) |
+| :class:`DrPlatformOutputs` | ``dr-platform-E`` (AKS add-ons) | (people: the runbook) |
+| :class:`DrSyncOutputs` | ``dr-sync-E`` | (people: the runbook) |
 | :class:`PlatformOutputs` | ``platform-E`` (cluster add-ons) | workloads, monitoring |
 | :class:`WorkloadsOutputs` | ``workloads-E`` | monitoring, edge |
 | :class:`MonitoringOutputs` | ``monitoring-E`` | (people: Grafana, the OTLP endpoint) |
@@ -486,12 +488,32 @@ class DataOutputs(Contract):
     opensearch: OpenSearchOutputs
     jwt_secret_arn: Annotated[str, Published("Secrets Manager secret: JWT signing key")]
     secrets_kms_key_arn: Annotated[str, Published("KMS key of the workloads' secrets")]
+    buckets_kms_key_arn: Annotated[str, Published("KMS key of the application buckets")]
     buckets: Annotated[
         Mapping[str, str], Published("S3 bucket names by purpose (replicas as <name>-replica)", keys=_buckets)
     ]
     backup_volume_tag: Annotated[
         Mapping[str, str], Configured("tag that puts an EBS volume into the environment's AWS Backup plan")
     ]
+
+    def grant_bucket_read(self, role: WorkloadRole, *purposes: str) -> None:
+        """Lets ``role`` list and read the application buckets of these purposes (and decrypt them)."""
+        names = [self.buckets[purpose] for purpose in purposes]
+        role.add_to_policy(
+            {
+                "Sid": "ListBuckets",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                "Resource": [f"arn:aws:s3:::{name}" for name in names],
+            },
+            {
+                "Sid": "ReadObjects",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": [f"arn:aws:s3:::{name}/*" for name in names],
+            },
+            {"Sid": "DecryptObjects", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": self.buckets_kms_key_arn},
+        )
 
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
@@ -614,9 +636,35 @@ class DrAzureOutputs(Contract):
     ]
     alert_teams: Annotated[Sequence[str], Configured("teams with an alert receiver")]
 
+    resource_group_name: Annotated[str, Published("Resource group of the DR site", configured=True)]
+    location: Annotated[str, Configured("Azure region of the DR site")]
+    tenant_id: Annotated[str, Published("Entra tenant of the DR site")]
+    aks_oidc_issuer_url: Annotated[str, Published("OIDC issuer of the AKS cluster (workload identity)")]
+    aks_host: Annotated[str, Published("API server of the AKS cluster", sensitive=True)]
+    aks_cluster_ca_certificate: Annotated[str, Published("base64 CA bundle of the AKS API server", sensitive=True)]
+    key_vault_id: Annotated[str, Published("Key Vault of the DR site")]
+    key_vault_uri: Annotated[str, Published("Key Vault URI (the secrets the DR workloads read)")]
+    backup_container_id: Annotated[str, Published("Resource ID of the immutable backup container")]
+    postgres_server_name: Annotated[str, Published("DR PostgreSQL flexible server", configured=True)]
+    ingress_ip_name: Annotated[str, Published("Public IP of the standby cluster's gateway", configured=True)]
+    ingress_ip_address: Annotated[str, Published("Address of the standby cluster's gateway")]
+    ingress_fqdn: Annotated[
+        str, Published("DNS name of the standby gateway: the Azure origin of the edge's failover pool", configured=True)
+    ]
+
     @classmethod
     def configured(cls, context: StackContext) -> Mapping[str, Any]:
-        return {"alert_teams": tuple(context.env.monitoring.alert_teams)}
+        from iworkz_constructs.azure_ingress_address import ingress_fqdn
+
+        prefix = f"{context.prefix}-dr"
+        return {
+            "alert_teams": tuple(context.env.monitoring.alert_teams),
+            "resource_group_name": f"{prefix}-rg",
+            "location": context.env.dr_azure.location,
+            "postgres_server_name": f"{prefix}-pg",
+            "ingress_ip_name": f"{prefix}-ingress-ip",
+            "ingress_fqdn": ingress_fqdn(prefix, context.env.dr_azure.location),
+        }
 
     def alert_action(self, team: str, severity: str) -> dict[str, Any]:
         """An Azure Monitor alert's ``action`` on the alert path (``MonitorMetricAlertAction(**...)``
@@ -624,6 +672,50 @@ class DrAzureOutputs(Contract):
         from iworkz_constructs.azure_alert_path import alert_action
 
         return alert_action(self.alert_action_group_id, self.alert_teams, team, severity)
+
+
+@dataclass(frozen=True)
+class DrPlatformOutputs(Contract):
+    """The add-ons of the DR site's AKS cluster, as the standby workloads see them."""
+
+    component: ClassVar[str] = "dr-platform"
+
+    gateway_class: Annotated[str, Published("GatewayClass of the standby gateway (istiod)", configured=True)]
+    gateway_namespace: Annotated[str, Published("namespace of istiod", configured=True)]
+    secret_reader: Annotated[
+        str, Published("<namespace>/<service account> that reads the Key Vault (workload identity)", configured=True)
+    ]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        return {
+            "gateway_class": "istio",
+            "gateway_namespace": MESH_ROOT_NAMESPACE,
+            "secret_reader": "external-secrets/key-vault-reader",
+        }
+
+
+@dataclass(frozen=True)
+class DrSyncOutputs(Contract):
+    """What keeps the DR site current, as the runbook's operators find it in the EKS cluster."""
+
+    component: ClassVar[str] = "dr-sync"
+
+    namespace: Annotated[str, Published("namespace of the DR sync Jobs", name="dr_sync_namespace", configured=True)]
+    replication_job: Annotated[
+        str, Published("name prefix of the replication setup Job (a digest follows)", configured=True)
+    ]
+    copy_cron_job: Annotated[str, Published("the S3 -> Blob copy CronJob", configured=True)]
+    copy_staleness_alert: Annotated[str, Published("Prometheus alert of a copy older than the RPO", configured=True)]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        return {
+            "namespace": "dr-sync",
+            "replication_job": "dr-replication",
+            "copy_cron_job": "object-copy",
+            "copy_staleness_alert": "DrObjectCopyStale",
+        }
 
 
 # --- platform ----------------------------------------------------------------------------------
@@ -662,6 +754,10 @@ class PlatformOutputs(Contract):
 METRICS_SCRAPER_LABEL = {"iworkz.io/metrics-scraper": "true"}
 # The public hosts' roles and the workload behind each (the Gateway's routes).
 PUBLIC_WORKLOADS = {"api": "backend-api", "app": "web-frontend"}
+
+
+def _application_secrets(context: StackContext) -> list[str]:
+    return ["openai", *(["registry"] if context.env.platform.image_pull_secret else [])]
 
 
 def _workload_names(context: StackContext) -> list[str]:
@@ -708,6 +804,10 @@ class WorkloadsOutputs(Contract):
     ]
     certificate_validation_values: Annotated[
         Mapping[str, str], Published("ACM validation record value per public host", keys=_public_hosts)
+    ]
+    operator_secret_arns: Annotated[
+        Mapping[str, str],
+        Published("Secrets Manager entries the operators fill (OpenAI key, registry token)", keys=_application_secrets),
     ]
 
     @classmethod

@@ -24,6 +24,8 @@ from iworkz.contracts import (
     DataOutputs,
     DeliveryOutputs,
     DrAzureOutputs,
+    DrPlatformOutputs,
+    DrSyncOutputs,
     EdgeOutputs,
     MonitoringOutputs,
     NetworkOutputs,
@@ -116,7 +118,32 @@ SPECS: tuple[StackSpec, ...] = (
         ("eks", "data", "platform", "workloads", "alerts"),
     ),
     # Cloudflare in front of the ALB the workloads' Gateway gets, AWS WAF on it.
-    StackSpec("edge", "stacks.edge:EdgeStack", ("aws", "cloudflare"), EdgeOutputs, ("workloads", "alerts")),
+    StackSpec(
+        "edge",
+        "stacks.edge:EdgeStack",
+        ("aws", "cloudflare"),
+        EdgeOutputs,
+        ("workloads", "alerts"),
+        enabled=lambda context: context.env.edge.enabled,
+    ),
+    # The DR site's AKS add-ons (CRDs), then the standby workloads on them.
+    StackSpec(
+        "dr-platform",
+        "stacks.dr_platform:DrPlatformStack",
+        ("helm", "kubernetes", "azurerm"),
+        DrPlatformOutputs,
+        ("dr-azure",),
+        enabled=lambda context: context.env.dr_azure.enabled,
+    ),
+    # Replication, object copy and secrets of the DR site, from the primary cluster.
+    StackSpec(
+        "dr-sync",
+        "stacks.dr_sync:DrSyncStack",
+        ("aws", "kubernetes", "azurerm"),
+        DrSyncOutputs,
+        ("eks", "data", "workloads", "monitoring", "dr-azure"),
+        enabled=lambda context: context.env.dr_azure.enabled,
+    ),
 )
 BY_COMPONENT = {spec.component: spec for spec in SPECS}
 

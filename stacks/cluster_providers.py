@@ -48,28 +48,36 @@ def cluster_access(cluster: ClusterOutputs) -> ClusterAccess:
 
 def kubernetes_provider(stack: TerraformStack, cluster: ClusterOutputs) -> KubernetesProvider:
     """The stack's default ``kubernetes`` provider for the environment's EKS cluster."""
-    access = cluster_access(cluster)
+    return kubernetes_provider_for(stack, cluster_access(cluster), EXEC_COMMAND)
+
+
+def kubernetes_provider_for(stack: TerraformStack, access: ClusterAccess, command: str) -> KubernetesProvider:
+    """The stack's default ``kubernetes`` provider for a cluster, its token from ``command``."""
     return KubernetesProvider(
         stack,
         "kubernetes",
         host=access.host,
         cluster_ca_certificate=access.cluster_ca_certificate,
-        exec=[KubernetesProviderExec(api_version=EXEC_API_VERSION, command=EXEC_COMMAND, args=access.exec_args)],
+        exec=[KubernetesProviderExec(api_version=EXEC_API_VERSION, command=command, args=access.exec_args)],
     )
 
 
 def cluster_providers(stack: TerraformStack, cluster: ClusterOutputs) -> ClusterProviders:
     """The stack's default ``kubernetes`` and ``helm`` providers for the environment's EKS cluster."""
+    return providers_for(stack, cluster_access(cluster), EXEC_COMMAND)
+
+
+def providers_for(stack: TerraformStack, access: ClusterAccess, command: str) -> ClusterProviders:
+    """The stack's default ``kubernetes`` and ``helm`` providers for a cluster (EKS or AKS)."""
     from cdktf_cdktf_provider_helm.provider import HelmProvider, HelmProviderKubernetes, HelmProviderKubernetesExec
 
-    access = cluster_access(cluster)
     helm = HelmProvider(
         stack,
         "helm",
         kubernetes=HelmProviderKubernetes(
             host=access.host,
             cluster_ca_certificate=access.cluster_ca_certificate,
-            exec=HelmProviderKubernetesExec(api_version=EXEC_API_VERSION, command=EXEC_COMMAND, args=access.exec_args),
+            exec=HelmProviderKubernetesExec(api_version=EXEC_API_VERSION, command=command, args=access.exec_args),
         ),
     )
-    return ClusterProviders(kubernetes=kubernetes_provider(stack, cluster), helm=helm)
+    return ClusterProviders(kubernetes=kubernetes_provider_for(stack, access, command), helm=helm)

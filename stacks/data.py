@@ -215,6 +215,7 @@ class DataStack(IworkzStack):
             ),
             jwt_secret_arn=jwt.arn,
             secrets_kms_key_arn=keys["secrets"].arn,
+            buckets_kms_key_arn=keys["buckets"].arn,
             buckets={name: bucket.name for name, bucket in self.buckets.items()},
         )
 

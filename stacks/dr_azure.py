@@ -22,8 +22,9 @@ from iworkz.config.dr_azure import AksPoolConfig, dns_resolver_inbound_ip
 from iworkz.contracts import AlertsOutputs, DeliveryOutputs, DrAzureOutputs, NetworkOutputs
 from iworkz.policy import waive
 from iworkz_constructs.aks_cluster import CLUSTER_ADMIN_ROLE, AksCluster, AksClusterProps, AksNodePoolSpec
-from iworkz_constructs.azure_alert_path import AzureAlertPath, AzureAlertPathProps
+from iworkz_constructs.azure_alert_path import AzureAlertPath, AzureAlertPathProps, alert_action
 from iworkz_constructs.azure_backup_storage import BLOB_DNS_ZONE, AzureBackupStorage, AzureBackupStorageProps
+from iworkz_constructs.azure_ingress_address import AzureIngressAddress, AzureIngressAddressProps
 from iworkz_constructs.azure_key_vault import (
     CRYPTO_OFFICER_ROLE,
     ENCRYPTION_USER_ROLE,
@@ -41,6 +42,7 @@ from iworkz_constructs.azure_vnet import AzureVnet, AzureVnetProps
 from iworkz_constructs.cross_cloud_dns import CrossCloudDns, CrossCloudDnsProps
 from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
 from iworkz_constructs.site_to_site_vpn import SiteToSiteVpn, SiteToSiteVpnProps
+from iworkz_constructs.subscriber_alert import SubscriberAlert, SubscriberAlertProps
 from stacks.aws_providers import default_tags
 from stacks.azure_providers import azurerm_provider
 from stacks.base import IworkzStack
@@ -215,6 +217,20 @@ class DrAzureStack(IworkzStack):
             ),
         )
 
+        # The standby gateway's address: the Azure origin of the edge's failover pool.
+        self.ingress = AzureIngressAddress(
+            self,
+            "ingress-address",
+            AzureIngressAddressProps(
+                name=f"{prefix}-ingress-ip",
+                resource_group_name=rg,
+                location=location,
+                domain_name_label=prefix,
+                cluster_principal_id=self.aks.identity_principal_id,
+                tags=tags,
+            ),
+        )
+
         for control, reason in config.disabled.items():
             waive(self, control, reason)
         # First: the site's alerts (the protection's and any later one) notify it.
@@ -254,6 +270,22 @@ class DrAzureStack(IworkzStack):
                 alert_path=self.alert_path,
                 defender_plans=tuple(config.defender_plans),
                 activity_log_total_retention_days=config.activity_log_total_retention_days,
+                tags=tags,
+            ),
+        )
+
+        route = alert_action(self.alert_path.action_group_id, alerts.teams, "database", "critical")
+        self.subscriber_alert = SubscriberAlert(
+            self,
+            "subscriber-alert",
+            SubscriberAlertProps(
+                name=f"{prefix}-replication-errors",
+                resource_group_name=rg,
+                location=location,
+                workspace_id=workspace.id,
+                action_group_ids=(self.protection.action_group_id, route["action_group_id"]),
+                custom_properties=route["webhook_properties"],
+                window_minutes=config.recovery.database_rpo_minutes,
                 tags=tags,
             ),
         )
@@ -321,6 +353,16 @@ class DrAzureStack(IworkzStack):
             backup_container_name=self.backup_storage.container_name,
             vpn_gateway_public_ip=self.vpn.public_ip_address,
             alert_action_group_id=self.alert_path.action_group_id,
+            tenant_id=tenant_id,
+            aks_oidc_issuer_url=self.aks.oidc_issuer_url,
+            aks_host=self.aks.host,
+            aks_cluster_ca_certificate=self.aks.cluster_ca_certificate,
+            key_vault_id=self.key_vault.vault_id,
+            key_vault_uri=self.key_vault.vault_uri,
+            backup_container_id=self.backup_storage.container_id,
+            ingress_ip_name=self.ingress.name,
+            ingress_ip_address=self.ingress.address,
+            ingress_fqdn=self.ingress.fqdn,
         )
 
     def _private_zones(self) -> tuple[str, ...]:

@@ -23,8 +23,8 @@ from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateVa
 from cdktf_cdktf_provider_aws.data_aws_lb import DataAwsLb
 from cdktf_cdktf_provider_cloudflare.provider import CloudflareProvider
 
-from iworkz.contracts import AlertsOutputs, EdgeOutputs, WorkloadsOutputs
-from iworkz_constructs.cloudflare_edge import CloudflareEdge, CloudflareEdgeProps, RateLimit
+from iworkz.contracts import AlertsOutputs, DrAzureOutputs, EdgeOutputs, WorkloadsOutputs
+from iworkz_constructs.cloudflare_edge import CloudflareEdge, CloudflareEdgeProps, OriginPool, RateLimit
 from iworkz_constructs.dns_certificate import ValidationRecord
 from iworkz_constructs.load_balancer_alarms import LoadBalancerAlarmSet
 from iworkz_constructs.web_acl import WebAcl, WebAclProps
@@ -59,8 +59,7 @@ class EdgeStack(IworkzStack):
                 origin=origin.dns_name,
                 health_path=workloads.api_health_path,
                 validation_records=validation,
-                # The disaster-recovery site's pool (the Azure origin) goes here, after the AWS origin.
-                failover_pools=(),
+                failover_pools=self._failover_pools(),
                 manage_zone=edge.cloudflare.manage_zone,
                 rate_limit=RateLimit(edge.rate_limit.requests, edge.rate_limit.period_seconds),
                 min_tls_version=edge.cloudflare.min_tls_version,
@@ -103,3 +102,14 @@ class EdgeStack(IworkzStack):
             web_acl_arn=self.waf.acl.arn,
             primary_pool_id=self.cloudflare.pools["primary"].id,
         )
+
+    def _failover_pools(self) -> tuple[OriginPool, ...]:
+        """The DR site's gateway, tried when the AWS origin fails the health check (same monitor).
+
+        Its DNS name comes from the DR site's contract as configured: the edge needs no state of
+        a stack that may be deployed after it, and the pool is simply unhealthy until then.
+        """
+        if not self.context.env.dr_azure.enabled:
+            return ()
+        address = DrAzureOutputs.configured(self.context)["ingress_fqdn"]
+        return (OriginPool("dr-azure", address, f"{self.context.prefix}: the DR site's standby gateway on AKS"),)

@@ -221,6 +221,7 @@ class WorkloadsStack(IworkzStack):
                 }
                 for part in ("name", "type", "value")
             },
+            operator_secret_arns={name: secret.arn for name, secret in operator_secrets.items()},
         )
 
     def _gateway(self, namespace: Namespace, k8s: KubernetesProvider) -> AlbGateway:

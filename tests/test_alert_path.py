@@ -185,6 +185,9 @@ def test_every_azure_monitor_alert_of_the_dr_site_is_on_the_alert_path(
         assert properties["team"] in teams and properties["severity"] in SEVERITIES, name
         # Azure severities 0 and 1 page, as a CloudWatch alarm of the critical topic does.
         assert (properties["severity"] == "critical") == (alert["severity"] <= 1), name
+    (log_alert,) = resources(doc, "azurerm_monitor_scheduled_query_rules_alert_v2").values()
+    assert f"${{azurerm_monitor_action_group.{logical}.id}}" in log_alert["action"]["action_groups"]
+    assert log_alert["action"]["custom_properties"] == {"team": "database", "severity": "critical"}
     routed = {a["name"]: a["action"][-1]["webhook_properties"] for a in alerts.values()}
     assert routed["iworkz-production-dr-pg-down"] == {"team": "database", "severity": "critical"}
     assert routed["iworkz-production-dr-storage-availability"]["team"] == "infrastructure"

@@ -359,6 +359,40 @@ BAD_INPUTS = [
         ["dr_azure.aks_user_pool.vm_size", "not an Azure VM size"],
         id="vm-size-lower-case-family",
     ),
+    # the DR site's recovery objectives and sizes
+    pytest.param(
+        "production",
+        {"dr_azure": {"recovery": {"objects_rpo_hours": 4, "object_copy_interval_hours": 6}}},
+        [
+            "dr_azure.recovery.object_copy_interval_hours = 6",
+            "copied 480 minutes later",
+            "beyond the objects RPO of 4 h",
+            "set object_copy_interval_hours: 2 (or less)",
+        ],
+        id="rpo-shorter-than-the-copy-schedule-meets",
+    ),
+    pytest.param(
+        "production",
+        {"dr_azure": {"standby": {"replicas": 10}, "aks_user_pool": {"vm_size": "Standard_D4ds_v5", "max_count": 3}}},
+        [
+            "dr_azure.standby.replicas = 10",
+            "request 13500m CPU; the failover pool holds at most 11580m (3 x Standard_D4ds_v5, 3860m allocatable each)",
+            "raise dr_azure.aks_user_pool.max_count to 4 or more",
+        ],
+        id="standby-above-the-failover-pool",
+    ),
+    pytest.param(
+        "production",
+        {"dr_azure": {"standby": {"serving": True}, "aks_user_pool": {"vm_size": "Standard_D2ds_v5", "max_count": 1}}},
+        ["dr_azure.aks_user_pool.max_count = 1", "request 3150m CPU", "at most 1900m"],
+        id="serving-size-above-the-failover-pool",
+    ),
+    pytest.param(
+        "production",
+        {"edge": {"enabled": False}},
+        ["edge.enabled = False", "only through the edge's load balancer", "set edge.enabled: true"],
+        id="dr-site-without-the-edge",
+    ),
     # part 4: versions by date
     pytest.param(
         "production",

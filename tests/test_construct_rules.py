@@ -52,6 +52,12 @@ FROM_CODE = {
     "secret.SecretProps": "secret contents and recovery windows are the stack's constants",
     "secure_bucket.SecureBucketProps": "encryption and logging choices are the stack's",
     "service_security_group.ServiceSecurityGroupProps": "sources and ports come from other constructs and constants",
+    "azure_ingress_address.AzureIngressAddressProps": "the DNS label is <prefix>-dr: the project and environment name patterns keep it valid",
+    "entra_workload_identity.EntraWorkloadIdentityProps": "namespaces, service accounts and the issuer are dr-sync's constants and the EKS contract",
+    "entra_workload_identity.EntraWorkloadIdentity": "each grant is dr-sync's constant, given once",
+    "key_vault_push.PushedSecret": "vault names and keys are dr-sync's constants",
+    "key_vault_push.KeyVaultPushProps": "the pushed secrets are dr-sync's constants",
+    "logical_replication.LogicalReplicationProps": "identifiers and variables are the construct's defaults and EntraWorkloadIdentity's",
     "vpc_endpoints.VpcEndpointsProps": "route tables, subnets and CIDRs come from the VPC; services: twins below",
     "bedrock_guardrail.PiiGuardrailProps": "the guardrail is <prefix>-pii (names.py checks its length) with the construct's filters",
     "workload_role.check_service_account": "namespaces and service accounts are the stack's constants",
@@ -473,6 +479,14 @@ TWINS: dict[str, tuple[str | None, dict]] = {
         None,
         {"security": {"findings": {"environments": []}}},
     ),
+    "object_copy.ObjectCopyProps: max_minutes {}: a run needs": (
+        "production",
+        {"dr_azure": {"recovery": {"object_copy_max_minutes": 5}}},
+    ),
+    "subscriber_alert.SubscriberAlertProps: window_minutes": (
+        "production",
+        {"dr_azure": {"recovery": {"database_rpo_minutes": 2}}},
+    ),
     "threat_detection.ThreatDetectionProps: threat detection: unknown": (
         None,
         {"security": {"guardduty_features": ["S3_DATA_EVENTS", "EKS_RUNTIME_MONITORING"]}},
@@ -497,6 +511,7 @@ TWINS: dict[str, tuple[str | None, dict]] = {
 
 # Rules of a construct that no configuration value can reach, each with its reason.
 UNREACHABLE = {
+    "subscriber_alert.SubscriberAlertProps: {}: give at least one action group": "the dr-azure stack passes its critical e-mail group and the alert path",
     "pipeline_role.FederatedIssuerProps: audiences": "the delivery stack passes the configured audience (its twin: FederatedSubjects)",
     "pipeline_role.FederatedSubjects: a trust needs": "every trust of the delivery stack names its subjects",
     "terraform_cloud.WorkspaceSpec: workspace {}: a workspace cannot": "producers come from the registry, which has no self-dependency",
@@ -521,7 +536,7 @@ UNREACHABLE = {
     "alb_gateway.AlbGatewayProps: gateway {}: ssl_policy": "the TLS policy is the construct default",
     "cloudflare_edge.CloudflareEdgeProps: edge {}: the hosts need the API host": "the hosts are the contract's api and app",
     "cloudflare_edge.CloudflareEdgeProps: edge {}: the zone's rate limit": "the stack always passes edge.rate_limit",
-    "cloudflare_edge.CloudflareEdgeProps: edge {}: failover pool names": "failover pools are the stack's (none yet)",
+    "cloudflare_edge.CloudflareEdgeProps: edge {}: failover pool names": "the stack's one pool, dr-azure",
     "eks_cluster.EksClusterProps: cluster {}: unknown log types": "log types are the construct default",
     "eks_cluster.EksClusterProps: cluster {}: control-plane logging": "log types are the construct default",
     "eks_cluster.EksClusterProps: cluster {}: port": "ports are the construct defaults",
@@ -545,6 +560,9 @@ UNREACHABLE = {
     "audit_trail.AuditTrailProps: trail {}: name the buckets": "the stack passes every environment's data buckets",
     "backup_plan.RestoreTarget: restore target {}: one of": "resource types are the data stack's constants",
     "findings_alerts.FindingsAlertsProps: findings {}: secret names": "secret names are <prefix>/monitoring/..., no comma",
+    "object_copy.ObjectCopyProps: {}: give at least one bucket": "data.buckets has min_length 1",
+    "object_copy.ObjectCopyProps: schedule {} is not": "the schedule is computed by copy_schedule()",
+    "object_copy.ObjectCopyProps: stale_after_hours {} must exceed": "the RPO rule: interval + max_minutes <= objects_rpo_hours",
 }
 
 

@@ -509,7 +509,7 @@ def test_azure_gateway_is_zone_redundant_and_route_based(doc):
     assert (gateway["type"], gateway["vpn_type"], gateway["sku"]) == ("Vpn", "RouteBased", "VpnGw2AZ")
     subnet = logical_id(doc, "azurerm_subnet", name="GatewaySubnet")
     assert gateway["ip_configuration"][0]["subnet_id"] == ref("azurerm_subnet", subnet, "id")
-    public_ip = one(doc, "azurerm_public_ip")
+    public_ip = next(ip for ip in resources(doc, "azurerm_public_ip").values() if ip["name"].endswith("-vpngw-ip"))
     assert public_ip["sku"] == "Standard" and public_ip["zones"] == ["1", "2", "3"]
 
 

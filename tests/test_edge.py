@@ -61,7 +61,8 @@ def test_cloudflare_records_are_proxied_and_point_at_the_alb(edge):
 
 
 def test_a_health_checked_load_balancer_sends_the_hosts_to_the_aws_origin_first(edge):
-    (pool,) = resources(edge, "cloudflare_load_balancer_pool").values()
+    pools = resources(edge, "cloudflare_load_balancer_pool")
+    pool_id, pool = next((k, p) for k, p in pools.items() if p["origins"][0]["name"] == "primary")
     assert pool["origins"] == [
         {"name": "primary", "address": "${data.aws_lb.origin.dns_name}", "enabled": True, "weight": 1}
     ]
@@ -71,12 +72,14 @@ def test_a_health_checked_load_balancer_sends_the_hosts_to_the_aws_origin_first(
     assert pool["monitor"].startswith("${cloudflare_load_balancer_monitor.")
     balancers = {b["name"]: b for b in resources(edge, "cloudflare_load_balancer").values()}
     assert set(balancers) == {"api.iworkz.com", "app.iworkz.com"}
-    pool_id = next(
-        f"${{cloudflare_load_balancer_pool.{k}.id}}" for k in resources(edge, "cloudflare_load_balancer_pool")
-    )
+    # Failover order: the AWS origin first, then the DR site's pool where there is one (tests/test_dr_sync.py).
+    order = [f"${{cloudflare_load_balancer_pool.{k}.id}}" for k in pools]
     for balancer in balancers.values():
-        # failover order; the DR pool joins after the AWS origin (CloudflareEdgeProps.failover_pools)
-        assert balancer["default_pools"] == [pool_id] and balancer["fallback_pool"] == pool_id
+        assert balancer["default_pools"][0] == f"${{cloudflare_load_balancer_pool.{pool_id}.id}}"
+        assert (
+            sorted(balancer["default_pools"]) == sorted(order)
+            and balancer["fallback_pool"] == balancer["default_pools"][-1]
+        )
         assert balancer["proxied"] is True and balancer["steering_policy"] == "off"
 
 

@@ -25,7 +25,7 @@ from iworkz.config.backup import BackupConfig
 from iworkz.config.base import Model, Templated, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
 from iworkz.config.delivery import DeliveryConfig
-from iworkz.config.dr_azure import DrAzureConfig
+from iworkz.config.dr_azure import DrAzureConfig, dr_capacity_rules
 from iworkz.config.edge import EdgeConfig, edge_rules
 from iworkz.config.eks import EksConfig
 from iworkz.config.monitoring import MonitoringConfig
@@ -250,6 +250,15 @@ class EnvironmentConfig(Model):
         self._alarm_rules()
         edge_rules(self.edge, self.platform.domain)
         ai_rules(self.ai, self.aws.region, self.network.interface_endpoints)
+        if self.dr_azure.enabled:
+            if not self.edge.enabled:
+                raise rule_error(
+                    "a DR site takes traffic only through the edge's load balancer (its failover pool)",
+                    "set edge.enabled: true, or dr_azure.enabled: false",
+                    field="edge.enabled",
+                    value=False,
+                )
+            dr_capacity_rules(self.dr_azure, self.platform)
         if self.is_production:
             self._production_rules()
         return self

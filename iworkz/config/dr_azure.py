@@ -11,6 +11,8 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from iworkz.config import catalog
 from iworkz.config.base import Model, PublicAllowListCidr, reject_number, rule_error, validate_private_cidr
 from iworkz.config.controls import ControlList, check_controls
+from iworkz.config.platform import SEED_REQUESTS, Image, ImageConfig, PlatformConfig, cpu_millicores
+from iworkz.config.recovery import RecoveryConfig, StandbyConfig, allocatable_millicores
 
 # Azure regions with availability zones (zone-redundant HA needs them).
 AZURE_LOCATIONS_WITH_ZONES = frozenset(
@@ -111,7 +113,16 @@ AZURE_REGION_PAIRS = {
 }
 
 # Standard_<family><vCPUs>[-<constrained vCPUs>]<features>[_<accelerator>][_v<version>]
-_VM_SIZE = re.compile(r"^Standard_(?P<family>[A-Z]{1,3})\d{1,3}(-\d{1,3})?[a-z]*(_[A-Z]\d{1,4}[a-z]?)?(_v\d{1,2})?$")
+_VM_SIZE = re.compile(
+    r"^Standard_(?P<family>[A-Z]{1,3})(?P<vcpus>\d{1,3})(-(?P<constrained>\d{1,3}))?[a-z]*(_[A-Z]\d{1,4}[a-z]?)?(_v\d{1,2})?$"
+)
+
+
+def vm_vcpus(vm_size: str) -> int:
+    """The vCPUs of a (validated) VM size: the number after the family (constrained: the active ones)."""
+    match = _VM_SIZE.match(vm_size)
+    assert match is not None, vm_size
+    return int(match["constrained"] or match["vcpus"])
 
 
 def _vm_size(value: str) -> str:
@@ -268,6 +279,12 @@ class DrAzureConfig(Model):
     alert_emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]] = Field(default_factory=list)
     # "<field>.<item>": reason, for each default control left out of its list (synth report).
     disabled: dict[str, str] = Field(default_factory=dict)
+    # RPO/RTO of the site and the copy schedule that meets them (iworkz/config/recovery.py).
+    recovery: RecoveryConfig = RecoveryConfig()
+    # The AKS workloads' size: standby replicas, or serving (the failover's config change).
+    standby: StandbyConfig = StandbyConfig()
+    # rclone of the S3 -> Blob copy CronJob (S3 and Azure Blob, keyless through env_auth).
+    copy_image: Image = ImageConfig(repository="docker.io/rclone/rclone", tag="1.71.1")
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
@@ -409,3 +426,35 @@ class DrAzureConfig(Model):
             "aks_pod_cidr": self.aks_pod_cidr,
             "aks_service_cidr": self.aks_service_cidr,
         }
+
+
+def dr_replicas(standby: StandbyConfig, platform: PlatformConfig) -> dict[str, int]:
+    """Pods of each workload on AKS: the standby size, or the primary's count once serving."""
+    return {
+        name: workload.replicas if standby.serving else standby.replicas
+        for name, workload in platform.workloads.items()
+    }
+
+
+def dr_capacity_rules(config: DrAzureConfig, platform: PlatformConfig) -> None:
+    """The AKS failover pool must hold the DR workloads' CPU requests at its max_count."""
+    pool = config.aks_user_pool
+    per_node = allocatable_millicores(vm_vcpus(pool.vm_size))
+    capacity = pool.max_count * per_node
+    replicas = dr_replicas(config.standby, platform)
+    needed = sum(count * cpu_millicores(SEED_REQUESTS[name]["cpu"]) for name, count in replicas.items())
+    if needed > capacity:
+        nodes = -(-needed // per_node)
+        sizes = ", ".join(f"{name} {count}" for name, count in replicas.items())
+        field, value = (
+            ("standby.replicas", config.standby.replicas)
+            if not config.standby.serving
+            else ("aks_user_pool.max_count", pool.max_count)
+        )
+        raise rule_error(
+            f"the DR workloads ({sizes} pods) request {needed}m CPU; the failover pool holds at most "
+            f"{capacity}m ({pool.max_count} x {pool.vm_size}, {per_node}m allocatable each)",
+            f"raise dr_azure.aks_user_pool.max_count to {nodes} or more, or lower dr_azure.standby.replicas",
+            field=f"dr_azure.{field}",
+            value=value,
+        )

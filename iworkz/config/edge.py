@@ -146,6 +146,8 @@ class WafConfig(Model):
 
 
 class EdgeConfig(Model):
+    # Off: no edge-<environment> stack (an environment reached only inside the network).
+    enabled: bool = True
     cloudflare: CloudflareConfig = CloudflareConfig()
     rate_limit: RateLimitConfig = RateLimitConfig()
     waf: WafConfig = WafConfig()

@@ -129,6 +129,8 @@ def derived_names(common: CommonConfig, env: EnvironmentConfig) -> dict[str, lis
     if ai.bedrock.invocation_logging:
         names["iam_role"].append(f"{prefix}-bedrock-invocation-logging")
     if env.dr_azure.enabled:
+        # dr-sync's roles: the copy's reader of the buckets and its namespace's secret store.
+        names["iam_role"] += [f"{prefix}-dr-object-copy", f"{prefix}-dr-sync-secrets"]
         names["aks_cluster"] = [f"{prefix}-dr-aks"]
         names["azure_postgres"] = [f"{prefix}-dr-pg"]
     return names

@@ -18,6 +18,19 @@ _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 # The seed's 12.2 Deployments; the platform stack builds exactly these.
 WORKLOADS = ("backend-api", "ai-services", "web-frontend")
+# Their resource requests (seed 12.2): the constructs set them, the DR rules size the AKS pool by them.
+SEED_REQUESTS = {
+    "backend-api": {"memory": "512Mi", "cpu": "250m"},
+    "ai-services": {"memory": "2Gi", "cpu": "1000m"},
+    "web-frontend": {"memory": "256Mi", "cpu": "100m"},
+}
+
+
+def cpu_millicores(quantity: str) -> int:
+    """A Kubernetes CPU quantity ("250m", "2") in millicores."""
+    return int(quantity[:-1]) if quantity.endswith("m") else int(float(quantity) * 1000)
+
+
 MUTABLE_TAGS = frozenset({"latest"})
 
 
