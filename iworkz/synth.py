@@ -11,11 +11,14 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from iworkz.config import Settings
+from iworkz.policy.check import PolicyFacts
+from iworkz.policy.check import check as check_policy
 from iworkz.publish import publish, staging_folder, staging_path
 from iworkz.registry import PlannedStack, every_stack
+from iworkz.synth_workers import environment_groups, synth_jobs, synthesize_in_workers
 
 if TYPE_CHECKING:
     from cdktf import TerraformStack
@@ -26,7 +29,8 @@ class WrittenStack:
     name: str
     path: Path
     resources: int | None
-    # The synthesised stack itself, for a caller that reads its outputs (e.g. the stack contracts).
+    # The synthesised stack itself, for a caller that reads its outputs (e.g. the stack contracts);
+    # None when a parallel synth built it in another process.
     stack: TerraformStack | None = field(default=None, compare=False, repr=False)
 
 
@@ -38,29 +42,64 @@ def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) ->
     """Builds and synthesises the planned stacks; returns what was written, in build order.
 
     A synth of every stack of every environment leaves exactly those in ``outdir``; a
-    selection keeps the other stacks there as they were.
+    selection keeps the other stacks there as they were. Several environments synthesise in
+    parallel processes (iworkz/synth_workers.py) into the same tree a single process writes.
     """
-    from iworkz.app import build_app  # imports cdktf (jsii) only once the input is known good
-    from iworkz.policy.aspect import enforce as enforce_policy
     from iworkz.policy.report import REPORT_FILE as POLICY_REPORT_FILE
 
     outdir = outdir.resolve()
     staging = staging_path(outdir)
+    # cdktf --hcl: the policy reads the stacks' documents from the stack objects, in this process
+    groups = environment_groups(planned, 1 if hcl_output() else synth_jobs())
+    built: dict[str, TerraformStack] = {}
     try:  # created inside the try: a Ctrl-C right after the mkdir still removes it
         staging_folder(outdir)
-        app, built = build_app(settings, planned, staging)
-        policy = enforce_policy(app)  # guardrails (iworkz/policy): a violation raises before anything is published
-        app.synth()
-        report = policy.check_synthesized(staging)
-        report.write(staging / POLICY_REPORT_FILE)
+        if len(groups) > 1:
+            facts = synthesize_in_workers(settings, groups, staging, synthesize_group)
+        else:
+            own, built = _synthesize_here(settings, planned, staging)
+            facts = [own]
         names = [stack.name for stack in planned]
+        # guardrails (iworkz/policy) over the whole tree: a violation raises before anything is published
+        report = check_policy(_documents(staging, planned, built), PolicyFacts.merge(facts, names))
+        report.write(staging / POLICY_REPORT_FILE)
         graph = {stack.name: [d.name for d in stack.producers(settings)] for stack in every_stack(settings)}
         complete = set(names) == set(graph) and len(settings.environments) == len(_configured(settings))
         publish(staging, outdir, names, keep_others=not complete, dependencies=graph.get)
         print(report.summary(outdir / POLICY_REPORT_FILE))
-        return [_describe(stack.name, outdir / "stacks" / stack.name, built[stack.name]) for stack in planned]
+        return [_describe(stack.name, outdir / "stacks" / stack.name, built.get(stack.name)) for stack in planned]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def synthesize_group(settings: Settings, planned: list[PlannedStack], folder: Path) -> PolicyFacts:
+    """One process's share of a parallel synth: the stacks written into ``folder``, the policy facts."""
+    return _synthesize_here(settings, planned, folder)[0]
+
+
+def _synthesize_here(
+    settings: Settings, planned: list[PlannedStack], folder: Path
+) -> tuple[PolicyFacts, dict[str, TerraformStack]]:
+    from iworkz.app import build_app  # imports cdktf (jsii) only once the input is known good
+    from iworkz.policy.aspect import enforce as enforce_policy
+
+    app, built = build_app(settings, planned, folder)
+    policy = enforce_policy(app)
+    app.synth()
+    return policy.facts(), dict(built)
+
+
+def _documents(
+    staging: Path, planned: list[PlannedStack], built: dict[str, TerraformStack]
+) -> dict[str, dict[str, Any]]:
+    """Each synthesised stack's document, in build order (HCL output writes no JSON: the stack object's)."""
+    documents = {}
+    for stack in planned:
+        json_file = staging / "stacks" / stack.name / "cdk.tf.json"
+        documents[stack.name] = (
+            json.loads(json_file.read_text()) if json_file.exists() else built[stack.name].to_terraform()
+        )
+    return documents
 
 
 def _configured(settings: Settings) -> list[str]:
@@ -69,7 +108,7 @@ def _configured(settings: Settings) -> list[str]:
     return available_environments(settings.config_dir)
 
 
-def _describe(name: str, folder: Path, stack: TerraformStack) -> WrittenStack:
+def _describe(name: str, folder: Path, stack: TerraformStack | None) -> WrittenStack:
     json_file = folder / "cdk.tf.json"
     if json_file.exists():
         document = json.loads(json_file.read_text())
