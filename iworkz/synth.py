@@ -18,7 +18,7 @@ from iworkz.policy.check import PolicyFacts
 from iworkz.policy.check import check as check_policy
 from iworkz.publish import publish, staging_folder, staging_path
 from iworkz.registry import PlannedStack, every_stack
-from iworkz.synth_workers import environment_groups, synth_jobs, synthesize_in_workers
+from iworkz.synth_workers import describe_groups, environment_groups, synth_jobs, synthesize_in_workers
 
 if TYPE_CHECKING:
     from cdktf import TerraformStack
@@ -56,6 +56,7 @@ def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) ->
         staging_folder(outdir)
         if len(groups) > 1:
             facts = synthesize_in_workers(settings, groups, staging, synthesize_group)
+            print(f"synthesised in {len(groups)} processes: {describe_groups(groups)}")
         else:
             own, built = _synthesize_here(settings, planned, staging)
             facts = [own]

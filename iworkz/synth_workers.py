@@ -48,10 +48,11 @@ GroupSynth = Callable[[Settings, list[PlannedStack], Path], PolicyFacts]
 
 
 def synth_jobs() -> int:
-    """The number of synth processes: ``IWORKZ_SYNTH_JOBS`` or the cores this process may use."""
+    """The number of synth processes: ``IWORKZ_SYNTH_JOBS`` or the cores this process may use;
+    1 once this process runs jsii (a fork would share its node)."""
     value = os.environ.get(JOBS_VARIABLE, "").strip()
     if not value:
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        value = str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     if not value.isdigit() or int(value) < 1:
         raise UserError.single(
             "environment",
@@ -60,14 +61,12 @@ def synth_jobs() -> int:
             "must be a whole number of synth processes, 1 or more",
             f"unset it (one per core) or set e.g. {JOBS_VARIABLE}=1 (this process only)",
         )
-    return int(value)
+    return 1 if "jsii" in sys.modules else int(value)
 
 
 def environment_groups(planned: Sequence[PlannedStack], jobs: int) -> list[list[PlannedStack]]:
-    """``planned`` in at most ``jobs`` groups of whole environments, each in build order.
-
-    One group when this process cannot fork (jsii is loaded) or there is one environment.
-    """
+    """``planned`` in at most ``jobs`` groups of whole environments, each in build order (one
+    group for one environment)."""
     by_environment: dict[str, list[PlannedStack]] = {}
     account_level: list[PlannedStack] = []
     for stack in planned:
@@ -75,7 +74,7 @@ def environment_groups(planned: Sequence[PlannedStack], jobs: int) -> list[list[
             account_level.append(stack)
         else:
             by_environment.setdefault(stack.environment, []).append(stack)
-    if "jsii" in sys.modules or jobs < 2 or len(by_environment) < 2:
+    if jobs < 2 or len(by_environment) < 2:
         return [list(planned)] if planned else []
     groups: list[list[PlannedStack]] = [[] for _ in range(min(jobs, len(by_environment)))]
     # the largest environments first, each into the group with the fewest stacks (ties: the first)
@@ -84,6 +83,11 @@ def environment_groups(planned: Sequence[PlannedStack], jobs: int) -> list[list[
     min(groups, key=len).extend(account_level)
     order = {stack: index for index, stack in enumerate(planned)}
     return [sorted(group, key=order.__getitem__) for group in groups]
+
+
+def describe_groups(groups: list[list[PlannedStack]]) -> str:
+    """``production + account | staging, dev``: the environments of each process."""
+    return " | ".join(", ".join(dict.fromkeys(stack.environment or "account" for stack in group)) for group in groups)
 
 
 @dataclass
