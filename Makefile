@@ -50,7 +50,7 @@ node_modules/.installed: package.json package-lock.json
 	@node --version | grep -qE '^v(2[2-9]|[3-9][0-9])\.' || { echo "error: node_modules/.bin/node is not Node >= 22" >&2; exit 2; }
 	@touch $@
 
-synth: install ## synthesise every stack (or STACKS=... ENVS=...) into cdktf.out/stacks/<stack>/cdk.tf.json
+synth: install ## synthesise every stack (or STACKS=... ENVS=...) into cdktf.out/stacks/<stack>/cdk.tf.json (environments in parallel; IWORKZ_SYNTH_JOBS=1: one process)
 	$(PY) main.py
 
 synth-hcl: install ## the same as HCL (cdk.tf) through the cdktf CLI

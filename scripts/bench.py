@@ -580,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
                 if attempt.exit_status != 0:
                     break
             assert best is not None
-            if best.exit_status == 0:
+            if best.exit_status == 0 and run.kind != "scale":  # the series is about time: no memory run
                 sampled = measure(copy.copy(run), args.interval)
                 best.peak_tree_rss_bytes = sampled.peak_tree_rss_bytes
                 best.peak_tree_pss_bytes = sampled.peak_tree_pss_bytes
