@@ -78,7 +78,7 @@ class EksStack(IworkzStack):
             "vpc-cni",
             service_account_role_arn=cluster.cni_role_arn,
             # The network policy agent: without it EKS accepts NetworkPolicies and enforces none
-            # (iworkz.policy.network_policy refuses such a synth).
+            # (the policy rule NETWORK_POLICY_ENFORCED refuses such a synth).
             configuration_values=VPC_CNI_CONFIGURATION,
             depends_on=[cluster.cluster],
         )
