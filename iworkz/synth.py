@@ -6,15 +6,16 @@ a crash, an interruption) leaves cdktf.out exactly as it was.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iworkz.config import Settings
-from iworkz.policy.check import PolicyFacts
+from iworkz.policy.check import PolicyFacts, synthesized_documents
 from iworkz.policy.check import check as check_policy
 from iworkz.publish import publish, staging_folder, staging_path
 from iworkz.registry import PlannedStack, every_stack
@@ -52,6 +53,10 @@ def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) ->
     # cdktf --hcl: the policy reads the stacks' documents from the stack objects, in this process
     groups = environment_groups(planned, 1 if hcl_output() else synth_jobs())
     built: dict[str, TerraformStack] = {}
+    # Interrupted while node writes the synth, jsii's node finishes that request after Python has
+    # stopped waiting: the removal below can run before its last files land. This one runs at exit,
+    # after jsii's own exit hook (registered later, run earlier) has waited for node to stop.
+    atexit.register(shutil.rmtree, staging, ignore_errors=True)
     try:  # created inside the try: a Ctrl-C right after the mkdir still removes it
         staging_folder(outdir)
         if len(groups) > 1:
@@ -62,7 +67,8 @@ def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) ->
             facts = [own]
         names = [stack.name for stack in planned]
         # guardrails (iworkz/policy) over the whole tree: a violation raises before anything is published
-        report = check_policy(_documents(staging, planned, built), PolicyFacts.merge(facts, names))
+        documents = synthesized_documents(staging, names, lambda name: built[name].to_terraform())
+        report = check_policy(documents, PolicyFacts.merge(facts, names))
         report.write(staging / POLICY_REPORT_FILE)
         graph = {stack.name: [d.name for d in stack.producers(settings)] for stack in every_stack(settings)}
         complete = set(names) == set(graph) and len(settings.environments) == len(_configured(settings))
@@ -88,19 +94,6 @@ def _synthesize_here(
     policy = enforce_policy(app)
     app.synth()
     return policy.facts(), dict(built)
-
-
-def _documents(
-    staging: Path, planned: list[PlannedStack], built: dict[str, TerraformStack]
-) -> dict[str, dict[str, Any]]:
-    """Each synthesised stack's document, in build order (HCL output writes no JSON: the stack object's)."""
-    documents = {}
-    for stack in planned:
-        json_file = staging / "stacks" / stack.name / "cdk.tf.json"
-        documents[stack.name] = (
-            json.loads(json_file.read_text()) if json_file.exists() else built[stack.name].to_terraform()
-        )
-    return documents
 
 
 def _configured(settings: Settings) -> list[str]:

@@ -16,7 +16,6 @@ the few suppressed constructs (their path) and once per azurerm resource class.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from cdktf import App, Aspects, IAspect, TerraformResource, TerraformStack, Test
 from constructs import IConstruct
 
 from iworkz.policy import SUPPRESSIONS_ATTRIBUTE, WAIVERS_ATTRIBUTE
-from iworkz.policy.check import PolicyFacts, check
+from iworkz.policy.check import PolicyFacts, check, synthesized_documents
 from iworkz.policy.report import PolicyReport, Suppression, Waiver
 
 _AZURERM_MODULE = "cdktf_cdktf_provider_azurerm"
@@ -74,18 +73,9 @@ class PolicyAspect:
         """Evaluates the rules over the synthesised stacks; raises PolicyError on any violation."""
         return check(documents, self.facts())
 
-    def documents(self, outdir: Path) -> dict[str, dict[str, Any]]:
-        """The stacks that ``app.synth()`` wrote into ``outdir``, in the order they were visited."""
-        documents = {}
-        for name, stack in self.stacks.items():
-            json_file = outdir / "stacks" / name / "cdk.tf.json"
-            # HCL output (SYNTH_HCL_OUTPUT) writes no JSON: ask the stack for its document instead.
-            documents[name] = json.loads(json_file.read_text()) if json_file.exists() else stack.to_terraform()
-        return documents
-
     def check_synthesized(self, outdir: Path) -> PolicyReport:
         """:meth:`check` over the stacks that ``app.synth()`` wrote into ``outdir``."""
-        return self.check(self.documents(outdir))
+        return self.check(synthesized_documents(outdir, self.stacks, lambda name: self.stacks[name].to_terraform()))
 
 
 def enforce(app: App) -> PolicyAspect:

@@ -7,13 +7,14 @@ tree, the same as a single-process synth writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from iworkz.policy.network_policy import network_policy_findings
 from iworkz.policy.report import PolicyReport, Suppression, Waiver
-from iworkz.policy.rules import StackDocument, evaluate
+from iworkz.policy.rules import StackDocument, evaluate, evaluate_tree
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def check(documents: dict[str, dict[str, Any]], facts: PolicyFacts) -> PolicyRep
         for name in report.stacks
         for item in evaluate(StackDocument(name, documents[name], frozenset(facts.taggable_types)))
     ]
-    for item in [*findings, *network_policy_findings(documents)]:
+    for item in [*findings, *evaluate_tree(documents)]:
         covering = next((s for s in report.suppressions if s.covers(item)), None)
         if covering is None:
             report.violations.append(item)
@@ -59,3 +60,17 @@ def check(documents: dict[str, dict[str, Any]], facts: PolicyFacts) -> PolicyRep
             report.suppressed.append((covering, item))
     report.raise_for_violations()
     return report
+
+
+def synthesized_documents(
+    outdir: Path, names: Iterable[str], unwritten: Callable[[str], dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The documents of the stacks ``names`` that cdktf wrote into ``outdir``, in that order.
+
+    HCL output (SYNTH_HCL_OUTPUT) writes no JSON: ``unwritten(name)`` asks the stack object instead.
+    """
+    documents = {}
+    for name in names:
+        json_file = outdir / "stacks" / name / "cdk.tf.json"
+        documents[name] = json.loads(json_file.read_text()) if json_file.exists() else unwritten(name)
+    return documents
