@@ -13,9 +13,6 @@ UV := $(TOOLS_VENV)/bin/uv
 UV_STAMP := $(TOOLS_VENV)/.installed-uv-$(UV_VERSION)
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
-# What a synth imports, byte-compiled once (scripts/compile_bytecode.py): again when a stack or
-# construct may import another provider module.
-BYTECODE_STAMP := $(VENV)/.bytecode
 # The project's Node 22 (package.json) comes first: jsii and the cdktf CLI run on it.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export CHECKPOINT_DISABLE := 1
@@ -28,7 +25,7 @@ export ENVS
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed $(BYTECODE_STAMP) node_modules/.installed ## create .venv (locked Python packages) and node_modules (idempotent)
+install: $(VENV)/.installed $(VENV)/.bytecode node_modules/.installed ## create .venv (locked Python packages) and node_modules (idempotent)
 
 $(UV_STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)" >&2; exit 2; }
@@ -41,7 +38,9 @@ $(VENV)/.installed: pyproject.toml uv.lock $(UV_STAMP)
 	$(UV) sync --quiet --frozen --extra dev --python $(PYTHON)
 	@touch $@
 
-$(BYTECODE_STAMP): $(VENV)/.installed $(wildcard stacks/*.py constructs/*.py iworkz/*.py)
+# What a synth imports, byte-compiled once (scripts/compile_bytecode.py): again when a stack or
+# construct may import another provider module.
+$(VENV)/.bytecode: $(VENV)/.installed $(wildcard stacks/*.py constructs/*.py iworkz/*.py)
 	$(PY) scripts/compile_bytecode.py
 	@touch $@
 

@@ -59,16 +59,17 @@ def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) ->
     atexit.register(shutil.rmtree, staging, ignore_errors=True)
     try:  # created inside the try: a Ctrl-C right after the mkdir still removes it
         staging_folder(outdir)
+        names = [stack.name for stack in planned]
         if len(groups) > 1:
             facts = synthesize_in_workers(settings, groups, staging, synthesize_group)
             print(f"synthesised in {len(groups)} processes: {describe_groups(groups)}")
+            checked = names
         else:
             own, built = _synthesize_here(settings, planned, staging)
-            facts = [own]
-        names = [stack.name for stack in planned]
+            facts, checked = [own], list(built)  # every stack of the app, as the aspect visited them
         # guardrails (iworkz/policy) over the whole tree: a violation raises before anything is published
-        documents = synthesized_documents(staging, names, lambda name: built[name].to_terraform())
-        report = check_policy(documents, PolicyFacts.merge(facts, names))
+        documents = synthesized_documents(staging, checked, lambda name: built[name].to_terraform())
+        report = check_policy(documents, PolicyFacts.merge(facts, checked))
         report.write(staging / POLICY_REPORT_FILE)
         graph = {stack.name: [d.name for d in stack.producers(settings)] for stack in every_stack(settings)}
         complete = set(names) == set(graph) and len(settings.environments) == len(_configured(settings))
