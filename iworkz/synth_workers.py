@@ -119,6 +119,8 @@ def synthesize_in_workers(
     """
     folders = [staging / f"{PART_PREFIX}{index}" for index in range(len(groups))]
     running: dict[int, Path] = {}
+    sys.stdout.flush()  # or each worker would print again what this process had buffered
+    sys.stderr.flush()
     try:
         for group, folder in zip(groups, folders, strict=True):
             pid = os.fork()
