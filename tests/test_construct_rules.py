@@ -353,6 +353,10 @@ TWINS: dict[str, tuple[str | None, dict]] = {
         "dev",
         {"data": {"postgres": {"cross_region_backup_retention_days": 36}}},
     ),
+    "postgres.PostgresProps: {}: {}": (
+        "production",
+        {"alarms": {"postgres": {"replication_slot_lag_gb": {"period_seconds": 300}}}},
+    ),
     "postgres.PostgresProps: {}: engine_version": ("dev", {"data": {"postgres": {"engine_version": "17.2"}}}),
     "postgres.PostgresProps: {}: read_replicas": ("dev", {"data": {"postgres": {"read_replicas": 6}}}),
     "postgres.PostgresProps: {}: backup_retention_days": ("dev", {"data": {"postgres": {"backup_retention_days": 0}}}),
