@@ -646,6 +646,10 @@ class DrAzureOutputs(Contract):
     key_vault_uri: Annotated[str, Published("Key Vault URI (the secrets the DR workloads read)")]
     backup_container_id: Annotated[str, Published("Resource ID of the immutable backup container")]
     postgres_server_name: Annotated[str, Published("DR PostgreSQL flexible server", configured=True)]
+    redis_hostname: Annotated[
+        str, Published("Private host name of the DR site's Azure Cache for Redis (TLS port 6380)")
+    ]
+    redis_cache_id: Annotated[str, Published("Resource ID of the DR cache (its access policies)")]
     ingress_ip_name: Annotated[str, Published("Public IP of the standby cluster's gateway", configured=True)]
     ingress_ip_address: Annotated[str, Published("Address of the standby cluster's gateway")]
     ingress_fqdn: Annotated[

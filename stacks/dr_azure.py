@@ -36,6 +36,7 @@ from iworkz_constructs.azure_key_vault import (
 from iworkz_constructs.azure_names import compact_name
 from iworkz_constructs.azure_pipeline_access import READER_ROLE, AzurePipelineAccess, AzurePipelineAccessProps
 from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, PostgresAdmin
+from iworkz_constructs.azure_redis import REDIS_DNS_ZONE, AzureRedis, AzureRedisProps
 from iworkz_constructs.azure_site import SiteLogWorkspace, SiteResourceGroup
 from iworkz_constructs.azure_site_protection import AzureSiteProtection, AzureSiteProtectionProps
 from iworkz_constructs.azure_vnet import AzureVnet, AzureVnetProps
@@ -177,6 +178,22 @@ class DrAzureStack(IworkzStack):
                 backup_retention_days=config.postgres_backup_retention_days,
                 geo_redundant_backup=True,
                 log_analytics_workspace_id=workspace.id,
+                tags=tags,
+            ),
+        )
+
+        # The standby application's cache (empty after a failover: nothing in it must survive).
+        self.redis = AzureRedis(
+            self,
+            "redis",
+            AzureRedisProps(
+                name=f"{prefix}-redis",
+                resource_group_name=rg,
+                location=location,
+                private_endpoint_subnet_id=self.vnet.private_endpoints_subnet_id,
+                virtual_network_id=self.vnet.vnet_id,
+                sku_name=config.cache_sku_name,
+                capacity=config.cache_capacity,
                 tags=tags,
             ),
         )
@@ -363,6 +380,8 @@ class DrAzureStack(IworkzStack):
             ingress_ip_name=self.ingress.name,
             ingress_ip_address=self.ingress.address,
             ingress_fqdn=self.ingress.fqdn,
+            redis_hostname=self.redis.hostname,
+            redis_cache_id=self.redis.cache_id,
         )
 
     def _private_zones(self) -> tuple[str, ...]:
@@ -372,7 +391,8 @@ class DrAzureStack(IworkzStack):
         if config.aks_private_cluster:
             # The private API server's zone (AKS creates it and links it to the VNet).
             zones += (f"privatelink.{config.location}.azmk8s.io",)
-        return zones
+        # Last: the rules are numbered in this order (a new zone must not renumber the others).
+        return (*zones, REDIS_DNS_ZONE)
 
     def _postgres_admin(self, prefix: str, rg: str, location: str, tags: Mapping[str, str]) -> PostgresAdmin:
         """The Entra administrator from config, else a managed identity the stack creates for it."""

@@ -353,6 +353,8 @@ TWINS: dict[str, tuple[str | None, dict]] = {
         "dev",
         {"data": {"postgres": {"cross_region_backup_retention_days": 36}}},
     ),
+    "azure_redis.AzureRedisProps: cache {}: sku_name": ("production", {"dr_azure": {"cache_sku_name": "Enterprise"}}),
+    "azure_redis.AzureRedisProps: cache {}: capacity": ("production", {"dr_azure": {"cache_capacity": 6}}),
     "postgres.PostgresProps: {}: {}": (
         "production",
         {"alarms": {"postgres": {"replication_slot_lag_gb": {"period_seconds": 300}}}},
