@@ -722,6 +722,25 @@ class DrSyncOutputs(Contract):
         }
 
 
+@dataclass(frozen=True)
+class DrWorkloadsOutputs(Contract):
+    """The standby application on the DR site's AKS cluster, as the runbook's operators find it."""
+
+    component: ClassVar[str] = "dr-workloads"
+
+    namespace: Annotated[str, Published("namespace of the standby workloads", name="dr_namespace", configured=True)]
+    replicas: Annotated[
+        Mapping[str, int], Configured("pods of each workload now: the standby size, or serving after a failover")
+    ]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        from iworkz.config.dr_azure import dr_replicas
+
+        env = context.env
+        return {"namespace": context.prefix, "replicas": dr_replicas(env.dr_azure.standby, env.platform)}
+
+
 # --- platform ----------------------------------------------------------------------------------
 
 # The mesh the platform stack installs (Istio ambient): its root namespace holds mesh-wide policy,

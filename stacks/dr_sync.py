@@ -44,7 +44,13 @@ if TYPE_CHECKING:
 
 DR_SYNC_NAMESPACE = "dr-sync"
 # Key Vault secret names of the application secrets (the DR workloads' stores read these).
-VAULT_SECRETS = {"jwt": "jwt-secret", "openai": "openai-api-key", "registry": "registry-credentials"}
+# The Key Vault secrets the standby workloads read (dr-workloads), by their source.
+VAULT_SECRETS = {
+    "jwt": "jwt-secret",
+    "openai": "openai-api-key",
+    "registry": "registry-credentials",
+    "database": "postgres-app-password",
+}
 
 
 class DrSyncStack(IworkzStack):
@@ -197,7 +203,11 @@ class DrSyncStack(IworkzStack):
     def _push_secrets(
         self, data: DataOutputs, workloads: WorkloadsOutputs, dr_azure: DrAzureOutputs, k8s: KubernetesProvider
     ) -> KeyVaultPush:
-        sources = {"jwt": data.jwt_secret_arn, **workloads.operator_secret_arns}
+        sources = {
+            "jwt": data.jwt_secret_arn,
+            "database": data.postgres.app_password_secret_arn,
+            **workloads.operator_secret_arns,
+        }
         synced = {
             purpose: self.store.external_secret(self, f"{VAULT_SECRETS[purpose]}-source", [RemoteValue("value", arn)])
             for purpose, arn in sources.items()

@@ -65,6 +65,7 @@ FROM_CODE = {
     "cluster_addon.ClusterAddonProps": "add-ons and their charts are the stack's (iworkz/charts.py)",
     "namespace.NamespaceProps": "namespaces and their Pod Security Standards are the stacks' constants",
     "network_policy.Peer": "NetworkPolicy peers are the stacks' constants",
+    "key_vault_store.KeyVaultStoreProps": "the reader is DrPlatformOutputs.secret_reader (the DR platform stack's constant)",
     "secret_store.NamespaceSecretStoreProps": "the store name is the construct default; namespaces are the stacks'",
     "policy_document.statement_block": "IAM policy statements are the stacks' and constructs' constants",
     "policy_document._principals": "IAM principals are the stacks' and constructs' constants",

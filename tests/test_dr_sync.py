@@ -151,7 +151,8 @@ def test_the_application_secrets_are_pushed_to_key_vault_from_secrets_manager(do
     (store,) = [m for m in _manifests(doc, "SecretStore") if "azurekv" in m["spec"]["provider"]]
     assert store["spec"]["provider"]["azurekv"]["authType"] == "WorkloadIdentity"
     pushes = {m["spec"]["data"][0]["match"]["remoteRef"]["remoteKey"]: m for m in _manifests(doc, "PushSecret")}
-    assert set(pushes) == {"jwt-secret", "openai-api-key", "registry-credentials"}
+    # What the standby workloads read (tests/test_dr_workloads.py checks the other side).
+    assert set(pushes) == {"jwt-secret", "openai-api-key", "registry-credentials", "postgres-app-password"}
     synced = {m["metadata"]["name"]: m for m in _manifests(doc, "ExternalSecret")}
     for push in pushes.values():
         source = push["spec"]["selector"]["secret"]["name"]

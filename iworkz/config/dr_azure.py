@@ -449,9 +449,10 @@ class DrAzureConfig(Model):
 
 
 def dr_replicas(standby: StandbyConfig, platform: PlatformConfig) -> dict[str, int]:
-    """Pods of each workload on AKS: the standby size, or the primary's count once serving."""
+    """Pods of each workload on AKS: the standby size, or the primary's count once serving; none
+    of a workload that needs GPUs (the failover pool has none: ai-services stays at 0)."""
     return {
-        name: workload.replicas if standby.serving else standby.replicas
+        name: 0 if workload.gpus else workload.replicas if standby.serving else standby.replicas
         for name, workload in platform.workloads.items()
     }
 
