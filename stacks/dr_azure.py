@@ -48,6 +48,8 @@ from stacks.aws_providers import default_tags
 from stacks.azure_providers import azurerm_provider
 from stacks.base import IworkzStack
 
+# The administrator login of password authentication (its password is never known).
+PASSWORD_ADMIN_LOGIN = "iworkz_password_admin"
 # The failover ingress (HTTPS) is the only port the AKS subnet accepts from the internet.
 AKS_PUBLIC_INGRESS_PORTS = (443,)
 # The roles this stack's resources assign each other (AKS, Key Vault, storage): the only ones
@@ -172,6 +174,8 @@ class DrAzureStack(IworkzStack):
                 virtual_network_id=self.vnet.vnet_id,
                 tenant_id=tenant_id,
                 admin=self._postgres_admin(prefix, rg, location, tags),
+                # The standby application signs in with its role's password (the replication Job sets it).
+                password_login=PASSWORD_ADMIN_LOGIN,
                 sku_name=config.postgres_sku_name,
                 storage_mb=config.postgres_storage_mb,
                 zone_redundant=config.postgres_zone_redundant,

@@ -136,6 +136,7 @@ class DrSyncStack(IworkzStack):
                 RemoteValue("master-username", master, "username"),
                 RemoteValue("master-password", master, "password"),
                 RemoteValue("replicator-password", replicator.arn),
+                RemoteValue("app-password", postgres.app_password_secret_arn),
             ],
         )
         identity = self.identities["replication"]
@@ -151,6 +152,7 @@ class DrSyncStack(IworkzStack):
                 subscriber_host=dr_azure.postgres_fqdn,
                 subscriber_user=identity.name,
                 credentials_secret=credentials.secret_name,
+                app_user=postgres.app_user,
                 azure_environment=identity.pod_environment(),
                 service_account_annotations=identity.service_account_annotations,
                 image=self.context.env.platform.database_client_image.reference,

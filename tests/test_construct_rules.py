@@ -552,6 +552,7 @@ UNREACHABLE = {
     "node_group.NodeGroupProps: {}: cluster_name": "the stack passes the literal name",
     "opensearch.OpenSearchProps: {}: availability_zones must be": "the stack passes min(zones, 3); zones >= 2 is a config rule",
     "opensearch.OpenSearchProps: {}: admin_service_account": "the stack passes only the service account",
+    "azure_postgres.AzurePostgresProps: PostgreSQL {}: administrator login": "the login is the DR stack's constant",
     "postgres.PostgresProps: {}: give backup_replica": "the stack always passes the replica",
     "postgres.PostgresProps: {}: monitoring_interval": "the construct default (60)",
     "redis.RedisProps: {}: give at least one client": "the stack's constants",

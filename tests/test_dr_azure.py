@@ -368,10 +368,19 @@ def test_postgres_is_zone_redundant_geo_backed_up_and_grows(postgres, dr):
     assert postgres["lifecycle"]["prevent_destroy"] is True
 
 
-def test_postgres_uses_entra_id_not_passwords(doc, postgres):
+def test_postgres_admin_is_entra_and_no_password_is_known(doc, postgres):
     assert postgres["authentication"]["active_directory_auth_enabled"] is True
-    assert postgres["authentication"]["password_auth_enabled"] is False
-    assert "administrator_password" not in postgres and "administrator_login" not in postgres
+    # Password authentication for the standby application's role; the administrator's password
+    # is generated ephemerally and written write-only: in neither the plan nor the state.
+    assert postgres["authentication"]["password_auth_enabled"] is True
+    assert postgres["administrator_login"] == "iworkz_password_admin"
+    assert "administrator_password" not in postgres
+    (name,) = doc["ephemeral"]["aws_secretsmanager_random_password"]
+    assert (
+        postgres["administrator_password_wo"]
+        == f"${{ephemeral.aws_secretsmanager_random_password.{name}.random_password}}"
+    )
+    assert postgres["administrator_password_wo_version"] == 1
     admin = one(doc, "azurerm_postgresql_flexible_server_active_directory_administrator")
     identity = logical_id(doc, "azurerm_user_assigned_identity", name="iworkz-production-dr-pg-admin")
     assert admin["object_id"] == ref("azurerm_user_assigned_identity", identity, "principal_id")
