@@ -31,6 +31,7 @@ from iworkz_constructs.key_vault_push import KeyVaultPush, KeyVaultPushProps, Pu
 from iworkz_constructs.logical_replication import LogicalReplication, LogicalReplicationProps
 from iworkz_constructs.namespace import Namespace, NamespaceProps
 from iworkz_constructs.object_copy import ObjectCopy, ObjectCopyProps
+from iworkz_constructs.operator_secret import OperatorSecret, OperatorSecretProps
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.secret import GeneratedValue, Secret, SecretProps
 from iworkz_constructs.secret_store import NamespaceSecretStore, NamespaceSecretStoreProps
@@ -50,6 +51,7 @@ VAULT_SECRETS = {
     "openai": "openai-api-key",
     "registry": "registry-credentials",
     "database": "postgres-app-password",
+    "cloudflare": "cloudflare-dns-token",
 }
 
 
@@ -205,9 +207,21 @@ class DrSyncStack(IworkzStack):
     def _push_secrets(
         self, data: DataOutputs, workloads: WorkloadsOutputs, dr_azure: DrAzureOutputs, k8s: KubernetesProvider
     ) -> KeyVaultPush:
+        # The standby gateway's certificate (DNS-01 at Cloudflare): a scoped token the operators enter.
+        dns_token = OperatorSecret(
+            self,
+            "cloudflare-dns-token",
+            OperatorSecretProps(
+                f"{self.context.prefix}/dr/cloudflare-dns-token",
+                "Cloudflare API token with Zone:DNS:Edit on the public hosts' zone, for the DR gateway's "
+                "certificate (plain string)",
+                data.secrets_kms_key_arn,
+            ),
+        )
         sources = {
             "jwt": data.jwt_secret_arn,
             "database": data.postgres.app_password_secret_arn,
+            "cloudflare": dns_token.arn,
             **workloads.operator_secret_arns,
         }
         synced = {

@@ -25,12 +25,14 @@ from iworkz.config.dr_azure import dr_replicas
 from iworkz.config.platform import WorkloadConfig
 from iworkz.contracts import (
     POSTGRES_APP_USER,
+    PUBLIC_WORKLOADS,
     AiOutputs,
     DrAzureOutputs,
     DrPlatformOutputs,
     DrWorkloadsOutputs,
     WorkloadsOutputs,
 )
+from iworkz_constructs.alb_gateway import Route
 from iworkz_constructs.application import (
     AI_SECRETS,
     DATABASE_SECRET,
@@ -52,18 +54,20 @@ from iworkz_constructs.key_vault_store import KeyVaultStore, KeyVaultStoreProps
 from iworkz_constructs.namespace import Namespace, NamespaceProps
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.scheduling import placements
+from iworkz_constructs.standby_gateway import StandbyGateway, StandbyGatewayProps
 from stacks.aks_providers import aks_providers
 from stacks.aws_providers import default_tags
 from stacks.azure_providers import azurerm_provider
 from stacks.base import IworkzStack
 from stacks.dr_sync import VAULT_SECRETS
+from stacks.platform import CERT_MANAGER_NAMESPACE
 
 # The workload that signs in to the cache (its service account carries the Entra identity).
 CACHE_CLIENT = "backend-api"
 
 
 class DrWorkloadsStack(IworkzStack):
-    """Attributes: ``application``, ``store``, ``cache_identity``; publishes :class:`DrWorkloadsOutputs`."""
+    """Attributes: ``application``, ``store``, ``cache_identity``, ``gateway``; publishes :class:`DrWorkloadsOutputs`."""
 
     def build(self, dr_azure: DrAzureOutputs, dr_platform: DrPlatformOutputs, ai: AiOutputs) -> DrWorkloadsOutputs:
         context = self.context
@@ -136,6 +140,29 @@ class DrWorkloadsStack(IworkzStack):
                 image_pull_secret=IMAGE_PULL_SECRET if platform.image_pull_secret else None,
                 google_analytics_id=platform.google_analytics_id,
                 depends_on=[namespace, cache_access, *(secret.manifest for secret in secrets)],
+                provider=k8s,
+            ),
+        )
+        public = {role: self.application.workloads[name] for role, name in PUBLIC_WORKLOADS.items()}
+        self.gateway = StandbyGateway(
+            self,
+            "gateway",
+            StandbyGatewayProps(
+                name="iworkz",
+                namespace=prefix,
+                routes=[
+                    Route(hosts[role], workload.service_name, workload.service_port, workload.readiness_path)
+                    for role, workload in public.items()
+                ],
+                address=dr_azure.ingress_ip_address,
+                resource_group_name=dr_azure.resource_group_name,
+                # Only Cloudflare connects: the edge's failover pool (its published ranges).
+                source_ranges=env.edge.origin_ranges,
+                store=self.store,
+                token_secret=VAULT_SECRETS["cloudflare"],
+                cert_manager_namespace=CERT_MANAGER_NAMESPACE,
+                gateway_class=dr_platform.gateway_class,
+                depends_on=[namespace, *(workload.service for workload in public.values())],
                 provider=k8s,
             ),
         )

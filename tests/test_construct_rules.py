@@ -213,6 +213,14 @@ TWINS: dict[str, tuple[str | None, dict]] = {
     "alb_gateway.AlbGatewayProps: ALB name": (None, {"project": "iworkz-platform-xy"}),
     "alb_gateway.AlbGatewayProps: gateway {}: give the ranges": ("dev", {"edge": {"origin_ranges": []}}),
     "alb_gateway.AlbGatewayProps: gateway {}: source range": ("dev", {"edge": {"origin_ranges": ["0.0.0.0/0"]}}),
+    "standby_gateway.StandbyGatewayProps: gateway {}: give the ranges": (
+        "production",
+        {"edge": {"origin_ranges": []}},
+    ),
+    "standby_gateway.StandbyGatewayProps: gateway {}: source range": (
+        "production",
+        {"edge": {"origin_ranges": ["0.0.0.0/0"]}},
+    ),
     "cloudflare_edge.CloudflareEdgeProps: edge {}: hosts {} are outside": (
         "dev",
         {"edge": {"cloudflare": {"zone": "iworkz.jp"}}},
@@ -541,6 +549,8 @@ UNREACHABLE = {
     "azure_key_vault.AzureKeyVaultProps: Key Vault {}: soft_delete": "the construct default (90)",
     "alb_gateway.AlbGatewayProps: gateway {}: give at least one route": "the routes are the stack's api and app hosts",
     "alb_gateway.AlbGatewayProps: gateway {}: ssl_policy": "the TLS policy is the construct default",
+    "standby_gateway.StandbyGatewayProps: gateway {}: give at least one route": "the routes are the stack's api and app hosts",
+    "standby_gateway.StandbyGatewayProps: gateway {}: acme_server": "the ACME directory is the construct default",
     "cloudflare_edge.CloudflareEdgeProps: edge {}: the hosts need the API host": "the hosts are the contract's api and app",
     "cloudflare_edge.CloudflareEdgeProps: edge {}: the zone's rate limit": "the stack always passes edge.rate_limit",
     "cloudflare_edge.CloudflareEdgeProps: edge {}: failover pool names": "the stack's one pool, dr-azure",

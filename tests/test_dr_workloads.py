@@ -116,7 +116,14 @@ def test_every_secret_comes_from_the_key_vault_through_the_dr_platforms_reader(d
     assert vault["authType"] == "WorkloadIdentity" and vault["vaultUrl"] == f"{REMOTE}key_vault_uri}}"
     assert vault["serviceAccountRef"] == {"name": "key-vault-reader", "namespace": "external-secrets"}
     secrets = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "ExternalSecret"}
-    assert set(secrets) == {"database-secret", "jwt-secret", "ai-secrets", "docker-registry-secret"}
+    # The design's four in the application's namespace, the gateway's DNS token in cert-manager's.
+    assert set(secrets) == {
+        "database-secret",
+        "jwt-secret",
+        "ai-secrets",
+        "docker-registry-secret",
+        "iworkz-cloudflare-token",
+    }
     read = set()
     for secret in secrets.values():
         assert secret["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": store["metadata"]["name"]}
@@ -155,3 +162,44 @@ def test_serving_is_the_one_config_change_that_scales_up(tmp_path):
         for h in resources(serving, "kubernetes_horizontal_pod_autoscaler_v2").values()
     }
     assert autoscaled == {n for n, w in env.platform.workloads.items() if w.autoscaling and not w.gpus}
+
+
+def test_the_standby_gateway_takes_the_static_address_and_only_cloudflare(doc, production):
+    manifests = {
+        (m["kind"], m["metadata"]["name"]): m
+        for m in (r["manifest"] for r in resources(doc, "kubernetes_manifest").values())
+    }
+    gateway = manifests[("Gateway", "iworkz")]
+    assert gateway["spec"]["gatewayClassName"] == "istio"
+    annotations = gateway["spec"]["infrastructure"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/azure-load-balancer-ipv4"] == f"{REMOTE}ingress_ip_address}}"
+    assert annotations["service.beta.kubernetes.io/azure-load-balancer-resource-group"] == "iworkz-production-dr-rg"
+    assert annotations["service.beta.kubernetes.io/azure-allowed-ip-ranges"].split(",") == production.edge.origin_ranges
+    (listener,) = gateway["spec"]["listeners"]
+    assert (listener["protocol"], listener["port"]) == ("HTTPS", 443)
+    assert listener["tls"]["certificateRefs"] == [{"kind": "Secret", "name": "iworkz-tls"}]
+    routes = {m["spec"]["hostnames"][0]: m for (kind, _), m in manifests.items() if kind == "HTTPRoute"}
+    assert routes.keys() == {"api.iworkz.com", "app.iworkz.com"}
+    backends = {host: r["spec"]["rules"][0]["backendRefs"][0]["name"] for host, r in routes.items()}
+    assert backends == {"api.iworkz.com": "backend-api-service", "app.iworkz.com": "web-frontend-service"}
+
+
+def test_the_gateway_certificate_comes_by_dns01_with_a_token_from_the_key_vault(doc):
+    manifests = {
+        (m["kind"], m["metadata"]["name"]): m
+        for m in (r["manifest"] for r in resources(doc, "kubernetes_manifest").values())
+    }
+    certificate = manifests[("Certificate", "iworkz")]
+    assert certificate["spec"]["secretName"] == "iworkz-tls"
+    assert sorted(certificate["spec"]["dnsNames"]) == ["api.iworkz.com", "app.iworkz.com"]
+    issuer = manifests[("ClusterIssuer", certificate["spec"]["issuerRef"]["name"])]
+    acme = issuer["spec"]["acme"]
+    assert acme["server"] == "https://acme-v02.api.letsencrypt.org/directory"
+    (solver,) = acme["solvers"]
+    ref = solver["dns01"]["cloudflare"]["apiTokenSecretRef"]
+    token = manifests[("ExternalSecret", ref["name"])]
+    # ClusterIssuers read their secrets in cert-manager's namespace.
+    assert token["metadata"]["namespace"] == "cert-manager"
+    assert token["spec"]["secretStoreRef"]["kind"] == "ClusterSecretStore"
+    assert [d["remoteRef"]["key"] for d in token["spec"]["data"]] == ["cloudflare-dns-token"]
+    assert [d["secretKey"] for d in token["spec"]["data"]] == [ref["key"]]
