@@ -345,6 +345,25 @@ class EksCluster(Construct):
 
     # --- nodes -------------------------------------------------------------------------
 
+    def grant_volume_encryption(self, role: WorkloadRole) -> None:
+        """Lets ``role`` (the EBS CSI driver's) create, attach and read volumes encrypted with the
+        node volume key: grants for EBS only, and the key's data-key use (AWS EBS CSI driver docs)."""
+        role.add_to_policy(
+            {
+                "Sid": "GrantsForEbs",
+                "Effect": "Allow",
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Resource": self.node_volume_kms_key_arn,
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+            {
+                "Sid": "UseKeyForVolumes",
+                "Effect": "Allow",
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": self.node_volume_kms_key_arn,
+            },
+        )
+
     def _node_role(self, props: EksClusterProps) -> None:
         role = IamRole(
             self,

@@ -26,6 +26,20 @@ from iworkz_constructs.policy_document import PolicyDocument, Statement
 WILDCARDS = frozenset("*?")
 
 
+# The audience Terraform Cloud's workload identity tokens carry for AWS (its default).
+TFC_AWS_AUDIENCE = "aws.workload.identity"
+
+
+def gitlab_subject(project_path: str, branch: str) -> str:
+    """GitLab's default ``sub`` claim of a job on a branch."""
+    return f"project_path:{project_path}:ref_type:branch:ref:{branch}"
+
+
+def terraform_cloud_subject(organization: str, project: str, workspace: str, run_phase: str) -> str:
+    """The ``sub`` claim of a Terraform Cloud run (workspaces in a project)."""
+    return f"organization:{organization}:project:{project}:workspace:{workspace}:run_phase:{run_phase}"
+
+
 @dataclass(frozen=True)
 class FederatedSubjects:
     """The tokens of one OIDC provider that may assume a role.

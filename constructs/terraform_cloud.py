@@ -88,6 +88,32 @@ class VariableSetSpec:
 
 
 @dataclass(frozen=True)
+class AzureRunIdentity:
+    """The Entra ID application a run signs in as (dynamic credentials), in its tenant and subscription."""
+
+    client_id: str
+    tenant_id: str
+    subscription_id: str | None = None
+
+
+def dynamic_credentials(
+    name: str, environment: str, *, aws_role_arn: str, azure: AzureRunIdentity | None = None
+) -> VariableSetSpec:
+    """The variable set by which an environment's runs assume its deploy identities (workload
+    identity tokens: no static key anywhere)."""
+    variables = {"TFC_AWS_PROVIDER_AUTH": "true", "TFC_AWS_RUN_ROLE_ARN": aws_role_arn}
+    if azure is not None:
+        variables |= {
+            "TFC_AZURE_PROVIDER_AUTH": "true",
+            "TFC_AZURE_RUN_CLIENT_ID": azure.client_id,
+            "ARM_TENANT_ID": azure.tenant_id,
+        }
+        if azure.subscription_id is not None:
+            variables["ARM_SUBSCRIPTION_ID"] = azure.subscription_id
+    return VariableSetSpec(name, f"Dynamic credentials of the {environment} runs", variables)
+
+
+@dataclass(frozen=True)
 class TerraformCloudProjectProps:
     """Properties of :class:`TerraformCloudProject`.
 

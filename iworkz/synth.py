@@ -6,6 +6,7 @@ a crash, an interruption) leaves cdktf.out exactly as it was.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -46,6 +47,10 @@ def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) ->
 
     outdir = outdir.resolve()
     staging = staging_path(outdir)
+    # Interrupted while node writes the synth, jsii's node finishes that request after Python has
+    # stopped waiting: the removal below can run before its last files land. This one runs at exit,
+    # after jsii's own exit hook (registered later, run earlier) has waited for node to stop.
+    atexit.register(shutil.rmtree, staging, ignore_errors=True)
     try:  # created inside the try: a Ctrl-C right after the mkdir still removes it
         staging_folder(outdir)
         app, built = build_app(settings, planned, staging)

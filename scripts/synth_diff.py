@@ -163,6 +163,7 @@ class ResourceChange:
     kind: str  # "added" | "removed" | "changed"
     changes: tuple[AttributeChange, ...] = ()
     alerts: tuple[str, ...] = ()
+    kept: str | None = None  # a removed resource that stays in the cloud: how (moved / removed block)
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -220,7 +221,9 @@ def compare(base: Mapping[str, StackJson], head: Mapping[str, StackJson]) -> Dif
         old = normalise(base.get(name, {}))
         new = normalise(head.get(name, {}))
         status = "added" if name not in base else "removed" if name not in head else "changed"
-        resources = tuple(_resource_changes(name, old.get(RESOURCE_BLOCK, {}), new.get(RESOURCE_BLOCK, {})))
+        resources = tuple(
+            _resource_changes(name, old.get(RESOURCE_BLOCK, {}), new.get(RESOURCE_BLOCK, {}), _kept_in_state(new))
+        )
         other: list[AttributeChange] = []
         for block in sorted((set(old) | set(new)) - {RESOURCE_BLOCK}):
             other.extend(_changes(old.get(block, ABSENT), new.get(block, ABSENT), block))
@@ -230,9 +233,24 @@ def compare(base: Mapping[str, StackJson], head: Mapping[str, StackJson]) -> Dif
     return DiffReport(tuple(diffs))
 
 
+def _kept_in_state(document: Mapping[str, Any]) -> dict[str, str]:
+    """Addresses the stack's ``moved`` and ``removed`` blocks keep from being destroyed, and how."""
+    kept = {}
+    for block in document.get("removed") or []:
+        if (block.get("lifecycle") or {}).get("destroy") is False:
+            kept[block["from"]] = "removed block with destroy = false: left in the cloud (another stack imports it)"
+    for block in document.get("moved") or []:
+        kept[block["from"]] = f"moved to {block['to']}"
+    return kept
+
+
 def _resource_changes(
-    stack: str, old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, Any]]
+    stack: str,
+    old: Mapping[str, Mapping[str, Any]],
+    new: Mapping[str, Mapping[str, Any]],
+    kept: Mapping[str, str] | None = None,
 ) -> Iterator[ResourceChange]:
+    kept = kept or {}
     for resource_type in sorted(set(old) | set(new)):
         before = old.get(resource_type, {})
         after = new.get(resource_type, {})
@@ -241,6 +259,10 @@ def _resource_changes(
         stateful = resource_type in STATEFUL_TYPES
         for name in removed:
             alerts: tuple[str, ...] = ()
+            how = kept.get(f"{resource_type}.{name}")
+            if how is not None:
+                yield ResourceChange(stack, resource_type, name, "removed", kept=how)
+                continue
             if stateful:
                 hint = (
                     f" (logical ID changed? {resource_type} {', '.join(added)} is new in the same stack: "
@@ -362,7 +384,8 @@ def render_text(report: DiffReport, base_label: str = "base", head_label: str = 
         symbols = {"added": "+", "removed": "-", "changed": "~"}
         for change in stack.resources:
             flag = "  [stateful]" if change.stateful and change.kind != "added" else ""
-            lines.append(f"    {symbols[change.kind]} {change.address}{flag}")
+            note = f"  ({change.kept})" if change.kept else ""
+            lines.append(f"    {symbols[change.kind]} {change.address}{flag}{note}")
             lines.extend(f"        {line}" for attribute in change.changes for line in change_lines(attribute))
         for attribute in stack.other:
             first, *rest = change_lines(attribute)
@@ -404,7 +427,8 @@ def render_markdown(report: DiffReport, base_label: str = "base", head_label: st
         lines += ["", f"## `{stack.name}` ({stack.status})", ""]
         for change in stack.resources:
             stateful = " **(stateful)**" if change.stateful and change.kind != "added" else ""
-            lines.append(f"- {change.kind} `{change.address}`{stateful}")
+            note = f" ({change.kept})" if change.kept else ""
+            lines.append(f"- {change.kind} `{change.address}`{stateful}{note}")
             for attribute in change.changes:
                 lines.extend(_markdown_change(attribute, "  "))
         for attribute in stack.other:

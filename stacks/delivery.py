@@ -41,6 +41,7 @@ from iworkz_constructs.pipeline_permissions import (
     secret_statements,
 )
 from iworkz_constructs.pipeline_role import (
+    TFC_AWS_AUDIENCE,
     FederatedIssuer,
     FederatedIssuerProps,
     FederatedSubjects,
@@ -48,21 +49,10 @@ from iworkz_constructs.pipeline_role import (
     PipelineBoundaryProps,
     PipelineRole,
     PipelineRoleProps,
+    gitlab_subject,
+    terraform_cloud_subject,
 )
 from stacks.base import IworkzStack
-
-# The audience Terraform Cloud's workload identity tokens carry for AWS (its default).
-TFC_AWS_AUDIENCE = "aws.workload.identity"
-
-
-def gitlab_subject(project_path: str, branch: str) -> str:
-    """GitLab's default ``sub`` claim of a job on a branch."""
-    return f"project_path:{project_path}:ref_type:branch:ref:{branch}"
-
-
-def terraform_cloud_subject(organization: str, project: str, workspace: str, run_phase: str) -> str:
-    """The ``sub`` claim of a Terraform Cloud run (workspaces in a project)."""
-    return f"organization:{organization}:project:{project}:workspace:{workspace}:run_phase:{run_phase}"
 
 
 class DeliveryStack(IworkzStack):
@@ -259,10 +249,11 @@ class DeliveryStack(IworkzStack):
         from cdktf_cdktf_provider_tfe.provider import TfeProvider
 
         from iworkz_constructs.terraform_cloud import (
+            AzureRunIdentity,
             TerraformCloudProject,
             TerraformCloudProjectProps,
-            VariableSetSpec,
             WorkspaceSpec,
+            dynamic_credentials,
         )
 
         common = self.context.common
@@ -272,26 +263,25 @@ class DeliveryStack(IworkzStack):
         # The token: TFE_TOKEN, or the CLI credentials `cdktf login` / `terraform login` wrote.
         TfeProvider(self, "tfe", hostname=cloud.hostname, organization=cloud.organization)
         remote = settings.execution_mode == "remote"
-        variable_sets = []
-        if remote:
-            for environment, role in deploy.items():
-                variables = {"TFC_AWS_PROVIDER_AUTH": "true", "TFC_AWS_RUN_ROLE_ARN": role.arn}
-                if environment in deploy_apps:
-                    variables |= {
-                        "TFC_AZURE_PROVIDER_AUTH": "true",
-                        "TFC_AZURE_RUN_CLIENT_ID": deploy_apps[environment].client_id,
-                        "ARM_TENANT_ID": tenant_id,
-                    }
-                    subscription = account.environments[environment].dr_azure.subscription_id
-                    if subscription is not None:
-                        variables["ARM_SUBSCRIPTION_ID"] = str(subscription)
-                variable_sets.append(
-                    VariableSetSpec(
-                        f"{common.project}-{environment}",
-                        f"Dynamic credentials of the {environment} runs",
-                        variables,
+        variable_sets = (
+            [
+                dynamic_credentials(
+                    f"{common.project}-{environment}",
+                    environment,
+                    aws_role_arn=role.arn,
+                    azure=AzureRunIdentity(
+                        deploy_apps[environment].client_id,
+                        tenant_id,
+                        account.environments[environment].dr_azure.subscription_id,
                     )
+                    if environment in deploy_apps
+                    else None,
                 )
+                for environment, role in deploy.items()
+            ]
+            if remote
+            else []
+        )
         TerraformCloudProject(
             self,
             "terraform-cloud",

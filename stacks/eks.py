@@ -22,8 +22,6 @@ environment's alert topics.
 
 from __future__ import annotations
 
-from typing import Any
-
 from iworkz.contracts import AlertsOutputs, ClusterOutputs, NetworkOutputs
 from iworkz_constructs.cluster_telemetry import ADDON as CLOUDWATCH_ADDON
 from iworkz_constructs.cluster_telemetry import ClusterTelemetry, ClusterTelemetryProps
@@ -78,7 +76,7 @@ class EksStack(IworkzStack):
             "vpc-cni",
             service_account_role_arn=cluster.cni_role_arn,
             # The network policy agent: without it EKS accepts NetworkPolicies and enforces none
-            # (iworkz.policy.network_policy refuses such a synth).
+            # (the policy rule NETWORK_POLICY_ENFORCED refuses such a synth).
             configuration_values=VPC_CNI_CONFIGURATION,
             depends_on=[cluster.cluster],
         )
@@ -140,9 +138,9 @@ class EksStack(IworkzStack):
                 namespace="kube-system",
                 service_account="ebs-csi-controller-sa",
                 managed_policy_arns=(EBS_CSI_POLICY,),
-                policy_statements=ebs_csi_kms_statements(cluster.node_volume_kms_key_arn),
             ),
         )
+        cluster.grant_volume_encryption(self.ebs_csi_role)
         # Add-ons whose pods need nodes to run on.
         cluster.add_addon("coredns", depends_on=nodes)
         cluster.add_addon("aws-ebs-csi-driver", service_account_role_arn=self.ebs_csi_role.arn, depends_on=nodes)
@@ -193,22 +191,3 @@ class EksStack(IworkzStack):
             cluster_security_group_id=cluster.cluster_security_group_id,
             vpc_id=cluster.cluster.vpc_config.vpc_id,
         )
-
-
-def ebs_csi_kms_statements(key_arn: str) -> tuple[dict[str, Any], ...]:
-    """KMS permissions the EBS CSI driver needs for volumes encrypted with the node key (AWS docs)."""
-    return (
-        {
-            "Sid": "GrantsForEbs",
-            "Effect": "Allow",
-            "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
-            "Resource": key_arn,
-            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        },
-        {
-            "Sid": "UseKeyForVolumes",
-            "Effect": "Allow",
-            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-            "Resource": key_arn,
-        },
-    )

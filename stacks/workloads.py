@@ -36,12 +36,8 @@ from iworkz.contracts import (
 from iworkz.migrations import PLATFORM_SPLIT, adopt
 from iworkz_constructs.alb_gateway import AlbGateway, AlbGatewayProps, Route
 from iworkz_constructs.application import (
-    AI_SECRETS,
-    DATABASE_SECRET,
     IMAGE_PULL_SECRET,
-    JWT_SECRET,
     METRICS_PORT,
-    REDIS_SECRET,
     SENTRY_SECRET,
     AiServices,
     Application,
@@ -49,8 +45,14 @@ from iworkz_constructs.application import (
     Endpoint,
     Telemetry,
 )
-from iworkz_constructs.database_roles import DatabaseRoles, DatabaseRolesProps
-from iworkz_constructs.external_secret import ExternalSecret, RemoteValue
+from iworkz_constructs.application_secrets import (
+    ApplicationSecretsProps,
+    application_secrets,
+    operator_secrets,
+    registry_hosts,
+)
+from iworkz_constructs.database_roles import DatabaseSetupProps, database_setup
+from iworkz_constructs.external_secret import RemoteValue
 from iworkz_constructs.k8s_workload import K8sWorkload
 from iworkz_constructs.mesh_mtls import Entrypoint, MeshMtls, MeshMtlsProps
 from iworkz_constructs.namespace import Namespace, NamespaceProps
@@ -108,9 +110,23 @@ class WorkloadsStack(IworkzStack):
                 provider=k8s,
             ),
         )
-        operator_secrets = self._operator_secrets(prefix, data)
-        database_roles = self._database_roles(eks, data, k8s)
-        secrets = self._external_secrets(data, operator_secrets)
+        pull_from = (
+            registry_hosts(w.image.repository for w in config.workloads.values()) if config.image_pull_secret else []
+        )
+        operator = operator_secrets(self, prefix, data.secrets_kms_key_arn, pull_from)
+        database_roles = database_setup(
+            self,
+            DatabaseSetupProps(
+                namespace=DATABASE_SETUP_NAMESPACE,
+                cluster=eks,
+                role_name=f"{prefix}-database-setup-secrets",
+                postgres=data.postgres,
+                kms_key_arn=data.secrets_kms_key_arn,
+                image=config.database_client_image.reference,
+                provider=k8s,
+            ),
+        )
+        secrets = application_secrets(self, ApplicationSecretsProps(self.secret_store, data, operator, pull_from))
         # Created after the platform split: nothing to import for these two.
         sentry = OperatorSecret(
             self,
@@ -203,7 +219,7 @@ class WorkloadsStack(IworkzStack):
             context,
             PLATFORM_SPLIT,
             namespace,
-            *operator_secrets.values(),
+            *operator.values(),
             *secrets,
             *self.roles.values(),
             self.application,
@@ -221,7 +237,7 @@ class WorkloadsStack(IworkzStack):
                 }
                 for part in ("name", "type", "value")
             },
-            operator_secret_arns={name: secret.arn for name, secret in operator_secrets.items()},
+            operator_secret_arns={name: secret.arn for name, secret in operator.items()},
         )
 
     def _gateway(self, namespace: Namespace, k8s: KubernetesProvider) -> AlbGateway:
@@ -252,123 +268,3 @@ class WorkloadsStack(IworkzStack):
             ),
         )
         return gateway
-
-    def _operator_secrets(self, prefix: str, data: DataOutputs) -> dict[str, OperatorSecret]:
-        """Secrets Manager entries the operators fill (no value in code or state)."""
-        config = self.context.env.platform
-        secrets = {
-            "openai": OperatorSecret(
-                self,
-                "openai-api-key",
-                OperatorSecretProps(
-                    f"{prefix}/platform/openai-api-key",
-                    "OpenAI API key of ai-services (plain string)",
-                    data.secrets_kms_key_arn,
-                ),
-            )
-        }
-        if config.image_pull_secret:
-            registries = ", ".join(self._registry_hosts())
-            secrets["registry"] = OperatorSecret(
-                self,
-                "registry-credentials",
-                OperatorSecretProps(
-                    f"{prefix}/platform/registry-credentials",
-                    f'Read-only registry token for {registries}: JSON {{"username": ..., "password": ...}}',
-                    data.secrets_kms_key_arn,
-                ),
-            )
-        return secrets
-
-    def _database_roles(self, eks: ClusterOutputs, data: DataOutputs, k8s: KubernetesProvider) -> DatabaseRoles:
-        """The services' own PostgreSQL roles, created by a Job in a namespace of its own: only it
-        sees the master credentials."""
-        prefix, postgres = self.context.prefix, data.postgres
-        namespace = Namespace(self, "database-setup-namespace", NamespaceProps(DATABASE_SETUP_NAMESPACE, provider=k8s))
-        store = NamespaceSecretStore(
-            self,
-            "database-setup-store",
-            NamespaceSecretStoreProps(
-                namespace=DATABASE_SETUP_NAMESPACE,
-                cluster=eks,
-                role_name=f"{prefix}-database-setup-secrets",
-                kms_key_arn=data.secrets_kms_key_arn,
-                depends_on=[namespace],
-                provider=k8s,
-            ),
-        )
-        master = postgres.master_user_secret_arn
-        credentials = store.external_secret(
-            self,
-            "database-roles-credentials",
-            [
-                RemoteValue("master-username", master, "username"),
-                RemoteValue("master-password", master, "password"),
-                RemoteValue("app-password", postgres.app_password_secret_arn),
-                RemoteValue("monitoring-password", postgres.monitoring_password_secret_arn),
-            ],
-        )
-        return DatabaseRoles(
-            self,
-            "database-roles",
-            DatabaseRolesProps(
-                namespace=DATABASE_SETUP_NAMESPACE,
-                host=postgres.address,
-                port=POSTGRES_PORT,
-                database=postgres.database_name,
-                credentials_secret=credentials.secret_name,
-                app_user=postgres.app_user,
-                monitoring_user=postgres.monitoring_user,
-                image=self.context.env.platform.database_client_image.reference,
-                depends_on=[credentials.manifest],
-                provider=k8s,
-            ),
-        )
-
-    def _external_secrets(self, data: DataOutputs, operator: dict[str, OperatorSecret]) -> list[ExternalSecret]:
-        store = self.secret_store
-        postgres, redis = data.postgres, data.redis.auth_secret_arn
-        # The application's own role (never the rotating master user). The server enforces TLS
-        # (rds.force_ssl); verify-full needs the RDS CA bundle inside the image.
-        host = f"{postgres.address}:{POSTGRES_PORT}/{postgres.database_name}"
-        secrets = [
-            store.external_secret(
-                self,
-                DATABASE_SECRET,
-                [RemoteValue("password", postgres.app_password_secret_arn)],
-                template={
-                    "url": f"postgresql://{postgres.app_user}:"
-                    + "{{ .password | urlquery }}@"
-                    + f"{host}?sslmode=require"
-                },
-            ),
-            # Redis uses IAM authentication: the URL names the user; the app signs a token with its role.
-            store.external_secret(
-                self,
-                REDIS_SECRET,
-                [RemoteValue(key, redis, key) for key in ("username", "host", "port")],
-                template={"url": "rediss://{{ .username }}@{{ .host }}:{{ .port }}"},
-            ),
-            store.external_secret(self, JWT_SECRET, [RemoteValue("secret", data.jwt_secret_arn)]),
-            store.external_secret(self, AI_SECRETS, [RemoteValue("openai-key", operator["openai"].arn)]),
-        ]
-        if "registry" in operator:
-            registry = operator["registry"].arn
-            auths = ",".join(
-                f'"{host}":{{"username":"{{{{ .username }}}}","password":"{{{{ .password }}}}",'
-                f'"auth":"{{{{ printf "%s:%s" .username .password | b64enc }}}}"}}'
-                for host in self._registry_hosts()
-            )
-            secrets.append(
-                store.external_secret(
-                    self,
-                    IMAGE_PULL_SECRET,
-                    [RemoteValue("username", registry, "username"), RemoteValue("password", registry, "password")],
-                    template={".dockerconfigjson": f'{{"auths":{{{auths}}}}}'},
-                    secret_type="kubernetes.io/dockerconfigjson",
-                )
-            )
-        return secrets
-
-    def _registry_hosts(self) -> list[str]:
-        return sorted({w.image.repository.split("/")[0] for w in self.context.env.platform.workloads.values()})

@@ -268,7 +268,10 @@ if as_user and not any(p.pw_name == "postgres" for p in pwd.getpwall()):
     print(json.dumps({"skipped": "running as root without a postgres user"})); sys.exit(0)
 root = tempfile.mkdtemp(prefix="pg-")
 os.chmod(root, 0o777)
-data, port = os.path.join(root, "data"), "55439"
+# A free port: other checkouts on this machine may run the same test at the same time.
+with __import__("socket").socket() as probe:
+    probe.bind(("127.0.0.1", 0)); port = str(probe.getsockname()[1])
+data = os.path.join(root, "data")
 def run(*argv, env=None, check=True):
     return subprocess.run([*as_user, *argv], capture_output=True, text=True, env={**os.environ, **(env or {})}, check=check)
 run(f"{bin_dir}/initdb", "-D", data, "-U", "master", "--auth=trust")

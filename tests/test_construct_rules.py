@@ -526,6 +526,8 @@ TWINS: dict[str, tuple[str | None, dict]] = {
 
 # Rules of a construct that no configuration value can reach, each with its reason.
 UNREACHABLE = {
+    "application_secrets.ApplicationSecretsProps: operator": "the workloads stack passes operator_secrets, which always makes the OpenAI entry",
+    "application_secrets.ApplicationSecretsProps: pull_from": "the workloads stack derives both from platform.image_pull_secret",
     "subscriber_alert.SubscriberAlertProps: {}: give at least one action group": "the dr-azure stack passes its critical e-mail group and the alert path",
     "pipeline_role.FederatedIssuerProps: audiences": "the delivery stack passes the configured audience (its twin: FederatedSubjects)",
     "pipeline_role.FederatedSubjects: a trust needs": "every trust of the delivery stack names its subjects",

@@ -9,8 +9,9 @@ import json
 import pytest
 
 from iworkz.policy.aspect import PolicyAspect
-from iworkz.policy.network_policy import NETWORK_POLICY_ENFORCED, network_policy_findings
 from iworkz.policy.report import PolicyError
+from iworkz.policy.rules import NETWORK_POLICY_ENFORCED
+from iworkz.policy.rules.network_policy_enforced import check as network_policy_findings
 
 
 def _vpc_cni(doc):

@@ -568,11 +568,12 @@ def test_every_rule_has_its_own_module_with_id_description_fix_and_check() -> No
     import pkgutil
 
     import iworkz.policy.rules as package
-    from iworkz.policy.rules import REGISTRY
+    from iworkz.policy.rules import REGISTRY, TREE_REGISTRY, Rule, TreeRule
 
     modules = [m.name for m in pkgutil.iter_modules(package.__path__) if m.name != "base"]
     rules = [importlib.import_module(f"iworkz.policy.rules.{name}").RULE for name in modules]
-    assert sorted(rule.id for rule in rules) == sorted(rule.id for rule in REGISTRY) == sorted(RULES)
-    for rule in REGISTRY:
+    registered: list[Rule | TreeRule] = [*REGISTRY, *TREE_REGISTRY]
+    assert sorted(rule.id for rule in rules) == sorted(rule.id for rule in registered) == sorted(RULES)
+    for rule in registered:
         assert rule.description and rule.fix and callable(rule.check)
         assert RULES[rule.id] == rule.description

@@ -328,3 +328,16 @@ def test_make_fmt_formats_even_when_ruff_check_leaves_an_error(early_result: sub
     argv = json.loads(early_result.args[-1])["make-fmt"]  # the runner's commands, by name
     unfixable = Path(next(arg for arg in argv if arg.startswith("FMT_PATHS=")).removeprefix("FMT_PATHS="))
     assert unfixable.read_text(encoding="utf-8") == "print(undefined_name)\n"  # ...after fixing and formatting
+
+
+def test_the_readme_names_every_stack_with_its_module_contract_and_producers() -> None:
+    """The README's table of stacks follows the registry (a new stack without its row fails)."""
+    from iworkz.registry import SPECS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for spec in SPECS:
+        name = spec.component + ("-E" if spec.per_environment else "")
+        contract = spec.contract.__name__ if spec.contract else "-"
+        reads = ", ".join(spec.depends_on) or "-"
+        row = f"| `{name}` | `{spec.module.replace('.', '/')}.py` | `{contract}` | {reads} |"
+        assert row in readme, f"README.md: no row {row!r} in 'Stacks, contracts and owners'"

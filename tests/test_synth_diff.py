@@ -191,6 +191,28 @@ def test_a_logical_id_rename_of_a_stateful_resource_is_flagged_with_the_new_id()
     assert "postgres_db_99999999 is new" in alert and "moved" in alert
 
 
+def test_a_stateful_resource_kept_by_a_moved_or_removed_block_is_no_alert() -> None:
+    renamed = stack_json()
+    instances = renamed["resource"]["aws_db_instance"]
+    instances["postgres_db_99999999"] = instances.pop("postgres_db_1A2B3C4D")
+    renamed["moved"] = [{"from": "aws_db_instance.postgres_db_1A2B3C4D", "to": "aws_db_instance.postgres_db_99999999"}]
+    handed_over = stack_json()
+    del handed_over["resource"]["aws_db_instance"]
+    handed_over["removed"] = [{"from": "aws_db_instance.postgres_db_1A2B3C4D", "lifecycle": {"destroy": False}}]
+    destroyed = copy.deepcopy(handed_over)
+    destroyed["removed"][0]["lifecycle"]["destroy"] = True
+    for head_doc, kept in (
+        (renamed, "moved to aws_db_instance.postgres_db_99999999"),
+        (handed_over, "destroy = false"),
+    ):
+        report = compare(synth(data_production=stack_json()), synth(data_production=head_doc))
+        (removal,) = [c for c in report.stacks[0].resources if c.kind == "removed"]
+        assert report.alerts == [] and removal.kept is not None and kept in removal.kept
+        assert kept in render_text(report)
+    report = compare(synth(data_production=stack_json()), synth(data_production=destroyed))
+    assert len(report.alerts) == 1  # a removed block that destroys is a destruction
+
+
 def test_a_replacing_attribute_change_and_lowered_protection_are_flagged() -> None:
     head_doc = stack_json()
     db = head_doc["resource"]["aws_db_instance"]["postgres_db_1A2B3C4D"]

@@ -26,9 +26,8 @@ from cdktf import App, Aspects, IAspect, TerraformResource, TerraformStack, Test
 from constructs import IConstruct
 
 from iworkz.policy import SUPPRESSIONS_ATTRIBUTE, WAIVERS_ATTRIBUTE
-from iworkz.policy.network_policy import network_policy_findings
 from iworkz.policy.report import PolicyReport, Suppression, Waiver
-from iworkz.policy.rules import StackDocument, evaluate
+from iworkz.policy.rules import StackDocument, evaluate, evaluate_tree
 
 _AZURERM_MODULE = "cdktf_cdktf_provider_azurerm"
 
@@ -78,7 +77,7 @@ class PolicyAspect:
             for name in report.stacks
             for item in evaluate(StackDocument(name, documents[name], frozenset(self.taggable_types)))
         ]
-        for item in [*findings, *network_policy_findings(documents)]:
+        for item in [*findings, *evaluate_tree(documents)]:
             covering = next((s for s in report.suppressions if s.covers(item)), None)
             if covering is None:
                 report.violations.append(item)

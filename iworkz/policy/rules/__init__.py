@@ -8,6 +8,9 @@ synthesised stack document that yields a finding per resource breaking the rule)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from iworkz.policy.rules import (
     access_logging,
     audit_trail,
@@ -20,6 +23,7 @@ from iworkz.policy.rules import (
     encryption_cmk,
     imdsv2,
     mandatory_tags,
+    network_policy_enforced,
     open_ingress,
     prevent_destroy,
     public_bucket,
@@ -27,7 +31,7 @@ from iworkz.policy.rules import (
     public_ip,
     tls_only,
 )
-from iworkz.policy.rules.base import STATEFUL_TYPES, Finding, Resource, Rule, StackDocument, StackJson
+from iworkz.policy.rules.base import STATEFUL_TYPES, Finding, Resource, Rule, StackDocument, StackJson, TreeRule
 
 ENCRYPTION_CMK = encryption_cmk.ID
 PUBLIC_IP = public_ip.ID
@@ -46,6 +50,7 @@ BACKUP_VAULT_LOCK = backup_vault_lock.ID
 BUCKET_REPLICATION = bucket_replication.ID
 AZURE_DELETE_LOCK = azure_delete_lock.ID
 AUDIT_TRAIL = audit_trail.ID
+NETWORK_POLICY_ENFORCED = network_policy_enforced.ID
 
 REGISTRY: tuple[Rule, ...] = (
     encryption_cmk.RULE,
@@ -66,14 +71,23 @@ REGISTRY: tuple[Rule, ...] = (
     azure_delete_lock.RULE,
     audit_trail.RULE,
 )
+# Rules that read every stack of the synth at once.
+TREE_REGISTRY: tuple[TreeRule, ...] = (network_policy_enforced.RULE,)
 # Rule id -> what it requires (the policy report lists it; suppress() accepts only these ids).
-RULES: dict[str, str] = {rule.id: rule.description for rule in REGISTRY}
+RULES: dict[str, str] = {rule.id: rule.description for rule in REGISTRY} | {
+    rule.id: rule.description for rule in TREE_REGISTRY
+}
 
 
 def evaluate(stack: StackDocument) -> list[Finding]:
     """Every finding of every rule in one stack, in a stable order."""
     found = [item for rule in REGISTRY for item in rule.check(stack)]
     return sorted(found, key=lambda f: (f.path, f.rule, f.attribute))
+
+
+def evaluate_tree(documents: Mapping[str, Mapping[str, Any]]) -> list[Finding]:
+    """Every finding of the cross-stack rules over the whole synth."""
+    return [item for rule in TREE_REGISTRY for item in rule.check(documents)]
 
 
 __all__ = [
@@ -88,6 +102,7 @@ __all__ = [
     "ENCRYPTION_CMK",
     "IMDSV2",
     "MANDATORY_TAGS",
+    "NETWORK_POLICY_ENFORCED",
     "OPEN_INGRESS",
     "PREVENT_DESTROY",
     "PUBLIC_BUCKET",
@@ -97,10 +112,13 @@ __all__ = [
     "RULES",
     "STATEFUL_TYPES",
     "TLS_ONLY",
+    "TREE_REGISTRY",
     "Finding",
     "Resource",
     "Rule",
     "StackDocument",
     "StackJson",
+    "TreeRule",
     "evaluate",
+    "evaluate_tree",
 ]

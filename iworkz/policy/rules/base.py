@@ -13,7 +13,7 @@ Each finding names the resource's construct path, its Terraform address, the rul
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,6 +150,8 @@ def referenced(value: Any, resource_type: str) -> str | None:
 
 
 Check = Callable[[StackDocument], Iterable[Finding]]
+# A rule over the whole synthesised tree (stack name -> document): what spans stacks.
+TreeCheck = Callable[[Mapping[str, Mapping[str, Any]]], Iterable[Finding]]
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,14 @@ class Rule:
     check: Check
 
 
-CHECKS: list[Check] = []
+@dataclass(frozen=True)
+class TreeRule:
+    """A :class:`Rule` whose check reads every stack of the synth at once (a cross-stack requirement)."""
+
+    id: str
+    description: str
+    fix: str
+    check: TreeCheck
 
 
 def finding(

@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from iworkz.policy.rules.base import Finding, StackDocument, blocks
+from iworkz.policy.rules.base import Finding, StackDocument, TreeRule, blocks
 
-NETWORK_POLICY_ENFORCED = "NETWORK_POLICY_ENFORCED"
-RULE = "a kubernetes_network_policy is applied only to a cluster that enforces NetworkPolicies"
+ID = "NETWORK_POLICY_ENFORCED"
+DESCRIPTION = "a kubernetes_network_policy is applied only to a cluster that enforces NetworkPolicies"
 FIX = 'turn on the VPC CNI network policy agent: vpc-cni add-on configuration_values {"enableNetworkPolicy": "true"}'
 POLICY_TYPES = ("kubernetes_network_policy", "kubernetes_network_policy_v1")
 # ${data.terraform_remote_state.<stack>.outputs.eks_cluster_endpoint} (cdktf's own cross-stack
@@ -60,7 +60,7 @@ def _cluster_stack_enforces(cluster_stack: str) -> bool:
     return str(VPC_CNI_CONFIGURATION.get("enableNetworkPolicy", "")).lower() == "true"
 
 
-def network_policy_findings(documents: Mapping[str, Mapping[str, Any]]) -> Iterator[Finding]:
+def check(documents: Mapping[str, Mapping[str, Any]]) -> Iterator[Finding]:
     for name, doc in documents.items():
         stack = StackDocument(name, dict(doc))
         policies = [r for kind in POLICY_TYPES for r in stack.of(kind)]
@@ -78,9 +78,12 @@ def network_policy_findings(documents: Mapping[str, Mapping[str, Any]]) -> Itera
                 name,
                 policy.path,
                 policy.address,
-                NETWORK_POLICY_ENFORCED,
+                ID,
                 "(cluster)",
                 cluster_stack,
-                f"{RULE}; the cluster of {cluster_stack} does not enforce them",
+                f"{DESCRIPTION}; the cluster of {cluster_stack} does not enforce them",
                 FIX,
             )
+
+
+RULE = TreeRule(ID, DESCRIPTION, FIX, check)
