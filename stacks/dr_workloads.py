@@ -43,6 +43,7 @@ from iworkz_constructs.application import (
     ApplicationProps,
     Endpoint,
 )
+from iworkz_constructs.application_secrets import database_url_template, registry_hosts
 from iworkz_constructs.azure_redis import TLS_PORT, grant_cache_access
 from iworkz_constructs.entra_workload_identity import (
     WORKLOAD_IDENTITY_LABEL,
@@ -171,19 +172,15 @@ class DrWorkloadsStack(IworkzStack):
     def _secrets(self, prefix: str, dr_azure: DrAzureOutputs, namespace: Namespace) -> list[ExternalSecret]:
         """The Secrets the design's Deployments read, from the Key Vault (fed by the dr-sync PushSecrets)."""
         store, platform = self.store, self.context.env.platform
-        database = f"{dr_azure.postgres_fqdn}:{POSTGRES_PORT}/{self.context.env.data.postgres.database_name}"
         secrets = [
             store.external_secret(
                 self,
                 DATABASE_SECRET,
                 prefix,
                 [RemoteValue("password", VAULT_SECRETS["database"])],
-                # Azure Database for PostgreSQL accepts TLS connections only.
-                template={
-                    "url": f"postgresql://{POSTGRES_APP_USER}:"
-                    + "{{ .password | urlquery }}@"
-                    + f"{database}?sslmode=require"
-                },
+                template=database_url_template(
+                    POSTGRES_APP_USER, dr_azure.postgres_fqdn, self.context.env.data.postgres.database_name
+                ),
                 depends_on=[namespace],
             ),
             store.external_secret(
@@ -195,7 +192,7 @@ class DrWorkloadsStack(IworkzStack):
         ]
         if platform.image_pull_secret:
             registry = VAULT_SECRETS["registry"]
-            hosts = sorted({w.image.repository.split("/")[0] for w in platform.workloads.values()})
+            hosts = registry_hosts(w.image.repository for w in platform.workloads.values())
             secrets.append(
                 store.external_secret(
                     self,
