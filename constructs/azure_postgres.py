@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
@@ -24,6 +24,7 @@ from cdktf_cdktf_provider_azurerm.postgresql_flexible_server_active_directory_ad
 from cdktf_cdktf_provider_azurerm.postgresql_flexible_server_configuration import (
     PostgresqlFlexibleServerConfiguration,
 )
+from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 from constructs import Construct
 
 from iworkz_constructs.azure_private_link import linked_private_dns_zone
@@ -258,3 +259,30 @@ def _password_administrator(scope: Construct, props: AzurePostgresProps) -> dict
         "administrator_password_wo": ephemeral_random_password(scope, GeneratedValue(length=64)),
         "administrator_password_wo_version": 1,
     }
+
+
+class Principal(Protocol):
+    """An Entra principal as the configuration names it (``dr_azure.postgres_admin``)."""
+
+    object_id: str
+    principal_name: str
+    principal_type: Literal["Group", "User", "ServicePrincipal"]
+
+
+def entra_admin(
+    scope: Construct,
+    configured: Principal | None,
+    *,
+    name: str,
+    resource_group_name: str,
+    location: str,
+    tags: Mapping[str, str],
+) -> PostgresAdmin:
+    """The server's Entra administrator: the configured principal, else a managed identity created
+    in ``scope`` (id ``postgres-admin``: a builder, so the caller's address stays)."""
+    if configured is not None:
+        return PostgresAdmin(configured.object_id, configured.principal_name, configured.principal_type)
+    identity = UserAssignedIdentity(
+        scope, "postgres-admin", name=name, resource_group_name=resource_group_name, location=location, tags=dict(tags)
+    )
+    return PostgresAdmin(identity.principal_id, identity.name, "ServicePrincipal")
