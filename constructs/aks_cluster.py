@@ -56,11 +56,16 @@ _POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 class PoolSize(Protocol):
     """What sizes a node pool (``dr_azure.aks_*_pool`` of the configuration)."""
 
-    vm_size: str
-    min_count: int
-    max_count: int
-    max_pods: int
-    os_disk_size_gb: int
+    @property
+    def vm_size(self) -> str: ...
+    @property
+    def min_count(self) -> int: ...
+    @property
+    def max_count(self) -> int: ...
+    @property
+    def max_pods(self) -> int: ...
+    @property
+    def os_disk_size_gb(self) -> int: ...
 
 
 @dataclass(frozen=True)

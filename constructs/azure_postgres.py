@@ -264,9 +264,12 @@ def _password_administrator(scope: Construct, props: AzurePostgresProps) -> dict
 class Principal(Protocol):
     """An Entra principal as the configuration names it (``dr_azure.postgres_admin``)."""
 
-    object_id: str
-    principal_name: str
-    principal_type: Literal["Group", "User", "ServicePrincipal"]
+    @property
+    def object_id(self) -> str: ...
+    @property
+    def principal_name(self) -> str: ...
+    @property
+    def principal_type(self) -> Literal["Group", "User", "ServicePrincipal"]: ...
 
 
 def entra_admin(
