@@ -6,7 +6,7 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.disk_encryption_set import DiskEncryptionSet, DiskEncryptionSetIdentity
@@ -53,6 +53,21 @@ CLUSTER_ADMIN_ROLE = "Azure Kubernetes Service RBAC Cluster Admin"
 _POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 
 
+class PoolSize(Protocol):
+    """What sizes a node pool (``dr_azure.aks_*_pool`` of the configuration)."""
+
+    @property
+    def vm_size(self) -> str: ...
+    @property
+    def min_count(self) -> int: ...
+    @property
+    def max_count(self) -> int: ...
+    @property
+    def max_pods(self) -> int: ...
+    @property
+    def os_disk_size_gb(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class AksNodePoolSpec:
     """One node pool: autoscaled between ``min_count`` and ``max_count`` over ``zones``.
@@ -78,6 +93,19 @@ class AksNodePoolSpec:
     zones: Sequence[str] = ZONES
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: Sequence[str] = ()
+
+    @classmethod
+    def sized(cls, name: str, size: PoolSize, labels: Mapping[str, str]) -> AksNodePoolSpec:
+        """A pool of ``name`` at ``size`` (a node pool section of the configuration)."""
+        return cls(
+            name=name,
+            vm_size=size.vm_size,
+            min_count=size.min_count,
+            max_count=size.max_count,
+            max_pods=size.max_pods,
+            os_disk_size_gb=size.os_disk_size_gb,
+            labels=labels,
+        )
 
     def __post_init__(self) -> None:
         if not _POOL_NAME.match(self.name):

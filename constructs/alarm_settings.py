@@ -155,7 +155,8 @@ class PostgresAlarms:
 
     ``connections_percent`` is of the instance class's default ``max_connections`` and
     ``freeable_memory_percent`` of its memory (both from the instance class); the storage
-    thresholds stay below ``allocated_storage_gb``.
+    thresholds stay below ``allocated_storage_gb``. ``replication_slot_lag_gb`` and
+    ``transaction_logs_disk_gb`` exist only with a logical-replication subscriber (the DR site).
     """
 
     team: str = "database"
@@ -169,6 +170,39 @@ class PostgresAlarms:
     replication_slot_disk_usage_gb: Threshold = field(
         default=Threshold(value=10), metadata=bounded(capacity="allocated_storage_gb")
     )
+    # Of the DR site's subscription (PostgresProps.subscriber_rpo_seconds), critical: the slowest
+    # slot's unconfirmed WAL above the value for the whole window (shorter than the database RPO),
+    # and the WAL the primary keeps for it (RDS stops writing when its storage fills).
+    replication_slot_lag_gb: Threshold = field(
+        default=Threshold(value=1, severity="critical", period_seconds=60, evaluation_periods=3),
+        metadata=bounded(capacity="allocated_storage_gb"),
+    )
+    # Bounded by subscriber_alarm_problem (below the storage the free-storage alarm leaves), with a subscriber only.
+    transaction_logs_disk_gb: Threshold = Threshold(
+        value=20, severity="critical", period_seconds=60, evaluation_periods=5
+    )
+
+
+def subscriber_alarm_problem(alarms: PostgresAlarms, rpo_seconds: int, allocated_storage_gb: float) -> str | None:
+    """Why the subscriber's alarms would not fire in time, or None.
+
+    The slot-lag alarm must fire before the lag reaches the RPO (its window shorter than it); the
+    WAL alarm while more storage is free than the free-storage alarm's threshold (it names the
+    cause before the disk fills).
+    """
+    lag, logs = alarms.replication_slot_lag_gb, alarms.transaction_logs_disk_gb
+    if lag.window_seconds >= rpo_seconds:
+        return (
+            f"replication_slot_lag_gb: its window of {lag.window_seconds} s (period x evaluation periods) "
+            f"is not shorter than the database RPO of {rpo_seconds} s"
+        )
+    room = allocated_storage_gb - alarms.free_storage_gb.value
+    if logs.value >= room:
+        return (
+            f"transaction_logs_disk_gb: {logs.value:g} GB is not below {room:g} GB (allocated storage "
+            "less the free_storage_gb threshold): the disk alarm would fire first"
+        )
+    return None
 
 
 @dataclass(frozen=True)

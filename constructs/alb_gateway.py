@@ -133,7 +133,7 @@ class AlbGateway(Construct):
         config_name = f"{props.name}-alb"
         self.load_balancer_configuration = self._manifest(
             "load-balancer-configuration",
-            _object(
+            k8s_object(
                 LBC_API,
                 "LoadBalancerConfiguration",
                 config_name,
@@ -165,13 +165,13 @@ class AlbGateway(Construct):
         }
         self.gateway = self._manifest(
             "gateway",
-            _object(GATEWAY_API, "Gateway", props.name, props.namespace, gateway_spec),
+            k8s_object(GATEWAY_API, "Gateway", props.name, props.namespace, gateway_spec),
             props,
             [gateway_class, self.load_balancer_configuration],
         )
         self.redirect = self._manifest(
             "https-redirect",
-            _object(
+            k8s_object(
                 GATEWAY_API,
                 "HTTPRoute",
                 f"{props.name}-https-redirect",
@@ -197,7 +197,7 @@ class AlbGateway(Construct):
             if route.service not in self.target_groups:
                 self.target_groups[route.service] = self._manifest(
                     f"{route.service}-target-group",
-                    _object(
+                    k8s_object(
                         LBC_API,
                         "TargetGroupConfiguration",
                         route.service,
@@ -222,22 +222,7 @@ class AlbGateway(Construct):
                 )
             self.routes[route.host] = self._manifest(
                 f"{route.host.split('.')[0]}-route",
-                _object(
-                    GATEWAY_API,
-                    "HTTPRoute",
-                    f"{props.name}-{route.host.split('.')[0]}",
-                    props.namespace,
-                    {
-                        "parentRefs": [_parent(props.name, "https")],
-                        "hostnames": [route.host],
-                        "rules": [
-                            {
-                                "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                                "backendRefs": [{"name": route.service, "port": route.port}],
-                            }
-                        ],
-                    },
-                ),
+                host_route(props.name, props.namespace, route),
                 props,
                 [self.gateway, self.target_groups[route.service]],
             )
@@ -250,8 +235,29 @@ class AlbGateway(Construct):
         return resource
 
 
-def _object(api_version: str, kind: str, name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:
+def k8s_object(api_version: str, kind: str, name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """A namespaced Kubernetes object as ``kubernetes_manifest`` takes it."""
     return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+def host_route(gateway: str, namespace: str, route: Route) -> dict[str, Any]:
+    """The ``HTTPRoute`` ``<gateway>-<first label of the host>`` from the Gateway's ``https`` listener to the Service."""
+    return k8s_object(
+        GATEWAY_API,
+        "HTTPRoute",
+        f"{gateway}-{route.host.split('.')[0]}",
+        namespace,
+        {
+            "parentRefs": [_parent(gateway, "https")],
+            "hostnames": [route.host],
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                    "backendRefs": [{"name": route.service, "port": route.port}],
+                }
+            ],
+        },
+    )
 
 
 def _parent(gateway: str, listener: str) -> dict[str, str]:

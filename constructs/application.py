@@ -180,14 +180,14 @@ AI_CONFIG_ENV = {
 }
 
 
-def _environment(region: str, ai: AiServices) -> dict[str, tuple[EnvVar, ...]]:
+def _environment(region: str, ai: AiServices, redis_url: str | None) -> dict[str, tuple[EnvVar, ...]]:
     """Environment of each workload (design 12.2), by the Secrets and ConfigMaps above."""
     return {
         "backend-api": (
             # Node's runtime mode (optimisations), not the deployment environment.
             EnvVar("NODE_ENV", value="production"),
             EnvVar("DATABASE_URL", secret=(DATABASE_SECRET, "url")),
-            EnvVar("REDIS_URL", secret=(REDIS_SECRET, "url")),
+            EnvVar("REDIS_URL", value=redis_url) if redis_url else EnvVar("REDIS_URL", secret=(REDIS_SECRET, "url")),
             EnvVar("JWT_SECRET", secret=(JWT_SECRET, "secret")),
         ),
         "ai-services": (
@@ -223,12 +223,15 @@ class ApplicationProps:
     | ai | what ai-services calls: SageMaker endpoint, Bedrock guardrail and models (``ai-config``) | required |
     | load_balancer_cidrs | subnets of the load balancer that reaches the pods (may reach backend-api) | required |
     | metrics_scrapers | labels of the namespaces that may scrape the metrics port | required |
-    | telemetry | where traces and errors go (:class:`Telemetry`) | required |
+    | telemetry | where traces and errors go (:class:`Telemetry`); None: no collector, the SDKs are off | required |
     | in_mesh | the namespace is in the ambient mesh (NetworkPolicies admit HBONE and probes) | False |
     | placements | node selector and tolerations per workload | none |
     | service_account_annotations | per workload, e.g. its IAM role | none |
     | image_pull_secret | Secret with the registry credentials; None: public images | ``docker-registry-secret`` |
     | google_analytics_id | frontend measurement ID (public) | none |
+    | redis_cluster_mode | the cache is a Redis cluster (ElastiCache cluster mode); False: one primary (Azure Cache for Redis) | True |
+    | pod_labels | per workload, further pod labels (e.g. ``azure.workload.identity/use``) | none |
+    | redis_url | ``REDIS_URL`` itself when it holds no secret (an Entra sign-in names only the user); none: from ``redis-secret`` | none |
     | depends_on | what must exist first (the namespace, the synced Secrets) | none |
     | provider | kubernetes provider | the stack's default |
     """
@@ -244,12 +247,15 @@ class ApplicationProps:
     ai: AiServices
     load_balancer_cidrs: Sequence[str]
     metrics_scrapers: Mapping[str, str]
-    telemetry: Telemetry
+    telemetry: Telemetry | None
     in_mesh: bool = False
     placements: Mapping[str, Placement] = field(default_factory=dict)
     service_account_annotations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     image_pull_secret: str | None = IMAGE_PULL_SECRET
     google_analytics_id: str | None = None
+    redis_cluster_mode: bool = True
+    pod_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    redis_url: str | None = None
     depends_on: Sequence[ITerraformDependable] = ()
     provider: TerraformProvider | None = None
 
@@ -280,7 +286,7 @@ class Application(Construct):
         }
         depends_on = [*props.depends_on, *self.config_maps.values()]
         self.workloads: dict[str, K8sWorkload] = {}
-        environment = _environment(props.region, props.ai)
+        environment = _environment(props.region, props.ai, props.redis_url)
         for name, seed in SEED_WORKLOADS.items():
             config = props.workloads[name]
             limits = dict(seed.limits)
@@ -299,8 +305,8 @@ class Application(Construct):
                     limits=limits,
                     liveness=seed.liveness,
                     readiness=seed.readiness,
-                    labels={"tier": seed.tier},
-                    env=environment[name] + props.telemetry.environment_variables(name, props.namespace),
+                    labels={"tier": seed.tier, **props.pod_labels.get(name, {})},
+                    env=environment[name] + _telemetry_environment(props.telemetry, name, props.namespace),
                     max_surge=seed.max_surge,
                     max_unavailable=seed.max_unavailable,
                     metrics_port=METRICS_PORT,
@@ -349,6 +355,13 @@ class Application(Construct):
         )
 
 
+def _telemetry_environment(telemetry: Telemetry | None, service: str, namespace: str) -> tuple[EnvVar, ...]:
+    if telemetry is None:
+        # The OpenTelemetry SDKs' own switch: without a collector they would retry an absent endpoint.
+        return (EnvVar("OTEL_SDK_DISABLED", value="true"),)
+    return telemetry.environment_variables(service, namespace)
+
+
 def _config_maps(props: ApplicationProps) -> dict[str, dict[str, str]]:
     app_yaml = {
         "server": {
@@ -367,7 +380,7 @@ def _config_maps(props: ApplicationProps) -> dict[str, dict[str, str]]:
             "host": props.redis.host,
             "port": props.redis.port,
             "tls": True,
-            "cluster_mode": True,
+            "cluster_mode": props.redis_cluster_mode,
             "connection_timeout": 5000,
             "command_timeout": 3000,
         },

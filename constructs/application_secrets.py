@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from constructs import Construct
 
 from iworkz_constructs.application import AI_SECRETS, DATABASE_SECRET, IMAGE_PULL_SECRET, JWT_SECRET, REDIS_SECRET
-from iworkz_constructs.external_secret import ExternalSecret, RemoteValue
+from iworkz_constructs.external_secret import ExternalSecret, RemoteValue, docker_config_template
 from iworkz_constructs.operator_secret import OperatorSecret, OperatorSecretProps
 from iworkz_constructs.postgres import POSTGRES_PORT
 
@@ -92,15 +92,12 @@ def application_secrets(scope: Construct, props: ApplicationSecretsProps) -> lis
     redis = props.data.redis.auth_secret_arn
     # The application's own role (never the rotating master user). The server enforces TLS
     # (rds.force_ssl); verify-full needs the RDS CA bundle inside the image.
-    host = f"{postgres.address}:{POSTGRES_PORT}/{postgres.database_name}"
     secrets = [
         store.external_secret(
             scope,
             DATABASE_SECRET,
             [RemoteValue("password", postgres.app_password_secret_arn)],
-            template={
-                "url": f"postgresql://{postgres.app_user}:" + "{{ .password | urlquery }}@" + f"{host}?sslmode=require"
-            },
+            template=database_url_template(postgres.app_user, postgres.address, postgres.database_name),
         ),
         # Redis uses IAM authentication: the URL names the user; the app signs a token with its role.
         store.external_secret(
@@ -114,18 +111,19 @@ def application_secrets(scope: Construct, props: ApplicationSecretsProps) -> lis
     ]
     if REGISTRY in operator:
         registry = operator[REGISTRY].arn
-        auths = ",".join(
-            f'"{host}":{{"username":"{{{{ .username }}}}","password":"{{{{ .password }}}}",'
-            f'"auth":"{{{{ printf "%s:%s" .username .password | b64enc }}}}"}}'
-            for host in props.pull_from
-        )
         secrets.append(
             store.external_secret(
                 scope,
                 IMAGE_PULL_SECRET,
                 [RemoteValue("username", registry, "username"), RemoteValue("password", registry, "password")],
-                template={".dockerconfigjson": f'{{"auths":{{{auths}}}}}'},
+                template=docker_config_template(props.pull_from),
                 secret_type="kubernetes.io/dockerconfigjson",
             )
         )
     return secrets
+
+
+def database_url_template(user: str, address: str, database: str) -> dict[str, str]:
+    """``DATABASE_URL`` of a role whose password is the ``password`` value (TLS required: RDS and Azure enforce it)."""
+    host = f"{address}:{POSTGRES_PORT}/{database}"
+    return {"url": f"postgresql://{user}:" + "{{ .password | urlquery }}@" + f"{host}?sslmode=require"}

@@ -32,6 +32,8 @@ AZURE_TOKEN_DIR = "/var/run/secrets/azure/tokens"
 AZURE_TOKEN_PATH = f"{AZURE_TOKEN_DIR}/azure-identity-token"
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
 TENANT_ID_ANNOTATION = "azure.workload.identity/tenant-id"
+# The pod label AKS's workload identity webhook acts on (it projects the token, sets AZURE_*).
+WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 

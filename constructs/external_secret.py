@@ -163,3 +163,13 @@ def external_secret_manifest(props: ExternalSecretProps) -> dict[str, Any]:
             "data": [v.as_values() for v in props.values],
         },
     }
+
+
+def docker_config_template(registry_hosts: Sequence[str]) -> dict[str, str]:
+    """The ``.dockerconfigjson`` template of an image pull Secret from ``username`` and ``password`` values."""
+    auths = ",".join(
+        f'"{host}":{{"username":"{{{{ .username }}}}","password":"{{{{ .password }}}}",'
+        f'"auth":"{{{{ printf "%s:%s" .username .password | b64enc }}}}"}}'
+        for host in registry_hosts
+    )
+    return {".dockerconfigjson": f'{{"auths":{{{auths}}}}}'}

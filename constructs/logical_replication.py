@@ -23,7 +23,7 @@ from iworkz_constructs.setup_job import SetupJob, SetupJobProps
 SCRIPT = "logical_replication.sh"
 POSTGRES_IMAGE_USER = 70  # the postgres user of the official Alpine images
 # The Kubernetes Secret keys the Job reads (an ExternalSecret of the caller fills them).
-CREDENTIAL_KEYS = ("master-username", "master-password", "replicator-password")
+CREDENTIAL_KEYS = ("master-username", "master-password", "replicator-password", "app-password")
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ class LogicalReplicationProps:
     | publisher_host / publisher_port / database | the RDS primary and the replicated database | required |
     | subscriber_host | the Azure flexible server (private FQDN) | required |
     | subscriber_user | the Entra principal name administering it (the workload identity's name) | required |
-    | credentials_secret | Kubernetes Secret with ``master-username``, ``master-password``, ``replicator-password`` | required |
+    | credentials_secret | Kubernetes Secret with ``master-username``, ``master-password``, ``replicator-password``, ``app-password`` | required |
+    | app_user | the application's role, created on Azure (read-only while subscribed) with the ``app-password`` | required |
     | azure_environment | the workload identity's ``AZURE_*`` variables (``EntraWorkloadIdentity.pod_environment``) | required |
     | service_account_annotations | the workload identity's annotations | required |
     | image | a PostgreSQL 16 client image (psql, pg_dump, busybox wget), ``repository:tag`` | required |
@@ -53,6 +54,7 @@ class LogicalReplicationProps:
     subscriber_host: str
     subscriber_user: str
     credentials_secret: str
+    app_user: str
     azure_environment: Mapping[str, str]
     service_account_annotations: Mapping[str, str]
     image: str
@@ -65,7 +67,7 @@ class LogicalReplicationProps:
 
     def __post_init__(self) -> None:
         check_name("name", self.name, max_length=52)
-        for label in ("replicator", "publication", "subscription"):
+        for label in ("replicator", "publication", "subscription", "app_user"):
             value = getattr(self, label)
             if not value.replace("_", "").isalnum() or not value[0].isalpha() or len(value) > 63:
                 raise ValueError(f"{label} {value!r} must be a plain PostgreSQL identifier")
@@ -102,12 +104,14 @@ class LogicalReplication(SetupJob):
                     "REPLICATOR": props.replicator,
                     "PUBLICATION": props.publication,
                     "SUBSCRIPTION": props.subscription,
+                    "APP_USER": props.app_user,
                     **props.azure_environment,
                 },
                 secret_env={
                     "PUB_USER": (secret, "master-username"),
                     "PUB_PASSWORD": (secret, "master-password"),
                     "REPLICATOR_PASSWORD": (secret, "replicator-password"),
+                    "APP_PASSWORD": (secret, "app-password"),
                 },
                 run_as_user=POSTGRES_IMAGE_USER,
                 # The initial table copy can take a while; later runs take seconds.

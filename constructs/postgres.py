@@ -10,7 +10,8 @@ Differences from the seed, on purpose:
 
 Each instance alarms (CPU, free storage, freeable memory, connections against the class's default
 ``max_connections``; replica lag on the replicas, replication-slot disk on the primary, where the
-DR site's subscription keeps its slot), with the thresholds of :class:`PostgresAlarms`.
+DR site's subscription keeps its slot, and with the subscriber's RPO its critical slot-lag and WAL
+alarms), with the thresholds of :class:`PostgresAlarms`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from constructs import Construct
 
 from iworkz.config.alarms import rds_memory_gib, rds_postgres_max_connections
 from iworkz.config.catalog import newest_in_standard_support
-from iworkz_constructs.alarm_settings import PostgresAlarms, check_alerting, check_settings
+from iworkz_constructs.alarm_settings import PostgresAlarms, check_alerting, check_settings, subscriber_alarm_problem
 from iworkz_constructs.alarms import AlarmActions, AlarmSpec, Metric, optional_alarms
 from iworkz_constructs.policy_document import PolicyDocument, service_trust
 from iworkz_constructs.service_security_group import ServiceSecurityGroup, ServiceSecurityGroupProps
@@ -96,6 +97,7 @@ class PostgresProps:
     | alarm_actions | alert topics of the instances' alarms | required unless alarms_opt_out |
     | alarms_opt_out | reason for creating no alarms | none |
     | alarms | thresholds of the alarms | :class:`PostgresAlarms` defaults |
+    | subscriber_rpo_seconds | RPO of a logical-replication subscriber (the DR site): adds its critical slot-lag and WAL alarms | none |
     """
 
     identifier: str
@@ -127,10 +129,15 @@ class PostgresProps:
     alarm_actions: AlarmActions | None = None
     alarms_opt_out: str | None = None
     alarms: PostgresAlarms = field(default_factory=PostgresAlarms)
+    subscriber_rpo_seconds: int | None = None
 
     def __post_init__(self) -> None:
         check_alerting(self.identifier, self.alarm_actions, self.alarms_opt_out)
         check_settings(self.alarms, {"allocated_storage_gb": self.allocated_storage_gb})
+        if self.subscriber_rpo_seconds is not None:
+            problem = subscriber_alarm_problem(self.alarms, self.subscriber_rpo_seconds, self.allocated_storage_gb)
+            if problem:
+                raise ValueError(f"{self.identifier}: {problem}")
         if rds_memory_gib(self.instance_class) is None:
             raise ValueError(
                 f"{self.identifier}: instance_class {self.instance_class!r} has no memory size in "
@@ -318,6 +325,38 @@ class Postgres(Construct):
         )
 
 
+def subscriber_alarms(props: PostgresProps) -> list[AlarmSpec]:
+    """The DR site's subscription on the primary: the slowest slot's lag and the WAL kept for it."""
+    settings, instance, gib = props.alarms, props.identifier, 1024**3
+    lag, logs = settings.replication_slot_lag_gb, settings.transaction_logs_disk_gb
+    dimensions = {"DBInstanceIdentifier": instance}
+    return [
+        AlarmSpec(
+            "primary-replication-slot-lag",
+            f"{instance}-replication-slot-lag",
+            f"PostgreSQL {instance}: the slowest replication slot (the DR site's subscription) is more than "
+            f"{lag.value:g} GB of WAL behind for {lag.window_seconds // 60} min (database RPO "
+            f"{(props.subscriber_rpo_seconds or 0) // 60} min)",
+            lag,
+            ">",
+            lag.value * gib,
+            Metric("AWS/RDS", "OldestReplicationSlotLag", dimensions, "Maximum"),
+            unit="bytes",
+        ),
+        AlarmSpec(
+            "primary-transaction-logs-disk",
+            f"{instance}-transaction-logs-disk",
+            f"PostgreSQL {instance}: WAL kept on disk above {logs.value:g} GB (a stalled subscriber holds it "
+            "until the storage fills)",
+            logs,
+            ">",
+            logs.value * gib,
+            Metric("AWS/RDS", "TransactionLogsDiskUsage", dimensions, "Maximum"),
+            unit="bytes",
+        ),
+    ]
+
+
 def postgres_alarms(props: PostgresProps) -> list[AlarmSpec]:
     """The alarms of the primary and of each read replica (their identifiers are configured names)."""
     settings = props.alarms
@@ -391,6 +430,8 @@ def postgres_alarms(props: PostgresProps) -> list[AlarmSpec]:
                     unit="bytes",
                 )
             )
+            if props.subscriber_rpo_seconds is not None:
+                specs += subscriber_alarms(props)
         else:
             lag = settings.replica_lag_seconds
             specs.append(

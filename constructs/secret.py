@@ -94,7 +94,7 @@ class Secret(Construct):
         self.arn = self.secret.arn
         self.name = self.secret.name
         if props.generated is not None:
-            reference = self._ephemeral_password(props.generated)
+            reference = ephemeral_random_password(self, props.generated)
             SecretsmanagerSecretVersion(
                 self,
                 "version",
@@ -112,16 +112,18 @@ class Secret(Construct):
                 provider=props.provider,
             )
 
-    def _ephemeral_password(self, generated: GeneratedValue) -> str:
-        """Adds ``ephemeral "aws_secretsmanager_random_password"`` and returns a reference to its value."""
-        stack = TerraformStack.of(self)
-        name = re.sub(r"[^A-Za-z0-9_-]", "_", "_".join(self.node.path.split("/")[1:]))
-        stack.add_override(
-            f"ephemeral.{EPHEMERAL_RANDOM_PASSWORD}.{name}",
-            {
-                "password_length": generated.length,
-                "exclude_punctuation": generated.exclude_punctuation,
-                "require_each_included_type": True,
-            },
-        )
-        return f"${{ephemeral.{EPHEMERAL_RANDOM_PASSWORD}.{name}.random_password}}"
+
+def ephemeral_random_password(scope: Construct, generated: GeneratedValue) -> str:
+    """Adds ``ephemeral "aws_secretsmanager_random_password"`` (named by ``scope``'s path) and returns
+    a reference to its value, for a write-only argument (``*_wo``): never in the plan or the state."""
+    stack = TerraformStack.of(scope)
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", "_".join(scope.node.path.split("/")[1:]))
+    stack.add_override(
+        f"ephemeral.{EPHEMERAL_RANDOM_PASSWORD}.{name}",
+        {
+            "password_length": generated.length,
+            "exclude_punctuation": generated.exclude_punctuation,
+            "require_each_included_type": True,
+        },
+    )
+    return f"${{ephemeral.{EPHEMERAL_RANDOM_PASSWORD}.{name}.random_password}}"

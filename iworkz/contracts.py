@@ -646,6 +646,10 @@ class DrAzureOutputs(Contract):
     key_vault_uri: Annotated[str, Published("Key Vault URI (the secrets the DR workloads read)")]
     backup_container_id: Annotated[str, Published("Resource ID of the immutable backup container")]
     postgres_server_name: Annotated[str, Published("DR PostgreSQL flexible server", configured=True)]
+    redis_hostname: Annotated[
+        str, Published("Private host name of the DR site's Azure Cache for Redis (TLS port 6380)")
+    ]
+    redis_cache_id: Annotated[str, Published("Resource ID of the DR cache (its access policies)")]
     ingress_ip_name: Annotated[str, Published("Public IP of the standby cluster's gateway", configured=True)]
     ingress_ip_address: Annotated[str, Published("Address of the standby cluster's gateway")]
     ingress_fqdn: Annotated[
@@ -716,6 +720,25 @@ class DrSyncOutputs(Contract):
             "copy_cron_job": "object-copy",
             "copy_staleness_alert": "DrObjectCopyStale",
         }
+
+
+@dataclass(frozen=True)
+class DrWorkloadsOutputs(Contract):
+    """The standby application on the DR site's AKS cluster, as the runbook's operators find it."""
+
+    component: ClassVar[str] = "dr-workloads"
+
+    namespace: Annotated[str, Published("namespace of the standby workloads", name="dr_namespace", configured=True)]
+    replicas: Annotated[
+        Mapping[str, int], Configured("pods of each workload now: the standby size, or serving after a failover")
+    ]
+
+    @classmethod
+    def configured(cls, context: StackContext) -> Mapping[str, Any]:
+        from iworkz.config.dr_azure import dr_replicas
+
+        env = context.env
+        return {"namespace": context.prefix, "replicas": dr_replicas(env.dr_azure.standby, env.platform)}
 
 
 # --- platform ----------------------------------------------------------------------------------

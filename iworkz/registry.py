@@ -26,6 +26,7 @@ from iworkz.contracts import (
     DrAzureOutputs,
     DrPlatformOutputs,
     DrSyncOutputs,
+    DrWorkloadsOutputs,
     EdgeOutputs,
     MonitoringOutputs,
     NetworkOutputs,
@@ -133,6 +134,14 @@ SPECS: tuple[StackSpec, ...] = (
         ("helm", "kubernetes", "azurerm"),
         DrPlatformOutputs,
         ("dr-azure",),
+        enabled=lambda context: context.env.dr_azure.enabled,
+    ),
+    StackSpec(
+        "dr-workloads",
+        "stacks.dr_workloads:DrWorkloadsStack",
+        ("kubernetes", "azurerm"),
+        DrWorkloadsOutputs,
+        ("dr-azure", "dr-platform", "ai"),
         enabled=lambda context: context.env.dr_azure.enabled,
     ),
     # Replication, object copy and secrets of the DR site, from the primary cluster.

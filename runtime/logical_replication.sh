@@ -8,12 +8,16 @@
 #   REPLICATOR / REPLICATOR_PASSWORD        the replication role (password generated into Secrets Manager)
 #   PUBLICATION / SUBSCRIPTION              their names
 #   SUB_HOST / SUB_USER                     the Azure server and the Entra identity administering it
+#   APP_USER / APP_PASSWORD                 the application's role (its password from Secrets Manager,
+#                                           the same the standby workloads read from the Key Vault)
 #   AZURE_CLIENT_ID / AZURE_TENANT_ID /
 #   AZURE_FEDERATED_TOKEN_FILE              the workload identity the pod signs in to Entra ID with
 #
 # No password is written anywhere but into the subscription's connection (pg_subscription on
-# Azure, readable by its administrators only): Azure accepts Entra tokens only, fetched here
-# by exchanging the pod's projected service account token (no client secret exists).
+# Azure, readable by its administrators only) and the application role's verifier: the Job signs
+# in to Azure with an Entra token, fetched by exchanging the pod's projected service account
+# token (no client secret exists). The application role may only read while the subscription
+# runs (a write would conflict with the replicated rows); the failover runbook grants it the rest.
 set -eu
 
 # Logical replication does not carry DDL: the schema is loaded once, before the first
@@ -76,5 +80,17 @@ ALTER SUBSCRIPTION :"subscription" REFRESH PUBLICATION;
 \else
 CREATE SUBSCRIPTION :"subscription" CONNECTION :'conninfo' PUBLICATION :"publication" WITH (copy_data = true);
 \endif
+SQL
+
+echo "subscriber: application role $APP_USER (read-only while subscribed)"
+psql "$subscriber" --no-psqlrc --quiet -v ON_ERROR_STOP=1 <<'SQL'
+SET client_min_messages = warning;
+\getenv app_user APP_USER
+\getenv app_password APP_PASSWORD
+SELECT format('CREATE ROLE %I', :'app_user')
+WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app_user') \gexec
+SELECT format('ALTER ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'app_user', :'app_password') \gexec
+GRANT USAGE ON SCHEMA public TO :"app_user";
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO :"app_user";
 SQL
 echo "done"

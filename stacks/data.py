@@ -96,6 +96,9 @@ class DataStack(IworkzStack):
                 performance_insights_retention_days=pg.performance_insights_retention_days,
                 alarm_actions=alarm_actions,
                 alarms=env.alarms.settings("postgres"),
+                subscriber_rpo_seconds=env.dr_azure.recovery.database_rpo_minutes * 60
+                if env.dr_azure.enabled
+                else None,
             ),
         )
 

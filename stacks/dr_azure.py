@@ -12,17 +12,12 @@ The checkov findings this site cannot satisfy are skipped in .checkov.yaml, each
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from cdktf_cdktf_provider_azuread.provider import AzureadProvider
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
-from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
 
-from iworkz.config.dr_azure import AksPoolConfig, dns_resolver_inbound_ip
 from iworkz.contracts import AlertsOutputs, DeliveryOutputs, DrAzureOutputs, NetworkOutputs
 from iworkz.policy import waive
 from iworkz_constructs.aks_cluster import CLUSTER_ADMIN_ROLE, AksCluster, AksClusterProps, AksNodePoolSpec
-from iworkz_constructs.azure_alert_path import AzureAlertPath, AzureAlertPathProps, alert_action
 from iworkz_constructs.azure_backup_storage import BLOB_DNS_ZONE, AzureBackupStorage, AzureBackupStorageProps
 from iworkz_constructs.azure_ingress_address import AzureIngressAddress, AzureIngressAddressProps
 from iworkz_constructs.azure_key_vault import (
@@ -35,35 +30,23 @@ from iworkz_constructs.azure_key_vault import (
 )
 from iworkz_constructs.azure_names import compact_name
 from iworkz_constructs.azure_pipeline_access import READER_ROLE, AzurePipelineAccess, AzurePipelineAccessProps
-from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, PostgresAdmin
+from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, entra_admin
+from iworkz_constructs.azure_redis import REDIS_DNS_ZONE, AzureRedis, AzureRedisProps
 from iworkz_constructs.azure_site import SiteLogWorkspace, SiteResourceGroup
-from iworkz_constructs.azure_site_protection import AzureSiteProtection, AzureSiteProtectionProps
 from iworkz_constructs.azure_vnet import AzureVnet, AzureVnetProps
-from iworkz_constructs.cross_cloud_dns import CrossCloudDns, CrossCloudDnsProps
-from iworkz_constructs.kms_key import KmsKey, KmsKeyProps
-from iworkz_constructs.site_to_site_vpn import SiteToSiteVpn, SiteToSiteVpnProps
-from iworkz_constructs.subscriber_alert import SubscriberAlert, SubscriberAlertProps
+from iworkz_constructs.dr_site_alerting import site_alerting
+from iworkz_constructs.dr_site_link import AzureSide, site_link
 from stacks.aws_providers import default_tags
 from stacks.azure_providers import azurerm_provider
 from stacks.base import IworkzStack
 
+# The administrator login of password authentication (its password is never known).
+PASSWORD_ADMIN_LOGIN = "iworkz_password_admin"
 # The failover ingress (HTTPS) is the only port the AKS subnet accepts from the internet.
 AKS_PUBLIC_INGRESS_PORTS = (443,)
 # The roles this stack's resources assign each other (AKS, Key Vault, storage): the only ones
 # its deploy pipeline may assign (tests/test_delivery.py compares them with the synth).
 DR_ASSIGNED_ROLES = (CRYPTO_OFFICER_ROLE, ENCRYPTION_USER_ROLE, CLUSTER_ADMIN_ROLE, "Network Contributor", READER_ROLE)
-
-
-def _pool(name: str, config: AksPoolConfig, labels: Mapping[str, str]) -> AksNodePoolSpec:
-    return AksNodePoolSpec(
-        name=name,
-        vm_size=config.vm_size,
-        min_count=config.min_count,
-        max_count=config.max_count,
-        max_pods=config.max_pods,
-        os_disk_size_gb=config.os_disk_size_gb,
-        labels=labels,
-    )
 
 
 class DrAzureStack(IworkzStack):
@@ -170,13 +153,38 @@ class DrAzureStack(IworkzStack):
                 delegated_subnet_id=self.vnet.postgres_subnet_id,
                 virtual_network_id=self.vnet.vnet_id,
                 tenant_id=tenant_id,
-                admin=self._postgres_admin(prefix, rg, location, tags),
+                admin=entra_admin(
+                    self,
+                    config.postgres_admin,
+                    name=f"{prefix}-pg-admin",
+                    resource_group_name=rg,
+                    location=location,
+                    tags=tags,
+                ),
+                # The standby application signs in with its role's password (the replication Job sets it).
+                password_login=PASSWORD_ADMIN_LOGIN,
                 sku_name=config.postgres_sku_name,
                 storage_mb=config.postgres_storage_mb,
                 zone_redundant=config.postgres_zone_redundant,
                 backup_retention_days=config.postgres_backup_retention_days,
                 geo_redundant_backup=True,
                 log_analytics_workspace_id=workspace.id,
+                tags=tags,
+            ),
+        )
+
+        # The standby application's cache (empty after a failover: nothing in it must survive).
+        self.redis = AzureRedis(
+            self,
+            "redis",
+            AzureRedisProps(
+                name=f"{prefix}-redis",
+                resource_group_name=rg,
+                location=location,
+                private_endpoint_subnet_id=self.vnet.private_endpoints_subnet_id,
+                virtual_network_id=self.vnet.vnet_id,
+                sku_name=config.cache_sku_name,
+                capacity=config.cache_capacity,
                 tags=tags,
             ),
         )
@@ -200,8 +208,10 @@ class DrAzureStack(IworkzStack):
                 node_subnet_id=self.vnet.aks_nodes_subnet_id,
                 tenant_id=tenant_id,
                 log_analytics_workspace_id=workspace.id,
-                system_pool=_pool("system", config.aks_system_pool, {"NodeGroup": "system"}),
-                user_pool=_pool("failover", config.aks_user_pool, {"NodeGroup": "general", "Site": "dr"}),
+                system_pool=AksNodePoolSpec.sized("system", config.aks_system_pool, {"NodeGroup": "system"}),
+                user_pool=AksNodePoolSpec.sized(
+                    "failover", config.aks_user_pool, {"NodeGroup": "general", "Site": "dr"}
+                ),
                 pod_cidr=config.aks_pod_cidr,
                 service_cidr=config.aks_service_cidr,
                 authorized_ip_ranges=tuple(config.aks_authorized_ip_ranges),
@@ -233,116 +243,47 @@ class DrAzureStack(IworkzStack):
 
         for control, reason in config.disabled.items():
             waive(self, control, reason)
-        # First: the site's alerts (the protection's and any later one) notify it.
-        self.alert_path = AzureAlertPath(
+        self.alerting = site_alerting(
             self,
-            "alert-path",
-            AzureAlertPathProps(
-                name=prefix,
+            name=prefix,
+            resource_group_name=rg,
+            tenant_id=tenant_id,
+            subscription_id=config.subscription_id or client.subscription_id,
+            workspace_id=workspace.id,
+            locked={
+                "postgres": self.postgres.server_id,
+                "backup-storage": self.backup_storage.account_id,
+                "key-vault": self.key_vault.vault_id,
+                "log-analytics": workspace.id,
+            },
+            alerts=alerts,
+            config=config,
+            tags=tags,
+            aws_provider=self.aws.primary,
+        )
+        self.alert_path = self.alerting.alert_path
+        # The VPC resolves the DR site's private names (backup copies, failback) through Azure.
+        self.link = site_link(
+            self,
+            name=prefix,
+            azure=AzureSide(
                 resource_group_name=rg,
-                tenant_id=tenant_id,
-                forwarder_function_name=alerts.forwarder_function_name,
-                forwarder_invoke_arn=alerts.forwarder_invoke_arn,
-                teams=alerts.teams,
-                kms_key_arn=alerts.kms_key_arn,
-                tags=tags,
-                aws_provider=self.aws.primary,
+                gateway_subnet_id=self.vnet.gateway_subnet_id,
+                virtual_network_id=self.vnet.vnet_id,
+                dns_resolver_subnet_id=self.vnet.dns_resolver_subnet_id,
+                log_analytics_workspace_id=workspace.id,
             ),
-        )
-        self.protection = AzureSiteProtection(
-            self,
-            "protection",
-            AzureSiteProtectionProps(
-                name=prefix,
-                resource_group_name=rg,
-                location=location,
-                subscription_id=config.subscription_id or client.subscription_id,
-                workspace_id=workspace.id,
-                locked={
-                    "postgres": self.postgres.server_id,
-                    "backup-storage": self.backup_storage.account_id,
-                    "key-vault": self.key_vault.vault_id,
-                    "log-analytics": workspace.id,
-                },
-                postgres_id=self.postgres.server_id,
-                storage_account_id=self.backup_storage.account_id,
-                alert_emails=tuple(config.alert_emails),
-                alert_path=self.alert_path,
-                defender_plans=tuple(config.defender_plans),
-                activity_log_total_retention_days=config.activity_log_total_retention_days,
-                tags=tags,
-            ),
-        )
-
-        route = alert_action(self.alert_path.action_group_id, alerts.teams, "database", "critical")
-        self.subscriber_alert = SubscriberAlert(
-            self,
-            "subscriber-alert",
-            SubscriberAlertProps(
-                name=f"{prefix}-replication-errors",
-                resource_group_name=rg,
-                location=location,
-                workspace_id=workspace.id,
-                action_group_ids=(self.protection.action_group_id, route["action_group_id"]),
-                custom_properties=route["webhook_properties"],
-                window_minutes=config.recovery.database_rpo_minutes,
-                tags=tags,
-            ),
-        )
-
-        vpc = network
-        log_key = KmsKey(
-            self,
-            "vpn-log-key",
-            KmsKeyProps(
-                alias=f"{prefix}-vpn-logs",
-                description="Site-to-site VPN tunnel logs (AWS side of the DR link)",
-                account_id=self.aws.account_id,
-                service_principals=(f"logs.{self.aws.region}.amazonaws.com",),
-            ),
-        )
-        self.vpn = SiteToSiteVpn(
-            self,
-            "vpn",
-            SiteToSiteVpnProps(
-                name=prefix,
-                aws_vpc_id=vpc.vpc_id,
-                aws_vpc_cidr=vpc.vpc_cidr,
-                aws_route_table_ids=[*vpc.private_route_table_ids, *vpc.database_route_table_ids],
-                azure_resource_group_name=rg,
-                azure_location=location,
-                azure_gateway_subnet_id=self.vnet.gateway_subnet_id,
-                azure_vnet_cidr=config.vnet_cidr,
-                gateway_sku=config.vpn_gateway_sku,
-                customer_gateway_bgp_asn=config.vpn_customer_gateway_bgp_asn,
-                tunnel_log_kms_key_arn=log_key.arn,
-                azure_log_analytics_workspace_id=workspace.id,
-                aws_provider=self.aws.primary,
-                tags=tags,
-                alarm_actions=alerts.alarm_actions(),
-                alarms=context.env.alarms.settings("vpn"),
-            ),
+            vpc=network,
+            config=config,
+            forwarded_zones=self._private_zones(),
+            account_id=self.aws.account_id,
+            region=self.aws.region,
+            alarm_actions=alerts.alarm_actions(),
+            alarms=context.env.alarms.settings("vpn"),
+            aws_provider=self.aws.primary,
+            tags=tags,
         )
         self.alarm_dashboard()
-
-        # The VPC resolves the DR site's private names (backup copies, failback) through Azure.
-        self.dns = CrossCloudDns(
-            self,
-            "dns",
-            CrossCloudDnsProps(
-                name=prefix,
-                forwarded_zones=self._private_zones(),
-                azure_resource_group_name=rg,
-                azure_location=location,
-                azure_virtual_network_id=self.vnet.vnet_id,
-                azure_inbound_subnet_id=self.vnet.dns_resolver_subnet_id,
-                azure_inbound_ip=dns_resolver_inbound_ip(config.vnet_cidr),
-                aws_vpc_id=vpc.vpc_id,
-                aws_subnet_ids=list(vpc.private_subnet_ids),
-                aws_provider=self.aws.primary,
-                tags=tags,
-            ),
-        )
 
         return DrAzureOutputs.of(
             context,
@@ -351,7 +292,7 @@ class DrAzureStack(IworkzStack):
             postgres_fqdn=self.postgres.fqdn,
             backup_storage_account_name=self.backup_storage.account_name,
             backup_container_name=self.backup_storage.container_name,
-            vpn_gateway_public_ip=self.vpn.public_ip_address,
+            vpn_gateway_public_ip=self.link.vpn.public_ip_address,
             alert_action_group_id=self.alert_path.action_group_id,
             tenant_id=tenant_id,
             aks_oidc_issuer_url=self.aks.oidc_issuer_url,
@@ -363,6 +304,8 @@ class DrAzureStack(IworkzStack):
             ingress_ip_name=self.ingress.name,
             ingress_ip_address=self.ingress.address,
             ingress_fqdn=self.ingress.fqdn,
+            redis_hostname=self.redis.hostname,
+            redis_cache_id=self.redis.cache_id,
         )
 
     def _private_zones(self) -> tuple[str, ...]:
@@ -372,19 +315,5 @@ class DrAzureStack(IworkzStack):
         if config.aks_private_cluster:
             # The private API server's zone (AKS creates it and links it to the VNet).
             zones += (f"privatelink.{config.location}.azmk8s.io",)
-        return zones
-
-    def _postgres_admin(self, prefix: str, rg: str, location: str, tags: Mapping[str, str]) -> PostgresAdmin:
-        """The Entra administrator from config, else a managed identity the stack creates for it."""
-        configured = self.context.env.dr_azure.postgres_admin
-        if configured is not None:
-            return PostgresAdmin(configured.object_id, configured.principal_name, configured.principal_type)
-        identity = UserAssignedIdentity(
-            self,
-            "postgres-admin",
-            name=f"{prefix}-pg-admin",
-            resource_group_name=rg,
-            location=location,
-            tags=dict(tags),
-        )
-        return PostgresAdmin(identity.principal_id, identity.name, "ServicePrincipal")
+        # Last: the rules are numbered in this order (a new zone must not renumber the others).
+        return (*zones, REDIS_DNS_ZONE)

@@ -31,6 +31,7 @@ from iworkz_constructs.key_vault_push import KeyVaultPush, KeyVaultPushProps, Pu
 from iworkz_constructs.logical_replication import LogicalReplication, LogicalReplicationProps
 from iworkz_constructs.namespace import Namespace, NamespaceProps
 from iworkz_constructs.object_copy import ObjectCopy, ObjectCopyProps
+from iworkz_constructs.operator_secret import OperatorSecret, OperatorSecretProps
 from iworkz_constructs.postgres import POSTGRES_PORT
 from iworkz_constructs.secret import GeneratedValue, Secret, SecretProps
 from iworkz_constructs.secret_store import NamespaceSecretStore, NamespaceSecretStoreProps
@@ -44,7 +45,14 @@ if TYPE_CHECKING:
 
 DR_SYNC_NAMESPACE = "dr-sync"
 # Key Vault secret names of the application secrets (the DR workloads' stores read these).
-VAULT_SECRETS = {"jwt": "jwt-secret", "openai": "openai-api-key", "registry": "registry-credentials"}
+# The Key Vault secrets the standby workloads read (dr-workloads), by their source.
+VAULT_SECRETS = {
+    "jwt": "jwt-secret",
+    "openai": "openai-api-key",
+    "registry": "registry-credentials",
+    "database": "postgres-app-password",
+    "cloudflare": "cloudflare-dns-token",
+}
 
 
 class DrSyncStack(IworkzStack):
@@ -130,6 +138,7 @@ class DrSyncStack(IworkzStack):
                 RemoteValue("master-username", master, "username"),
                 RemoteValue("master-password", master, "password"),
                 RemoteValue("replicator-password", replicator.arn),
+                RemoteValue("app-password", postgres.app_password_secret_arn),
             ],
         )
         identity = self.identities["replication"]
@@ -145,6 +154,7 @@ class DrSyncStack(IworkzStack):
                 subscriber_host=dr_azure.postgres_fqdn,
                 subscriber_user=identity.name,
                 credentials_secret=credentials.secret_name,
+                app_user=postgres.app_user,
                 azure_environment=identity.pod_environment(),
                 service_account_annotations=identity.service_account_annotations,
                 image=self.context.env.platform.database_client_image.reference,
@@ -197,7 +207,23 @@ class DrSyncStack(IworkzStack):
     def _push_secrets(
         self, data: DataOutputs, workloads: WorkloadsOutputs, dr_azure: DrAzureOutputs, k8s: KubernetesProvider
     ) -> KeyVaultPush:
-        sources = {"jwt": data.jwt_secret_arn, **workloads.operator_secret_arns}
+        # The standby gateway's certificate (DNS-01 at Cloudflare): a scoped token the operators enter.
+        dns_token = OperatorSecret(
+            self,
+            "cloudflare-dns-token",
+            OperatorSecretProps(
+                f"{self.context.prefix}/dr/cloudflare-dns-token",
+                "Cloudflare API token with Zone:DNS:Edit on the public hosts' zone, for the DR gateway's "
+                "certificate (plain string)",
+                data.secrets_kms_key_arn,
+            ),
+        )
+        sources = {
+            "jwt": data.jwt_secret_arn,
+            "database": data.postgres.app_password_secret_arn,
+            "cloudflare": dns_token.arn,
+            **workloads.operator_secret_arns,
+        }
         synced = {
             purpose: self.store.external_secret(self, f"{VAULT_SECRETS[purpose]}-source", [RemoteValue("value", arn)])
             for purpose, arn in sources.items()

@@ -277,3 +277,32 @@ def test_the_gateways_alb_alarms_find_the_target_groups_the_workloads_tag(
         if alarm.get("metric_name") == "UnHealthyHostCount"
     }
     assert unhealthy == {f"${{data.aws_lb_target_group.{k}.arn_suffix}}" for k in looked_up}
+
+
+@pytest.mark.parametrize("environment", ["production", "staging", "dev"])
+def test_the_dr_subscription_pages_before_the_database_rpo_or_a_full_disk(
+    stack: Callable[[str], StackJson], settings: Settings, environment: str
+) -> None:
+    env = settings.environments[environment]
+    alarms = alarms_of(stack(f"data-{environment}"))
+    primary = f"iworkz-{environment}-postgres"
+    names = {
+        f"{primary}-replication-slot-lag": "OldestReplicationSlotLag",
+        f"{primary}-transaction-logs-disk": "TransactionLogsDiskUsage",
+    }
+    found = {a["alarm_name"]: a for a in alarms.values() if a["alarm_name"] in names}
+    if not env.dr_azure.enabled:
+        assert not found  # no subscriber, no slot to watch
+        return
+    assert set(found) == set(names)
+    rpo_seconds = env.dr_azure.recovery.database_rpo_minutes * 60
+    free_storage = _alarm(stack(f"data-{environment}"), f"{primary}-free-storage")["threshold"]
+    allocated = env.data.postgres.allocated_storage_gb * 1024**3
+    for name, metric in names.items():
+        alarm = found[name]
+        assert (alarm["metric_name"], alarm["dimensions"]) == (metric, {"DBInstanceIdentifier": primary})
+        assert (alarm["tags"]["Severity"], alarm["tags"]["Team"]) == ("critical", "database")
+        assert alarm["comparison_operator"] == "GreaterThanThreshold"
+        assert 0 < alarm["threshold"] < allocated - free_storage
+    lag = found[f"{primary}-replication-slot-lag"]
+    assert lag["period"] * lag["evaluation_periods"] < rpo_seconds

@@ -82,6 +82,20 @@ CASES = [
     ),
     pytest.param(
         "production",
+        {"alarms": {"postgres": {"replication_slot_lag_gb": {"evaluation_periods": 5}}}},
+        "alarms.postgres.replication_slot_lag_gb",
+        "is not shorter than the database RPO of 300 s",
+        id="slot-lag-window-reaching-the-rpo",
+    ),
+    pytest.param(
+        "production",
+        {"alarms": {"postgres": {"transaction_logs_disk_gb": {"value": 95}}}},
+        "alarms.postgres.transaction_logs_disk_gb",
+        "is not below 90 GB",
+        id="wal-disk-alarm-after-the-free-storage-alarm",
+    ),
+    pytest.param(
+        "production",
         {"platform": {"trace_sampling_ratio": 1.5}},
         "platform.trace_sampling_ratio",
         "less than or equal to 1",

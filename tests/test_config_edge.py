@@ -373,18 +373,26 @@ BAD_INPUTS = [
     ),
     pytest.param(
         "production",
-        {"dr_azure": {"standby": {"replicas": 10}, "aks_user_pool": {"vm_size": "Standard_D4ds_v5", "max_count": 3}}},
+        {"dr_azure": {"standby": {"replicas": 10}, "aks_user_pool": {"vm_size": "Standard_D2ds_v5", "max_count": 1}}},
         [
             "dr_azure.standby.replicas = 10",
-            "request 13500m CPU; the failover pool holds at most 11580m (3 x Standard_D4ds_v5, 3860m allocatable each)",
-            "raise dr_azure.aks_user_pool.max_count to 4 or more",
+            # ai-services needs a GPU the failover pool lacks: 0 pods, no request.
+            "(backend-api 10, ai-services 0, web-frontend 10 pods) request 3500m CPU; the failover pool holds at most "
+            "1900m (1 x Standard_D2ds_v5, 1900m allocatable each)",
+            "raise dr_azure.aks_user_pool.max_count to 2 or more",
         ],
         id="standby-above-the-failover-pool",
     ),
     pytest.param(
         "production",
-        {"dr_azure": {"standby": {"serving": True}, "aks_user_pool": {"vm_size": "Standard_D2ds_v5", "max_count": 1}}},
-        ["dr_azure.aks_user_pool.max_count = 1", "request 3150m CPU", "at most 1900m"],
+        {
+            "dr_azure": {
+                "standby": {"serving": True},
+                "aks_user_pool": {"vm_size": "Standard_D2ds_v5", "max_count": 1},
+            },
+            "platform": {"workloads": {"web-frontend": {"replicas": 20}}},
+        },
+        ["dr_azure.aks_user_pool.max_count = 1", "request 2750m CPU", "at most 1900m"],
         id="serving-size-above-the-failover-pool",
     ),
     pytest.param(

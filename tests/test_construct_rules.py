@@ -65,6 +65,7 @@ FROM_CODE = {
     "cluster_addon.ClusterAddonProps": "add-ons and their charts are the stack's (iworkz/charts.py)",
     "namespace.NamespaceProps": "namespaces and their Pod Security Standards are the stacks' constants",
     "network_policy.Peer": "NetworkPolicy peers are the stacks' constants",
+    "key_vault_store.KeyVaultStoreProps": "the reader is DrPlatformOutputs.secret_reader (the DR platform stack's constant)",
     "secret_store.NamespaceSecretStoreProps": "the store name is the construct default; namespaces are the stacks'",
     "policy_document.statement_block": "IAM policy statements are the stacks' and constructs' constants",
     "policy_document._principals": "IAM principals are the stacks' and constructs' constants",
@@ -212,6 +213,14 @@ TWINS: dict[str, tuple[str | None, dict]] = {
     "alb_gateway.AlbGatewayProps: ALB name": (None, {"project": "iworkz-platform-xy"}),
     "alb_gateway.AlbGatewayProps: gateway {}: give the ranges": ("dev", {"edge": {"origin_ranges": []}}),
     "alb_gateway.AlbGatewayProps: gateway {}: source range": ("dev", {"edge": {"origin_ranges": ["0.0.0.0/0"]}}),
+    "standby_gateway.StandbyGatewayProps: gateway {}: give the ranges": (
+        "production",
+        {"edge": {"origin_ranges": []}},
+    ),
+    "standby_gateway.StandbyGatewayProps: gateway {}: source range": (
+        "production",
+        {"edge": {"origin_ranges": ["0.0.0.0/0"]}},
+    ),
     "cloudflare_edge.CloudflareEdgeProps: edge {}: hosts {} are outside": (
         "dev",
         {"edge": {"cloudflare": {"zone": "iworkz.jp"}}},
@@ -352,6 +361,12 @@ TWINS: dict[str, tuple[str | None, dict]] = {
     "postgres.BackupReplica: replicated backups": (
         "dev",
         {"data": {"postgres": {"cross_region_backup_retention_days": 36}}},
+    ),
+    "azure_redis.AzureRedisProps: cache {}: sku_name": ("production", {"dr_azure": {"cache_sku_name": "Enterprise"}}),
+    "azure_redis.AzureRedisProps: cache {}: capacity": ("production", {"dr_azure": {"cache_capacity": 6}}),
+    "postgres.PostgresProps: {}: {}": (
+        "production",
+        {"alarms": {"postgres": {"replication_slot_lag_gb": {"period_seconds": 300}}}},
     ),
     "postgres.PostgresProps: {}: engine_version": ("dev", {"data": {"postgres": {"engine_version": "17.2"}}}),
     "postgres.PostgresProps: {}: read_replicas": ("dev", {"data": {"postgres": {"read_replicas": 6}}}),
@@ -536,6 +551,8 @@ UNREACHABLE = {
     "azure_key_vault.AzureKeyVaultProps: Key Vault {}: soft_delete": "the construct default (90)",
     "alb_gateway.AlbGatewayProps: gateway {}: give at least one route": "the routes are the stack's api and app hosts",
     "alb_gateway.AlbGatewayProps: gateway {}: ssl_policy": "the TLS policy is the construct default",
+    "standby_gateway.StandbyGatewayProps: gateway {}: give at least one route": "the routes are the stack's api and app hosts",
+    "standby_gateway.StandbyGatewayProps: gateway {}: acme_server": "the ACME directory is the construct default",
     "cloudflare_edge.CloudflareEdgeProps: edge {}: the hosts need the API host": "the hosts are the contract's api and app",
     "cloudflare_edge.CloudflareEdgeProps: edge {}: the zone's rate limit": "the stack always passes edge.rate_limit",
     "cloudflare_edge.CloudflareEdgeProps: edge {}: failover pool names": "the stack's one pool, dr-azure",
@@ -547,6 +564,7 @@ UNREACHABLE = {
     "node_group.NodeGroupProps: {}: cluster_name": "the stack passes the literal name",
     "opensearch.OpenSearchProps: {}: availability_zones must be": "the stack passes min(zones, 3); zones >= 2 is a config rule",
     "opensearch.OpenSearchProps: {}: admin_service_account": "the stack passes only the service account",
+    "azure_postgres.AzurePostgresProps: PostgreSQL {}: administrator login": "the login is the DR stack's constant",
     "postgres.PostgresProps: {}: give backup_replica": "the stack always passes the replica",
     "postgres.PostgresProps: {}: monitoring_interval": "the construct default (60)",
     "redis.RedisProps: {}: give at least one client": "the stack's constants",

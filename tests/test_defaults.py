@@ -19,6 +19,7 @@ from iworkz.config.eks import EksConfig, NodeGroupConfig
 from iworkz.config.network import NetworkConfig
 from iworkz_constructs.aks_cluster import AksClusterProps, AksNodePoolSpec
 from iworkz_constructs.azure_postgres import AzurePostgresProps
+from iworkz_constructs.azure_redis import AzureRedisProps
 from iworkz_constructs.cloudflare_edge import CloudflareEdgeProps
 from iworkz_constructs.eks_cluster import AccessPrincipal, EksClusterProps
 from iworkz_constructs.node_group import NodeGroupProps
@@ -73,6 +74,8 @@ FEEDS = {
     (OpenSearchConfig, "cold_storage"): (OpenSearchProps, "cold_storage"),
     (AksPoolConfig, "max_pods"): (AksNodePoolSpec, "max_pods"),
     (AksPoolConfig, "os_disk_size_gb"): (AksNodePoolSpec, "os_disk_size_gb"),
+    (DrAzureConfig, "cache_sku_name"): (AzureRedisProps, "sku_name"),
+    (DrAzureConfig, "cache_capacity"): (AzureRedisProps, "capacity"),
     (DrAzureConfig, "aks_private_cluster"): (AksClusterProps, "private_cluster"),
     (DrAzureConfig, "aks_authorized_ip_ranges"): (AksClusterProps, "authorized_ip_ranges"),
     (DrAzureConfig, "aks_admin_group_object_ids"): (AksClusterProps, "admin_group_object_ids"),

@@ -368,10 +368,19 @@ def test_postgres_is_zone_redundant_geo_backed_up_and_grows(postgres, dr):
     assert postgres["lifecycle"]["prevent_destroy"] is True
 
 
-def test_postgres_uses_entra_id_not_passwords(doc, postgres):
+def test_postgres_admin_is_entra_and_no_password_is_known(doc, postgres):
     assert postgres["authentication"]["active_directory_auth_enabled"] is True
-    assert postgres["authentication"]["password_auth_enabled"] is False
-    assert "administrator_password" not in postgres and "administrator_login" not in postgres
+    # Password authentication for the standby application's role; the administrator's password
+    # is generated ephemerally and written write-only: in neither the plan nor the state.
+    assert postgres["authentication"]["password_auth_enabled"] is True
+    assert postgres["administrator_login"] == "iworkz_password_admin"
+    assert "administrator_password" not in postgres
+    (name,) = doc["ephemeral"]["aws_secretsmanager_random_password"]
+    assert (
+        postgres["administrator_password_wo"]
+        == f"${{ephemeral.aws_secretsmanager_random_password.{name}.random_password}}"
+    )
+    assert postgres["administrator_password_wo_version"] == 1
     admin = one(doc, "azurerm_postgresql_flexible_server_active_directory_administrator")
     identity = logical_id(doc, "azurerm_user_assigned_identity", name="iworkz-production-dr-pg-admin")
     assert admin["object_id"] == ref("azurerm_user_assigned_identity", identity, "principal_id")
@@ -841,3 +850,31 @@ def test_bad_dr_protection_input_stops_at_the_config_edge(tmp_path, patch, field
         load_settings(write_config(tmp_path, "production", patch))
     [problem] = caught.value.problems
     assert problem.field == field and rule in problem.rule, problem.render()
+
+
+def test_the_standby_cache_is_private_tls_only_and_signs_in_with_entra(doc, dr):
+    ((cache_id, cache),) = resources(doc, "azurerm_redis_cache").items()
+    assert (cache["sku_name"], cache["family"], cache["capacity"]) == (dr.cache_sku_name, "P", dr.cache_capacity)
+    assert cache["minimum_tls_version"] == "1.2" and cache["non_ssl_port_enabled"] is False
+    assert cache["public_network_access_enabled"] is False
+    # Entra ID only: the access keys cannot sign in, and no output names them.
+    assert cache["access_keys_authentication_enabled"] is False
+    assert cache["redis_configuration"]["active_directory_authentication_enabled"] is True
+    assert not [name for name, out in outputs(doc).items() if "access_key" in json.dumps(out)]
+    (endpoint,) = [
+        body
+        for body in resources(doc, "azurerm_private_endpoint").values()
+        if body["private_service_connection"]["private_connection_resource_id"]
+        == ref("azurerm_redis_cache", cache_id, "id")
+    ]
+    assert endpoint["private_service_connection"]["subresource_names"] == ["redisCache"]
+    zones = {body["name"] for body in resources(doc, "azurerm_private_dns_zone").values()}
+    assert "privatelink.redis.cache.windows.net" in zones
+
+
+def test_a_cache_size_its_sku_does_not_offer_is_refused(tmp_path):
+    patch = {"dr_azure": {"cache_sku_name": "Premium", "cache_capacity": 0}}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write_config(tmp_path, "production", patch))
+    (problem,) = caught.value.problems
+    assert problem.field == "dr_azure.cache_capacity" and "sizes 1-5" in problem.render()

@@ -50,7 +50,11 @@ def test_a_network_policy_on_a_cluster_without_enforcement_is_a_violation(synthe
     documents = _without_enforcement(synthesized, environment)
     findings = list(network_policy_findings(documents))
     assert findings and {f.rule for f in findings} == {NETWORK_POLICY_ENFORCED}
-    with_policies = {n for n, d in documents.items() if "kubernetes_network_policy_v1" in d.get("resource", {})}
+    with_policies = {
+        n
+        for n, d in documents.items()
+        if "kubernetes_network_policy_v1" in d.get("resource", {}) and not n.startswith("dr-")  # on AKS
+    }
     assert {f.stack for f in findings} == with_policies
     assert all(
         f.address.startswith("kubernetes_network_policy_v1.") and f.value == f"eks-{environment}" for f in findings
@@ -59,3 +63,15 @@ def test_a_network_policy_on_a_cluster_without_enforcement_is_a_violation(synthe
         PolicyAspect().check(documents)
     message = caught.value.render()
     assert NETWORK_POLICY_ENFORCED in message and "enableNetworkPolicy" in message
+
+
+def test_the_standby_policies_are_enforced_by_the_aks_policy_engine(synthesized):
+    documents = {n: d for n, d in synthesized.items() if n.endswith("-production")}
+    if "dr-workloads-production" not in documents:
+        pytest.skip("the DR stacks are not in the STACKS/ENVS selection")
+    assert not [f for f in network_policy_findings(documents) if f.stack == "dr-workloads-production"]
+    site = copy.deepcopy(documents["dr-azure-production"])
+    for cluster in site["resource"]["azurerm_kubernetes_cluster"].values():
+        del cluster["network_profile"]["network_policy"]
+    findings = list(network_policy_findings({**documents, "dr-azure-production": site}))
+    assert {f.stack for f in findings} == {"dr-workloads-production"}

@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_va
 
 from iworkz.config import catalog
 from iworkz.config.ai import AiConfig, ai_problems, ai_rules
-from iworkz.config.alarms import AlarmsConfig, alarm_rules, rds_memory_gib
+from iworkz.config.alarms import AlarmsConfig, alarm_rules, rds_memory_gib, subscriber_alarm_rules
 from iworkz.config.backup import BackupConfig
 from iworkz.config.base import Model, Templated, rule_error, validate_aws_region
 from iworkz.config.data import DataConfig
@@ -275,6 +275,9 @@ class EnvironmentConfig(Model):
             )
         capacities = {"postgres": {"allocated_storage_gb": postgres.allocated_storage_gb}}
         alarm_rules(self.alarms, self.monitoring.alert_teams, capacities)
+        if self.dr_azure.enabled:
+            rpo = self.dr_azure.recovery.database_rpo_minutes
+            subscriber_alarm_rules(self.alarms, rpo, postgres.allocated_storage_gb)
 
     def _production_rules(self) -> None:
         if self.network.nat_gateways == "single":

@@ -29,6 +29,7 @@ from iworkz_constructs.alarm_settings import (
     UNITS,
     alarm_fields,
     evaluation_problem,
+    subscriber_alarm_problem,
     value_problem,
 )
 
@@ -256,3 +257,24 @@ def alarm_rules(alarms: AlarmsConfig, teams: Sequence[str], capacities: Mapping[
                     field=f"alarms.{section}.{alarm.name}.value",
                     value=value,
                 )
+
+
+def subscriber_alarm_rules(alarms: AlarmsConfig, rpo_minutes: int, allocated_storage_gb: float) -> None:
+    """The DR site's subscription alarms on the RDS primary fire in time: the slot lag before the
+    database RPO, the WAL on disk before the free-storage alarm."""
+    settings = alarms.settings("postgres")
+    problem = subscriber_alarm_problem(settings, rpo_minutes * 60, allocated_storage_gb)
+    if problem is None:
+        return
+    name = problem.split(":", 1)[0]
+    fix = (
+        "shorten its window (period_seconds x evaluation_periods) below dr_azure.recovery.database_rpo_minutes"
+        if name == "replication_slot_lag_gb"
+        else "lower its value, or raise data.postgres.allocated_storage_gb"
+    )
+    raise rule_error(
+        f"the DR site's replication alarm would fire too late: {problem}",
+        fix,
+        field=f"alarms.postgres.{name}",
+        value=dataclasses.asdict(getattr(settings, name)),
+    )

@@ -231,6 +231,10 @@ class PostgresAdminConfig(Model):
     principal_type: Literal["Group", "User", "ServicePrincipal"] = "Group"
 
 
+# Azure Cache for Redis sizes per SKU: C0-C6 (Basic, Standard), P1-P5 (Premium).
+CACHE_CAPACITIES = {"Basic": range(0, 7), "Standard": range(0, 7), "Premium": range(1, 6)}
+
+
 class DrAzureConfig(Model):
     """The DR site in Azure (seed 12.1: Korea Central, paired with Korea South)."""
 
@@ -262,6 +266,9 @@ class DrAzureConfig(Model):
     postgres_zone_redundant: bool = True
     postgres_backup_retention_days: int = 14
     postgres_admin: PostgresAdminConfig | None = None
+    # The standby application's cache (constructs/azure_redis.py).
+    cache_sku_name: Literal["Basic", "Standard", "Premium"] = "Premium"
+    cache_capacity: int = 1
     storage_replication_type: Literal["GZRS", "RAGZRS", "GRS", "RAGRS"] = "GZRS"
     backup_immutability_days: int = Field(30, ge=1, le=146000)
     blob_soft_delete_days: int = Field(30, ge=7, le=365)
@@ -326,6 +333,19 @@ class DrAzureConfig(Model):
     @property
     def has_zones(self) -> bool:
         return self.location in AZURE_LOCATIONS_WITH_ZONES
+
+    @model_validator(mode="after")
+    def _cache_size(self) -> DrAzureConfig:
+        sku, capacity = self.cache_sku_name, self.cache_capacity
+        sizes = CACHE_CAPACITIES[sku]
+        if capacity not in sizes:
+            raise rule_error(
+                f"Azure Cache for Redis {sku} comes in sizes {sizes.start}-{sizes.stop - 1}",
+                f"set cache_capacity between {sizes.start} and {sizes.stop - 1}, or another cache_sku_name",
+                field="cache_capacity",
+                value=capacity,
+            )
+        return self
 
     @model_validator(mode="after")
     def _site_rules(self) -> DrAzureConfig:
@@ -429,9 +449,10 @@ class DrAzureConfig(Model):
 
 
 def dr_replicas(standby: StandbyConfig, platform: PlatformConfig) -> dict[str, int]:
-    """Pods of each workload on AKS: the standby size, or the primary's count once serving."""
+    """Pods of each workload on AKS: the standby size, or the primary's count once serving; none
+    of a workload that needs GPUs (the failover pool has none: ai-services stays at 0)."""
     return {
-        name: workload.replicas if standby.serving else standby.replicas
+        name: 0 if workload.gpus else workload.replicas if standby.serving else standby.replicas
         for name, workload in platform.workloads.items()
     }
 

@@ -4,7 +4,8 @@ EKS enforces NetworkPolicies only when the VPC CNI's network policy agent is on 
 add-on's ``enableNetworkPolicy``; AWS leaves it off). Without it every
 ``kubernetes_network_policy(_v1)`` is accepted by the API server and does nothing. The rule spans
 stacks: the policies live in the stacks that use the cluster, the add-on in the cluster's stack
-(found through the kubernetes provider's ``host``, a cross-stack reference).
+(found through the kubernetes provider's ``host``, a cross-stack reference). AKS enforces them
+with the cluster's network policy engine (``network_profile.network_policy``: Cilium or Azure).
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ _CLUSTER_STACK = re.compile(r"terraform_remote_state\.(cross-stack-reference-inp
 
 
 def enforces_network_policies(doc: Mapping[str, Any]) -> bool:
-    """Whether the stack's ``vpc-cni`` add-on runs the network policy agent."""
+    """Whether the stack's ``vpc-cni`` add-on runs the network policy agent, or its AKS cluster a policy engine."""
+    for cluster in (doc.get("resource") or {}).get("azurerm_kubernetes_cluster", {}).values():
+        if any(profile.get("network_policy") for profile in blocks(cluster.get("network_profile"))):
+            return True
     for addon in (doc.get("resource") or {}).get("aws_eks_addon", {}).values():
         if addon.get("addon_name") != "vpc-cni":
             continue
@@ -45,11 +49,14 @@ def _cluster_stack(name: str, doc: Mapping[str, Any]) -> str:
     return name  # the cluster is in the stack itself
 
 
-def _eks_stack_enforces() -> bool:
-    """Whether the eks stack builds its clusters with the network policy agent on: the judge when a
-    selection synthesises the policies without the cluster's stack (it is read from state then)."""
+def _cluster_stack_enforces(cluster_stack: str) -> bool:
+    """Whether the cluster's stack builds it with NetworkPolicies enforced: the judge when a selection
+    synthesises the policies without the cluster's stack (it is read from state then). The DR
+    site's AKS cluster always has an engine (``dr_azure.aks_network_policy``: cilium or azure)."""
     from stacks.eks import VPC_CNI_CONFIGURATION
 
+    if cluster_stack.startswith("dr-azure-"):
+        return True
     return str(VPC_CNI_CONFIGURATION.get("enableNetworkPolicy", "")).lower() == "true"
 
 
@@ -61,7 +68,9 @@ def check(documents: Mapping[str, Mapping[str, Any]]) -> Iterator[Finding]:
             continue
         cluster_stack = _cluster_stack(name, doc)
         cluster_doc = documents.get(cluster_stack)
-        enforced = _eks_stack_enforces() if cluster_doc is None else enforces_network_policies(cluster_doc)
+        enforced = (
+            _cluster_stack_enforces(cluster_stack) if cluster_doc is None else enforces_network_policies(cluster_doc)
+        )
         if enforced:
             continue
         for policy in policies:
