@@ -25,7 +25,7 @@ export ENVS
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed node_modules/.installed ## create .venv (locked Python packages) and node_modules (idempotent)
+install: $(VENV)/.installed $(VENV)/.bytecode node_modules/.installed ## create .venv (locked Python packages) and node_modules (idempotent)
 
 $(UV_STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)" >&2; exit 2; }
@@ -38,12 +38,18 @@ $(VENV)/.installed: pyproject.toml uv.lock $(UV_STAMP)
 	$(UV) sync --quiet --frozen --extra dev --python $(PYTHON)
 	@touch $@
 
+# What a synth imports, byte-compiled once (scripts/compile_bytecode.py): again when a stack or
+# construct may import another provider module.
+$(VENV)/.bytecode: $(VENV)/.installed $(wildcard stacks/*.py constructs/*.py iworkz/*.py)
+	$(PY) scripts/compile_bytecode.py
+	@touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@node --version | grep -qE '^v(2[2-9]|[3-9][0-9])\.' || { echo "error: node_modules/.bin/node is not Node >= 22" >&2; exit 2; }
 	@touch $@
 
-synth: install ## synthesise every stack (or STACKS=... ENVS=...) into cdktf.out/stacks/<stack>/cdk.tf.json
+synth: install ## synthesise every stack (or STACKS=... ENVS=...) into cdktf.out/stacks/<stack>/cdk.tf.json (environments in parallel; IWORKZ_SYNTH_JOBS=1: one process)
 	$(PY) main.py
 
 synth-hcl: install ## the same as HCL (cdk.tf) through the cdktf CLI

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from iworkz import lazy_providers
+from iworkz import jsii_node, lazy_providers
 
 # jsii starts `node` from PATH on the first cdktf import. Put the project's Node 22
 # (package.json) first so that no end-of-life banner appears and providers load faster.
@@ -15,3 +15,5 @@ os.environ.setdefault("NODE_OPTIONS", "--no-deprecation")
 # Provider packages load only the resource modules the stacks use, in Python and in node (see
 # lazy_providers and the README's Performance section for what it saves).
 lazy_providers.install()
+# cdktf runs `terraform version` for every import and moved block's validation: once is enough.
+jsii_node.preload(jsii_node.TERRAFORM_VERSION_ONCE)

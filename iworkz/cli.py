@@ -21,7 +21,7 @@ from iworkz.errors import EXIT_USER_ERROR, UserError
 EXIT_INTERRUPTED = 130
 
 
-class Interrupted(BaseException):
+class Interrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM: the synth stops, whatever it was waiting for (jsii's node gets it too)."""
 
 

@@ -33,12 +33,12 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
-import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+
+from iworkz import jsii_node
 
 PROVIDER_PACKAGES = frozenset(
     {
@@ -86,9 +86,4 @@ def install() -> None:
     """Makes the provider packages lazy in Python and in the jsii node (no effect once loaded)."""
     if LazyProviderFinder not in sys.meta_path:
         sys.meta_path.insert(0, LazyProviderFinder)
-    # jsii passes its environment to node (and node to the kernel process it spawns). A wheel
-    # built without the .js (pyproject lists no package data) keeps node eager rather than
-    # failing to start it.
-    options = os.environ.get("NODE_OPTIONS", "")
-    if NODE_PRELOAD.is_file() and str(NODE_PRELOAD) not in options:
-        os.environ["NODE_OPTIONS"] = f"{options} --require {json.dumps(str(NODE_PRELOAD), ensure_ascii=False)}".strip()
+    jsii_node.preload(NODE_PRELOAD)

@@ -9,6 +9,11 @@ In one run it measures, each in a fresh process:
     into a temporary outdir),
 (c) single-stack synths (STACKS=... ENVS=...),
 (d) the test suite (``pytest -q``, nothing excluded),
+(s) the scale series: full synths of 3, 6 and 12 environments (the configuration copied into a
+    temporary folder, staging copied into the added environments as scripts/new_environment.py
+    writes them), each as the app runs it (environment groups in parallel processes) and in one
+    process (IWORKZ_SYNTH_JOBS=1); a least-squares line through each gives the fixed and the
+    per-environment cost (target: per environment at most 0.6 s of wall time),
 
 and prints wall time, CPU time and peak memory of each with the ratios to its floor, checks
 the targets (full synth <= 1.3x its floor; a network-only synth loads neither azurerm nor
@@ -57,6 +62,7 @@ import copy
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,6 +87,7 @@ PROVIDER_PACKAGES = {
     "helm": "cdktf_cdktf_provider_helm",
     "azuread": "cdktf_cdktf_provider_azuread",
     "tfe": "cdktf_cdktf_provider_tfe",
+    "cloudflare": "cdktf_cdktf_provider_cloudflare",
 }
 # (label, STACKS, ENVS): single-stack synths; the stack's dependencies are synthesised too.
 SINGLE_SYNTHS: tuple[tuple[str, str, str | None], ...] = (
@@ -95,6 +102,10 @@ MB = 1_000_000
 TARGET_FULL_OVER_FLOOR = 1.3
 TARGET_TESTS_OVER_FULL = 2.5
 TARGET_FULL_PEAK_BYTES = 1.6e9
+TARGET_PER_ENVIRONMENT_S = 0.6
+SCALE_ENVIRONMENTS = (3, 6, 12)
+SCALE_TEMPLATE = "staging"
+ONE_PROCESS = "one process"
 
 # Runs a synth exactly as main.py does, then reports which provider packages were imported.
 SYNTH_PROBE = """
@@ -272,6 +283,66 @@ def synth_run(name: str, kind: str, stacks: str | None, envs: str | None, outdir
     return Run(name, kind, command, env, providers_of(stacks, envs))
 
 
+def scale_config(environments: int, target: Path) -> Path:
+    """The configuration with environments added from SCALE_TEMPLATE up to ``environments``, in ``target``."""
+    from new_environment import environment_text
+
+    from iworkz.config import DEFAULT_CONFIG_DIR, free_vpc_cidr, load_settings
+
+    shutil.copytree(DEFAULT_CONFIG_DIR, target)
+    settings = load_settings(target)
+    template = settings.environments[SCALE_TEMPLATE]
+    text = (target / f"{SCALE_TEMPLATE}.yaml").read_text(encoding="utf-8")
+    added = 0
+    while len(settings.environments) < environments:
+        added += 1
+        name = f"scale{added}"
+        cidr = free_vpc_cidr(settings.environments)
+        copy_ = environment_text(name, SCALE_TEMPLATE, text, template.network.vpc_cidr, cidr)
+        (target / f"{name}.yaml").write_text(copy_, encoding="utf-8")
+        settings = load_settings(target)
+    return target
+
+
+def scale_runs(work: Path) -> list[Run]:
+    """A full synth of each SCALE_ENVIRONMENTS configuration, parallel (as the app runs) and in one process."""
+    runs = []
+    for environments in SCALE_ENVIRONMENTS:
+        config = scale_config(environments, work / f"config-{environments}")
+        for mode in ("parallel", ONE_PROCESS):
+            env = base_env()
+            env["IWORKZ_CONFIG_DIR"] = str(config)
+            env["IWORKZ_SYNTH_JOBS"] = "1" if mode == ONE_PROCESS else env.get("IWORKZ_SYNTH_JOBS", "")
+            outdir = work / f"scale-{environments}-{mode.replace(' ', '-')}.out"
+            command = [sys.executable, "main.py", "--outdir", str(outdir)]
+            runs.append(Run(f"scale {environments} envs, {mode}", "scale", command, env))
+    return runs
+
+
+def scale_fit(runs: dict[str, Run]) -> dict[str, dict[str, float]]:
+    """Fixed and per-environment cost (least squares over the scale series), wall and CPU, per mode."""
+    fits = {}
+    for mode in ("parallel", ONE_PROCESS):
+        points = [
+            (float(environments), run.wall_s, run.cpu_s)
+            for environments in SCALE_ENVIRONMENTS
+            if (run := runs.get(f"scale {environments} envs, {mode}")) and run.exit_status == 0
+        ]
+        if len(points) < 2:
+            continue
+        fit = {}
+        for label, column in (("wall", 1), ("cpu", 2)):
+            xs, ys = [p[0] for p in points], [p[column] for p in points]
+            mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+            slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum(
+                (x - mean_x) ** 2 for x in xs
+            )
+            fit[f"{label}_per_environment_s"] = round(slope, 2)
+            fit[f"{label}_fixed_s"] = round(mean_y - slope * mean_x, 2)
+        fits[mode] = fit
+    return fits
+
+
 def profile_full_synth(outdir: Path, report: Path) -> None:
     """cProfile of a full synth (the Python side; time spent waiting for node shows as jsii calls)."""
     code = (
@@ -331,6 +402,29 @@ def targets(runs: dict[str, Run]) -> list[dict[str, object]]:
                 "target": "network-only synth loads neither azurerm nor kubernetes nor helm",
                 "value": network.loaded_provider_packages,
                 "met": not unwanted and network.exit_status == 0,
+            }
+        )
+    fits = scale_fit(runs)
+    if "parallel" in fits:
+        per_environment = fits["parallel"]["wall_per_environment_s"]
+        checks.append(
+            {
+                "target": f"full synth per environment <= {TARGET_PER_ENVIRONMENT_S} s (wall, scale series)",
+                "value": per_environment,
+                "met": per_environment <= TARGET_PER_ENVIRONMENT_S,
+            }
+        )
+    parallel, single = (
+        runs.get(f"scale {SCALE_ENVIRONMENTS[0]} envs, parallel"),
+        runs.get(f"scale {SCALE_ENVIRONMENTS[0]} envs, {ONE_PROCESS}"),
+    )
+    if parallel and single and parallel.exit_status == 0 and single.exit_status == 0:
+        checks.append(
+            {
+                "target": f"a full synth of {SCALE_ENVIRONMENTS[0]} environments uses more than one core",
+                "value": f"{_ratio(single.wall_s, parallel.wall_s)}x faster than one process; "
+                f"cpu/wall {_ratio(parallel.cpu_s, parallel.wall_s)}",
+                "met": parallel.cpu_s > 1.2 * parallel.wall_s and parallel.wall_s < single.wall_s,
             }
         )
     tests = runs.get("test suite")
@@ -405,8 +499,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--parts",
-        default="floor,full,single,tests",
-        help="comma-separated parts to run: floor, full, single, tests, fresh (default: all but fresh)",
+        default="floor,full,single,scale,tests",
+        help="comma-separated parts to run: floor, full, single, scale, tests, fresh (default: all but fresh)",
     )
     parser.add_argument(
         "--single",
@@ -462,6 +556,8 @@ def main(argv: list[str] | None = None) -> int:
         if "floor" in parts and not floors:
             floors[tuple(PROVIDER_PACKAGES)] = floor_run(sorted(PROVIDER_PACKAGES))
         ordered = [*(floors.values() if "floor" in parts else []), *planned]
+        if "scale" in parts:
+            ordered.extend(scale_runs(work))
         if "tests" in parts:
             ordered.append(
                 Run(
@@ -484,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
                 if attempt.exit_status != 0:
                     break
             assert best is not None
-            if best.exit_status == 0:
+            if best.exit_status == 0 and run.kind != "scale":  # the series is about time: no memory run
                 sampled = measure(copy.copy(run), args.interval)
                 best.peak_tree_rss_bytes = sampled.peak_tree_rss_bytes
                 best.peak_tree_pss_bytes = sampled.peak_tree_pss_bytes
@@ -527,6 +623,12 @@ def main(argv: list[str] | None = None) -> int:
     checks = targets(runs) + (fresh_targets(fresh) if fresh else [])
     print()
     print_table(runs, checks)
+    fits = scale_fit(runs)
+    for mode, fit in fits.items():
+        print(
+            f"scale series, {mode}: {fit['wall_fixed_s']} s fixed + {fit['wall_per_environment_s']} s per environment"
+            f" (cpu {fit['cpu_fixed_s']} s + {fit['cpu_per_environment_s']} s)"
+        )
     if fresh:
         print_fresh(fresh)
     node_version = subprocess.run(
@@ -551,6 +653,8 @@ def main(argv: list[str] | None = None) -> int:
         "runs": {name: {k: v for k, v in asdict(run).items() if k not in ("env",)} for name, run in runs.items()},
         "targets": checks,
     }
+    if fits:
+        report["scale"] = {"environments": list(SCALE_ENVIRONMENTS), "template": SCALE_TEMPLATE, "fit": fits}
     if fresh:
         report["fresh_install"] = fresh
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,9 @@ Each measurement clones the checked-out commit (``git clone`` of this repository
 temporary folder; uncommitted changes are not part of it) and times, step by step, what a
 new machine runs before its first synth:
 
-- ``locked``: ``make install`` (uv installs uv.lock without byte-compiling, ``npm ci``; no
-  checkov), timed as its two prerequisites ``make .venv/.installed`` and ``make
+- ``locked``: ``make install`` (uv installs uv.lock without byte-compiling, then
+  scripts/compile_bytecode.py compiles what a synth imports; ``npm ci``; no checkov), timed as
+  its prerequisites ``make .venv/.installed``, ``make .venv/.bytecode`` and ``make
   node_modules/.installed``, then ``make synth``;
 - ``pip``: what the Makefile did until commit d1d82cf, where ``make synth`` first installed
   everything: ``python -m venv .venv``, ``pip install --upgrade pip``, ``pip install -e
@@ -105,9 +106,14 @@ def checkov_version(root: Path = PROJECT_ROOT) -> str:
 
 def method_steps(method: str, python: str, checkov: str) -> list[Step]:
     if method == "locked":
-        # `make install` is exactly its two prerequisites; run one by one, they show where its time goes
+        # `make install` is exactly its prerequisites; run one by one, they show where its time goes
         return [
             Step(INSTALL, "make install: .venv (uv sync)", ["make", ".venv/.installed", f"PYTHON={python}"]),
+            Step(
+                INSTALL,
+                "make install: byte-compile what a synth imports",
+                ["make", ".venv/.bytecode", f"PYTHON={python}"],
+            ),
             Step(INSTALL, "make install: node_modules (npm ci)", ["make", "node_modules/.installed"]),
             Step(FIRST_SYNTH, "make synth", ["make", "synth", f"PYTHON={python}"]),
         ]

@@ -180,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     from watchfiles import watch
 
     import iworkz  # noqa: F401  (project Node first on PATH before jsii starts)
+    from iworkz.synth_workers import JOBS_VARIABLE
+
+    os.environ[JOBS_VARIABLE] = "1"  # the providers stay loaded in this process: it synthesises alone
 
     watcher = Watcher(args.config_dir, _split(args.stacks), _split(args.envs), args.outdir)
     selection = f"STACKS={args.stacks or '(all)'} ENVS={args.envs or '(all)'}"

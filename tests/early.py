@@ -227,22 +227,34 @@ root, outdir = Path(sys.argv[1]), Path(sys.argv[2])
 (outdir / "stacks" / "network-dev" / "cdk.tf.json").write_text("previous")
 before = sorted(str(p) for p in outdir.rglob("*"))
 synth = subprocess.Popen(
-    [sys.executable, str(root / "main.py"), "--stacks", "network", "--envs", "dev", "--outdir", str(outdir)],
-    cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    [sys.executable, str(root / "main.py"), "--stacks", "network", "--envs", sys.argv[3], "--outdir", str(outdir)],
+    cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "IWORKZ_SYNTH_JOBS": "2"},
 )
 staging = outdir.parent / f".{outdir.name}.staging-{synth.pid}"
 deadline = time.monotonic() + 120
 while not staging.exists() and synth.poll() is None and time.monotonic() < deadline:
     time.sleep(0.05)
 time.sleep(0.5)  # in the middle of building the stacks (jsii is running)
+sys.path.insert(0, str(root / "scripts"))
+from bench import tree_pids
+started = tree_pids(synth.pid)[1:]  # its synth processes (parallel) and jsii's node
 synth.send_signal(signal.SIGINT)
 out, err = synth.communicate(timeout=120)
+time.sleep(1)  # what the synth stopped has exited (node follows its python at once)
+def running(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
 print(json.dumps({
+    "started": len(started),
+    "survivors": [pid for pid in started if running(pid)],
     "status": synth.returncode,
     "stderr": err,
     "unchanged": sorted(str(p) for p in outdir.rglob("*")) == before
     and (outdir / "stacks" / "network-dev" / "cdk.tf.json").read_text() == "previous",
     "leftovers": sorted(p.name for p in outdir.parent.iterdir() if p.name.startswith(".cdktf.out.staging")),
+    "outdir": str(outdir),
 }))
 """
 
@@ -250,7 +262,26 @@ print(json.dumps({
 @before_collection
 def interrupted_synth(workdir: Path) -> list[str]:
     """A synth interrupted with SIGINT (Ctrl-C) while it builds: exit 130, one line, the old tree kept."""
-    return [sys.executable, "-c", INTERRUPT_PROBE, str(ROOT), str(workdir / "cdktf.out")]
+    return [sys.executable, "-c", INTERRUPT_PROBE, str(ROOT), str(workdir / "cdktf.out"), "dev"]
+
+
+@before_collection
+def interrupted_parallel_synth(workdir: Path) -> list[str]:
+    """The same with two environments in two processes, SIGINT to the parent only (as from ``kill -INT``)."""
+    return [sys.executable, "-c", INTERRUPT_PROBE, str(ROOT), str(workdir / "cdktf.out"), "dev,staging"]
+
+
+# --- a parallel synth (tests/test_parallel_synth.py) -------------------------------------------
+
+PARALLEL_SELECTION = ("state,alerts,network", "dev,staging")
+
+
+@before_collection
+def parallel_synth(workdir: Path) -> list[str]:
+    """``main.py`` over two environments with two processes (the account-level state stack in one)."""
+    stacks, envs = PARALLEL_SELECTION
+    command = [sys.executable, str(ROOT / "main.py"), "--stacks", stacks, "--envs", envs]
+    return ["env", "IWORKZ_SYNTH_JOBS=2", *command, "--outdir", str(workdir / "cdktf.out")]
 
 
 # --- the database roles' SQL against a real PostgreSQL (tests/runtime/test_postgres_roles.py) -

@@ -87,10 +87,11 @@ def test_a_fresh_install_runs_each_method_in_its_own_clone_with_its_own_caches(
     locked = fresh_install.run_method("locked", "cold", "HEAD", tmp_path, caches, fake_measure, "python3.11", None)
     assert [step.command[:2] for step in locked.steps] == [
         ["make", ".venv/.installed"],
+        ["make", ".venv/.bytecode"],
         ["make", "node_modules/.installed"],
         ["make", "synth"],
     ]
-    assert locked.ok and locked.summary()["install_s"] == 4.0 and locked.summary()["total_s"] == 6.0
+    assert locked.ok and locked.summary()["install_s"] == 6.0 and locked.summary()["total_s"] == 8.0
     # the two install steps are exactly what `make install` runs
     makefile = (SCRIPTS.parent / "Makefile").read_text(encoding="utf-8")
     prerequisites = re.search(r"^install: (.*?) ##", makefile, re.MULTILINE).group(1).split()  # type: ignore[union-attr]
@@ -110,3 +111,40 @@ def test_a_fresh_install_runs_each_method_in_its_own_clone_with_its_own_caches(
     assert "npm ci --no-audit --no-fund --loglevel=error" in commands
     assert commands[-2].endswith("pip install --quiet --disable-pip-version-check checkov==3.3.30")
     assert not pip.ok and pip.steps[-1].exit_status == 1  # the failed first synth is recorded, not hidden
+
+
+def test_the_scale_series_adds_valid_environments_in_a_copy_of_the_configuration(tmp_path: Path) -> None:
+    sys.path.insert(0, str(SCRIPTS))
+    from bench import SCALE_TEMPLATE, scale_config
+
+    from iworkz.config import DEFAULT_CONFIG_DIR, load_settings
+
+    before = sorted(p.name for p in DEFAULT_CONFIG_DIR.iterdir())
+    config = scale_config(6, tmp_path / "config")
+    settings = load_settings(config)  # validates every file (overlapping VPC ranges are an error)
+    assert len(settings.environments) == 6
+    added = sorted(set(settings.environments) - set(load_settings().environments))
+    assert added == ["scale1", "scale2", "scale3"]
+    assert all(settings.environments[name].edge == settings.environments[SCALE_TEMPLATE].edge for name in added)
+    assert sorted(p.name for p in DEFAULT_CONFIG_DIR.iterdir()) == before, "the repository's config is untouched"
+
+
+def test_the_scale_fit_is_the_least_squares_line_of_each_mode() -> None:
+    sys.path.insert(0, str(SCRIPTS))
+    from bench import ONE_PROCESS, Run, scale_fit
+
+    def run(environments: int, mode: str, wall: float, cpu: float) -> tuple[str, Run]:
+        name = f"scale {environments} envs, {mode}"
+        return name, Run(name, "scale", [], {}, exit_status=0, wall_s=wall, cpu_s=cpu)
+
+    parallel = [run(3, "parallel", 4.0, 7.0), run(6, "parallel", 5.5, 10.0), run(12, "parallel", 8.5, 16.0)]
+    single = [run(3, ONE_PROCESS, 5.0, 5.0), run(6, ONE_PROCESS, 8.0, 8.0), run(12, ONE_PROCESS, 14.0, 14.0)]
+    runs = dict([*parallel, *single])
+    fits = scale_fit(runs)
+    assert fits["parallel"] == {
+        "wall_per_environment_s": 0.5,
+        "wall_fixed_s": 2.5,
+        "cpu_per_environment_s": 1.0,
+        "cpu_fixed_s": 4.0,
+    }
+    assert fits[ONE_PROCESS]["wall_per_environment_s"] == 1.0 and fits[ONE_PROCESS]["wall_fixed_s"] == 2.0

@@ -20,7 +20,7 @@ from iworkz.policy.references import check_all
 from iworkz.registry import BY_COMPONENT, plan
 from iworkz.synth import synthesize
 from tests.configs import write_config
-from tests.early import interrupted_synth
+from tests.early import interrupted_parallel_synth, interrupted_synth
 
 
 def _documents(outdir: Path) -> dict[str, dict[str, Any]]:
@@ -191,12 +191,27 @@ def _take_lock(outdir: Path, order: list[str]) -> None:
 
 @pytest.mark.early(command=interrupted_synth)
 def test_ctrl_c_prints_one_line_exits_130_and_leaves_the_old_tree(early_result: subprocess.CompletedProcess[str]):
-    report = json.loads(early_result.stdout.strip().splitlines()[-1])
+    _assert_interrupted_cleanly(early_result)
+
+
+@pytest.mark.early(command=interrupted_parallel_synth)
+def test_an_interrupted_parallel_synth_stops_its_processes_and_leaves_the_old_tree(
+    early_result: subprocess.CompletedProcess[str],
+):
+    report = _assert_interrupted_cleanly(early_result)
+    assert report["started"] >= 2, report  # two synth processes (and their nodes) were running
+    assert report["stderr"].strip().splitlines() == [f"interrupted: {report['outdir']} is as it was before this synth"]
+
+
+def _assert_interrupted_cleanly(early_result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(early_result.stdout.strip().splitlines()[-1])
     assert report["status"] == 130, report
     assert report["stderr"].strip().splitlines()[-1].startswith("interrupted: "), report["stderr"]
     assert "Traceback" not in report["stderr"]
     assert report["unchanged"] is True
     assert report["leftovers"] == []
+    assert report["survivors"] == [], report
+    return report
 
 
 # --- the state stack keeps its state ----------------------------------------------------------

@@ -8,15 +8,14 @@ stack that lands later is covered without any change here.
 While cdktf synthesises, the aspect visits every construct and collects what only the
 construct tree knows: suppressions (with their scope) and which azurerm resource types
 accept tags. Once the stacks are synthesised (references resolved), :meth:`PolicyAspect.check`
-runs the rules of :mod:`iworkz.policy.rules` over each stack's document and raises
-:class:`~iworkz.policy.report.PolicyError` listing every violation.
+runs the rules of :mod:`iworkz.policy.rules` over each stack's document (:mod:`iworkz.policy.check`)
+and raises :class:`~iworkz.policy.report.PolicyError` listing every violation.
 The visit costs one Python callback per construct and no further jsii round trip, except for
 the few suppressed constructs (their path) and once per azurerm resource class.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,8 @@ from cdktf import App, Aspects, IAspect, TerraformResource, TerraformStack, Test
 from constructs import IConstruct
 
 from iworkz.policy import SUPPRESSIONS_ATTRIBUTE, WAIVERS_ATTRIBUTE
+from iworkz.policy.check import PolicyFacts, check, synthesized_documents
 from iworkz.policy.report import PolicyReport, Suppression, Waiver
-from iworkz.policy.rules import StackDocument, evaluate, evaluate_tree
 
 _AZURERM_MODULE = "cdktf_cdktf_provider_azurerm"
 
@@ -67,33 +66,16 @@ class PolicyAspect:
             return None
         return str(cls.TF_RESOURCE_TYPE)  # type: ignore[attr-defined]
 
+    def facts(self) -> PolicyFacts:
+        return PolicyFacts(tuple(self.suppressions), tuple(self.waivers), frozenset(self.taggable_types))
+
     def check(self, documents: dict[str, dict[str, Any]]) -> PolicyReport:
         """Evaluates the rules over the synthesised stacks; raises PolicyError on any violation."""
-        report = PolicyReport(stacks=sorted(documents))
-        report.suppressions = [s for s in self.suppressions if s.stack in documents]
-        report.waivers = [w for w in self.waivers if w.stack in documents]
-        findings = [
-            item
-            for name in report.stacks
-            for item in evaluate(StackDocument(name, documents[name], frozenset(self.taggable_types)))
-        ]
-        for item in [*findings, *evaluate_tree(documents)]:
-            covering = next((s for s in report.suppressions if s.covers(item)), None)
-            if covering is None:
-                report.violations.append(item)
-            else:
-                report.suppressed.append((covering, item))
-        report.raise_for_violations()
-        return report
+        return check(documents, self.facts())
 
     def check_synthesized(self, outdir: Path) -> PolicyReport:
         """:meth:`check` over the stacks that ``app.synth()`` wrote into ``outdir``."""
-        documents = {}
-        for name, stack in self.stacks.items():
-            json_file = outdir / "stacks" / name / "cdk.tf.json"
-            # HCL output (SYNTH_HCL_OUTPUT) writes no JSON: ask the stack for its document instead.
-            documents[name] = json.loads(json_file.read_text()) if json_file.exists() else stack.to_terraform()
-        return self.check(documents)
+        return self.check(synthesized_documents(outdir, self.stacks, lambda name: self.stacks[name].to_terraform()))
 
 
 def enforce(app: App) -> PolicyAspect:
