@@ -299,6 +299,9 @@ if as_user and not any(p.pw_name == "postgres" for p in pwd.getpwall()):
     print(json.dumps({"skipped": "running as root without a postgres user"})); sys.exit(0)
 root = tempfile.mkdtemp(prefix="pg-")
 os.chmod(root, 0o777)
+# The server's user may not traverse the checkout (a fresh clone in a private temporary folder).
+script = shutil.copy(script, os.path.join(root, "roles.sql"))
+os.chmod(script, 0o644)
 # A free port: other checkouts on this machine may run the same test at the same time.
 with __import__("socket").socket() as probe:
     probe.bind(("127.0.0.1", 0)); port = str(probe.getsockname()[1])
