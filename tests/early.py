@@ -307,7 +307,7 @@ with __import__("socket").socket() as probe:
     probe.bind(("127.0.0.1", 0)); port = str(probe.getsockname()[1])
 data = os.path.join(root, "data")
 def run(*argv, env=None, check=True):
-    return subprocess.run([*as_user, *argv], capture_output=True, text=True, env={**os.environ, **(env or {})}, check=check)
+    return subprocess.run([*as_user, *argv], capture_output=True, text=True, env={**os.environ, **(env or {})}, check=check, cwd=root)
 run(f"{bin_dir}/initdb", "-D", data, "-U", "master", "--auth=trust")
 run(f"{bin_dir}/pg_ctl", "-D", data, "-w", "-o", f"-k {root} -p {port} -c listen_addresses=''", "-l", f"{root}/log", "start")
 try:
