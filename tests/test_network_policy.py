@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from iworkz.policy.aspect import PolicyAspect
+from iworkz.policy.check import PolicyFacts, check
 from iworkz.policy.report import PolicyError
 from iworkz.policy.rules import NETWORK_POLICY_ENFORCED
 from iworkz.policy.rules.network_policy_enforced import check as network_policy_findings
@@ -60,7 +60,7 @@ def test_a_network_policy_on_a_cluster_without_enforcement_is_a_violation(synthe
         f.address.startswith("kubernetes_network_policy_v1.") and f.value == f"eks-{environment}" for f in findings
     )
     with pytest.raises(PolicyError) as caught:
-        PolicyAspect().check(documents)
+        check(documents, PolicyFacts())
     message = caught.value.render()
     assert NETWORK_POLICY_ENFORCED in message and "enableNetworkPolicy" in message
 

@@ -1,4 +1,4 @@
-"""Synth-time policy: the aspect reaches every stack, violations fail the synth, suppressions are reported."""
+"""Synth-time policy: every stack is checked, violations fail the synth, suppressions are reported."""
 
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroup
 from constructs import Construct
 
 from iworkz.errors import UserError
-from iworkz.policy import SuppressionError, suppress
-from iworkz.policy.aspect import PolicyAspect, check_stack
+from iworkz.policy import SuppressionError, suppress, waive
 from iworkz.policy.report import REPORT_FILE, PolicyError
 from iworkz.policy.rules import (
     ACCESS_LOGGING,
@@ -45,6 +44,8 @@ from iworkz.policy.rules import (
     StackDocument,
     evaluate,
 )
+from iworkz.policy.tree import check_stack, taggable_azurerm_types
+from iworkz.policy.tree import facts as policy_facts
 from iworkz_constructs.secure_bucket import SecureBucket, SecureBucketProps
 from tests.early import scan_snapshots, scan_synthesised_stacks
 from tests.tf import new_app
@@ -109,7 +110,7 @@ def test_every_synthesised_stack_passes_the_rules_again(synthesized: dict[str, A
 
 
 def _azurerm_taggable_types(document: dict[str, Any]) -> frozenset[str]:
-    """Cross-check without the aspect: azurerm resources that carry a location accept tags."""
+    """Cross-check without the resource classes: azurerm resources that carry a location accept tags."""
     return frozenset(
         resource_type
         for resource_type, instances in (document.get("resource") or {}).items()
@@ -286,22 +287,35 @@ def test_fails_suppression_of_an_unknown_rule() -> None:
         suppress(stack, "ENCRYPTION", "a typo must not silently suppress nothing")
 
 
-def test_aspect_is_added_to_every_stack_not_only_the_app(tmp_path: Path) -> None:
-    """cdktf 0.21 never visits aspects added to the App: enforce() adds one to each stack."""
-    from cdktf import App, Aspects
+def test_suppressions_and_waivers_are_recorded_on_their_own_stack() -> None:
+    """Each stack keeps what was suppressed or waived in it (no walk over the construct tree); the
+    facts of several stacks list them in the stacks' order."""
+    first, second = tiny_stack("one"), tiny_stack("two")
+    suppress(_open_web_group(second), OPEN_INGRESS, "public HTTPS entry point, reviewed", include_children=True)
+    bucket = S3Bucket(first, "naked", bucket="iworkz-policy-naked")
+    suppress(bucket, ENCRYPTION_CMK, "the test suppresses only encryption on purpose")
+    waive(first, "guardduty_features.LAMBDA_NETWORK_LOGS", "no Lambda function in this test stack")
+    both = policy_facts([first, second])
+    assert [(s.stack, s.path, s.rule, s.include_children) for s in both.suppressions] == [
+        ("one", "one/naked", ENCRYPTION_CMK, False),
+        ("two", "two/legacy", OPEN_INGRESS, True),
+    ]
+    assert [(w.stack, w.control) for w in both.waivers] == [("one", "guardduty_features.LAMBDA_NETWORK_LOGS")]
+    assert [s.stack for s in policy_facts([second]).suppressions] == ["two"]
+    assert policy_facts([second]).waivers == ()
 
-    from iworkz.policy.aspect import enforce
 
-    app = App(outdir=str(tmp_path))
-    stacks = [TerraformStack(app, name) for name in ("one", "two")]
-    on_app = PolicyAspect()
-    Aspects.of(app).add(on_app)
-    aspect = enforce(app)
-    app.synth()
-    assert sorted(aspect.stacks) == ["one", "two"]
-    assert on_app.stacks == {}, "cdktf now visits App-level aspects: enforce() could add one aspect to the App"
-    for stack in stacks:
-        assert aspect in Aspects.of(stack).all
+def test_taggable_azurerm_types_are_the_resource_classes_with_tags() -> None:
+    """What MANDATORY_TAGS checks on azurerm: resource types whose class takes ``tags``; a data source
+    of the same name and a resource without tags are not among them."""
+    # loaded, as a stack that uses them loads them
+    import cdktf_cdktf_provider_azurerm.data_azurerm_resource_group
+    import cdktf_cdktf_provider_azurerm.resource_group
+    import cdktf_cdktf_provider_azurerm.role_assignment  # noqa: F401
+
+    taggable = taggable_azurerm_types()
+    assert "azurerm_resource_group" in taggable
+    assert "azurerm_role_assignment" not in taggable
 
 
 # --- rules on documents (no synth) ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Synth-time policy (cdk-nag style): rules run as cdktf Aspects over every resource.
+"""Synth-time policy (cdk-nag style): rules run over the synthesised document of every stack.
 
 A construct that must break a rule says so next to the resource, with a reason::
 
@@ -9,9 +9,10 @@ construct below, for a reason that holds for all of them. Suppressions are count
 in the synth report (``cdktf.out/policy-report.json``).
 
 A security control that the configuration turns off (with its reason, :mod:`iworkz.config.controls`)
-is recorded by the stack that would hold it with :func:`waive`; the report lists the waivers too. The rules are in
-:mod:`iworkz.policy.rules`, one module each, with their ids as constants (``ENCRYPTION_CMK``,
-...); the aspect that applies them to every stack is :func:`iworkz.policy.aspect.enforce`.
+is recorded by the stack that would hold it with :func:`waive`; the report lists the waivers too.
+Both are recorded on their stack when they are made (:mod:`iworkz.policy.tree`): the check needs
+no walk over the construct tree. The rules are in :mod:`iworkz.policy.rules`, one module each,
+with their ids as constants (``ENCRYPTION_CMK``, ...); :mod:`iworkz.policy.check` runs them.
 """
 
 from __future__ import annotations
@@ -19,15 +20,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from iworkz.errors import Problem, UserError
+from iworkz.policy.report import Suppression, Waiver
 from iworkz.policy.rules import RULES
 
 if TYPE_CHECKING:  # the secret scan (make lint) runs without starting jsii's node
     from constructs import IConstruct
 
 SUPPRESSION_METADATA = "iworkz:suppress"
-# The same suppressions on the Python object, so that the aspect reads them without a jsii call.
-SUPPRESSIONS_ATTRIBUTE = "_iworkz_policy_suppressions"
-WAIVERS_ATTRIBUTE = "_iworkz_policy_waivers"
 MIN_REASON_LENGTH = 10
 
 
@@ -49,14 +48,14 @@ def suppress(scope: IConstruct, rule: str, reason: str, *, include_children: boo
         raise SuppressionError(
             f"suppressing {rule} on {scope.node.path} needs a written reason (at least {MIN_REASON_LENGTH} characters)"
         )
-    scope.node.add_metadata(
+    from iworkz.policy.tree import record
+
+    node = scope.node
+    node.add_metadata(
         SUPPRESSION_METADATA, {"rule": rule, "reason": reason.strip(), "include_children": include_children}
     )
-    entries = getattr(scope, SUPPRESSIONS_ATTRIBUTE, None)
-    if entries is None:
-        entries = []
-        setattr(scope, SUPPRESSIONS_ATTRIBUTE, entries)
-    entries.append((rule, reason.strip(), include_children))
+    path = node.path
+    record(scope, Suppression(path.split("/")[0], path, rule, reason.strip(), include_children))
 
 
 def waive(scope: IConstruct, control: str, reason: str) -> None:
@@ -67,8 +66,6 @@ def waive(scope: IConstruct, control: str, reason: str) -> None:
     """
     if len(reason.strip()) < MIN_REASON_LENGTH:
         raise SuppressionError(f"waiving {control} on {scope.node.path} needs a written reason")
-    entries = getattr(scope, WAIVERS_ATTRIBUTE, None)
-    if entries is None:
-        entries = []
-        setattr(scope, WAIVERS_ATTRIBUTE, entries)
-    entries.append((control, reason.strip()))
+    from iworkz.policy.tree import record
+
+    record(scope, Waiver(scope.node.path.split("/")[0], control, reason.strip()))

@@ -1,4 +1,4 @@
-"""The policy check over synthesised stacks, apart from the aspect (no cdktf import).
+"""The policy check over synthesised stacks, apart from the construct tree (no cdktf import).
 
 A parallel synth (iworkz/synth_workers.py) collects :class:`PolicyFacts` in each worker and
 checks the merged tree once in the parent, which never starts jsii: one report for the whole

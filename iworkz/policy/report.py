@@ -15,7 +15,7 @@ REPORT_FILE = "policy-report.json"
 
 @dataclass(frozen=True)
 class Suppression:
-    """``suppress(construct, rule, reason, include_children=...)`` as the aspect found it in the construct tree."""
+    """``suppress(construct, rule, reason, include_children=...)``, as recorded on the construct's stack."""
 
     stack: str
     path: str

@@ -3,9 +3,9 @@
 Rules read the synthesised document rather than the construct objects because only the
 synthesised form has cdktf's tokens resolved into Terraform references
 (``${aws_s3_bucket.logs_1A2B3C4D.id}``), which is what ties a bucket to its encryption
-configuration, an instance to its parameter group or a subnet to its route table. The
-aspect (:mod:`iworkz.policy.aspect`) collects what the document cannot tell: the
-suppressions and which azurerm resource types accept tags.
+configuration, an instance to its parameter group or a subnet to its route table. What the
+document cannot tell (the suppressions and which azurerm resource types accept tags) comes
+from :mod:`iworkz.policy.tree`.
 
 Each finding names the resource's construct path, its Terraform address, the rule and the fix.
 """
