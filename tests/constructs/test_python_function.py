@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
-from cdktf import App, TerraformStack
+from cdktf import App, AssetType, TerraformAsset, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-from iworkz_constructs.python_function import LAMBDAS_DIR, PythonFunction, PythonFunctionProps, package_folder
+from iworkz_constructs.python_function import LAMBDAS_DIR, PythonFunction, PythonFunctionProps, package
 from tests.constructs.alerting import ACTIONS
 from tests.tf import new_app, one, policy_json, synth_stack
 
@@ -58,10 +59,6 @@ def test_secure_defaults() -> None:
 
 
 def test_the_package_is_the_folders_modules_only(tmp_path: Path) -> None:
-    folder = Path(package_folder("asg_metrics"))
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        p.name for p in (LAMBDAS_DIR / "asg_metrics").glob("*.py")
-    )
     (LAMBDAS_DIR / "asg_metrics" / "__pycache__").mkdir(exist_ok=True)  # what a test run leaves
     app = App(outdir=str(tmp_path))
     stack = TerraformStack(app, "test")
@@ -69,7 +66,24 @@ def test_the_package_is_the_folders_modules_only(tmp_path: Path) -> None:
     PythonFunction(stack, "fn", _props())
     app.synth()
     (archive,) = tmp_path.glob("stacks/test/assets/*/*/archive.zip")
-    assert zipfile.ZipFile(archive).namelist() == ["asg_metrics.py"]
+    modules = sorted(p.name for p in (LAMBDAS_DIR / "asg_metrics").glob("*.py"))
+    assert zipfile.ZipFile(archive).namelist() == modules == ["asg_metrics.py"]
+
+
+def test_the_package_is_reproducible_and_hashed_as_cdktf_hashes_its_folder(tmp_path: Path) -> None:
+    """The same bytes on every synth; the hash is cdktf's own for a folder of the same modules, so the
+    asset path and source_code_hash are what cdktf's archive asset gave them."""
+    first = Path(package("alert_forwarder").path).read_bytes()
+    package.cache_clear()
+    built = package("alert_forwarder")
+    assert Path(built.path).read_bytes() == first
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    for module in (LAMBDAS_DIR / "alert_forwarder").glob("*.py"):
+        shutil.copy2(module, modules / module.name)
+    stack = TerraformStack(App(outdir=str(tmp_path / "out")), "hash")
+    folder_asset = TerraformAsset(stack, "folder", path=str(modules), type=AssetType.ARCHIVE)
+    assert built.content_hash == folder_asset.asset_hash
 
 
 @pytest.mark.parametrize(
