@@ -39,9 +39,16 @@ $(VENV)/.installed: pyproject.toml uv.lock $(UV_STAMP)
 	@touch $@
 
 # What a synth imports, byte-compiled once (scripts/compile_bytecode.py): again when a stack or
-# construct may import another provider module.
-$(VENV)/.bytecode: $(VENV)/.installed $(wildcard stacks/*.py constructs/*.py iworkz/*.py)
-	$(PY) scripts/compile_bytecode.py
+# construct may import another provider module. The synth runs as python -O (jsii's generated
+# type checks, ~1.5 s per environment, are `if __debug__:` blocks; the test suite, without -O,
+# keeps them over every stack), so it reads .opt-1.pyc; the tests' plain .pyc are compiled by `make test`.
+SOURCES := $(wildcard stacks/*.py constructs/*.py iworkz/*.py iworkz/*/*.py iworkz/*/*/*.py)
+$(VENV)/.bytecode: $(VENV)/.installed $(SOURCES)
+	$(PY) scripts/compile_bytecode.py --optimize 1
+	@touch $@
+
+$(VENV)/.bytecode-tests: $(VENV)/.installed $(SOURCES)
+	$(PY) scripts/compile_bytecode.py --optimize 0
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -50,12 +57,12 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 synth: install ## synthesise every stack (or STACKS=... ENVS=...) into cdktf.out/stacks/<stack>/cdk.tf.json (environments in parallel; IWORKZ_SYNTH_JOBS=1: one process)
-	$(PY) main.py
+	$(PY) -O main.py
 
 synth-hcl: install ## the same as HCL (cdk.tf) through the cdktf CLI
 	cdktf synth --hcl
 
-test: install $(CHECKOV_STAMP) ## run the test suite (one synth per session; its policy tests run checkov)
+test: install $(VENV)/.bytecode-tests $(CHECKOV_STAMP) ## run the test suite (one synth per session; its policy tests run checkov)
 	$(PY) -m pytest
 
 lint: typecheck ## ruff (lint + format check), mypy (make typecheck) and the secret scan of the repository
@@ -77,7 +84,7 @@ diff: install ## synth diff against BASE=<git ref>: per-stack resource changes, 
 	$(PY) scripts/synth_diff.py --base "$(BASE)" --markdown reports/synth-diff.md
 
 watch: install ## keep providers loaded, re-synthesise STACKS/ENVS on every source/config/helm_values/runtime change
-	$(PY) scripts/watch.py
+	$(PY) -O scripts/watch.py
 
 snapshots: install ## refresh tests/snapshots/<stack>.json from a fresh synth (STACKS/ENVS refresh only those)
 	$(PY) scripts/snapshots.py
@@ -93,7 +100,7 @@ fmt: install ## format the code with ruff (after its automatic lint fixes)
 	@status=0; $(VENV)/bin/ruff check --fix $(FMT_PATHS) || status=$$?; $(VENV)/bin/ruff format $(FMT_PATHS) && exit $$status
 
 scan: install $(CHECKOV_STAMP) ## checkov (pinned, offline) over every synthesised stack; fails on any failed check
-	$(PY) main.py
+	$(PY) -O main.py
 	$(PY) scripts/scan.py
 
 # checkov lives in its own venv (its dependencies conflict with cdktf's), installed only by the

@@ -25,12 +25,21 @@ import dataclasses
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from iworkz.context import StackContext
 
 if TYPE_CHECKING:
     from cdktf import TerraformRemoteState, TerraformStack
+
+
+# Where a contract read from state keeps the reads of its published fields not used yet.
+_REMOTE_READS = "_remote_reads"
+
+
+class ContractError(RuntimeError):
+    """A producer built another value than the one its consumers read from configuration (a bug)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,8 @@ class Contract:
                 owner, value = value, getattr(value, attribute)
             if field.spec.configured:
                 expected = type(owner).configured(context)[field.path[-1]]
-                assert value == expected, f"{stack.node.id}: {field.output} is {value!r}, consumers expect {expected!r}"
+                if value != expected:  # not an assert: the synth runs under python -O
+                    raise ContractError(f"{stack.node.id}: {field.output} is {value!r}, consumers expect {expected!r}")
             TerraformOutput(
                 stack,
                 field.output,
@@ -120,28 +130,30 @@ class Contract:
 
     @classmethod
     def _read(cls, state: TerraformRemoteState, producer: StackContext, path: tuple[str, ...]) -> Self:
-        from cdktf import Fn, Token
-
         configured = cls.configured(producer)
-        values: dict[str, Any] = {}
+        contract = object.__new__(cls)  # the published fields are read from state on first use
+        reads: dict[str, Callable[[], Any]] = {}
         for name, (kind, spec) in _fields(cls).items():
             if isinstance(spec, Configured) or (isinstance(spec, Published) and spec.configured):
-                values[name] = configured[name]
+                object.__setattr__(contract, name, configured[name])
             elif isinstance(spec, type) and issubclass(spec, Contract):
-                values[name] = spec._read(state, producer, (*path, name))
+                object.__setattr__(contract, name, spec._read(state, producer, (*path, name)))
             else:
-                output = _output_name((*path, name), spec)
-                if kind is list:
-                    assert spec.count is not None, f"{cls.__name__}.{name}: a list field needs count"
-                    whole = state.get_list(output)
-                    values[name] = [Token.as_string(Fn.element(whole, i)) for i in range(spec.count(producer))]
-                elif kind is Mapping:
-                    assert spec.keys is not None, f"{cls.__name__}.{name}: a mapping field needs keys"
-                    whole_map = state.get(output)
-                    values[name] = {key: Token.as_string(Fn.lookup(whole_map, key)) for key in spec.keys(producer)}
-                else:
-                    values[name] = state.get_string(output)
-        return cls(**values)
+                reads[name] = partial(_read_output, state, producer, _output_name((*path, name), spec), kind, spec)
+        object.__setattr__(contract, _REMOTE_READS, reads)
+        return contract
+
+    if not TYPE_CHECKING:  # for mypy, a contract has exactly its declared fields
+
+        def __getattr__(self, name: str) -> Any:
+            """A published field of a contract read from state, on its first use: each read costs jsii
+            round trips, and a consumer uses a few of a producer's fields (the JSON is the same)."""
+            reads = self.__dict__.get(_REMOTE_READS)
+            if reads is None or name not in reads:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = reads.pop(name)()
+            object.__setattr__(self, name, value)
+            return value
 
     # --- introspection (tests, docs) ----------------------------------------------------------
 
@@ -153,6 +165,21 @@ class Contract:
 
 def _output_name(path: tuple[str, ...], spec: Published) -> str:
     return spec.name or "_".join(path)
+
+
+def _read_output(state: TerraformRemoteState, producer: StackContext, output: str, kind: type, spec: Published) -> Any:
+    """The value of ``output`` of the producer's state, as a string, a list or a mapping of strings."""
+    from cdktf import Fn, Token
+
+    if kind is list:
+        assert spec.count is not None, f"{output}: a list field needs count"
+        whole = state.get_list(output)
+        return [Token.as_string(Fn.element(whole, i)) for i in range(spec.count(producer))]
+    if kind is Mapping:
+        assert spec.keys is not None, f"{output}: a mapping field needs keys"
+        whole_map = state.get(output)
+        return {key: Token.as_string(Fn.lookup(whole_map, key)) for key in spec.keys(producer)}
+    return state.get_string(output)
 
 
 def _fields(cls: type[Contract]) -> dict[str, tuple[type, Published | Configured | type[Contract]]]:

@@ -269,7 +269,7 @@ def floor_run(providers: list[str]) -> Run:
     env.pop("NODE_OPTIONS", None)
     if NODE_OPTIONS_OUTSIDE_THE_APP is not None:
         env["NODE_OPTIONS"] = NODE_OPTIONS_OUTSIDE_THE_APP
-    return Run(f"floor {'+'.join(providers)}", "floor", [sys.executable, "-c", imports], env, providers)
+    return Run(f"floor {'+'.join(providers)}", "floor", [sys.executable, "-O", "-c", imports], env, providers)
 
 
 def synth_run(name: str, kind: str, stacks: str | None, envs: str | None, outdir: Path, modules: Path) -> Run:
@@ -279,7 +279,7 @@ def synth_run(name: str, kind: str, stacks: str | None, envs: str | None, outdir
     if envs:
         env["ENVS"] = envs
     env["IWORKZ_BENCH_MODULES"] = str(modules)
-    command = [sys.executable, "-c", SYNTH_PROBE, "--outdir", str(outdir)]
+    command = [sys.executable, "-O", "-c", SYNTH_PROBE, "--outdir", str(outdir)]
     return Run(name, kind, command, env, providers_of(stacks, envs))
 
 
@@ -314,7 +314,7 @@ def scale_runs(work: Path) -> list[Run]:
             env["IWORKZ_CONFIG_DIR"] = str(config)
             env["IWORKZ_SYNTH_JOBS"] = "1" if mode == ONE_PROCESS else env.get("IWORKZ_SYNTH_JOBS", "")
             outdir = work / f"scale-{environments}-{mode.replace(' ', '-')}.out"
-            command = [sys.executable, "main.py", "--outdir", str(outdir)]
+            command = [sys.executable, "-O", "main.py", "--outdir", str(outdir)]
             runs.append(Run(f"scale {environments} envs, {mode}", "scale", command, env))
     return runs
 
@@ -648,7 +648,7 @@ def main(argv: list[str] | None = None) -> int:
             "peak_tree_pss_bytes": f"largest sum of PSS (smaps_rollup) over the process tree (python + node), sampled every {args.interval} s in one more run; shared pages counted once",
             "peak_tree_rss_bytes": f"largest sum of RSS over the process tree, sampled every {args.interval} s via /proc (counts shared pages once per process)",
             "max_single_process_rss_bytes": "wait4 ru_maxrss: exact peak of the largest single process of the tree",
-            "floor": "fresh `python -c 'import cdktf; import <provider packages the selection needs>'`",
+            "floor": "fresh `python -O -c 'import cdktf; import <provider packages the selection needs>'` (the synth runs as python -O too)",
         },
         "runs": {name: {k: v for k, v in asdict(run).items() if k not in ("env",)} for name, run in runs.items()},
         "targets": checks,

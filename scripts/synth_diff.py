@@ -490,7 +490,7 @@ def prepare_checkout(checkout: Path, shim: Path) -> dict[str, str]:
 def start_synth(checkout: Path, outdir: Path, env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
     handle = log.open("wb")
     return subprocess.Popen(
-        [sys.executable, "main.py", "--outdir", str(outdir)],
+        [sys.executable, "-O", "main.py", "--outdir", str(outdir)],
         cwd=checkout,
         env=dict(env),
         stdout=handle,
