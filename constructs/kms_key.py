@@ -78,15 +78,15 @@ class KmsKey(Construct):
             lifecycle=TerraformResourceLifecycle(prevent_destroy=props.prevent_destroy),
         )
         self.alias_name = f"alias/{props.alias}"
+        self.arn = self.key.arn
+        self.key_id = self.key.key_id
         KmsAlias(
             self,
             "alias",
             name=self.alias_name,
-            target_key_id=self.key.key_id,
+            target_key_id=self.key_id,
             provider=props.provider,
         )
-        self.arn = self.key.arn
-        self.key_id = self.key.key_id
 
 
 def regional_services(region: str, *services: str) -> tuple[str, ...]:

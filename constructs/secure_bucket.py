@@ -124,10 +124,11 @@ class SecureBucket(Construct):
         )
         self.name = self.bucket.bucket
         self.arn = self.bucket.arn
+        bucket_id = self.bucket.id  # one jsii read for every resource below
         S3BucketPublicAccessBlock(
             self,
             "public-access-block",
-            bucket=self.bucket.id,
+            bucket=bucket_id,
             block_public_acls=True,
             block_public_policy=True,
             ignore_public_acls=True,
@@ -137,14 +138,14 @@ class SecureBucket(Construct):
         S3BucketOwnershipControls(
             self,
             "ownership",
-            bucket=self.bucket.id,
+            bucket=bucket_id,
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
             provider=provider,
         )
         self.versioning = S3BucketVersioningA(
             self,
             "versioning",
-            bucket=self.bucket.id,
+            bucket=bucket_id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
             provider=provider,
         )
@@ -152,7 +153,7 @@ class SecureBucket(Construct):
             S3BucketObjectLockConfigurationA(
                 self,
                 "object-lock",
-                bucket=self.bucket.id,
+                bucket=bucket_id,
                 rule=S3BucketObjectLockConfigurationRuleA(
                     default_retention=S3BucketObjectLockConfigurationRuleDefaultRetentionA(
                         mode=OBJECT_LOCK_MODE, days=props.object_lock_days
@@ -173,7 +174,7 @@ class SecureBucket(Construct):
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
-            bucket=self.bucket.id,
+            bucket=bucket_id,
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
                     apply_server_side_encryption_by_default=by_default,
@@ -186,7 +187,7 @@ class SecureBucket(Construct):
             S3BucketLoggingA(
                 self,
                 "logging",
-                bucket=self.bucket.id,
+                bucket=bucket_id,
                 target_bucket=props.access_log_bucket,
                 target_prefix=f"{props.bucket_name}/",
                 provider=provider,
@@ -197,14 +198,14 @@ class SecureBucket(Construct):
         self.bucket_policy = S3BucketPolicy(
             self,
             "policy",
-            bucket=self.bucket.id,
+            bucket=bucket_id,
             policy=self.policy.json,
             provider=provider,
         )
         S3BucketLifecycleConfiguration(
             self,
             "lifecycle",
-            bucket=self.bucket.id,
+            bucket=bucket_id,
             rule=[self._lifecycle_rule(props)],
             depends_on=[self.versioning],
             provider=provider,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import TYPE_CHECKING
 
 from iworkz.context import StackContext
@@ -48,7 +49,17 @@ def logical_id(*path: str) -> str:
 
 def move_from(resource: TerraformResource, *old_path: str) -> None:
     """A ``moved`` block from the address the resource had at ``old_path`` in the same stack."""
-    resource.move_from_id(f"{resource.terraform_resource_type}.{logical_id(*old_path)}")
+    resource.move_from_id(f"{resource_type(resource)}.{logical_id(*old_path)}")
+
+
+def resource_type(resource: TerraformResource) -> str:
+    """The Terraform type of ``resource`` (``aws_iam_role``): read once per class, not per resource."""
+    return _class_resource_type(type(resource))
+
+
+@cache
+def _class_resource_type(cls: type[TerraformResource]) -> str:
+    return str(cls.TF_RESOURCE_TYPE)  # type: ignore[attr-defined]
 
 
 def adopt(context: StackContext, migration: str, *scopes: IConstruct) -> None:
@@ -63,7 +74,7 @@ def adopt(context: StackContext, migration: str, *scopes: IConstruct) -> None:
     from cdktf import TerraformResource
 
     resources = [node for scope in scopes for node in scope.node.find_all() if isinstance(node, TerraformResource)]
-    role_names = {r.id: r.name_input for r in resources if r.terraform_resource_type == "aws_iam_role"}  # type: ignore[attr-defined]
+    role_names = {r.id: r.name_input for r in resources if resource_type(r) == "aws_iam_role"}  # type: ignore[attr-defined]
     for resource in resources:
         resource.import_from(_import_id(resource, role_names))
 
@@ -71,7 +82,7 @@ def adopt(context: StackContext, migration: str, *scopes: IConstruct) -> None:
 def _import_id(resource: TerraformResource, role_names: dict[str, str]) -> str:
     """The ID ``terraform import`` takes for ``resource`` (its provider's documented format)."""
 
-    kind = resource.terraform_resource_type
+    kind = resource_type(resource)
     if kind == "kubernetes_manifest":
         manifest = resource.manifest_input  # type: ignore[attr-defined]
         parts = [f"apiVersion={manifest['apiVersion']}", f"kind={manifest['kind']}"]
@@ -89,7 +100,11 @@ def _import_id(resource: TerraformResource, role_names: dict[str, str]) -> str:
         # <role name>:<policy name>; the role is the policy's sibling (a WorkloadRole holds both).
         owner = resource.node.scope
         assert owner is not None
-        (role,) = (c for c in owner.node.children if getattr(c, "terraform_resource_type", "") == "aws_iam_role")
+        from cdktf import TerraformResource
+
+        (role,) = (
+            c for c in owner.node.children if isinstance(c, TerraformResource) and resource_type(c) == "aws_iam_role"
+        )
         return f"{role.name_input}:{resource.name_input}"  # type: ignore[attr-defined]
     if kind == "aws_secretsmanager_secret":
         from cdktf_cdktf_provider_aws.data_aws_secretsmanager_secret import DataAwsSecretsmanagerSecret
