@@ -17,3 +17,7 @@ os.environ.setdefault("NODE_OPTIONS", "--no-deprecation")
 lazy_providers.install()
 # cdktf runs `terraform version` for every import and moved block's validation: once is enough.
 jsii_node.preload(jsii_node.TERRAFORM_VERSION_ONCE)
+# Tokens made from Python carry the jsii kernel's frames as their creation stack: not worth recording.
+jsii_node.preload(jsii_node.NO_TOKEN_CREATION_STACKS)
+# One node, not jsii's launcher and a kernel process behind it relaying every round trip.
+jsii_node.run_kernel_directly()

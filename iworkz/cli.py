@@ -8,6 +8,7 @@ message naming the file, field, value and rule, and no traceback; 130 when inter
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import sys
@@ -19,6 +20,10 @@ from iworkz.config import DEFAULT_CONFIG_DIR, load_settings
 from iworkz.errors import EXIT_USER_ERROR, UserError
 
 EXIT_INTERRUPTED = 130
+# The synth holds a large heap that lives to its end (provider modules, jsii's object references)
+# while making short-lived objects: the default threshold (700) ran ~140 collections per
+# environment, most walking that heap. 100,000 runs a handful (profiled: ~0.1 s per environment).
+GC_THRESHOLD = (100_000, 50, 100)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -54,6 +59,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
+    gc.set_threshold(*GC_THRESHOLD)
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         from iworkz.registry import plan

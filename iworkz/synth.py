@@ -66,7 +66,7 @@ def synthesize(settings: Settings, planned: list[PlannedStack], outdir: Path) ->
             checked = names
         else:
             own, built = _synthesize_here(settings, planned, staging)
-            facts, checked = [own], list(built)  # every stack of the app, as the aspect visited them
+            facts, checked = [own], list(built)  # every stack of the app, in build order
         # guardrails (iworkz/policy) over the whole tree: a violation raises before anything is published
         documents = synthesized_documents(staging, checked, lambda name: built[name].to_terraform())
         report = check_policy(documents, PolicyFacts.merge(facts, checked))
@@ -89,12 +89,11 @@ def _synthesize_here(
     settings: Settings, planned: list[PlannedStack], folder: Path
 ) -> tuple[PolicyFacts, dict[str, TerraformStack]]:
     from iworkz.app import build_app  # imports cdktf (jsii) only once the input is known good
-    from iworkz.policy.aspect import enforce as enforce_policy
+    from iworkz.policy.tree import facts as policy_facts
 
     app, built = build_app(settings, planned, folder)
-    policy = enforce_policy(app)
     app.synth()
-    return policy.facts(), dict(built)
+    return policy_facts(built.values()), dict(built)
 
 
 def _configured(settings: Settings) -> list[str]:

@@ -12,7 +12,7 @@
 // the first one computed (copies: the caller may extend them). The binary cannot change within
 // one synth, so every validation still reports what it reported before; a missing or too-old
 // terraform still fails the synth with the same message.
-const Module = require("module");
+const { afterLoad } = require("./kernel_module_hook.js");
 
 const VALIDATION_MODULE = /[\\/]cdktf[\\/]lib[\\/]validations[\\/]validate-binary-version\.js$/;
 
@@ -28,11 +28,8 @@ function validateOnce(ValidateBinaryVersion) {
   };
 }
 
-const loadJavaScript = Module._extensions[".js"];
-Module._extensions[".js"] = function loadBinaryValidationOnce(module, filename) {
-  const loaded = loadJavaScript(module, filename);
-  if (VALIDATION_MODULE.test(filename) && module.exports.ValidateBinaryVersion) {
-    validateOnce(module.exports.ValidateBinaryVersion);
+afterLoad(VALIDATION_MODULE, (exports) => {
+  if (exports.ValidateBinaryVersion) {
+    validateOnce(exports.ValidateBinaryVersion);
   }
-  return loaded;
-};
+});
