@@ -169,7 +169,11 @@ class HelmChart(Construct):
         self.namespace = props.namespace
 
 
-class _ValuesDumper(yaml.SafeDumper):
+# libyaml's emitter where PyYAML has it (its wheels do): the same YAML, ~3x faster than PyYAML's own.
+_SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _ValuesDumper(_SafeDumper):  # type: ignore[misc,valid-type]
     """Double-quotes strings holding a cdktf token: whatever Terraform substitutes stays a YAML string."""
 
 
