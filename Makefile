@@ -20,17 +20,29 @@ export CDKTF_DISABLE_TELEMETRY := true
 export STACKS
 export ENVS
 
-.PHONY: help install lock synth synth-hcl test lint fmt typecheck scan bench diff watch snapshots env clean
+.PHONY: help install install-cli lock synth synth-hcl test lint fmt typecheck scan bench diff watch snapshots env clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed $(VENV)/.bytecode node_modules/.installed ## create .venv (locked Python packages) and node_modules (idempotent)
+# Node: a synth needs only Node 22 (jsii runs the providers' JavaScript on it): `npm ci --omit=dev`.
+# The cdktf CLI is a dev dependency (~420 MB, ~35 s of npm ci), installed by the targets that run it.
+NODE_STAMP := node_modules/.installed-node
+CLI_STAMP := node_modules/.installed
+CHECK_NODE := node --version | grep -qE '^v(2[2-9]|[3-9][0-9])\.' || { echo "error: node_modules/.bin/node is not Node >= 22" >&2; exit 2; }
 
+install: $(VENV)/.installed $(VENV)/.bytecode $(NODE_STAMP) ## create .venv (locked Python packages) and node_modules with Node 22 (idempotent)
+
+install-cli: $(CLI_STAMP) install ## make install and the cdktf CLI (npx cdktf deploy / login, make synth-hcl, make test)
+
+# The tools venv without pip of its own (ensurepip is most of a venv's creation time): the
+# interpreter's pip installs uv into it, or, where it has none, the venv's own pip after all.
 $(UV_STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Python 3.11 is required)" >&2; exit 2; }
-	$(PYTHON) -m venv $(TOOLS_VENV)
-	$(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
+	$(PYTHON) -m venv --without-pip $(TOOLS_VENV)
+	$(PYTHON) -m pip --python $(TOOLS_VENV)/bin/python install --quiet --disable-pip-version-check --no-compile 'uv==$(UV_VERSION)' \
+	  || { $(TOOLS_VENV)/bin/python -m ensurepip --default-pip >/dev/null \
+	       && $(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'; }
 	@touch $@
 
 # --frozen: install exactly uv.lock (a test fails when pyproject.toml and the lock disagree: `make lock`).
@@ -51,18 +63,25 @@ $(VENV)/.bytecode-tests: $(VENV)/.installed $(SOURCES)
 	$(PY) scripts/compile_bytecode.py --optimize 0
 	@touch $@
 
-node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	@node --version | grep -qE '^v(2[2-9]|[3-9][0-9])\.' || { echo "error: node_modules/.bin/node is not Node >= 22" >&2; exit 2; }
+# A current CLI install holds Node 22 too: nothing to do then (npm ci would remove the CLI).
+$(NODE_STAMP): package.json package-lock.json
+	@if [ $(CLI_STAMP) -nt package.json ] && [ $(CLI_STAMP) -nt package-lock.json ]; then :; \
+	else npm ci --omit=dev --no-audit --no-fund --loglevel=error; fi
+	@$(CHECK_NODE)
 	@touch $@
+
+$(CLI_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@$(CHECK_NODE)
+	@touch $@ $(NODE_STAMP)
 
 synth: install ## synthesise every stack (or STACKS=... ENVS=...) into cdktf.out/stacks/<stack>/cdk.tf.json (environments in parallel; IWORKZ_SYNTH_JOBS=1: one process)
 	$(PY) -O main.py
 
-synth-hcl: install ## the same as HCL (cdk.tf) through the cdktf CLI
+synth-hcl: install-cli ## the same as HCL (cdk.tf) through the cdktf CLI
 	cdktf synth --hcl
 
-test: install $(VENV)/.bytecode-tests $(CHECKOV_STAMP) ## run the test suite (one synth per session; its policy tests run checkov)
+test: install-cli $(VENV)/.bytecode-tests $(CHECKOV_STAMP) ## run the test suite (one synth per session; its policy tests run checkov)
 	$(PY) -m pytest
 
 lint: typecheck ## ruff (lint + format check), mypy (make typecheck) and the secret scan of the repository

@@ -5,9 +5,9 @@ temporary folder; uncommitted changes are not part of it) and times, step by ste
 new machine runs before its first synth:
 
 - ``locked``: ``make install`` (uv installs uv.lock without byte-compiling, then
-  scripts/compile_bytecode.py compiles what a synth imports; ``npm ci``; no checkov), timed as
-  its prerequisites ``make .venv/.installed``, ``make .venv/.bytecode`` and ``make
-  node_modules/.installed``, then ``make synth``;
+  scripts/compile_bytecode.py compiles what a synth imports; ``npm ci --omit=dev``: Node 22,
+  not the cdktf CLI; no checkov), timed as its prerequisites ``make .venv/.installed``, ``make
+  .venv/.bytecode`` and ``make node_modules/.installed-node``, then ``make synth``;
 - ``pip``: what the Makefile did until commit d1d82cf, where ``make synth`` first installed
   everything: ``python -m venv .venv``, ``pip install --upgrade pip``, ``pip install -e
   '.[dev]'``, ``npm ci``, a checkov venv with ``pip install checkov``, then ``python main.py``.
@@ -114,7 +114,7 @@ def method_steps(method: str, python: str, checkov: str) -> list[Step]:
                 "make install: byte-compile what a synth imports",
                 ["make", ".venv/.bytecode", f"PYTHON={python}"],
             ),
-            Step(INSTALL, "make install: node_modules (npm ci)", ["make", "node_modules/.installed"]),
+            Step(INSTALL, "make install: node_modules, Node 22 (npm ci --omit=dev)", ["make", "node_modules/.installed-node"]),
             Step(FIRST_SYNTH, "make synth", ["make", "synth", f"PYTHON={python}"]),
         ]
     quiet = ["--quiet", "--disable-pip-version-check"]

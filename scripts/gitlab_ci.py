@@ -71,6 +71,7 @@ INSTALL_STAMPS = [
     ".venv-tools/.installed-uv-*",
     ".venv/.installed",
     ".venv-checkov/.installed",
+    "node_modules/.installed-node",
     "node_modules/.installed",
 ]
 

@@ -88,15 +88,15 @@ def test_a_fresh_install_runs_each_method_in_its_own_clone_with_its_own_caches(
     assert [step.command[:2] for step in locked.steps] == [
         ["make", ".venv/.installed"],
         ["make", ".venv/.bytecode"],
-        ["make", "node_modules/.installed"],
+        ["make", "node_modules/.installed-node"],
         ["make", "synth"],
     ]
     assert locked.ok and locked.summary()["install_s"] == 6.0 and locked.summary()["total_s"] == 8.0
     # the two install steps are exactly what `make install` runs
     makefile = (SCRIPTS.parent / "Makefile").read_text(encoding="utf-8")
     prerequisites = re.search(r"^install: (.*?) ##", makefile, re.MULTILINE).group(1).split()  # type: ignore[union-attr]
-    venv = re.search(r"^VENV := (\S+)", makefile, re.MULTILINE).group(1)  # type: ignore[union-attr]
-    assert [item.replace("$(VENV)", venv) for item in prerequisites] == [
+    variables = dict(re.findall(r"^([A-Z_]+) := (\S+)$", makefile, re.MULTILINE))
+    assert [re.sub(r"\$\(([A-Z_]+)\)", lambda m: variables[m.group(1)], item) for item in prerequisites] == [
         step.command[1] for step in locked.steps if step.phase == fresh_install.INSTALL
     ]
     _, _, env, cwd = seen[0]

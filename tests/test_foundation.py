@@ -40,7 +40,8 @@ def test_dependencies_are_pinned_exactly():
     ):
         assert f'"{pin}"' in text
     package = json.loads((ROOT / "package.json").read_text())
-    assert package["dependencies"]["cdktf-cli"] == "0.21.0"
+    assert package["devDependencies"]["cdktf-cli"] == "0.21.0"  # the CLI: not what a synth needs
+    assert set(package["dependencies"]) == {"node"}
     assert re.fullmatch(r"2[2-9]\.\d+\.\d+", package["dependencies"]["node"])
 
 

@@ -220,7 +220,7 @@ def test_the_cdktf_toolchain_is_frozen_and_nothing_turns_it_back_on() -> None:
     package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
     pinned = [re.split(r"[=<>~! ]", requirement)[0] for requirement in pyproject["project"]["dependencies"]]
     frozen = [name for name in pinned if name.startswith("cdktf") or name in ("constructs", "jsii")]
-    frozen += [name for name in package["dependencies"] if name.startswith("cdktf")]
+    frozen += [name for name in [*package["dependencies"], *package["devDependencies"]] if name.startswith("cdktf")]
     assert {"cdktf", "cdktf-cdktf-provider-aws", "jsii", "cdktf-cli"} <= set(frozen)
     rules = renovate()["packageRules"]
     for name in frozen:
