@@ -114,7 +114,11 @@ def method_steps(method: str, python: str, checkov: str) -> list[Step]:
                 "make install: byte-compile what a synth imports",
                 ["make", ".venv/.bytecode", f"PYTHON={python}"],
             ),
-            Step(INSTALL, "make install: node_modules, Node 22 (npm ci --omit=dev)", ["make", "node_modules/.installed-node"]),
+            Step(
+                INSTALL,
+                "make install: node_modules, Node 22 (npm ci --omit=dev)",
+                ["make", "node_modules/.installed-node"],
+            ),
             Step(FIRST_SYNTH, "make synth", ["make", "synth", f"PYTHON={python}"]),
         ]
     quiet = ["--quiet", "--disable-pip-version-check"]
