@@ -267,9 +267,11 @@ def floor_run(providers: list[str]) -> Run:
     imports = "; ".join(["import cdktf", *(f"import {PROVIDER_PACKAGES[p]}" for p in providers)])
     env = base_env()
     env.pop("NODE_OPTIONS", None)
+    for variable in ("JSII_RUNTIME", "JSII_NODE"):  # jsii's own launcher, not the app's kernel
+        env.pop(variable, None)
     if NODE_OPTIONS_OUTSIDE_THE_APP is not None:
         env["NODE_OPTIONS"] = NODE_OPTIONS_OUTSIDE_THE_APP
-    return Run(f"floor {'+'.join(providers)}", "floor", [sys.executable, "-O", "-c", imports], env, providers)
+    return Run(f"floor {'+'.join(providers)}", "floor", [sys.executable, "-c", imports], env, providers)
 
 
 def synth_run(name: str, kind: str, stacks: str | None, envs: str | None, outdir: Path, modules: Path) -> Run:
@@ -648,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
             "peak_tree_pss_bytes": f"largest sum of PSS (smaps_rollup) over the process tree (python + node), sampled every {args.interval} s in one more run; shared pages counted once",
             "peak_tree_rss_bytes": f"largest sum of RSS over the process tree, sampled every {args.interval} s via /proc (counts shared pages once per process)",
             "max_single_process_rss_bytes": "wait4 ru_maxrss: exact peak of the largest single process of the tree",
-            "floor": "fresh `python -O -c 'import cdktf; import <provider packages the selection needs>'` (the synth runs as python -O too)",
+            "floor": "fresh `python -c 'import cdktf; import <provider packages the selection needs>'` outside the app (no lazy loading, no node preload, jsii's own launcher)",
         },
         "runs": {name: {k: v for k, v in asdict(run).items() if k not in ("env",)} for name, run in runs.items()},
         "targets": checks,
