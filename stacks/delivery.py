@@ -17,12 +17,12 @@ pipelines never change their own identities.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from cdktf_cdktf_provider_azuread.data_azuread_client_config import DataAzureadClientConfig
 from cdktf_cdktf_provider_azuread.provider import AzureadProvider
 
-from iworkz.backend import STATE_STACK, TERRAFORM_VERSION, state_key, workspace_name
+from iworkz.backend import STATE_STACK, state_key, workspace_name
 from iworkz.config import Settings
 from iworkz.contracts import DeliveryOutputs, StateOutputs
 from iworkz.registry import PlannedStack, every_stack
@@ -224,7 +224,10 @@ class DeliveryStack(IworkzStack):
             )
 
         if cloud is not None:
-            self._terraform_cloud(account, stacks, deploy, deploy_apps, tenant_id)
+            # imported here: the tfe provider loads only where Terraform Cloud keeps the state
+            from stacks.delivery_workspaces import terraform_cloud_workspaces
+
+            terraform_cloud_workspaces(self, account, stacks, deploy, deploy_apps, tenant_id)
 
         return DeliveryOutputs(
             gitlab_oidc_provider_arn=gitlab_issuer.arn,
@@ -235,75 +238,6 @@ class DeliveryStack(IworkzStack):
             azure_plan_principal_id=plan_app.principal_id,
             azure_deploy_client_ids={environment: app.client_id for environment, app in deploy_apps.items()},
             azure_deploy_principal_ids={environment: app.principal_id for environment, app in deploy_apps.items()},
-        )
-
-    def _terraform_cloud(
-        self,
-        account: Settings,
-        stacks: Sequence[PlannedStack],
-        deploy: Mapping[str, PipelineRole],
-        deploy_apps: Mapping[str, EntraPipelineApp],
-        tenant_id: str,
-    ) -> None:
-        """A workspace per stack; the environments' runs assume their deploy identities."""
-        from cdktf_cdktf_provider_tfe.provider import TfeProvider
-
-        from iworkz_constructs.terraform_cloud import (
-            AzureRunIdentity,
-            TerraformCloudProject,
-            TerraformCloudProjectProps,
-            WorkspaceSpec,
-            dynamic_credentials,
-        )
-
-        common = self.context.common
-        cloud = common.backend.cloud
-        assert cloud is not None
-        settings = common.delivery.terraform_cloud
-        # The token: TFE_TOKEN, or the CLI credentials `cdktf login` / `terraform login` wrote.
-        TfeProvider(self, "tfe", hostname=cloud.hostname, organization=cloud.organization)
-        remote = settings.execution_mode == "remote"
-        variable_sets = (
-            [
-                dynamic_credentials(
-                    f"{common.project}-{environment}",
-                    environment,
-                    aws_role_arn=role.arn,
-                    azure=AzureRunIdentity(
-                        deploy_apps[environment].client_id,
-                        tenant_id,
-                        account.environments[environment].dr_azure.subscription_id,
-                    )
-                    if environment in deploy_apps
-                    else None,
-                )
-                for environment, role in deploy.items()
-            ]
-            if remote
-            else []
-        )
-        TerraformCloudProject(
-            self,
-            "terraform-cloud",
-            TerraformCloudProjectProps(
-                organization=cloud.organization,
-                project=settings.project,
-                terraform_version=TERRAFORM_VERSION,
-                notify_members=tuple(settings.notify_members),
-                variable_sets=tuple(variable_sets),
-                workspaces=tuple(
-                    WorkspaceSpec(
-                        name=workspace_name(stack.context(account)),
-                        stack=stack.name,
-                        # The account's stacks are applied by an administrator from their machine.
-                        execution_mode=settings.execution_mode if stack.environment else "local",
-                        producers=tuple(workspace_name(p.context(account)) for p in stack.producers(account)),
-                        variable_set=f"{common.project}-{stack.environment}" if remote and stack.environment else None,
-                        managed=stack.name != self.context.name,
-                    )
-                    for stack in stacks
-                ),
-            ),
         )
 
 

@@ -17,31 +17,28 @@ from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermC
 
 from iworkz.contracts import AlertsOutputs, DeliveryOutputs, DrAzureOutputs, NetworkOutputs
 from iworkz.policy import waive
-from iworkz_constructs.aks_cluster import CLUSTER_ADMIN_ROLE, AksCluster, AksClusterProps, AksNodePoolSpec
+from iworkz_constructs.aks_cluster import CLUSTER_ADMIN_ROLE
 from iworkz_constructs.azure_backup_storage import BLOB_DNS_ZONE, AzureBackupStorage, AzureBackupStorageProps
-from iworkz_constructs.azure_ingress_address import AzureIngressAddress, AzureIngressAddressProps
 from iworkz_constructs.azure_key_vault import (
     CRYPTO_OFFICER_ROLE,
     ENCRYPTION_USER_ROLE,
     KEY_VAULT_DNS_ZONE,
     AzureKeyVault,
     AzureKeyVaultProps,
-    rotating_key,
 )
 from iworkz_constructs.azure_names import compact_name
 from iworkz_constructs.azure_pipeline_access import READER_ROLE, AzurePipelineAccess, AzurePipelineAccessProps
-from iworkz_constructs.azure_postgres import AzurePostgres, AzurePostgresProps, entra_admin
-from iworkz_constructs.azure_redis import REDIS_DNS_ZONE, AzureRedis, AzureRedisProps
+from iworkz_constructs.azure_redis import REDIS_DNS_ZONE
 from iworkz_constructs.azure_site import SiteLogWorkspace, SiteResourceGroup
 from iworkz_constructs.azure_vnet import AzureVnet, AzureVnetProps
 from iworkz_constructs.dr_site_alerting import site_alerting
+from iworkz_constructs.dr_site_cluster import site_cluster
+from iworkz_constructs.dr_site_data import site_data
 from iworkz_constructs.dr_site_link import AzureSide, site_link
 from stacks.aws_providers import default_tags
 from stacks.azure_providers import azurerm_provider
 from stacks.base import IworkzStack
 
-# The administrator login of password authentication (its password is never known).
-PASSWORD_ADMIN_LOGIN = "iworkz_password_admin"
 # The failover ingress (HTTPS) is the only port the AKS subnet accepts from the internet.
 AKS_PUBLIC_INGRESS_PORTS = (443,)
 # The roles this stack's resources assign each other (AKS, Key Vault, storage): the only ones
@@ -143,103 +140,31 @@ class DrAzureStack(IworkzStack):
             ),
         )
 
-        self.postgres = AzurePostgres(
+        data = site_data(
             self,
-            "postgres",
-            AzurePostgresProps(
-                name=f"{prefix}-pg",
-                resource_group_name=rg,
-                location=location,
-                delegated_subnet_id=self.vnet.postgres_subnet_id,
-                virtual_network_id=self.vnet.vnet_id,
-                tenant_id=tenant_id,
-                admin=entra_admin(
-                    self,
-                    config.postgres_admin,
-                    name=f"{prefix}-pg-admin",
-                    resource_group_name=rg,
-                    location=location,
-                    tags=tags,
-                ),
-                # The standby application signs in with its role's password (the replication Job sets it).
-                password_login=PASSWORD_ADMIN_LOGIN,
-                sku_name=config.postgres_sku_name,
-                storage_mb=config.postgres_storage_mb,
-                zone_redundant=config.postgres_zone_redundant,
-                backup_retention_days=config.postgres_backup_retention_days,
-                geo_redundant_backup=True,
-                log_analytics_workspace_id=workspace.id,
-                tags=tags,
-            ),
-        )
-
-        # The standby application's cache (empty after a failover: nothing in it must survive).
-        self.redis = AzureRedis(
-            self,
-            "redis",
-            AzureRedisProps(
-                name=f"{prefix}-redis",
-                resource_group_name=rg,
-                location=location,
-                private_endpoint_subnet_id=self.vnet.private_endpoints_subnet_id,
-                virtual_network_id=self.vnet.vnet_id,
-                sku_name=config.cache_sku_name,
-                capacity=config.cache_capacity,
-                tags=tags,
-            ),
-        )
-
-        disk_key = rotating_key(
-            self,
-            "aks-disk-key",
-            name=f"{prefix}-aks-disks",
-            key_vault_id=self.key_vault.vault_id,
-            depends_on=self.key_vault.access,
+            name=prefix,
+            config=config,
+            resource_group_name=rg,
+            tenant_id=tenant_id,
+            vnet=self.vnet,
+            log_analytics_workspace_id=workspace.id,
             tags=tags,
         )
-        self.aks = AksCluster(
+        self.postgres, self.redis = data.postgres, data.redis
+        cluster = site_cluster(
             self,
-            "aks",
-            AksClusterProps(
-                name=f"{prefix}-aks",
-                resource_group_name=rg,
-                location=location,
-                kubernetes_version=config.kubernetes_version,
-                node_subnet_id=self.vnet.aks_nodes_subnet_id,
-                tenant_id=tenant_id,
-                log_analytics_workspace_id=workspace.id,
-                system_pool=AksNodePoolSpec.sized("system", config.aks_system_pool, {"NodeGroup": "system"}),
-                user_pool=AksNodePoolSpec.sized(
-                    "failover", config.aks_user_pool, {"NodeGroup": "general", "Site": "dr"}
-                ),
-                pod_cidr=config.aks_pod_cidr,
-                service_cidr=config.aks_service_cidr,
-                authorized_ip_ranges=tuple(config.aks_authorized_ip_ranges),
-                private_cluster=config.aks_private_cluster,
-                admin_group_object_ids=tuple(config.aks_admin_group_object_ids),
-                network_policy=config.aks_network_policy,
-                automatic_upgrade_channel=config.aks_automatic_upgrade_channel,
-                node_os_upgrade_channel=config.aks_node_os_upgrade_channel,
-                sku_tier="Standard",
-                disk_encryption_key_id=disk_key.versionless_id,
-                disk_encryption_key_vault_id=self.key_vault.vault_id,
-                tags=tags,
-            ),
+            name=prefix,
+            config=config,
+            resource_group_name=rg,
+            tenant_id=tenant_id,
+            node_subnet_id=self.vnet.aks_nodes_subnet_id,
+            key_vault=self.key_vault,
+            log_analytics_workspace_id=workspace.id,
+            tags=tags,
         )
-
+        self.aks = cluster.aks
         # The standby gateway's address: the Azure origin of the edge's failover pool.
-        self.ingress = AzureIngressAddress(
-            self,
-            "ingress-address",
-            AzureIngressAddressProps(
-                name=f"{prefix}-ingress-ip",
-                resource_group_name=rg,
-                location=location,
-                domain_name_label=prefix,
-                cluster_principal_id=self.aks.identity_principal_id,
-                tags=tags,
-            ),
-        )
+        self.ingress = cluster.ingress
 
         for control, reason in config.disabled.items():
             waive(self, control, reason)

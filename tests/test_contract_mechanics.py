@@ -48,7 +48,7 @@ def test_a_contract_read_from_state_reads_each_output_on_first_use(producer: Sta
     assert Token.is_unresolved(vpc_id) and contract.vpc_id is vpc_id  # read once, then kept
     assert len(contract.zones) == 2 and all(Token.is_unresolved(zone) for zone in contract.zones)
     with pytest.raises(AttributeError, match="no attribute 'subnets'"):
-        contract.subnets  # noqa: B018  (a field the contract does not have)
+        contract.subnets  # type: ignore[attr-defined]  # noqa: B018  (a field the contract does not have)
     document = synth_stack(consumer)
     assert len(document["data"]["terraform_remote_state"]) == 1
 
