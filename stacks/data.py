@@ -26,7 +26,7 @@ from iworkz.contracts import (
     PostgresOutputs,
     RedisOutputs,
 )
-from iworkz_constructs.backup_plan import BackupPlan, BackupPlanProps, RestoreTarget
+from iworkz_constructs.data_backup import data_backup
 from iworkz_constructs.data_buckets import DataBucketsProps, data_buckets
 from iworkz_constructs.data_keys import data_keys
 from iworkz_constructs.database_roles import role_password_secrets
@@ -183,7 +183,18 @@ class DataStack(IworkzStack):
                 noncurrent_version_expiration_days=lifecycle.noncurrent_expire_after_days,
             ),
         )
-        self.backup = self._backup(account_id, region, backup_region, vpc.db_subnet_group_name)
+        self.backup = data_backup(
+            self,
+            name=prefix,
+            settings=env.backup,
+            account_id=account_id,
+            region=region,
+            backup_region=backup_region,
+            backup_provider=self.aws.backup,
+            database_arn=self.postgres.arn,
+            bucket_arns=[self.buckets[name].arn for name in data.buckets],
+            db_subnet_group_name=vpc.db_subnet_group_name,
+        )
         self.alarm_dashboard()
 
         jwt = Secret(
@@ -226,38 +237,4 @@ class DataStack(IworkzStack):
             secrets_kms_key_arn=keys["secrets"].arn,
             buckets_kms_key_arn=keys["buckets"].arn,
             buckets={name: bucket.name for name, bucket in self.buckets.items()},
-        )
-
-    def _backup(self, account_id: str, region: str, backup_region: str, db_subnet_group: str) -> BackupPlan:
-        """AWS Backup of the database and the application buckets (their Osaka replicas are copies)."""
-        backup = self.context.env.backup
-        buckets = [self.buckets[name].arn for name in self.context.env.data.buckets]
-        return BackupPlan(
-            self,
-            "backup",
-            BackupPlanProps(
-                name=self.context.prefix,
-                account_id=account_id,
-                region=region,
-                backup_region=backup_region,
-                backup_provider=self.aws.backup,
-                resource_arns=[self.postgres.arn, *buckets],
-                restore_targets=(
-                    # The restored instance lands in the database subnets (the VPC has no default one).
-                    RestoreTarget("RDS", (self.postgres.arn,), {"dbSubnetGroupName": db_subnet_group}),
-                    RestoreTarget("S3", tuple(buckets)),
-                    RestoreTarget("EBS"),
-                ),
-                daily_schedule=backup.daily_schedule,
-                monthly_schedule=backup.monthly_schedule,
-                daily_retention_days=backup.daily_retention_days,
-                monthly_retention_days=backup.monthly_retention_days,
-                monthly_cold_storage_after_days=backup.monthly_cold_storage_after_days,
-                vault_lock_min_retention_days=backup.vault_lock_min_retention_days,
-                vault_lock_max_retention_days=backup.vault_lock_max_retention_days,
-                vault_lock_grace_days=backup.vault_lock_grace_days,
-                restore_testing_schedule=backup.restore_testing_schedule,
-                restore_testing_window_days=backup.restore_testing_window_days,
-                restore_validation_hours=backup.restore_validation_hours,
-            ),
         )
